@@ -1,0 +1,85 @@
+"""Incubators admit start-ups up to capacity and graduate them (DESIGN.md section 3, step 6).
+
+At the end of the incubation period a tenant either fails (and exits) or graduates and chooses
+where to settle by multinomial logit: a bonus for staying in the incubator's county, for
+post-incubation space and a stay subsidy there, Shanghai's pull, and distance. The paper's
+"201 incubated, 52 succeeded and stayed in Jiashan" (25.9 %) is success x stay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .state import ESTABLISHED, GRADUATE, INCUBATED, NO_STATUS
+
+
+#: A start-up that finds no incubator place within this many months carries on alone.
+MAX_WAIT_MONTHS = 12
+
+
+def admit(model) -> None:
+    """Start-ups waiting in a county fill free incubator places, oldest first."""
+    f = model.firms
+    rows = model.alive_rows()
+    gave_up = rows[(f.stage[rows] == INCUBATED) & (f.incubator[rows] == -1)
+                   & (model.month - f.birth_month[rows] > MAX_WAIT_MONTHS)]
+    f.stage[gave_up] = ESTABLISHED
+    for incubator in model.incubators:
+        free = incubator.capacity - model.incubator_occupancy(incubator)
+        if free <= 0:
+            continue
+        rows = model.alive_rows()
+        waiting = rows[(f.region[rows] == incubator.region) & (f.incubator[rows] == -1)
+                       & (f.stage[rows] == INCUBATED)]
+        chosen = waiting[np.argsort(f.birth_month[waiting], kind="stable")][:free]
+        f.incubator[chosen] = incubator.unique_id
+        f.incubated_since[chosen] = model.month
+
+
+def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
+    """Utility of each place for `n` graduates of an incubator in `incubator_place`."""
+    b, rules = model.behaviour, model.rules
+    utility = np.zeros((n, N_PLACES))
+    utility[:, incubator_place] += b.graduate_stay_bonus
+    space_left = rules.post_incubation_space - model.post_space_used
+    utility += b.graduate_space_bonus * (space_left > 0)[None, :]
+    if rules.stay_subsidy > 0:
+        utility[:, incubator_place] += b.graduate_subsidy_weight * rules.stay_subsidy
+    utility[:, SHANGHAI] += b.shanghai_pull
+    utility -= b.talent_distance_cost * DISTANCE_KM[incubator_place][None, :] / 100.0
+    return utility
+
+
+def graduate(model) -> None:
+    """Tenants at the end of their term fail or graduate; graduates settle somewhere."""
+    f, b = model.firms, model.behaviour
+    rows = model.alive_rows()
+    due = rows[(f.incubator[rows] >= 0) & (model.month - f.incubated_since[rows] >= b.incubation_months)]
+    if due.size == 0:
+        return
+    # success: a draw whose odds rise with the knowledge the tenant has built
+    odds = b.incubation_success / (1 - b.incubation_success + 1e-12) * np.sqrt(f.knowledge[due] / model.startup_knowledge)
+    succeeded = model.rng.random(due.size) < odds / (1 + odds)
+    failed = due[~succeeded]
+    model.count("incubator_failures", f.region[failed].astype(np.int64), np.ones(failed.size))
+    model.count("graduates_or_failed", f.region[due].astype(np.int64), np.ones(due.size))
+    for row in failed.tolist():
+        model.exit_firm(row)
+    for row in due[succeeded].tolist():
+        home = int(f.region[row])
+        utility = settle_utility(model, home, 1)[0]
+        place = int(np.argmax(utility + model.rng.gumbel(size=N_PLACES)))
+        f.incubator[row] = -1
+        f.incubated_since[row] = NO_STATUS
+        f.stage[row] = GRADUATE
+        model.count("graduates", np.array([home]), np.ones(1))
+        if place == home:
+            model.count("graduates_stayed", np.array([home]), np.ones(1))
+            if model.rules.stay_subsidy > 0:
+                model.ledger.firms_receive(np.array([row]), np.array([model.rules.stay_subsidy]),
+                                           "government", np.array([home]))
+        else:
+            model.relocate_firm(row, place)
+        if model.rules.post_incubation_space[place] - model.post_space_used[place] > 0:
+            model.post_space_used[place] += 1

@@ -1,0 +1,154 @@
+"""Indicators of DESIGN.md section 5, per place and for the zone (the three counties), monthly.
+
+Flows are this month's totals; stocks are values at the month's end; rates are cumulative
+since the start of the run. `snapshot` is what Mesa's DataCollector records each month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from innosim.scenario import COUNTIES, PLACES
+
+from .places import N_COUNTIES, POPULATION
+
+REGIONS: tuple[str, ...] = (*PLACES, "zone")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    kind: str  # "flow", "stock" or "rate"
+    unit: str
+    description: str
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("hnte_stock", "stock", "firms", "firms holding valid HNTE status where they operate"),
+    Indicator("hnte_new", "flow", "firms", "new HNTE certifications (renewals excluded)"),
+    Indicator("hnte_lost_on_move", "flow", "firms", "HNTE certificates cancelled by a move"),
+    Indicator("firms", "stock", "firms", "firms alive"),
+    Indicator("startups", "flow", "firms", "start-ups founded"),
+    Indicator("exits", "flow", "firms", "firms that exited"),
+    Indicator("innovations", "flow", "events", "innovation events"),
+    Indicator("rd_spending", "flow", "M CNY", "R&D spending"),
+    Indicator("hightech_revenue", "flow", "M CNY", "revenue from high-tech products"),
+    Indicator("revenue", "flow", "M CNY", "revenue of all firms"),
+    Indicator("talents", "stock", "persons", "key talents living there"),
+    Indicator("talents_in", "flow", "persons", "talents moving in"),
+    Indicator("talents_out", "flow", "persons", "talents moving out"),
+    Indicator("net_talent_inflow", "flow", "persons", "talents in minus out"),
+    Indicator("firms_in", "flow", "firms", "firms relocating in"),
+    Indicator("firms_out", "flow", "firms", "firms relocating out"),
+    Indicator("vouchers_issued", "flow", "M CNY", "innovation vouchers issued"),
+    Indicator("vouchers_used", "flow", "M CNY", "vouchers redeemed (by issuing county)"),
+    Indicator("voucher_use_rate", "rate", "share", "vouchers used / issued since the start"),
+    Indicator("voucher_cross_share", "rate", "share", "share of voucher money spent outside the issuing county"),
+    Indicator("incubator_tenants", "stock", "firms", "firms in an incubator"),
+    Indicator("graduates", "flow", "firms", "incubator graduates"),
+    Indicator("graduates_stayed", "flow", "firms", "graduates settling in their incubator's county"),
+    Indicator("incubator_failures", "flow", "firms", "tenants that failed at the end of incubation"),
+    Indicator("graduate_stay_rate", "rate", "share", "graduates that stayed / all that left incubation"),
+    Indicator("problems_posted", "flow", "problems", "technical problems posted"),
+    Indicator("tech_deals", "flow", "deals", "technology deals signed"),
+    Indicator("tech_deals_shanghai", "flow", "deals", "deals with a Shanghai solver"),
+    Indicator("tech_deals_across", "flow", "deals", "deals with a solver outside the firm's place"),
+    Indicator("fund_investments", "flow", "deals", "fund investments (by the firm's place)"),
+    Indicator("fund_invested", "flow", "M CNY", "money invested by funds"),
+    Indicator("tax", "flow", "M CNY", "corporate income tax paid"),
+    Indicator("balance_index", "stock", "index", "1 - Gini of HNTEs per resident across the three counties (zone only)"),
+)
+INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+#: Cumulative rates: numerator and denominator counters.
+RATES = {
+    "voucher_use_rate": ("vouchers_used", "vouchers_issued"),
+    "voucher_cross_share": ("vouchers_used_across", "vouchers_used"),
+    "graduate_stay_rate": ("graduates_stayed", "graduates_or_failed"),
+}
+
+
+def gini(values: np.ndarray) -> float:
+    values = np.sort(np.asarray(values, dtype=float))
+    if values.sum() <= 0:
+        return 0.0
+    n = values.size
+    return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * values.sum()))
+
+
+def _with_zone(per_place: np.ndarray, how: str = "sum") -> np.ndarray:
+    zone = per_place[:N_COUNTIES].sum() if how == "sum" else np.nan
+    return np.append(per_place, zone)
+
+
+def snapshot(model) -> dict[str, list[float]]:
+    """All indicators now: name -> five values (Qingpu, Wujiang, Jiashan, Shanghai core, zone)."""
+    f = model.firms
+    month = model.monthly
+    out: dict[str, np.ndarray] = {}
+    for name in ("hnte_new", "hnte_lost_on_move", "startups", "exits", "innovations", "rd_spending",
+                 "hightech_revenue", "revenue", "talents_in", "talents_out", "firms_in", "firms_out",
+                 "vouchers_issued", "vouchers_used", "graduates", "graduates_stayed", "incubator_failures",
+                 "problems_posted", "tech_deals", "tech_deals_shanghai", "tech_deals_across",
+                 "fund_investments", "fund_invested", "tax"):
+        out[name] = _with_zone(month[name])
+    # moves inside the zone are not zone in/out-flows
+    rel = model.relocations_month
+    out["talents_in"][-1] = rel[1, 3, :3].sum()
+    out["talents_out"][-1] = rel[1, :3, 3].sum()
+    out["firms_in"][-1] = rel[0, 3, :3].sum()
+    out["firms_out"][-1] = rel[0, :3, 3].sum()
+    out["net_talent_inflow"] = out["talents_in"] - out["talents_out"]
+
+    alive = model.alive_rows()
+    region = f.region[alive].astype(np.int64)
+    out["firms"] = _with_zone(np.bincount(region, minlength=4).astype(float))
+    hnte = model.hnte_valid()[alive]
+    hnte_per_place = np.bincount(region[hnte], minlength=4).astype(float)
+    out["hnte_stock"] = _with_zone(hnte_per_place)
+    out["talents"] = _with_zone(np.bincount(model.talents.view("region").astype(np.int64), minlength=4).astype(float))
+    out["incubator_tenants"] = _with_zone(np.bincount(region[f.incubator[alive] >= 0], minlength=4).astype(float))
+
+    cumulative = model.cumulative
+    for name, (num, den) in RATES.items():
+        top = _with_zone(cumulative[num])
+        bottom = _with_zone(cumulative[den])
+        out[name] = np.divide(top, bottom, out=np.full(5, np.nan), where=bottom > 0)
+    per_resident = hnte_per_place[:N_COUNTIES] / POPULATION[:N_COUNTIES]
+    balance = np.full(5, np.nan)
+    balance[-1] = 1.0 - gini(per_resident)
+    out["balance_index"] = balance
+    return {name: out[name].tolist() for name in INDICATOR_NAMES}
+
+
+def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:
+    """DataCollector records -> long table (month, date, region, indicator, value)."""
+    names = list(INDICATOR_NAMES)
+    values = np.array([[record[n] for n in names] for record in records])  # month x indicator x region
+    n_months, n_ind, n_reg = values.shape
+    return pd.DataFrame({
+        "month": np.repeat(np.arange(1, n_months + 1), n_ind * n_reg),
+        "date": np.repeat(np.asarray(months), n_ind * n_reg),
+        "region": np.tile(np.asarray(REGIONS), n_months * n_ind),
+        "indicator": np.tile(np.repeat(np.asarray(names), n_reg), n_months),
+        "value": values.reshape(-1),
+    })
+
+
+def end_values(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Indicator -> region -> value at the horizon (flows: the last twelve months summed)."""
+    last = table["month"].max()
+    kinds = {i.name: i.kind for i in INDICATORS}
+    out: dict[str, dict[str, float]] = {}
+    for (indicator, region), group in table.groupby(["indicator", "region"], sort=False):
+        if kinds[indicator] == "flow":
+            value = group.loc[group["month"] > last - 12, "value"].sum()
+        else:
+            value = group.loc[group["month"] == last, "value"].iloc[0]
+        out.setdefault(indicator, {})[region] = None if pd.isna(value) else float(value)
+    return out
+
+
+__all__ = ["COUNTIES", "INDICATORS", "INDICATOR_NAMES", "REGIONS", "end_values", "snapshot", "tidy"]

@@ -1,0 +1,64 @@
+"""Firms review their location once a year, and firms whose cash stays negative exit
+(DESIGN.md section 3, step 8).
+
+The review is a multinomial logit over the four places (McFadden 1974) with a bonus for
+staying: tax status kept or lost under the recognition lever, the talent pool, rent,
+neighbours in the same sector, and distance to Shanghai's services.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .policy import CIT_RATE, HNTE_RATE
+
+
+def location_utility(model, rows: np.ndarray) -> np.ndarray:
+    """Utility of each place for firms `rows` (matrix rows x places)."""
+    f, b, rules = model.firms, model.behaviour, model.rules
+    here = f.region[rows].astype(np.int64)
+    certified = model.hnte_valid()[rows]
+    # tax rate after a move to each place: 15 % only where the status would still hold
+    keeps = rules.hnte_kept_on_move[here] & certified[:, None]
+    rate = np.where(keeps, HNTE_RATE, CIT_RATE)
+    margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, 0.5)
+    utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
+
+    talents = np.bincount(model.talents.view("region").astype(np.int64), minlength=N_PLACES)
+    utility += b.firm_talent_weight * np.log((talents + 1.0) / (talents.mean() + 1.0))[None, :]
+    utility -= b.firm_rent_weight * (model.rent / model.rent.mean())[None, :]
+
+    alive = model.alive_rows()
+    per_sector = np.zeros((model.spec.population.sectors, N_PLACES))
+    np.add.at(per_sector, (f.sector[alive].astype(np.int64), f.region[alive].astype(np.int64)), 1.0)
+    share = per_sector / np.maximum(per_sector.sum(axis=1, keepdims=True), 1.0)
+    utility += b.firm_agglomeration_weight * share[f.sector[rows].astype(np.int64)]
+
+    utility -= b.firm_distance_weight * DISTANCE_KM[:, SHANGHAI][None, :] / 100.0
+    utility[np.arange(rows.size), here] += b.firm_stay_bonus
+    return utility
+
+
+def review_locations(model) -> None:
+    """Firms whose review month this is weigh the places and may relocate."""
+    f = model.firms
+    rows = model.alive_rows()
+    rows = rows[(f.review_month[rows] == model.calendar_month) & (f.incubator[rows] < 0)]
+    if rows.size == 0:
+        return
+    utility = location_utility(model, rows)
+    choice = np.argmax(utility + model.rng.gumbel(size=utility.shape), axis=1)
+    movers = np.flatnonzero(choice != f.region[rows])
+    for i in movers.tolist():
+        model.relocate_firm(int(rows[i]), int(choice[i]))
+
+
+def exit_failed_firms(model) -> None:
+    """Firms whose cash has been negative for too many months in a row exit."""
+    f, b = model.firms, model.behaviour
+    rows = model.alive_rows()
+    negative = f.cash[rows] < 0
+    f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
+    for row in rows[f.negative_months[rows] >= b.exit_negative_months].tolist():
+        model.exit_firm(row)

@@ -1,0 +1,43 @@
+"""Run the model once and hand back its indicator tables (not the model): what every tool uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from innosim.scenario import Scenario
+
+from .indicators import end_values, tidy
+from .model import InnoModel
+
+
+@dataclass
+class RunResult:
+    """What one run leaves: the tidy monthly table, end values and the relocation matrix."""
+
+    timeseries: pd.DataFrame          # month, date, region, indicator, value
+    end: dict[str, dict[str, float]]  # indicator -> region -> value at the horizon
+    relocations: np.ndarray           # [kind (0 firm, 1 talent), from place, to place], cumulative
+    agent_steps: int = 0              # agents alive summed over steps (for benchmarks)
+    extra: dict = field(default_factory=dict)
+
+
+def simulate(scenario: Scenario, seed: int, months: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run `scenario` with random seed `seed` for `months` (default: the scenario's horizon)."""
+    model = InnoModel(scenario, rng=np.random.default_rng(seed))
+    horizon = months if months is not None else scenario.run.months
+    agent_steps = 0
+    for month in range(horizon):
+        agent_steps += len(model.agents)
+        model.step()
+        if progress is not None:
+            progress(month + 1, horizon)
+    records = model.datacollector.model_vars["indicators"]
+    table = tidy(records, model.month_labels)
+    return RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
+                     agent_steps=agent_steps,
+                     extra={"money_drift": model.ledger.total() - model.money_at_start})

@@ -1,0 +1,103 @@
+"""Per-agent numbers kept in numpy arrays, one row per agent, behind thin Mesa agents.
+
+The monthly arithmetic (production, R&D, innovation draws) runs on whole columns at once;
+discrete choices (moves, hiring, certification) are handled as events on the rows they touch.
+A row is never reused: a firm that exits keeps its row with ``alive = False``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NO_STATUS = -1  # month index meaning "none" (no HNTE status, no pending application, no employer)
+
+#: Firm stages.
+ESTABLISHED, INCUBATED, GRADUATE = 0, 1, 2
+
+
+class Table:
+    """Columns of equal length that grow together (capacity doubles as rows are added)."""
+
+    columns: dict[str, tuple[np.dtype, object]] = {}
+
+    def __init__(self, capacity: int = 16):
+        self.n = 0
+        self._capacity = max(16, capacity)
+        for name, (dtype, fill) in self.columns.items():
+            setattr(self, name, np.full(self._capacity, fill, dtype=dtype))
+
+    def add(self, count: int, **values) -> np.ndarray:
+        """Append `count` rows; `values` gives columns (scalars or arrays). Returns the new row ids."""
+        unknown = set(values) - set(self.columns)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
+        if self.n + count > self._capacity:
+            new_capacity = max(self._capacity * 2, self.n + count)
+            for name, (dtype, fill) in self.columns.items():
+                grown = np.full(new_capacity, fill, dtype=dtype)
+                grown[: self.n] = getattr(self, name)[: self.n]
+                setattr(self, name, grown)
+            self._capacity = new_capacity
+        rows = np.arange(self.n, self.n + count)
+        for name, value in values.items():
+            getattr(self, name)[rows] = value
+        self.n += count
+        return rows
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of one column."""
+        return getattr(self, name)[: self.n]
+
+
+class FirmTable(Table):
+    """State of DESIGN.md section 2 for every firm."""
+
+    columns = {
+        "alive": (np.bool_, False),
+        "region": (np.int8, 0),
+        "sector": (np.int8, 0),
+        "stage": (np.int8, ESTABLISHED),
+        "birth_month": (np.int32, 0),
+        "employees": (np.float64, 0.0),       # all staff
+        "productivity": (np.float64, 1.0),    # firm-specific TFP a_i
+        "knowledge": (np.float64, 1.0),
+        "revenue": (np.float64, 0.0),         # last month, M CNY
+        "profit": (np.float64, 0.0),          # last month, after tax
+        "cash": (np.float64, 0.0),
+        "rd_intensity": (np.float64, 0.0),    # share of revenue spent on R&D
+        "base_rd_intensity": (np.float64, 0.0),
+        "hightech_share": (np.float64, 0.0),  # share of revenue from high-tech products
+        "rd_staff_target": (np.float64, 0.1),  # key talents wanted per employee
+        "talents": (np.int32, 0),             # key talents employed (R&D staff)
+        "skill_sum": (np.float64, 0.0),
+        # three accounting years of R&D and sales for the HNTE test: [this year, last, the one before]
+        "rd_y0": (np.float64, 0.0), "rd_y1": (np.float64, 0.0), "rd_y2": (np.float64, 0.0),
+        "sales_y0": (np.float64, 0.0), "sales_y1": (np.float64, 0.0), "sales_y2": (np.float64, 0.0),
+        "hnte_until": (np.int32, NO_STATUS),     # last month of validity
+        "hnte_region": (np.int8, -1),            # where the certificate was issued or recognised
+        "hnte_pending": (np.int32, NO_STATUS),   # month an application is decided
+        "hnte_barred_until": (np.int32, NO_STATUS),  # lost status by moving: no application before
+        "negative_months": (np.int32, 0),
+        "incubator": (np.int32, -1),
+        "incubated_since": (np.int32, NO_STATUS),
+        "voucher": (np.float64, 0.0),            # unspent voucher balance, M CNY
+        "voucher_issuer": (np.int8, -1),
+        "collaboration": (np.float64, 0.0),      # quality-weighted external R&D this month
+        "equity_grant": (np.float64, 0.0),       # value granted per key talent, M CNY
+        "review_month": (np.int8, 0),            # calendar month of the annual location review
+    }
+
+
+class TalentTable(Table):
+    """State of DESIGN.md section 2 for every talent (key staff: researchers, engineers, managers)."""
+
+    columns = {
+        "region": (np.int8, 0),
+        "home": (np.int8, 0),           # where the talent's qualifications were issued
+        "skill": (np.float64, 1.0),
+        "employer": (np.int32, NO_STATUS),
+        "wage": (np.float64, 0.0),
+        "hired_month": (np.int32, 0),
+        "equity_grant": (np.float64, 0.0),  # value of the current grant, vests linearly
+        "equity_vested": (np.float64, 0.0),  # value vested and kept, M CNY
+    }

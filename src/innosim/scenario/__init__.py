@@ -1,0 +1,27 @@
+"""Scenarios: the schema and the loader (YAML with `extends:` -> one validated Scenario)."""
+
+from .loader import (
+    ScenarioError,
+    apply_overrides,
+    content_hash,
+    deep_merge,
+    load_scenario,
+    read_yaml,
+    resolve_chain,
+    validate_data,
+)
+from .schema import COUNTIES, PLACES, Scenario
+
+__all__ = [
+    "COUNTIES",
+    "PLACES",
+    "Scenario",
+    "ScenarioError",
+    "apply_overrides",
+    "content_hash",
+    "deep_merge",
+    "load_scenario",
+    "read_yaml",
+    "resolve_chain",
+    "validate_data",
+]

@@ -1,0 +1,260 @@
+"""The scenario schema: every setting a scenario file may hold, with its type, range and default.
+
+The defaults are the baseline: the demonstration zone before integration, as the seed paper
+(Chen Chen, Jiashan County Party School) describes it. Money is in million CNY (M CNY), time in
+months. A scenario is data: this module imports nothing from the model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
+PLACES: tuple[str, ...] = (*COUNTIES, "shanghai")
+
+County = Literal["qingpu", "wujiang", "jiashan"]
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are refused, types are not coerced from strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+
+
+def _scalar_to_counties(value):
+    """Let a planner write one number for all three counties (``budget: 10``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {c: value for c in COUNTIES}
+    return value
+
+
+def _all_counties(value: dict) -> dict:
+    missing = [c for c in COUNTIES if c not in value]
+    if missing:
+        raise ValueError(f"missing value for county {', '.join(missing)}")
+    return {c: value[c] for c in COUNTIES}
+
+
+def county_values(**constraints) -> object:
+    """A per-county setting: a mapping qingpu/wujiang/jiashan -> number, or one number for all."""
+    number = Annotated[float, Field(**constraints)]
+    return Annotated[
+        dict[County, number],
+        BeforeValidator(_scalar_to_counties),
+        AfterValidator(_all_counties),
+    ]
+
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+CountyMoney = county_values(ge=0.0)
+CountyCount = county_values(ge=0.0)
+
+
+def _check_month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise ValueError("must be a month written YYYY-MM, e.g. 2019-01")
+    return text
+
+
+class RunSettings(Strict):
+    """When and how big: one step is one month."""
+
+    start: Annotated[str, AfterValidator(_check_month)] = "2019-01"
+    months: Annotated[int, Field(ge=1, le=600)] = 120
+    scale: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        1.0, description="multiplies every population, capacity and budget together"
+    )
+
+
+class Population(Strict):
+    """Initial agents at scale 1. Firms and talents are split across the counties by residents."""
+
+    firms: Annotated[int, Field(ge=0)] = 5000
+    talents: Annotated[int, Field(ge=0)] = 20000
+    shanghai_talents: Annotated[int, Field(ge=0)] = 4000
+    sectors: Annotated[int, Field(ge=1, le=20)] = 4
+    incubators_per_county: Annotated[int, Field(ge=0, le=10)] = 1
+    funds_per_county: Annotated[int, Field(ge=0, le=10)] = 1
+
+
+class PlaceEconomy(Strict):
+    """Prices and quality of one place (assumed orders of magnitude, 2019, M CNY per month)."""
+
+    talent_wage: Positive = Field(description="monthly wage of a key talent (R&D staff)")
+    staff_wage: Positive = Field(description="monthly wage of an ordinary employee")
+    rent: NonNeg = Field(description="monthly rent per employee")
+    productivity: Positive = Field(description="total factor productivity multiplier")
+    provider_quality: Share = Field(description="quality of the place's R&D service providers")
+    amenity: float = Field(0.0, description="talents' taste for living there, logit units")
+
+
+def _default_places() -> dict[str, PlaceEconomy]:
+    return {
+        "qingpu": PlaceEconomy(talent_wage=0.016, staff_wage=0.0075, rent=0.0012, productivity=1.0,
+                               provider_quality=0.55, amenity=0.2),
+        "wujiang": PlaceEconomy(talent_wage=0.015, staff_wage=0.0070, rent=0.0010, productivity=1.0,
+                                provider_quality=0.5, amenity=0.0),
+        "jiashan": PlaceEconomy(talent_wage=0.014, staff_wage=0.0065, rent=0.0009, productivity=0.97,
+                                provider_quality=0.45, amenity=0.0),
+        "shanghai": PlaceEconomy(talent_wage=0.022, staff_wage=0.0100, rent=0.0030, productivity=1.1,
+                                 provider_quality=1.0, amenity=0.6),
+    }
+
+
+class Places(Strict):
+    qingpu: PlaceEconomy
+    wujiang: PlaceEconomy
+    jiashan: PlaceEconomy
+    shanghai: PlaceEconomy
+
+
+class Behaviour(Strict):
+    """Free behavioural parameters: the ones calibration fits. Forms follow DESIGN.md section 3."""
+
+    # production: value added = a_i * A_r * K^alpha * E^beta * lognormal shock
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
+    beta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.65
+    revenue_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
+    input_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.75
+    labour_adjustment: Share = 0.05
+    knowledge_decay: Share = 0.006
+    # R&D and innovation: rate = theta * rd^gamma * skill * (1 + bonus * collaboration)
+    rd_intensity_median: Share = 0.03
+    rd_intensity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
+    external_share: Share = 0.25
+    provider_quality_weight: NonNeg = 3.0
+    provider_distance_cost: NonNeg = 1.5
+    voucher_weight: NonNeg = 4.0
+    innovation_theta: NonNeg = 0.12
+    innovation_gamma: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    collaboration_bonus: NonNeg = 1.0
+    innovation_step: NonNeg = 0.06
+    hightech_step: Share = 0.08
+    # certification
+    hnte_approval_prob: Share = 0.85
+    hnte_seeking_margin: Share = 0.004
+    # talents
+    job_search_rate: Share = 0.02
+    unemployed_search_rate: Share = 0.5
+    talent_logit_scale: Positive = 1.0
+    talent_stay_bonus: NonNeg = 2.0
+    talent_wage_weight: NonNeg = 3.0
+    talent_distance_cost: NonNeg = 1.5
+    recognition_penalty: NonNeg = 1.0
+    equity_retention_weight: NonNeg = 1.5
+    follow_employer_prob: Share = 0.7
+    # start-ups and incubation
+    founding_rate: Share = 0.0006
+    founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
+    founding_equity_effect: NonNeg = 0.8
+    founder_seed_capital: NonNeg = 0.5
+    incubation_months: Annotated[int, Field(ge=1, le=120)] = 30
+    incubation_success: Share = 0.45
+    graduate_stay_bonus: NonNeg = 0.6
+    graduate_space_bonus: NonNeg = 1.0
+    graduate_subsidy_weight: NonNeg = 2.0
+    shanghai_pull: float = 0.8
+    # firms' location and exit
+    firm_stay_bonus: NonNeg = 5.5
+    firm_tax_weight: NonNeg = 1.5
+    firm_talent_weight: NonNeg = 0.8
+    firm_rent_weight: NonNeg = 0.5
+    firm_agglomeration_weight: NonNeg = 1.0
+    firm_distance_weight: NonNeg = 0.8
+    exit_negative_months: Annotated[int, Field(ge=1, le=60)] = 12
+    # finance
+    fund_screen_rate: Share = 0.3
+    fund_ticket: NonNeg = 2.0
+    fund_holding_months: Annotated[int, Field(ge=1, le=240)] = 60
+    fund_reservation: float = 0.5
+    # technology market
+    problem_post_rate: Share = 0.004
+    solver_local_prob: Share = 0.5
+    deal_threshold: Share = 0.6
+    deal_value: NonNeg = 0.3
+    # vouchers
+    voucher_apply_prob: Share = 0.5
+    provider_acceptance_without_settlement: Share = 0.3
+
+    @model_validator(mode="after")
+    def _returns_to_scale(self) -> Behaviour:
+        if self.alpha + self.beta > 1.0:
+            raise ValueError(f"alpha + beta must be at most 1 (decreasing returns), got {self.alpha + self.beta:g}")
+        return self
+
+
+VoucherScope = Literal["own_county", "zone", "zone_shanghai"]
+
+
+class Vouchers(Strict):
+    """General-use innovation vouchers (科技创新券通用通兑)."""
+
+    budget: CountyMoney = Field(default_factory=lambda: {"qingpu": 12.0, "wujiang": 15.0, "jiashan": 8.0},
+                                description="M CNY issued per county per year")
+    subsidy_share: Share = 0.5
+    cap_per_firm: NonNeg = 0.1
+    scope: VoucherScope = "own_county"
+    cross_county_settlement: bool = False
+
+
+class EquityIncentives(Strict):
+    """Equity incentives for key staff with deferred personal income tax (股权激励)."""
+
+    enabled: bool = False
+    equity_share: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
+    vesting_months: Annotated[int, Field(ge=1, le=120)] = 48
+    tax_deferral: bool = False
+
+
+class Incubation(Strict):
+    """County incubators, post-incubation space and a subsidy for graduates who stay."""
+
+    capacity: CountyCount = Field(default_factory=lambda: {"qingpu": 60.0, "wujiang": 70.0, "jiashan": 40.0},
+                                  description="tenant places per county")
+    post_incubation_space: CountyCount = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
+                                               description="graduate places offered per county per year")
+    stay_subsidy: NonNeg = Field(0.0, description="M CNY paid to a graduate that settles in its county")
+
+
+class Finance(Strict):
+    """Science finance: government-guided funds."""
+
+    fund_capital: CountyMoney = Field(default_factory=lambda: {"qingpu": 150.0, "wujiang": 200.0, "jiashan": 100.0})
+    cross_county_investment: bool = False
+
+
+class Brokers(Strict):
+    """Technology brokers and the joint secretariat: reach of a technical problem's search for a solver."""
+
+    cross_county_reach: Share = 0.15
+    shanghai_reach: Share = 0.5
+
+
+class Policy(Strict):
+    """The policy levers of DESIGN.md section 4; the defaults are the pre-integration baseline."""
+
+    hnte_mutual_recognition: bool = False
+    hnte_reapply_wait_months: Annotated[int, Field(ge=0, le=60)] = 12
+    talent_recognition: bool = False
+    vouchers: Vouchers = Vouchers()
+    equity_incentives: EquityIncentives = EquityIncentives()
+    incubation: Incubation = Incubation()
+    finance: Finance = Finance()
+    brokers: Brokers = Brokers()
+
+
+class Scenario(Strict):
+    """One validated scenario: what the model reads, and all it reads."""
+
+    name: Annotated[str, Field(min_length=1)] = "unnamed"
+    description: str = ""
+    run: RunSettings = RunSettings()
+    population: Population = Population()
+    places: Places = Field(default_factory=lambda: Places(**_default_places()))
+    behaviour: Behaviour = Behaviour()
+    policy: Policy = Policy()
