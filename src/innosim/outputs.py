@@ -1,0 +1,100 @@
+"""What `innosim run` leaves on disk: the tidy table, a summary with provenance, a plot.
+
+Everything is written into a temporary folder beside the target and renamed into place at the
+end, so an interrupted run leaves either the previous outputs or the new ones, never half.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mesa  # noqa: E402
+
+from innosim import __version__  # noqa: E402
+from innosim.io import write_json_atomic  # noqa: E402
+from innosim.model import RunResult  # noqa: E402
+from innosim.scenario import COUNTIES, Scenario, content_hash  # noqa: E402
+
+#: County colours used in every plot and on the visual server.
+COUNTY_COLOURS = {"qingpu": "#1f77b4", "wujiang": "#2ca02c", "jiashan": "#d62728",
+                  "shanghai": "#7f7f7f", "zone": "#000000"}
+MAIN_INDICATORS = ("hnte_stock", "hnte_new", "talents", "startups", "vouchers_used", "graduate_stay_rate")
+
+
+def provenance(scenario: Scenario, scenario_file: str | Path | None, seed: int | None) -> dict:
+    """Who made these numbers, from what."""
+    info = {
+        "scenario": scenario.name,
+        "scenario_hash": content_hash(scenario),
+        "seed": seed,
+        "innosim": __version__,
+        "mesa": mesa.__version__,
+        "python": platform.python_version(),
+    }
+    if scenario_file is not None:
+        path = Path(scenario_file)
+        info["scenario_file"] = str(path)
+        info["scenario_file_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return info
+
+
+def plot_main_indicators(table, path: Path, title: str) -> None:
+    """Six panels of the main indicators, one line per county (flows summed by year)."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
+    flows = {"hnte_new", "startups", "vouchers_used"}
+    for ax, name in zip(axes.flat, MAIN_INDICATORS, strict=True):
+        for county in COUNTIES:
+            rows = table[(table.indicator == name) & (table.region == county)]
+            if name in flows:
+                yearly = rows.groupby(rows["date"].str[:4])["value"].sum()
+                ax.plot(yearly.index.astype(int), yearly.values, marker="o", color=COUNTY_COLOURS[county],
+                        label=county.capitalize())
+                ax.set_title(f"{name} (per year)")
+            else:
+                years = rows["date"].str[:4].astype(int) + (rows["date"].str[5:].astype(int) - 1) / 12
+                ax.plot(years, rows["value"], color=COUNTY_COLOURS[county], label=county.capitalize())
+                ax.set_title(name)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend()
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path,
+                      scenario_file: str | Path | None = None, seed: int | None = None) -> Path:
+    """Write timeseries.csv/.parquet, summary.json and indicators.png into `out_dir` atomically."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        result.timeseries.to_csv(staging / "timeseries.csv", index=False)
+        result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+        summary = {
+            "provenance": provenance(scenario, scenario_file, seed),
+            "months": int(result.timeseries["month"].max()),
+            "end_values": result.end,
+            "relocations": {
+                "firms": result.relocations[0].tolist(),
+                "talents": result.relocations[1].tolist(),
+                "places": ["qingpu", "wujiang", "jiashan", "shanghai"],
+            },
+        }
+        write_json_atomic(staging / "summary.json", summary)
+        plot_main_indicators(result.timeseries, staging / "indicators.png",
+                             f"{scenario.name} (seed {seed})")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return out_dir
