@@ -51,7 +51,8 @@ def plan_rnd(model) -> None:
     profit_margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, None)
     tax_saving = 0.10 * profit_margin  # per unit of sales
     extra_rd = np.maximum(threshold + b.hnte_seeking_margin - f.base_rd_intensity[rows], 0.0)
-    seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & (extra_rd < tax_saving + 0.01)
+    worth_it = extra_rd < tax_saving + b.hnte_status_value
+    seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it
     f.rd_intensity[rows] = np.where(seeking, np.maximum(f.base_rd_intensity[rows], threshold + b.hnte_seeking_margin),
                                     f.base_rd_intensity[rows])
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .places import DISTANCE_KM, N_PLACES
-from .state import NO_STATUS
+from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .state import NO_STATUS, SHANGHAI_JOB
 
 
 def count_staff(model) -> None:
@@ -48,7 +48,7 @@ def place_utility(model, rows: np.ndarray) -> np.ndarray:
 def search_jobs(model) -> None:
     """Some talents look for a job; movers change place (a Mesa cell move) and employer."""
     t, f, b = model.talents, model.firms, model.behaviour
-    employed = t.view("employer") >= 0
+    employed = t.view("employer") != NO_STATUS
     rate = np.where(employed, b.job_search_rate, b.unemployed_search_rate)
     all_rows = np.arange(t.n)
     if model.rules.equity_enabled:
@@ -70,15 +70,16 @@ def search_jobs(model) -> None:
             if t.employer[talent] == firm:
                 continue
             hire(model, talent, firm)
+        if place == SHANGHAI:  # Shanghai's core economy hires whoever comes
+            for talent in seekers[matched:].tolist():
+                if t.employer[talent] != SHANGHAI_JOB:
+                    hire_in_shanghai(model, talent)
 
 
 def hire(model, talent: int, firm: int) -> None:
     """`talent` joins `firm`, moving to the firm's place if needed; unvested equity is forfeited."""
     t, f = model.talents, model.firms
-    old = int(t.employer[talent])
-    if old >= 0:
-        f.talents[old] -= 1
-        model.vest_equity(np.array([talent]))
+    leave_employer(model, talent)
     destination = int(f.region[firm])
     if t.region[talent] != destination:
         model.move_talent(talent, destination)
@@ -88,6 +89,26 @@ def hire(model, talent: int, firm: int) -> None:
     t.equity_grant[talent] = f.equity_grant[firm]
     f.talents[firm] += 1
     model.count("hires", np.array([destination]), np.ones(1))
+
+
+def leave_employer(model, talent: int) -> None:
+    """Bookkeeping when a talent leaves a modelled firm: staff count, vested equity."""
+    old = int(model.talents.employer[talent])
+    if old >= 0:
+        model.firms.talents[old] -= 1
+        model.vest_equity(np.array([talent]))
+
+
+def hire_in_shanghai(model, talent: int) -> None:
+    """`talent` takes a job in Shanghai's core economy (outside the modelled firms)."""
+    t = model.talents
+    leave_employer(model, talent)
+    if t.region[talent] != SHANGHAI:
+        model.move_talent(talent, SHANGHAI)
+    t.employer[talent] = SHANGHAI_JOB
+    t.wage[talent] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talent])
+    t.hired_month[talent] = model.month
+    t.equity_grant[talent] = 0.0
 
 
 def quit_job(model, talents: np.ndarray) -> None:

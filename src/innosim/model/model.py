@@ -15,9 +15,9 @@ from . import economy, finance, hnte, incubation, labour, relocation, techmarket
 from .agents import Firm, Fund, Incubator, Talent
 from .indicators import snapshot
 from .ledger import Ledger
-from .places import N_COUNTIES, N_PLACES, POPULATION, build_space
+from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI, build_space
 from .policy import PolicyRules
-from .state import INCUBATED, NO_STATUS, FirmTable, TalentTable
+from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB, FirmTable, TalentTable
 from .vouchers import VoucherBook
 
 FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
@@ -269,7 +269,7 @@ class InnoModel(mesa.Model):
             stage=0, birth_month=-age, employees=employees, knowledge=knowledge,
             productivity=self._productivity_for(employees, knowledge, place),
             rd_intensity=base_rd, base_rd_intensity=base_rd,
-            hightech_share=rng.beta(3.0, 2.5, n_firms), rd_staff_target=rng.uniform(0.06, 0.2, n_firms),
+            hightech_share=rng.beta(3.5, 2.0, n_firms), rd_staff_target=rng.uniform(0.06, 0.2, n_firms),
         )
         # a year of history so that the HNTE test and the R&D plan have something to read
         value_added = self.place_productivity[place] * self.firms.productivity[rows] * knowledge**b.alpha * employees**b.beta
@@ -280,8 +280,9 @@ class InnoModel(mesa.Model):
         f.cash[rows] = 3.0 * revenue
         for col in ("sales_y1", "sales_y2"):
             getattr(f, col)[rows] = 12 * revenue
+        hnte.plan_rnd(self)  # firms already follow their R&D plans
         for col in ("rd_y1", "rd_y2"):
-            getattr(f, col)[rows] = 12 * revenue * base_rd
+            getattr(f, col)[rows] = 12 * revenue * f.rd_intensity[rows]
         # firms already certified before the run: those meeting the criteria, certificates of any age
         self.month = 0
         f.talents[rows] = np.round(f.rd_staff_target[rows] * employees).astype(np.int32)
@@ -309,8 +310,9 @@ class InnoModel(mesa.Model):
             seats = rng.permutation(seats)[: people.size]
             employer[people[: seats.size]] = seats
         t = self.talents
+        employer[(employer == NO_STATUS) & (place == SHANGHAI)] = SHANGHAI_JOB
         t.employer[rows] = employer
-        t.wage[rows] = np.where(employer >= 0, self.talent_wage[place] * (0.8 + 0.2 * skill), 0.0)
+        t.wage[rows] = np.where(employer != NO_STATUS, self.talent_wage[place] * (0.8 + 0.2 * skill), 0.0)
         t.hired_month[rows] = -rng.integers(0, 60, place.size)
         self.talent_agents = [Talent(self, int(r), self.cells[int(place[r])]) for r in rows]
         labour.count_staff(self)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 NO_STATUS = -1  # month index meaning "none" (no HNTE status, no pending application, no employer)
+#: Employer code of a talent working for Shanghai's core economy, outside the modelled firms.
+SHANGHAI_JOB = -2
 
 #: Firm stages.
 ESTABLISHED, INCUBATED, GRADUATE = 0, 1, 2

@@ -3,7 +3,7 @@
 A problem is found by a solver in the firm's own county with probability `solver_local_prob`;
 across county lines and in Shanghai that reach is scaled by the brokers lever (technology
 brokers and the joint secretariat). A found solver signs a deal when the match quality, a
-uniform draw, clears `deal_threshold`. The paper's Jiashan tech market: 300+ problems,
+uniform draw scaled by the solver place's provider quality, clears `deal_threshold`. The paper's Jiashan tech market: 300+ problems,
 32 deals, 16 of them with Shanghai (seed paper, 1.3).
 """
 
@@ -23,7 +23,9 @@ def match_technical_problems(model) -> None:
     here = f.region[posting].astype(np.int64)
     model.count("problems_posted", here, np.ones(posting.size))
     found = model.rng.random((posting.size, N_PLACES)) < rules.solver_reach[here]
-    quality = np.where(found, model.rng.random((posting.size, N_PLACES)), -1.0)
+    # better providers (Shanghai's) offer better matches
+    ceiling = 0.6 + 0.4 * model.provider_quality
+    quality = np.where(found, model.rng.random((posting.size, N_PLACES)) * ceiling, -1.0)
     best = np.argmax(quality, axis=1)
     deal = quality[np.arange(posting.size), best] >= b.deal_threshold
     signed, solver = posting[deal], best[deal]

@@ -12,6 +12,10 @@ import numpy as np
 from .places import N_PLACES
 
 
+#: Firms ask for a little more than they expect to spend: plans change.
+VOUCHER_ASK_MARGIN = 1.2
+
+
 class VoucherBook:
     """Per issuing place: cumulative money issued, used and expired, and where it was spent."""
 
@@ -43,13 +47,23 @@ class VoucherBook:
             if budget <= 0 or rules.voucher_cap <= 0:
                 continue
             here = applicants[f.region[applicants] == place]
-            grants = np.minimum(rules.voucher_cap, np.maximum(budget - rules.voucher_cap * np.arange(here.size), 0))
+            need = self.expected_need(here)
+            asked = np.minimum(rules.voucher_cap, need)
+            before = np.cumsum(asked) - asked  # granted to earlier applicants
+            grants = np.clip(budget - before, 0.0, asked)
+            takers = here[grants > 0]
             grants = grants[grants > 0]
-            takers = here[: grants.size]
             f.voucher[takers] = grants
             f.voucher_issuer[takers] = place
             self.issued[place] += grants.sum()
             model.count("vouchers_issued", np.full(takers.size, place), grants)
+
+    def expected_need(self, rows: np.ndarray) -> np.ndarray:
+        """What a firm asks for: the subsidy on a year of its external R&D services, plus a margin."""
+        model = self.model
+        f, b = model.firms, model.behaviour
+        external = 12.0 * f.rd_intensity[rows] * f.revenue[rows] * b.external_share
+        return VOUCHER_ASK_MARGIN * model.rules.voucher_subsidy_share * external
 
     def redeem(self, rows: np.ndarray, issuer: np.ndarray, provider: np.ndarray, amount: np.ndarray) -> None:
         """Part of a service bill paid by vouchers: the issuing government pays the provider."""

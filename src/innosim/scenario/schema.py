@@ -101,8 +101,9 @@ def _default_places() -> dict[str, PlaceEconomy]:
                                 provider_quality=0.5, amenity=0.0),
         "jiashan": PlaceEconomy(talent_wage=0.014, staff_wage=0.0065, rent=0.0009, productivity=0.97,
                                 provider_quality=0.45, amenity=0.0),
+        # Shanghai's core pays more, but housing costs outweigh its amenities for most talents
         "shanghai": PlaceEconomy(talent_wage=0.022, staff_wage=0.0100, rent=0.0030, productivity=1.1,
-                                 provider_quality=1.0, amenity=0.6),
+                                 provider_quality=1.0, amenity=-0.6),
     }
 
 
@@ -120,7 +121,7 @@ class Behaviour(Strict):
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
     beta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.65
     revenue_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
-    input_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.75
+    input_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
     labour_adjustment: Share = 0.05
     knowledge_decay: Share = 0.006
     # R&D and innovation: rate = theta * rd^gamma * skill * (1 + bonus * collaboration)
@@ -138,6 +139,7 @@ class Behaviour(Strict):
     # certification
     hnte_approval_prob: Share = 0.85
     hnte_seeking_margin: Share = 0.004
+    hnte_status_value: Share = Field(0.03, description="non-tax value of HNTE status (grants, standing) per unit of sales")
     # talents
     job_search_rate: Share = 0.02
     unemployed_search_rate: Share = 0.5
@@ -149,7 +151,7 @@ class Behaviour(Strict):
     equity_retention_weight: NonNeg = 1.5
     follow_employer_prob: Share = 0.7
     # start-ups and incubation
-    founding_rate: Share = 0.0006
+    founding_rate: Share = 0.0015
     founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
     founding_equity_effect: NonNeg = 0.8
     founder_seed_capital: NonNeg = 0.5
@@ -175,7 +177,7 @@ class Behaviour(Strict):
     # technology market
     problem_post_rate: Share = 0.004
     solver_local_prob: Share = 0.5
-    deal_threshold: Share = 0.6
+    deal_threshold: Share = 0.7
     deal_value: NonNeg = 0.3
     # vouchers
     voucher_apply_prob: Share = 0.5

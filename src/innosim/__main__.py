@@ -1,0 +1,3 @@
+from innosim.cli import main
+
+main()

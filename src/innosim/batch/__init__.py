@@ -1,0 +1,38 @@
+"""Running many: tasks with seeds from one root, executors (local processes or Dask), the results store.
+
+The one engine that `innosim compare`, `innosim batch`, sensitivity analysis and calibration use::
+
+    tasks = make_tasks(["scenarios/baseline.yaml"], overrides=[{"run.scale": 0.2}], replicates=10)
+    store = run_batch(tasks, "out/my_batch/results.sqlite")      # runs only what is missing
+    table = store.end_values(tasks)                               # tidy: ids, indicator, region, value
+"""
+
+from .engine import SCHEDULER_ENV, BatchError, default_jobs, open_executor, run_batch
+from .store import ResultStore
+from .tasks import (
+    RunRecord,
+    Task,
+    derive_seeds,
+    function_name,
+    make_tasks,
+    overrides_json,
+    run_task,
+    run_task_end_only,
+)
+
+__all__ = [
+    "SCHEDULER_ENV",
+    "BatchError",
+    "ResultStore",
+    "RunRecord",
+    "Task",
+    "default_jobs",
+    "derive_seeds",
+    "function_name",
+    "make_tasks",
+    "open_executor",
+    "overrides_json",
+    "run_batch",
+    "run_task",
+    "run_task_end_only",
+]

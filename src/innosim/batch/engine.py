@@ -1,0 +1,173 @@
+"""Run the missing tasks of a batch on every core, or on a Dask cluster, streaming results to disk.
+
+Built on the `concurrent.futures.Executor` interface: a process pool locally, the executor of a
+`dask.distributed.Client` on a cluster (mpi4py's `MPIPoolExecutor` would plug in the same way).
+At most a few runs per worker are in flight; each result is written to the store as it arrives
+and then dropped, so the parent's memory does not grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from pathlib import Path
+
+from .store import ResultStore
+from .tasks import DEFAULT_RUN_FN, RunRecord, Task, function_name, run_task
+
+SCHEDULER_ENV = "INNOSIM_SCHEDULER"
+
+
+class BatchError(RuntimeError):
+    """A run failed, or the tasks do not fit the store; finished runs stay stored."""
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the batch and keeps what is finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _timed(run_fn: Callable[[Task], RunRecord], task: Task) -> tuple[RunRecord, float]:
+    start = time.perf_counter()
+    record = run_fn(task)
+    return record, time.perf_counter() - start
+
+
+class _InlineExecutor(Executor):
+    """jobs=1: run each task in this process when it is submitted."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def open_executor(jobs: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
+    """An executor and how many tasks it runs at once: Dask when a scheduler is given, else local."""
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            slots = jobs or max(1, sum(client.nthreads().values()))
+            with client.get_executor() as executor:
+                yield executor, slots
+        return
+    jobs = jobs or default_jobs()
+    if jobs == 1:
+        yield _InlineExecutor(), 1
+        return
+    # forkserver: no fork() of a threaded parent (rich, dask), and workers start fast
+    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["innosim.batch", "innosim.model"])  # imported once, not per worker
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker)
+    try:
+        yield executor, jobs
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _progress_bar(label: str, total: int, enabled: bool):
+    """A rich progress bar with ETA on stderr; yields advance(n)."""
+    if not enabled:
+        yield lambda n=1: None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task_id = bar.add_task(label or "runs", total=total)
+        yield lambda n=1: bar.advance(task_id, n)
+
+
+def _check_run_function(tasks: Sequence[Task], store: ResultStore, name: str) -> None:
+    """Refuse to mix the results of two run functions under the same keys."""
+    bound = {t.run_fn or DEFAULT_RUN_FN for t in tasks}
+    if name not in bound and bound != {DEFAULT_RUN_FN}:
+        raise BatchError(f"tasks were made for run function {sorted(bound)} but run_batch got {name}; "
+                         "make them with make_tasks(..., run_fn=...)")
+    others = store.run_functions(tasks) - {name}
+    if others:
+        raise BatchError(f"{store.path} already holds these tasks' results from {sorted(others)}, not {name}; "
+                         "use another store")
+
+
+def run_batch(tasks: Sequence[Task], store: ResultStore | str | Path, *, jobs: int | None = None,
+              scheduler: str | None = None, run_fn: Callable[[Task], RunRecord] = run_task,
+              progress: bool | None = None, label: str = "") -> ResultStore:
+    """Run the tasks that are not yet in `store` and write each one as it finishes.
+
+    jobs: worker processes (default: every core; 1 runs in this process). scheduler: address of a
+    `dask.distributed` scheduler (default: the environment variable INNOSIM_SCHEDULER, else local).
+    run_fn: a picklable module-level function Task -> RunRecord. progress: a bar with ETA (default:
+    when stderr is a terminal). Returns the store; `store.last_batch` says what this call did.
+    """
+    if not isinstance(store, ResultStore):
+        store = ResultStore(store)
+    name = function_name(run_fn)
+    _check_run_function(tasks, store, name)
+    todo = store.missing(tasks)
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    stats = {"tasks": len(tasks), "stored_before": len(tasks) - len(todo), "ran": 0, "seconds": 0.0}
+    store.last_batch = stats
+    if not todo:
+        return store
+    show = sys.stderr.isatty() if progress is None else progress
+    started = time.perf_counter()
+    queue = iter(todo)
+    with open_executor(jobs, scheduler) as (executor, slots), \
+            _progress_bar(label, len(todo), show) as advance:
+        window = max(2 * slots, 2)  # enough in flight to keep every worker busy, no more
+        pending: dict[Future, Task] = {}
+
+        def fill() -> None:
+            for task in queue:
+                pending[executor.submit(_timed, run_fn, task)] = task
+                if len(pending) >= window:
+                    return
+
+        fill()
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    try:
+                        record, seconds = future.result()
+                    except Exception as exc:
+                        raise BatchError(f"run failed: {task.label} (seed {task.seed}): {exc!r}") from exc
+                    store.put(task, record, run_fn=name, seconds=seconds)
+                    stats["ran"] += 1
+                    advance(1)
+                    del record, future
+                fill()
+        finally:
+            for future in pending:
+                future.cancel()
+            stats["seconds"] = time.perf_counter() - started
+    return store
+
+
+__all__ = ["SCHEDULER_ENV", "BatchError", "default_jobs", "open_executor", "run_batch"]

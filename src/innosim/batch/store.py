@@ -1,0 +1,206 @@
+"""The results store: one SQLite file in WAL mode, one transaction per finished run.
+
+A run is either wholly in the store or not at all (a SIGKILL mid-write rolls back on the next
+open), so `missing()` after an interruption is exactly the runs still to do. Only the parent
+process writes; workers send back `RunRecord` tables. End values are rows (queried in bulk by
+the analysis tools); a run's monthly table and relocation matrix are compressed blobs, decoded
+one run at a time so reading stays light.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from innosim.scenario import content_hash
+
+from .tasks import RunRecord, Task, overrides_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY, scenario TEXT, scenario_hash TEXT, scenario_file TEXT, overrides TEXT,
+    replicate INTEGER, seed INTEGER, months INTEGER, run_fn TEXT, seconds REAL, finished REAL);
+CREATE TABLE IF NOT EXISTS end_values (
+    key TEXT, indicator TEXT, region TEXT, value REAL, PRIMARY KEY (key, indicator, region));
+CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, timeseries BLOB, relocations BLOB);
+CREATE TABLE IF NOT EXISTS scenarios (scenario_hash TEXT PRIMARY KEY, name TEXT, json TEXT);
+"""
+ID_COLUMNS = ["key", "scenario", "scenario_file", "overrides", "replicate", "seed"]
+_CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _parquet_bytes(table: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False, compression="zstd")
+    return buffer.getvalue()
+
+
+class ResultStore:
+    """Finished runs on disk, keyed by `Task.key`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+        self._db.executescript(SCHEMA)
+        self.last_batch: dict = {}  # what the last run_batch call on this store did
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.path)!r})"
+
+    # -- what is there ---------------------------------------------------------------------
+    def has(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
+
+    def _present(self, keys: Sequence[str]) -> dict[str, str]:
+        """key -> run function name, for the keys that are stored."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique):
+            marks = ",".join("?" * len(chunk))
+            found.update(self._db.execute(f"SELECT key, run_fn FROM runs WHERE key IN ({marks})", chunk))
+        return found
+
+    def missing(self, tasks: Sequence[Task]) -> list[Task]:
+        """The tasks not yet in the store, in order, each key once."""
+        present = self._present([t.key for t in tasks])
+        todo, seen = [], set()
+        for task in tasks:
+            if task.key not in present and task.key not in seen:
+                seen.add(task.key)
+                todo.append(task)
+        return todo
+
+    def run_functions(self, tasks: Sequence[Task]) -> set[str]:
+        """Names of the run functions that made the stored runs of `tasks`."""
+        return set(self._present([t.key for t in tasks]).values())
+
+    # -- writing ---------------------------------------------------------------------------
+    def put(self, task: Task, record: RunRecord, run_fn: str = "", seconds: float = float("nan")) -> None:
+        """Store one finished run in one transaction (all of it or nothing)."""
+        end_rows = [(task.key, indicator, region, None if value is None else float(value))
+                    for indicator, by_region in record.end.items() for region, value in by_region.items()]
+        series = None if record.timeseries is None else _parquet_bytes(record.timeseries)
+        moves = None if record.relocations is None else _npy_bytes(record.relocations)
+        scenario_hash = content_hash(task.scenario)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM end_values WHERE key = ?", (task.key,))
+            db.executemany("INSERT INTO end_values VALUES (?, ?, ?, ?)", end_rows)
+            db.execute("INSERT OR REPLACE INTO series VALUES (?, ?, ?)", (task.key, series, moves))
+            db.execute("INSERT OR IGNORE INTO scenarios VALUES (?, ?, ?)",
+                       (scenario_hash, task.scenario.name, task.scenario.model_dump_json()))
+            db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (task.key, task.scenario.name, scenario_hash, task.scenario_file,
+                        overrides_json(task.overrides), task.replicate, task.seed, task.months,
+                        run_fn, seconds, time.time()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # -- reading ---------------------------------------------------------------------------
+    @staticmethod
+    def _ids(tasks: Sequence[Task]) -> pd.DataFrame:
+        return pd.DataFrame({
+            "key": [t.key for t in tasks],
+            "scenario": [t.scenario.name for t in tasks],
+            "scenario_file": [t.scenario_file for t in tasks],
+            "overrides": [overrides_json(t.overrides) for t in tasks],
+            "replicate": np.array([t.replicate for t in tasks], dtype=np.int64),
+            "seed": np.array([t.seed for t in tasks], dtype=np.int64),
+        })
+
+    def end_values(self, tasks: Sequence[Task]) -> pd.DataFrame:
+        """End values of the stored tasks, tidy, in task order (tasks not stored are left out)."""
+        frames = []
+        unique = list(dict.fromkeys(t.key for t in tasks))
+        for chunk in _chunks(unique):
+            marks = ",".join("?" * len(chunk))
+            frames.append(pd.read_sql_query(
+                f"SELECT key, indicator, region, value FROM end_values WHERE key IN ({marks})",
+                self._db, params=list(chunk)))
+        values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["key", "indicator", "region", "value"])
+        values["value"] = values["value"].astype(float)
+        ids = self._ids(tasks).reset_index(names="_task")
+        table = ids.merge(values, on="key", how="inner").sort_values(["_task", "indicator", "region"],
+                                                                      kind="stable")
+        return table.drop(columns="_task").reset_index(drop=True)
+
+    def _blob(self, key: str, column: str) -> bytes | None:
+        row = self._db.execute(f"SELECT {column} FROM series WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def run_timeseries(self, key: str) -> pd.DataFrame | None:
+        """One run's monthly table, or None when it is not stored (or was not kept)."""
+        blob = self._blob(key, "timeseries")
+        return None if blob is None else pd.read_parquet(io.BytesIO(blob))
+
+    def timeseries(self, tasks: Sequence[Task], indicators: Sequence[str] | None = None,
+                   regions: Sequence[str] | None = None) -> pd.DataFrame:
+        """Monthly tables of the stored tasks with their id columns (optionally some indicators/regions)."""
+        frames = []
+        for ids in self._ids(tasks).itertuples(index=False):
+            table = self.run_timeseries(ids.key)
+            if table is None:
+                continue
+            if indicators is not None:
+                table = table[table["indicator"].isin(indicators)]
+            if regions is not None:
+                table = table[table["region"].isin(regions)]
+            frames.append(table.assign(**ids._asdict())[ID_COLUMNS + list(table.columns)])
+        if not frames:
+            return pd.DataFrame(columns=ID_COLUMNS + ["month", "date", "region", "indicator", "value"])
+        return pd.concat(frames, ignore_index=True)
+
+    def relocations(self, tasks: Sequence[Task]) -> np.ndarray:
+        """Relocation matrices stacked in task order: [task, kind, from, to]; KeyError if one is absent."""
+        arrays = []
+        for task in tasks:
+            blob = self._blob(task.key, "relocations")
+            if blob is None:
+                raise KeyError(f"no relocations stored for {task.label} (key {task.key})")
+            arrays.append(np.load(io.BytesIO(blob), allow_pickle=False))
+        return np.stack(arrays) if arrays else np.empty((0, 2, 4, 4))
+
+    def runs(self) -> pd.DataFrame:
+        """The runs table: one row per stored run with its provenance."""
+        return pd.read_sql_query("SELECT * FROM runs ORDER BY finished", self._db)
+
+    def scenario_json(self, scenario_hash: str) -> dict | None:
+        row = self._db.execute("SELECT json FROM scenarios WHERE scenario_hash = ?", (scenario_hash,)).fetchone()
+        return None if row is None else json.loads(row[0])

@@ -1,0 +1,34 @@
+"""Shared fixtures: small scenarios that run in well under a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from innosim.model import InnoModel
+from innosim.scenario import Scenario, validate_data
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SMALL = {"run": {"scale": 0.05, "months": 24}}
+
+
+def small_scenario(behaviour: dict | None = None, **policy) -> Scenario:
+    """The baseline at 5 % scale over two years, with some behaviour and policy settings changed."""
+    return validate_data({**SMALL, "behaviour": behaviour or {}, "policy": policy}, "<test>")
+
+
+@pytest.fixture
+def small():
+    return small_scenario()
+
+
+def make_model(scenario: Scenario | None = None, seed: int = 1) -> InnoModel:
+    return InnoModel(scenario or small_scenario(), rng=np.random.default_rng(seed))
+
+
+@pytest.fixture
+def model():
+    return make_model()

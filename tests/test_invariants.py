@@ -1,0 +1,111 @@
+"""Invariants checked after every month of whole runs: nothing created or lost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from innosim.model import simulate
+from innosim.model.agents import Firm, Talent
+from innosim.model.places import N_PLACES
+from innosim.model.state import NO_STATUS, SHANGHAI_JOB
+
+from .conftest import make_model, small_scenario
+
+FULL = dict(
+    hnte_mutual_recognition=True, talent_recognition=True,
+    vouchers={"scope": "zone_shanghai", "cross_county_settlement": True},
+    equity_incentives={"enabled": True, "tax_deferral": True},
+    incubation={"post_incubation_space": 20, "stay_subsidy": 0.5},
+    finance={"cross_county_investment": True},
+    brokers={"cross_county_reach": 0.6, "shanghai_reach": 0.8},
+)
+
+
+def check_invariants(model, firms_before: int, money: float) -> None:
+    f, t = model.firms, model.talents
+    # each talent in exactly one place, and that place is the talent's cell
+    cell_of = {}
+    for place, cell in enumerate(model.cells):
+        for agent in cell.agents:
+            if isinstance(agent, Talent):
+                assert agent.row not in cell_of, "a talent in two places"
+                cell_of[agent.row] = place
+    assert len(cell_of) == t.n
+    np.testing.assert_array_equal([cell_of[r] for r in range(t.n)], t.view("region"))
+    # at most one employer: an alive firm in the talent's own place, or Shanghai's core economy
+    employer = t.view("employer")
+    employed = employer >= 0
+    assert f.alive[employer[employed]].all()
+    np.testing.assert_array_equal(f.region[employer[employed]], t.view("region")[employed])
+    assert set(np.unique(employer[~employed])) <= {NO_STATUS, SHANGHAI_JOB}
+    np.testing.assert_array_equal(np.bincount(employer[employed], minlength=f.n)[: f.n][f.view("alive")],
+                                  f.view("talents")[f.view("alive")])
+    # firms born - exited = change in count, and every live firm is one Mesa agent in its place
+    alive = int(f.view("alive").sum())
+    assert alive - firms_before == model.births - model.exits
+    assert len(model.agents_by_type[Firm]) == alive == len(model.firm_agents)
+    for row, agent in model.firm_agents.items():
+        assert agent.cell is model.cells[f.region[row]]
+    # vouchers: issued = used + expired + outstanding, per issuing county
+    book = model.vouchers
+    np.testing.assert_allclose(book.issued, book.used + book.expired + book.outstanding(), atol=1e-9)
+    # no incubator over capacity
+    for incubator in model.incubators:
+        assert model.incubator_occupancy(incubator) <= incubator.capacity
+    # money: every flow has a payer and a payee
+    assert model.ledger.total() == pytest.approx(money, abs=1e-6)
+    # relocation matrix counts moves only between different places
+    assert np.trace(model.relocations[0]) == 0 and np.trace(model.relocations[1]) == 0
+    assert model.relocations.shape == (2, N_PLACES, N_PLACES)
+
+
+@pytest.mark.parametrize("policy", [{}, FULL], ids=["baseline", "full_integration"])
+def test_invariants_hold_every_month(policy):
+    model = make_model(small_scenario(**policy), seed=11)
+    firms_before = int(model.firms.view("alive").sum())
+    money = model.ledger.total()
+    for _ in range(30):
+        model.step()
+        check_invariants(model, firms_before, money)
+    # the run did exercise the mechanisms the invariants guard
+    c = model.cumulative
+    assert c["vouchers_used"].sum() > 0 and c["startups"].sum() > 0 and model.relocations.sum() > 0
+
+
+def test_same_seed_same_numbers_and_different_seeds_differ():
+    scenario = small_scenario()
+    a, b, c = (simulate(scenario, seed) for seed in (5, 5, 6))
+    assert a.timeseries.equals(b.timeseries)
+    np.testing.assert_array_equal(a.relocations, b.relocations)
+    assert not a.timeseries["value"].equals(c.timeseries["value"])
+
+
+def test_tidy_table_has_every_indicator_region_and_month(small):
+    result = simulate(small, 3, months=14)
+    table = result.timeseries
+    assert list(table.columns) == ["month", "date", "region", "indicator", "value"]
+    assert table["month"].min() == 1 and table["month"].max() == 14
+    assert table["date"].iloc[0] == "2019-01" and table["date"].iloc[-1] == "2020-02"
+    counts = table.groupby(["indicator", "region"]).size()
+    assert (counts == 14).all()
+    zone = table[(table.region == "zone") & (table.indicator == "firms")]["value"].to_numpy()
+    parts = table[table.region.isin(["qingpu", "wujiang", "jiashan"]) & (table.indicator == "firms")]
+    np.testing.assert_array_equal(parts.groupby("month")["value"].sum().to_numpy(), zone)
+
+
+def test_scale_grows_every_population_together():
+    from innosim.scenario import validate_data
+
+    small, double = (make_model(validate_data({"run": {"scale": scale}}, "<test>")) for scale in (0.05, 0.1))
+    for attr in ("firms", "talents"):
+        ratio = getattr(double, attr).n / getattr(small, attr).n
+        assert ratio == pytest.approx(2.0, rel=0.05)
+    assert double.rules.voucher_budget.sum() == pytest.approx(2 * small.rules.voucher_budget.sum())
+
+
+def test_default_baseline_has_the_population_the_design_asks_for():
+    from innosim.scenario import load_scenario
+    from .conftest import SCENARIOS
+    spec = load_scenario(SCENARIOS / "baseline.yaml")
+    assert spec.population.firms >= 5000 and spec.population.talents >= 20000 and spec.run.scale == 1.0
