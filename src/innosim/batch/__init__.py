@@ -8,6 +8,7 @@ The one engine that `innosim compare`, `innosim batch`, sensitivity analysis and
 """
 
 from .engine import SCHEDULER_ENV, BatchError, default_jobs, open_executor, run_batch
+from .spec import BatchSpec, load_spec, spec_tasks
 from .store import ResultStore
 from .tasks import (
     RunRecord,
@@ -23,16 +24,19 @@ from .tasks import (
 __all__ = [
     "SCHEDULER_ENV",
     "BatchError",
+    "BatchSpec",
     "ResultStore",
     "RunRecord",
     "Task",
     "default_jobs",
     "derive_seeds",
     "function_name",
+    "load_spec",
     "make_tasks",
     "open_executor",
     "overrides_json",
     "run_batch",
     "run_task",
     "run_task_end_only",
+    "spec_tasks",
 ]

@@ -45,6 +45,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("firms_out", "flow", "firms", "firms relocating out"),
     Indicator("vouchers_issued", "flow", "M CNY", "innovation vouchers issued"),
     Indicator("vouchers_used", "flow", "M CNY", "vouchers redeemed (by issuing county)"),
+    Indicator("voucher_uses", "flow", "firm-months", "firm-months with a voucher redemption (by issuing county)"),
     Indicator("voucher_use_rate", "rate", "share", "vouchers used / issued since the start"),
     Indicator("voucher_cross_share", "rate", "share", "share of voucher money spent outside the issuing county"),
     Indicator("incubator_tenants", "stock", "firms", "firms in an incubator"),
@@ -90,7 +91,7 @@ def snapshot(model) -> dict[str, list[float]]:
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_lost_on_move", "startups", "exits", "innovations", "rd_spending",
                  "hightech_revenue", "revenue", "talents_in", "talents_out", "firms_in", "firms_out",
-                 "vouchers_issued", "vouchers_used", "graduates", "graduates_stayed", "incubator_failures",
+                 "vouchers_issued", "vouchers_used", "voucher_uses", "graduates", "graduates_stayed", "incubator_failures",
                  "problems_posted", "tech_deals", "tech_deals_shanghai", "tech_deals_across",
                  "fund_investments", "fund_invested", "tax"):
         out[name] = _with_zone(month[name])

@@ -77,6 +77,7 @@ class VoucherBook:
         model.ledger.accounts["government"] -= used
         model.ledger.accounts["providers"] += np.bincount(provider, amount, minlength=N_PLACES)
         model.count("vouchers_used", issuer, amount)
+        model.count("voucher_uses", issuer, np.ones(issuer.size))
         model.count("vouchers_used_across", issuer, amount * (issuer != provider))
 
     def expire(self) -> None:

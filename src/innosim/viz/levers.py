@@ -1,0 +1,201 @@
+"""The policy levers as page controls: one table, read by the controls and by the model builder.
+
+A control shows the lever's value in the chosen scenario file; only a control the researcher
+moves away from the file's value becomes an override. Per-county amounts (voucher budgets, fund
+capital, incubator places) appear as one zone total, split across the counties in the file's
+proportions, so that the file's differences between counties survive a change of total.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from innosim.scenario import COUNTIES, Scenario, load_scenario
+
+#: Share of the real population simulated on the page: small, so that a step renders quickly.
+DEFAULT_SCALE = 0.1
+SCALE_RANGE = (0.02, 0.5, 0.01)
+DEFAULT_SEED = 1
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One control: `param` is the keyword of `VizModel`, `key` the dotted scenario key."""
+
+    param: str
+    key: str
+    label: str
+    kind: str  # "toggle", "choice", "slider" or "zone_total" (a slider over a per-county amount)
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.05
+    choices: tuple[str, ...] = ()
+
+    @property
+    def integer(self) -> bool:
+        return self.kind in ("slider", "zone_total") and float(self.step).is_integer() and self.step >= 1
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "Mutual HNTE recognition", "toggle"),
+    Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
+          "HNTE re-application wait (months)", "slider", 0, 60, 1),
+    Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
+    Lever("voucher_scope", "policy.vouchers.scope", "Vouchers: where they can be spent", "choice",
+          choices=("own_county", "zone", "zone_shanghai")),
+    Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
+          "Vouchers: cross-county settlement", "toggle"),
+    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers: budget, zone total (M CNY/yr)",
+          "zone_total", 0, 150, 1),
+    Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Vouchers: subsidy share", "slider", 0, 1, 0.05),
+    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Vouchers: cap per firm (M CNY)",
+          "slider", 0, 0.5, 0.01),
+    Lever("equity_incentives", "policy.equity_incentives.enabled", "Equity incentives", "toggle"),
+    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity: share for key staff",
+          "slider", 0, 0.5, 0.01),
+    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Equity: vesting (months)",
+          "slider", 1, 120, 1),
+    Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
+    Lever("incubator_capacity", "policy.incubation.capacity", "Incubators: places, zone total",
+          "zone_total", 0, 600, 5),
+    Lever("post_incubation_space", "policy.incubation.post_incubation_space",
+          "Incubators: post-incubation places/yr, zone total", "zone_total", 0, 300, 5),
+    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Incubators: subsidy to a graduate who stays (M CNY)",
+          "slider", 0, 2, 0.05),
+    Lever("fund_capital", "policy.finance.fund_capital", "Funds: capital, zone total (M CNY)",
+          "zone_total", 0, 3000, 10),
+    Lever("cross_county_investment", "policy.finance.cross_county_investment",
+          "Funds: invest across county lines", "toggle"),
+    Lever("broker_reach", "policy.brokers.cross_county_reach", "Brokers: cross-county reach", "slider", 0, 1, 0.05),
+    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Brokers: Shanghai reach", "slider", 0, 1, 0.05),
+)
+LEVERS_BY_PARAM = {lever.param: lever for lever in LEVERS}
+
+
+def _lookup(data: dict, dotted: str) -> Any:
+    for key in dotted.split("."):
+        data = data[key]
+    return data
+
+
+def lever_value(spec: Scenario, lever: Lever) -> Any:
+    """The lever's setting in `spec`, as its control shows it (zone totals summed)."""
+    value = _lookup(spec.model_dump(), lever.key)
+    if lever.kind == "zone_total":
+        value = sum(value[c] for c in COUNTIES)
+    if lever.kind in ("slider", "zone_total"):
+        return int(round(value)) if lever.integer else float(value)
+    return value
+
+
+def lever_values(spec: Scenario) -> dict[str, Any]:
+    """Every lever's setting in `spec`, by parameter name."""
+    return {lever.param: lever_value(spec, lever) for lever in LEVERS}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def lever_overrides(spec: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """Control settings -> dotted scenario overrides, for the levers that differ from `spec`."""
+    unknown = set(settings) - set(LEVERS_BY_PARAM)
+    if unknown:
+        raise ValueError(f"unknown lever(s): {', '.join(sorted(unknown))}")
+    data = spec.model_dump()
+    overrides: dict[str, Any] = {}
+    for param, value in settings.items():
+        lever = LEVERS_BY_PARAM[param]
+        if value is None or _same(value, lever_value(spec, lever)):
+            continue
+        if lever.kind == "zone_total":
+            overrides[lever.key] = split_zone_total(float(value), _lookup(data, lever.key))
+        elif lever.kind == "slider" and lever.integer:
+            overrides[lever.key] = int(round(value))
+        elif lever.kind == "slider":
+            overrides[lever.key] = float(value)
+        else:
+            overrides[lever.key] = value
+    return overrides
+
+
+def split_zone_total(total: float, per_county: dict[str, float]) -> dict[str, float]:
+    """Split `total` across the counties in the proportions of `per_county` (equally if all zero)."""
+    current = sum(per_county[c] for c in COUNTIES)
+    if current <= 0:
+        return {c: total / len(COUNTIES) for c in COUNTIES}
+    return {c: total * per_county[c] / current for c in COUNTIES}
+
+
+def control(lever: Lever, value: Any) -> dict[str, Any]:
+    """Mesa `model_params` entry for one lever showing `value`."""
+    if lever.kind == "toggle":
+        return {"type": "Checkbox", "value": bool(value), "label": lever.label}
+    if lever.kind == "choice":
+        return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
+    high = max(lever.high, value)  # a file may hold more than the slider's usual range
+    if lever.integer:
+        return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
+                "step": int(lever.step), "label": lever.label}
+    return {"type": "SliderFloat", "value": float(value), "min": float(lever.low), "max": float(high),
+            "step": float(lever.step), "label": lever.label}
+
+
+def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | str = DEFAULT_SEED,
+                 scale: float = DEFAULT_SCALE) -> dict[str, Any]:
+    """SolaraViz `model_params` for `VizModel`: the file (fixed), the seed, the scale, the levers."""
+    low, high, step = SCALE_RANGE
+    params: dict[str, Any] = {
+        "scenario_file": None if scenario_file is None else str(scenario_file),
+        "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
+        "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
+                  "label": "Scale (share of the real population)"},
+    }
+    for lever in LEVERS:
+        params[lever.param] = control(lever, lever_value(spec, lever))
+    return params
+
+
+def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
+    """The scenario a page shows: a file, or the schema's defaults (the baseline) without one."""
+    return Scenario() if scenario_file is None else load_scenario(scenario_file)
+
+
+def parse_seed(seed: int | str | None) -> int | None:
+    """The seed box holds text; an empty box means a fresh random seed."""
+    if seed is None or isinstance(seed, int):
+        return seed
+    text = str(seed).strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"the seed must be a whole number, got {text!r}") from None
+
+
+def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:
+    """Where the picker looks: the given file's folder, else ./scenarios, else the project's scenarios/."""
+    if scenario_file is not None:
+        return Path(scenario_file).resolve().parent
+    here = Path.cwd() / "scenarios"
+    if here.is_dir():
+        return here.resolve()
+    import innosim
+
+    project = Path(innosim.__file__).resolve().parents[2] / "scenarios"
+    return project if project.is_dir() else None
+
+
+def scenario_files(folder: str | Path | None) -> dict[str, Path]:
+    """Scenario files in `folder` by name (file stem), sorted, baseline first."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    paths.sort(key=lambda p: p.stem != "baseline")
+    return {p.stem: p for p in paths}

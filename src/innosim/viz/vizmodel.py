@@ -1,0 +1,73 @@
+"""The model as the visual server builds it: a scenario file, a seed, a scale and lever settings.
+
+SolaraViz rebuilds the model on Reset by calling its class with the page's parameters, so this
+class takes exactly those parameters as keywords. Its signature lists every lever explicitly, with
+no ``scenario`` and no ``**kwargs``: Mesa 3.5's reset injects its own ``scenario=`` object into a
+model that accepts one, which `InnoModel` would mistake for an innosim scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+
+from innosim.model import InnoModel
+from innosim.model.indicators import snapshot
+
+from .data import chart_reporters, relocations_this_month
+from .levers import DEFAULT_SCALE, DEFAULT_SEED, LEVERS_BY_PARAM, lever_overrides, load_viz_scenario, parse_seed
+
+
+class VizModel(InnoModel):
+    """`InnoModel` from a scenario file with lever settings; stops at the scenario's horizon.
+
+    A lever left at ``None`` keeps the file's value. The data collector adds, to the model's
+    monthly indicator records, this month's moves and one column per chart line.
+    """
+
+    def __init__(
+        self,
+        scenario_file: str | Path | None = None,
+        rng: int | str | None = DEFAULT_SEED,
+        scale: float = DEFAULT_SCALE,
+        *,
+        hnte_mutual_recognition: bool | None = None,
+        hnte_reapply_wait_months: int | None = None,
+        talent_recognition: bool | None = None,
+        voucher_scope: str | None = None,
+        voucher_settlement: bool | None = None,
+        voucher_budget: float | None = None,
+        voucher_subsidy_share: float | None = None,
+        voucher_cap_per_firm: float | None = None,
+        equity_incentives: bool | None = None,
+        equity_share: float | None = None,
+        equity_vesting_months: int | None = None,
+        equity_tax_deferral: bool | None = None,
+        incubator_capacity: float | None = None,
+        post_incubation_space: float | None = None,
+        stay_subsidy: float | None = None,
+        fund_capital: float | None = None,
+        cross_county_investment: bool | None = None,
+        broker_reach: float | None = None,
+        shanghai_reach: float | None = None,
+    ):
+        arguments = locals()
+        settings = {name: arguments[name] for name in LEVERS_BY_PARAM if arguments[name] is not None}
+        file_spec = load_viz_scenario(scenario_file)
+        overrides = lever_overrides(file_spec, settings)
+        overrides["run.scale"] = float(scale)
+        self.scenario_file = scenario_file
+        self.seed = parse_seed(rng)
+        super().__init__(file_spec, rng=self.seed, overrides=overrides)
+        self.lever_overrides = overrides
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "indicators": snapshot,
+            "relocations": relocations_this_month,
+            **chart_reporters(),
+        })
+
+    def step(self) -> None:
+        super().step()
+        if self.month >= self.spec.run.months:
+            self.running = False  # the scenario's horizon: Mesa's play button stops here
