@@ -1,0 +1,156 @@
+"""Figures of a scenario comparison, drawn from its tables (county colours of `innosim.outputs`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from innosim.outputs import COUNTY_COLOURS  # noqa: E402
+
+from .compare import PLACES, RELOCATION_KINDS, UNITS  # noqa: E402
+
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
+REGION_LABELS = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
+                 "zone": "Zone"}
+
+
+def _years(dates: pd.Series) -> np.ndarray:
+    """'2019-01' -> 2019.0 (month starts as fractions of a year)."""
+    return (dates.str[:4].astype(int) + (dates.str[5:7].astype(int) - 1) / 12).to_numpy()
+
+
+def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
+                         path: Path, baseline: str) -> Path:
+    """One panel per indicator: paired difference against the baseline per region, 95 % CI error bars.
+
+    Solid bars: the interval excludes zero; faded bars: it does not.
+    """
+    scenarios = list(dict.fromkeys(diffs["scenario"]))
+    ncols = 4
+    nrows = -(-len(indicators) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.1 * nrows), constrained_layout=True,
+                             squeeze=False)
+    width = 0.8 / max(len(scenarios), 1)
+    for ax, indicator in zip(axes.flat, indicators, strict=False):
+        rows = diffs[diffs["indicator"] == indicator].set_index(["scenario", "region"])
+        shown = [r for r in regions if any((s, r) in rows.index for s in scenarios)]
+        for s, scenario in enumerate(scenarios):
+            for x, region in enumerate(shown):
+                if (scenario, region) not in rows.index:
+                    continue
+                row = rows.loc[(scenario, region)]
+                err = np.array([[row["diff"] - row["ci_low"]], [row["ci_high"] - row["diff"]]])
+                err = np.nan_to_num(err)
+                ax.bar(x + (s - (len(scenarios) - 1) / 2) * width, row["diff"], width * 0.95, yerr=err,
+                       color=COUNTY_COLOURS[region], alpha=1.0 if row["excludes_zero"] else 0.3,
+                       hatch=HATCHES[s % len(HATCHES)], edgecolor="white" if s else None, capsize=3,
+                       error_kw={"elinewidth": 1, "ecolor": "#333"})
+        ax.axhline(0, color="#333", lw=0.8)
+        ax.set_xticks(range(len(shown)), [REGION_LABELS[r] for r in shown], rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{indicator} ({UNITS.get(indicator, '')})", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in list(axes.flat)[len(indicators):]:
+        ax.set_visible(False)
+    if len(scenarios) > 1:
+        handles = [plt.Rectangle((0, 0), 1, 1, facecolor="#999", hatch=HATCHES[i % len(HATCHES)], edgecolor="w")
+                   for i in range(len(scenarios))]
+        fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
+    fig.suptitle(f"Change against {baseline} at the horizon (mean paired difference, 95 % CI; "
+                 "faded: CI includes 0)", fontsize=11)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
+               scenarios: Sequence[str], path: Path) -> Path:
+    """Rows of indicators, columns of regions: one line per scenario with its 95 % band."""
+    fig, axes = plt.subplots(len(indicators), len(regions), figsize=(3.6 * len(regions), 2.3 * len(indicators)),
+                             constrained_layout=True, squeeze=False, sharex=True)
+    last_month = bands["month"].max()
+    for i, indicator in enumerate(indicators):
+        rows = bands[bands["indicator"] == indicator]
+        flow = (rows["measure"] == "trailing 12-month total").any()
+        if flow and last_month >= 12:
+            rows = rows[rows["month"] >= 12]  # earlier totals cover less than a year
+        for j, region in enumerate(regions):
+            ax = axes[i, j]
+            colour = COUNTY_COLOURS[region]
+            for s, scenario in enumerate(scenarios):
+                line = rows[(rows["scenario"] == scenario) & (rows["region"] == region)]
+                if line.empty or line["mean"].isna().all():
+                    continue
+                x = _years(line["date"])
+                ax.fill_between(x, line["ci_low"], line["ci_high"], color=colour, alpha=0.15, lw=0)
+                ax.plot(x, line["mean"], color=colour, ls=LINE_STYLES[s % len(LINE_STYLES)], lw=1.4,
+                        label=scenario)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(REGION_LABELS[region], color=colour, fontsize=10, fontweight="bold")
+            if j == 0:
+                suffix = "\n(last 12 months)" if flow else ""
+                ax.set_ylabel(f"{indicator}{suffix}", fontsize=8)
+    handles = [plt.Line2D([], [], color="#333", ls=LINE_STYLES[s % len(LINE_STYLES)]) for s in range(len(scenarios))]
+    fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
+    fig.suptitle("Indicators over time: mean over replicates with 95 % band", fontsize=11)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _matrix(table: pd.DataFrame, column: str) -> np.ndarray:
+    pivot = table.pivot(index="from", columns="to", values=column)
+    return pivot.reindex(index=list(PLACES), columns=list(PLACES)).to_numpy(dtype=float)
+
+
+def _label_axes(ax, title: str) -> None:
+    ax.set_xticks(range(4), [REGION_LABELS[p] for p in PLACES], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(4), [REGION_LABELS[p] for p in PLACES], fontsize=8)
+    for tick, place in zip(ax.get_xticklabels(), PLACES, strict=True):
+        tick.set_color(COUNTY_COLOURS[place])
+    for tick, place in zip(ax.get_yticklabels(), PLACES, strict=True):
+        tick.set_color(COUNTY_COLOURS[place])
+    ax.set_xlabel("to", fontsize=8)
+    ax.set_ylabel("from", fontsize=8)
+    ax.set_title(title, fontsize=9)
+
+
+def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+    """Heat maps of moves between the four places over the horizon: means, and changes against the baseline."""
+    baseline = scenarios[0]
+    fig, axes = plt.subplots(len(scenarios), 4, figsize=(15, 3.4 * len(scenarios)), constrained_layout=True,
+                             squeeze=False)
+    for r, scenario in enumerate(scenarios):
+        rows = relocations[relocations["scenario"] == scenario]
+        for k, kind in enumerate(RELOCATION_KINDS):
+            part = rows[rows["kind"] == kind]
+            ax = axes[r, k]
+            means = _matrix(part, "mean")
+            ax.imshow(means, cmap="Blues")
+            for (i, j), value in np.ndenumerate(means):
+                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8,
+                        color="white" if value > 0.6 * np.nanmax(means) else "black")
+            _label_axes(ax, f"{scenario}: {kind} moved (mean)")
+            ax = axes[r, k + 2]
+            if scenario == baseline:
+                ax.set_visible(False)
+                continue
+            diff, sure = _matrix(part, "diff"), _matrix(part, "excludes_zero") > 0
+            bound = np.nanmax(np.abs(diff)) or 1.0
+            ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
+            for (i, j), value in np.ndenumerate(diff):
+                ax.text(j, i, f"{value:+.3g}" + ("*" if sure[i, j] else ""), ha="center", va="center", fontsize=8)
+            _label_axes(ax, f"{kind}: {scenario} − {baseline} (* CI excludes 0)")
+    fig.suptitle("Relocations between the four places over the whole horizon", fontsize=11)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,179 @@
+"""The comparison report: tidy CSVs, three figures, report.md and report.html from a `Comparison`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from innosim.io import write_atomic, write_json_atomic
+
+from .compare import DESCRIPTIONS, UNITS, Comparison
+from .compare_plots import REGION_LABELS, plot_bands, plot_difference_bars, plot_relocations
+from .report import Report, fmt, fmt_interval
+
+#: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
+MAIN_INDICATORS = ("hnte_stock", "hnte_new", "innovations", "rd_spending", "hightech_revenue", "firms",
+                   "startups", "talents", "net_talent_inflow", "vouchers_used", "voucher_cross_share",
+                   "graduate_stay_rate", "tech_deals", "tech_deals_across", "fund_investments", "balance_index")
+BAND_INDICATORS = ("hnte_stock", "innovations", "hightech_revenue", "firms", "startups", "talents")
+BAND_REGIONS = ("qingpu", "wujiang", "jiashan", "zone")
+REGIONS = ("qingpu", "wujiang", "jiashan", "shanghai", "zone")
+UP, DOWN = "▲", "▼"
+
+
+def mark(row) -> str:
+    """▲ where the difference's CI lies above zero, ▼ below, nothing where it includes zero."""
+    if not row["excludes_zero"]:
+        return ""
+    return UP if row["diff"] > 0 else DOWN
+
+
+def diff_cell(row) -> str:
+    text = fmt_interval(row["diff"], row["ci_low"], row["ci_high"], signed=True)
+    return f"**{text} {mark(row)}**" if row["excludes_zero"] else text
+
+
+def _percent(x: float) -> str:
+    return "–" if pd.isna(x) else f"{x:+.1%}"
+
+
+def headline_table(comparison: Comparison, scenario: str) -> pd.DataFrame:
+    """Main indicators x regions: the paired difference against the baseline with its CI and mark."""
+    d = comparison.differences
+    d = d[d["scenario"] == scenario].set_index(["indicator", "region"])
+    rows = []
+    for indicator in MAIN_INDICATORS:
+        cells = {"indicator": f"{indicator} ({UNITS[indicator]})"}
+        for region in REGIONS:
+            has = (indicator, region) in d.index
+            cells[REGION_LABELS[region]] = diff_cell(d.loc[(indicator, region)]) if has else "–"
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def in_short(comparison: Comparison, scenario: str, top: int = 8) -> list[str]:
+    """Plain-language bullets: the zone's clearest changes, then who gains and who loses, county by county."""
+    d = comparison.differences
+    d = d[(d["scenario"] == scenario) & d["excludes_zero"]]
+    zone = d[d["region"] == "zone"].assign(size=lambda t: t["relative"].abs().fillna(0))
+    zone = zone.sort_values("size", ascending=False).head(top)
+    items = []
+    if zone.empty:
+        items.append(f"In the zone as a whole, no indicator differs from {comparison.baseline} clearly "
+                     "(every 95 % interval includes zero).")
+    else:
+        parts = [f"{r.indicator} {mark(r._asdict())} {_percent(r.relative)}" for r in zone.itertuples()]
+        items.append(f"Zone, clearest changes against {comparison.baseline}: " + "; ".join(parts) + ".")
+    for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue"):
+        rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
+        gains = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff > 0]
+        losses = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff < 0]
+        text = f"{indicator}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
+        text += f"; down in {', '.join(losses)}" if losses else "; no place clearly down"
+        items.append(text + ".")
+    return items
+
+
+def full_table(comparison: Comparison, region: str) -> pd.DataFrame:
+    """Every indicator in one region: each scenario's mean [CI], and each difference against the baseline."""
+    s = comparison.summary[comparison.summary["region"] == region].set_index(["scenario", "indicator"])
+    d = comparison.differences[comparison.differences["region"] == region].set_index(["scenario", "indicator"])
+    rows = []
+    for indicator in DESCRIPTIONS:
+        if (comparison.baseline, indicator) not in s.index or s.loc[(comparison.baseline, indicator), "n"] == 0:
+            continue
+        cells = {"indicator": indicator, "unit": UNITS[indicator]}
+        for scenario in comparison.scenarios:
+            row = s.loc[(scenario, indicator)] if (scenario, indicator) in s.index else None
+            cells[scenario] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
+        for scenario in comparison.scenarios[1:]:
+            has = (scenario, indicator) in d.index
+            cells[f"Δ {scenario}"] = diff_cell(d.loc[(scenario, indicator)]) if has else "–"
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def write_tables(comparison: Comparison, out_dir: Path) -> list[str]:
+    """The tidy tables as CSV (each by an atomic rename)."""
+    units = comparison.summary["indicator"].map(UNITS)
+    tables = {
+        "end_values.csv": comparison.end,
+        "summary.csv": comparison.summary.assign(unit=units),
+        "differences.csv": comparison.differences,
+        "timeseries_bands.csv": comparison.bands,
+        "relocations.csv": comparison.relocations,
+    }
+    for name, table in tables.items():
+        write_atomic(out_dir / name, lambda p, t=table: t.to_csv(p, index=False, float_format="%.10g"))
+    return list(tables)
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict) -> Path:
+    """Write CSVs, figures, settings.json, report.md and report.html into `out_dir`; return report.md."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csvs = write_tables(comparison, out_dir)
+    base, others = comparison.baseline, comparison.scenarios[1:]
+    figures = {}
+    if len(comparison.differences):
+        figures["differences"] = plot_difference_bars(comparison.differences, MAIN_INDICATORS, REGIONS,
+                                                      out_dir / "differences.png", base)
+    if len(comparison.bands):
+        figures["bands"] = plot_bands(comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios,
+                                      out_dir / "timeseries.png")
+    figures["relocations"] = plot_relocations(comparison.relocations, comparison.scenarios,
+                                              out_dir / "relocations.png")
+    write_json_atomic(out_dir / "settings.json", settings)
+
+    report = Report(f"Scenario comparison: {' vs '.join(comparison.scenarios)}")
+    report.paragraph(f"Made {settings.get('created', '')} by innosim {settings.get('innosim', '')} "
+                     f"(Mesa {settings.get('mesa', '')}, Python {settings.get('python', '')}).", note=True)
+    report.heading("In short")
+    for scenario in others:
+        if len(others) > 1:
+            report.paragraph(f"**{scenario}**")
+        report.bullets(in_short(comparison, scenario))
+    report.heading("Set-up")
+    report.table(pd.DataFrame([{"scenario": s["label"], "file": f"`{s['file']}`", "description": s["description"],
+                                "content hash": f"`{s['hash']}`"} for s in settings["scenarios"]]))
+    report.paragraph(
+        f"Each scenario was run **{settings['replicates']}** times, {settings['start']} to {settings['end']} "
+        f"({settings['months']} months), at scale **{settings['scale']:g}**: every population, capacity and "
+        f"budget is {settings['scale']:g} times its real size, so counts and money are those of a zone "
+        f"{settings['scale']:g} times as large (divide by {settings['scale']:g} for full-size orders of "
+        "magnitude). Replicate r uses the same random seed in every scenario (common random numbers, "
+        f"root seed {settings['seed']}), so scenario differences are measured on the same chance events.")
+    report.paragraph(
+        "How to read: values are at the end of the horizon (stocks and rates: the last month; flows: the "
+        "last 12 months summed; rates: cumulative since the start). Mean over replicates with its 95 % "
+        "confidence interval [low, high] (Student t). Δ is the paired difference against "
+        f"**{base}** (replicate by replicate) with its 95 % interval; **bold with {UP} or {DOWN}** marks a "
+        "difference whose interval excludes zero (up or down); without a mark the replicates cannot tell "
+        "the scenarios apart.")
+    for scenario in others:
+        report.heading(f"{scenario} against {base}")
+        report.table(headline_table(comparison, scenario),
+                     caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI].")
+    if "differences" in figures:
+        report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
+    if "bands" in figures:
+        report.heading("Over time")
+        report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "
+                                        "colour = county; flows as trailing 12-month totals.")
+    report.heading("Relocations: who moves where")
+    report.figure(figures["relocations"], "Firms and talents moved between the four places over the horizon "
+                                          f"(mean per run), and the change against {base}.")
+    report.heading("All indicators at the horizon")
+    for region in REGIONS:
+        report.heading(REGION_LABELS[region], level=3)
+        report.table(full_table(comparison, region))
+    report.heading("Files")
+    report.bullets([f"`{name}`" for name in csvs] + [f"`{p.name}`" for p in figures.values()]
+                   + ["`settings.json`: the settings and provenance of these numbers",
+                      f"`{settings['store']}`: every run (rerunning the same command reuses them)"])
+    report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
+                     f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.",
+                     note=True)
+    md, _ = report.write(out_dir)
+    return md

@@ -1,0 +1,109 @@
+"""Plots of a sensitivity study: Morris mu*-sigma, Sobol' S1/ST bars, a heat map of levers x outputs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .sensitivity import measure  # noqa: E402
+
+LABELLED = 5  #: factors named in each Morris panel
+
+
+def _grid(n: int, width: float = 4.6, height: float = 3.8):
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def plot_morris(study, path: Path) -> Path:
+    """One panel per output: mu* (with its bootstrap CI) against sigma; the leading factors named."""
+    done = {k: r for k, r in study.results.items() if r.indices is not None}
+    fig, axes = _grid(max(len(done), 1))
+    for ax, (name, result) in zip(axes, done.items(), strict=False):
+        t = result.indices
+        ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"],
+                    yerr=t["sigma_conf"] if "sigma_conf" in t else None, fmt="o", ms=4,
+                    color="#1f77b4", ecolor="#9ecae1", elinewidth=1)
+        top = t["mu_star"].max() or 1.0
+        ax.plot([0, top], [0, top], ls="--", lw=0.8, color="grey")  # sigma = mu*: strong interactions above
+        if not math.isnan(result.noise_floor):
+            ax.axvspan(0, result.noise_floor, color="#eeeeee", zorder=0)
+        for factor in t["mu_star"].nlargest(LABELLED).index:
+            ax.annotate(study.label(factor), (t.at[factor, "mu_star"], t.at[factor, "sigma"]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_ylabel("sigma")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{study.name}: Morris screening ({study.n} trajectories, {study.replicates} replicates); "
+                 "grey band: noise floor, dashed: sigma = mu*", fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_sobol(study, path: Path) -> Path:
+    """One panel per output: S1 and ST bars with their bootstrap confidence intervals."""
+    done = {k: r for k, r in study.results.items() if r.indices is not None}
+    n_factors = study.problem["num_vars"]
+    fig, axes = _grid(max(len(done), 1), height=0.35 * n_factors + 1.6)
+    for ax, (name, result) in zip(axes, done.items(), strict=False):
+        t = result.indices.sort_values("ST")
+        y = np.arange(len(t))
+        ax.barh(y + 0.2, t["S1"], height=0.4, xerr=t["S1_conf"], color="#1f77b4", label="S1", capsize=2)
+        ax.barh(y - 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], color="#ff7f0e", label="ST", capsize=2)
+        if not math.isnan(result.noise_floor):
+            ax.axvline(result.noise_floor, color="grey", ls=":", lw=1)
+        ax.set_yticks(y, [study.label(f) for f in t.index], fontsize=7)
+        ax.set_xlim(min(0.0, float((t["S1"] - t["S1_conf"]).min())), 1.05)
+        ax.set_title(name, fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"{study.name}: Sobol' indices (N = {study.n}, {study.replicates} replicates); "
+                 "dotted: noise share", fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heat_table(study) -> pd.DataFrame:
+    """Levers x outputs: mu* / largest mu* of the output (Morris) or ST (Sobol')."""
+    column = measure(study.method)
+    cols = {}
+    for name, result in study.results.items():
+        if result.indices is None:
+            continue
+        values = result.indices[column]
+        cols[name] = values / values.max() if study.method == "morris" and values.max() > 0 else values
+    table = pd.DataFrame(cols, index=pd.Index(study.problem["names"], name="factor"))
+    return table.loc[table.max(axis=1).sort_values(ascending=False).index]
+
+
+def plot_heatmap(study, path: Path) -> Path:
+    table = heat_table(study)
+    fig, ax = plt.subplots(figsize=(1.1 * max(len(table.columns), 3) + 3.5, 0.32 * len(table) + 2.2),
+                           layout="constrained")
+    image = ax.imshow(table.to_numpy(dtype=float).clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(np.arange(len(table.columns)), table.columns, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(np.arange(len(table)), [study.label(f) for f in table.index], fontsize=8)
+    for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
+                color="white" if value < 0.6 else "black")
+    what = "mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST"
+    fig.colorbar(image, ax=ax, label=what)
+    ax.set_title(f"{study.name}: which lever moves which output")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
