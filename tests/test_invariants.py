@@ -109,3 +109,20 @@ def test_default_baseline_has_the_population_the_design_asks_for():
     from .conftest import SCENARIOS
     spec = load_scenario(SCENARIOS / "baseline.yaml")
     assert spec.population.firms >= 5000 and spec.population.talents >= 20000 and spec.run.scale == 1.0
+
+
+def test_mesa_batch_run_can_drive_the_model_from_keyword_arguments():
+    import inspect
+
+    import mesa
+
+    from innosim.model import InnoModel
+
+    parameters = {"run__scale": 0.02, "run__months": 3, "policy__hnte_mutual_recognition": [False, True]}
+    repeat = {"rng": [1]} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
+    results = mesa.batch_run(InnoModel, parameters, max_steps=10, number_processes=1,
+                             display_progress=False, **repeat)
+    assert len(results) == 2
+    assert {r["policy__hnte_mutual_recognition"] for r in results} == {False, True}
+    assert all(r["Step"] <= 3 for r in results)  # the model stopped itself at the horizon, not max_steps
+    assert all("hnte_stock" in r["indicators"] for r in results)

@@ -52,8 +52,7 @@ def excludes_zero(low: pd.Series | np.ndarray, high: pd.Series | np.ndarray) -> 
 def summarise(end: pd.DataFrame, by: Sequence[str] = ("scenario", "indicator", "region"),
               level: float = 0.95) -> pd.DataFrame:
     """Mean, sd and confidence interval of `value` over replicates, per `by` group."""
-    table = _interval(end.groupby(list(by), sort=False)["value"], level).reset_index()
-    return table
+    return _interval(end.groupby(list(by), sort=False, dropna=False)["value"], level).reset_index()
 
 
 def paired_differences(end: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:

@@ -47,7 +47,7 @@ def plot_morris(study, path: Path) -> Path:
         ax.set_xlabel("mu* (mean |elementary effect|)")
         ax.set_ylabel("sigma")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{study.name}: Morris screening ({study.n} trajectories, {study.replicates} replicates); "
+    fig.suptitle(f"{study.name}: Morris screening ({study.n} trajectories, {study.replicates} replicates)\n"
                  "grey band: noise floor, dashed: sigma = mu*", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -71,7 +71,7 @@ def plot_sobol(study, path: Path) -> Path:
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"{study.name}: Sobol' indices (N = {study.n}, {study.replicates} replicates); "
+    fig.suptitle(f"{study.name}: Sobol' indices (N = {study.n}, {study.replicates} replicates)\n"
                  "dotted: noise share", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)

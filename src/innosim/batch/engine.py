@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,6 +158,8 @@ def run_batch(tasks: Sequence[Task], store: ResultStore | str | Path, *, jobs: i
                         record, seconds = future.result()
                     except Exception as exc:
                         raise BatchError(f"run failed: {task.label} (seed {task.seed}): {exc!r}") from exc
+                    if isinstance(record, Mapping):  # a run function may return end values alone
+                        record = RunRecord(end=record)
                     store.put(task, record, run_fn=name, seconds=seconds)
                     stats["ran"] += 1
                     advance(1)

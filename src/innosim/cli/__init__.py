@@ -32,3 +32,13 @@ from .run import run, validate  # noqa: E402
 
 main.add_command(run)
 main.add_command(validate)
+
+from .batch import batch  # noqa: E402
+from .compare import compare  # noqa: E402
+
+main.add_command(compare)
+main.add_command(batch)
+
+from .sensitivity import sensitivity  # noqa: E402
+
+main.add_command(sensitivity)

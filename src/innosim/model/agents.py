@@ -7,7 +7,7 @@ mechanisms work on whole columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mesa.discrete_space import CellAgent
 
@@ -96,10 +96,3 @@ class Fund(CellAgent):
     @property
     def portfolio(self) -> list[Holding]:
         return list(self.holdings)
-
-
-@dataclass
-class FirmRegistry:
-    """Map from firm rows to Mesa agents (rows of exited firms are dropped)."""
-
-    by_row: dict[int, Firm] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from innosim.scenario import COUNTIES, Scenario, load_scenario
+from innosim.scenario import COUNTIES, Scenario, apply_overrides, load_scenario, validate_data
 
 from . import economy, finance, hnte, incubation, labour, relocation, techmarket
 from .agents import Firm, Fund, Incubator, Talent
@@ -43,14 +43,11 @@ class InnoModel(mesa.Model):
         super().__init__(rng=rng)
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
-        if scenario is None or isinstance(scenario, (str, Path)):
-            from innosim.scenario import validate_data, apply_overrides
-            if scenario is None:
-                scenario = validate_data(apply_overrides({}, overrides), "<keyword arguments>")
-            else:
-                scenario = load_scenario(scenario, overrides)
+        if scenario is None:
+            scenario = validate_data(apply_overrides({}, overrides), "<keyword arguments>")
+        elif isinstance(scenario, (str, Path)):
+            scenario = load_scenario(scenario, overrides)
         elif overrides:
-            from innosim.scenario import validate_data, apply_overrides
             scenario = validate_data(apply_overrides(scenario.model_dump(), overrides), "<overrides>")
         self.spec: Scenario = scenario
         self.behaviour = scenario.behaviour
@@ -88,6 +85,7 @@ class InnoModel(mesa.Model):
         self.money_at_start = self.ledger.total()
         self.datacollector = mesa.DataCollector(model_reporters={"indicators": snapshot})
         self.month_labels: list[str] = []
+        self.datacollector.collect(self)  # the initial state (month 0), as Mesa's batch_run expects
 
     # ------------------------------------------------------------------ the schedule
     def step(self) -> None:
@@ -113,6 +111,7 @@ class InnoModel(mesa.Model):
             self.end_year()
         self._end_month()
         self.datacollector.collect(self)          # 9. indicators
+        self.running = self.month < self.spec.run.months
 
     def start_year(self) -> None:
         """January: R&D plans, vouchers, equity grants, post-incubation space for the year."""

@@ -36,7 +36,7 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
         model.step()
         if progress is not None:
             progress(month + 1, horizon)
-    records = model.datacollector.model_vars["indicators"]
+    records = model.datacollector.model_vars["indicators"][1:]  # [0] is the initial state
     table = tidy(records, model.month_labels)
     return RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
                      agent_steps=agent_steps,

@@ -1,0 +1,89 @@
+"""`innosim sensitivity`: rank the levers of an experiment file with Morris or Sobol' (SALib)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import sys
+import time
+from pathlib import Path
+
+import click
+
+DEFAULT_OUT = Path("out") / "sensitivity"
+
+
+def _provenance(experiment_file: Path) -> dict:
+    import mesa
+
+    from innosim import __version__
+
+    return {"experiment_file": str(experiment_file),
+            "experiment_sha256": hashlib.sha256(experiment_file.read_bytes()).hexdigest(),
+            "innosim": __version__, "mesa": mesa.__version__, "SALib": importlib.metadata.version("SALib"),
+            "python": platform.python_version()}
+
+
+@click.command()
+@click.argument("experiment_file", metavar="EXPERIMENT.yaml", type=click.Path(path_type=Path))
+@click.option("--method", type=click.Choice(["morris", "sobol"]), required=True,
+              help="morris: screening by elementary effects; sobol: variance-based S1/ST indices")
+@click.option("--n", "n", type=click.IntRange(min=2), default=None,
+              help="Morris trajectories, or Sobol' base sample N, a power of 2 (default: the experiment's)")
+@click.option("--replicates", type=click.IntRange(min=1), default=None,
+              help="runs per design point, averaged (default: the experiment's)")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="output folder (default: out/sensitivity/<experiment>-<method>)")
+@click.option("--scheduler", default=None, help="address of a Dask scheduler to run on (default: local)")
+@click.option("--second-order/--no-second-order", default=None,
+              help="Sobol' second-order indices S2 too (default: the experiment's)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: int | None, jobs: int | None,
+                out_dir: Path | None, scheduler: str | None, second_order: bool | None,
+                progress: bool | None) -> None:
+    """Sample the factors of EXPERIMENT.yaml with SALib, run every point with replicates through the
+    batch engine (parallel and resumable: run the same command again after an interruption), and
+    write rankings, plots and report.md/report.html."""
+    from innosim.analysis.experiment import load_experiment
+    from innosim.analysis.sensitivity_report import write_report
+    from innosim.analysis.sensitivity_study import design_size, run_experiment
+    from innosim.batch import BatchError, ResultStore
+
+    experiment = load_experiment(experiment_file)
+    spec = experiment.spec
+    size = n or (spec.morris.trajectories if method == "morris" else spec.sobol.n)
+    if method == "sobol" and size & (size - 1):
+        raise click.BadParameter(f"Sobol' N must be a power of 2, got {size}", param_hint="--n")
+    if method == "morris" and size < 2:
+        raise click.BadParameter("Morris needs at least 2 trajectories", param_hint="--n")
+    reps = replicates or spec.replicates
+    order = spec.sobol.second_order if second_order is None else second_order
+    out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
+    points = design_size(experiment, method, size, order)
+    click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
+               f"{reps} replicates = {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
+    started = time.perf_counter()
+    store = ResultStore(out_dir / "runs.sqlite")
+    try:
+        study = run_experiment(experiment, method, store, n=size, replicates=reps, second_order=order,
+                               jobs=jobs, scheduler=scheduler, progress=progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {len(store)} finished runs are kept in {store.path}; "
+                   "run the same command again to resume", err=True)
+        sys.exit(130)
+    except BatchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    files = write_report(study, out_dir, _provenance(experiment_file))
+    b = study.batch
+    click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored; "
+               f"{time.perf_counter() - started:.0f} s in all")
+    for name, result in study.results.items():
+        top = ", ".join(study.label(f) for f in result.top_full) or result.skipped
+        flag = f" [{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}]" if result.warnings else ""
+        click.echo(f"  {name}: {top}{flag}")
+    click.echo(f"report: {out_dir / files['report']} and {files['html']}, rankings, plots in {out_dir}/")
