@@ -65,7 +65,7 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
         fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
     fig.suptitle(f"Change against {baseline} at the horizon (mean paired difference, 95 % CI; "
                  "faded: CI includes 0)", fontsize=11)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path
 
@@ -102,7 +102,7 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
     handles = [plt.Line2D([], [], color="#333", ls=LINE_STYLES[s % len(LINE_STYLES)]) for s in range(len(scenarios))]
     fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
     fig.suptitle("Indicators over time: mean over replicates with 95 % band", fontsize=11)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path
 
@@ -124,33 +124,41 @@ def _label_axes(ax, title: str) -> None:
     ax.set_title(title, fontsize=9)
 
 
+def _heat(ax, matrix: np.ndarray, cmap: str, bound: float, text: list[list[str]], title: str) -> None:
+    shown = matrix.copy()
+    np.fill_diagonal(shown, np.nan)  # staying is not a move
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="#eeeeee")
+    ax.imshow(shown, cmap=colours, vmin=-bound if cmap == "RdBu_r" else 0, vmax=bound)
+    for (i, j), value in np.ndenumerate(shown):
+        if np.isnan(value):
+            continue
+        dark = abs(value) > 0.6 * bound
+        ax.text(j, i, text[i][j], ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    _label_axes(ax, title)
+
+
 def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
-    """Heat maps of moves between the four places over the horizon: means, and changes against the baseline."""
-    baseline = scenarios[0]
-    fig, axes = plt.subplots(len(scenarios), 4, figsize=(15, 3.4 * len(scenarios)), constrained_layout=True,
-                             squeeze=False)
-    for r, scenario in enumerate(scenarios):
-        rows = relocations[relocations["scenario"] == scenario]
-        for k, kind in enumerate(RELOCATION_KINDS):
-            part = rows[rows["kind"] == kind]
-            ax = axes[r, k]
-            means = _matrix(part, "mean")
-            ax.imshow(means, cmap="Blues")
-            for (i, j), value in np.ndenumerate(means):
-                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8,
-                        color="white" if value > 0.6 * np.nanmax(means) else "black")
-            _label_axes(ax, f"{scenario}: {kind} moved (mean)")
-            ax = axes[r, k + 2]
-            if scenario == baseline:
-                ax.set_visible(False)
-                continue
-            diff, sure = _matrix(part, "diff"), _matrix(part, "excludes_zero") > 0
+    """Heat maps of moves between the four places over the horizon (rows: firms, talents): the mean
+    per run in each scenario, then each scenario's change against the baseline (* where the CI excludes 0)."""
+    baseline, others = scenarios[0], list(scenarios[1:])
+    ncols = len(scenarios) + len(others)
+    fig, axes = plt.subplots(2, ncols, figsize=(3.9 * ncols, 7.2), constrained_layout=True, squeeze=False)
+    for k, kind in enumerate(RELOCATION_KINDS):
+        part = relocations[relocations["kind"] == kind]
+        means = {s: _matrix(part[part["scenario"] == s], "mean") for s in scenarios}
+        top = max(np.nanmax(m) for m in means.values()) or 1.0
+        for c, scenario in enumerate(scenarios):
+            m = means[scenario]
+            _heat(axes[k, c], m, "Blues", top, [[f"{v:.3g}" for v in row] for row in m],
+                  f"{kind} moved: {scenario}")
+        for c, scenario in enumerate(others, start=len(scenarios)):
+            rows = part[part["scenario"] == scenario]
+            diff, sure = _matrix(rows, "diff"), _matrix(rows, "excludes_zero") > 0
             bound = np.nanmax(np.abs(diff)) or 1.0
-            ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
-            for (i, j), value in np.ndenumerate(diff):
-                ax.text(j, i, f"{value:+.3g}" + ("*" if sure[i, j] else ""), ha="center", va="center", fontsize=8)
-            _label_axes(ax, f"{kind}: {scenario} − {baseline} (* CI excludes 0)")
-    fig.suptitle("Relocations between the four places over the whole horizon", fontsize=11)
-    fig.savefig(path, dpi=100)
+            text = [[f"{diff[i, j]:+.3g}" + ("*" if sure[i, j] else "") for j in range(4)] for i in range(4)]
+            _heat(axes[k, c], diff, "RdBu_r", bound, text, f"{kind}: {scenario} − {baseline}")
+    fig.suptitle("Moves between the four places over the horizon, mean per run (row: from, column: to); "
+                 "changes: * where the 95 % CI excludes 0", fontsize=10)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path

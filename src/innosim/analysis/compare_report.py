@@ -52,26 +52,30 @@ def headline_table(comparison: Comparison, scenario: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def in_short(comparison: Comparison, scenario: str, top: int = 8) -> list[str]:
-    """Plain-language bullets: the zone's clearest changes, then who gains and who loses, county by county."""
+def in_short(comparison: Comparison, scenario: str) -> list[str]:
+    """Plain-language bullets: the zone's clear changes in the main indicators, then who gains and who
+    loses, place by place (clear = the 95 % interval of the paired difference excludes zero)."""
     d = comparison.differences
     d = d[(d["scenario"] == scenario) & d["excludes_zero"]]
-    zone = d[d["region"] == "zone"].assign(size=lambda t: t["relative"].abs().fillna(0))
-    zone = zone.sort_values("size", ascending=False).head(top)
-    items = []
-    if zone.empty:
-        items.append(f"In the zone as a whole, no indicator differs from {comparison.baseline} clearly "
-                     "(every 95 % interval includes zero).")
+    zone = d[d["region"] == "zone"].set_index("indicator")
+    main = [i for i in MAIN_INDICATORS if i in zone.index]
+    if main:
+        parts = [f"{i} {mark(zone.loc[i])} {_percent(zone.loc[i, 'relative'])}" for i in main]
+        items = [f"Zone, clear changes against {comparison.baseline}: " + "; ".join(parts) + "."]
     else:
-        parts = [f"{r.indicator} {mark(r._asdict())} {_percent(r.relative)}" for r in zone.itertuples()]
-        items.append(f"Zone, clearest changes against {comparison.baseline}: " + "; ".join(parts) + ".")
-    for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue"):
+        items = [f"Zone: no main indicator differs clearly from {comparison.baseline}."]
+    rest = [i for i in zone.index if i not in MAIN_INDICATORS]
+    if rest:
+        items.append("Also clearly changed in the zone: " + ", ".join(f"{i} {mark(zone.loc[i])}" for i in rest) + ".")
+    for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
         rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
         gains = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff > 0]
         losses = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff < 0]
-        text = f"{indicator}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
-        text += f"; down in {', '.join(losses)}" if losses else "; no place clearly down"
-        items.append(text + ".")
+        if gains or losses:
+            text = f"{indicator}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
+            items.append(text + (f"; down in {', '.join(losses)}." if losses else "; no place clearly down."))
+        else:
+            items.append(f"{indicator}: no place clearly up or down.")
     return items
 
 
@@ -117,13 +121,13 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
     base, others = comparison.baseline, comparison.scenarios[1:]
     figures = {}
     if len(comparison.differences):
-        figures["differences"] = plot_difference_bars(comparison.differences, MAIN_INDICATORS, REGIONS,
-                                                      out_dir / "differences.png", base)
+        figures["differences"] = write_atomic(out_dir / "differences.png", lambda p: plot_difference_bars(
+            comparison.differences, MAIN_INDICATORS, REGIONS, p, base))
     if len(comparison.bands):
-        figures["bands"] = plot_bands(comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios,
-                                      out_dir / "timeseries.png")
-    figures["relocations"] = plot_relocations(comparison.relocations, comparison.scenarios,
-                                              out_dir / "relocations.png")
+        figures["bands"] = write_atomic(out_dir / "timeseries.png", lambda p: plot_bands(
+            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p))
+    figures["relocations"] = write_atomic(out_dir / "relocations.png", lambda p: plot_relocations(
+        comparison.relocations, comparison.scenarios, p))
     write_json_atomic(out_dir / "settings.json", settings)
 
     report = Report(f"Scenario comparison: {' vs '.join(comparison.scenarios)}")

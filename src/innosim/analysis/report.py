@@ -58,12 +58,22 @@ def fmt_interval(mean: float, low: float, high: float, signed: bool = False, dig
     return f"{one(mean)} [{one(low)}, {one(high)}]"
 
 
+_LEFT = ' style="text-align:left"'
+
+
 def _inline_html(text: str) -> str:
     """The little Markdown used in paragraphs and cells: **bold**, `code`, [text](link)."""
     text = html.escape(text, quote=False)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
     return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', text)
+
+
+def _text_columns(frame: pd.DataFrame) -> list[bool]:
+    """Which columns to align left: the first, and those holding words rather than numbers."""
+    numeric = re.compile(r"^\**[-+–−]?[\d.,]")
+    return [i == 0 or not all(numeric.match(str(v)) or str(v) in ("", "–") for v in frame.iloc[:, i])
+            for i in range(frame.shape[1])]
 
 
 def _cell_md(value) -> str:
@@ -110,7 +120,7 @@ class Report:
                     lines += [caption, ""]
                 header = [_cell_md(c) for c in frame.columns]
                 lines.append("| " + " | ".join(header) + " |")
-                lines.append("|" + "|".join([":--"] + ["--:"] * (len(header) - 1)) + "|")
+                lines.append("|" + "|".join(":--" if left else "--:" for left in _text_columns(frame)) + "|")
                 lines += ["| " + " | ".join(_cell_md(v) for v in row) + " |" for row in frame.itertuples(index=False)]
                 lines.append("")
             elif kind == "figure":
@@ -135,8 +145,10 @@ class Report:
                 parts.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in block[1]) + "</ul>")
             elif kind == "table":
                 frame, caption = block[1], block[2]
+                left = _text_columns(frame)
                 head = "".join(f"<th>{_inline_html(str(c))}</th>" for c in frame.columns)
-                body = "".join("<tr>" + "".join(f"<td>{_inline_html(str(v))}</td>" for v in row) + "</tr>"
+                body = "".join("<tr>" + "".join(f"<td{_LEFT if a else ''}>{_inline_html(str(v))}</td>"
+                                                for v, a in zip(row, left, strict=True)) + "</tr>"
                                for row in frame.itertuples(index=False))
                 cap = f"<caption>{_inline_html(caption)}</caption>" if caption else ""
                 parts.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

@@ -245,6 +245,12 @@ class InnoModel(mesa.Model):
         self.births += 1
         return row
 
+    def _first_decision_month(self) -> int:
+        """The first month of the run (1-based) in which HNTE applications are decided."""
+        start_month = int(self.start.split("-")[1])
+        first = (hnte.APPLICATION_MONTH + hnte.APPROVAL_MONTHS - start_month) % 12 + 1
+        return first if first > 1 else first + 12
+
     def _productivity_for(self, employees, knowledge, place) -> np.ndarray:
         """Firm TFP such that `employees` is the profit-maximising staff at `knowledge`."""
         b = self.behaviour
@@ -282,11 +288,12 @@ class InnoModel(mesa.Model):
         hnte.plan_rnd(self)  # firms already follow their R&D plans
         for col in ("rd_y1", "rd_y2"):
             getattr(f, col)[rows] = 12 * revenue * f.rd_intensity[rows]
-        # firms already certified before the run: those meeting the criteria, certificates of any age
+        # firms already certified before the run: those meeting the criteria, in the three yearly
+        # cohorts whose certificates run out at the next three decision rounds
         self.month = 0
         f.talents[rows] = np.round(f.rd_staff_target[rows] * employees).astype(np.int32)
-        certified = rows[hnte.meets_criteria(self, rows) & (rng.random(n_firms) < 0.8)]
-        f.hnte_until[certified] = rng.integers(0, 36, certified.size)
+        certified = rows[hnte.meets_criteria(self, rows) & (rng.random(n_firms) < 0.9)]
+        f.hnte_until[certified] = self._first_decision_month() - 1 + 12 * rng.integers(0, 3, certified.size)
         f.hnte_region[certified] = f.region[certified]
         self._populate_talents(rows)
         self._populate_institutions()
