@@ -30,6 +30,8 @@ def test_certified_firm_moving_across_counties_keeps_status_only_with_mutual_rec
     model.relocate_firm(row, WUJIANG)
     assert model.firm_agents[row].cell is model.cells[WUJIANG]
     assert model.hnte_valid()[row] == kept
+    agent = model.firm_agents[row]  # the Mesa agent reads the same state
+    assert agent.region == "wujiang" and agent.hnte_status == kept
     assert model.relocations_month[0, JIASHAN, WUJIANG] == 1
     if not kept:  # and it may not re-apply before the waiting period is over
         assert model.firms.hnte_barred_until[row] == model.month + 12

@@ -34,8 +34,12 @@ def diff_cell(row) -> str:
     return f"**{text} {mark(row)}**" if row["excludes_zero"] else text
 
 
-def _percent(x: float) -> str:
-    return "–" if pd.isna(x) else f"{x:+.1%}"
+def _change(row) -> str:
+    """Relative change in percent, or the absolute one (with its unit) where the baseline is zero."""
+    if pd.isna(row["relative"]):
+        sign = "+" if row["diff"] > 0 else ""
+        return f"{sign}{fmt(row['diff'])} {UNITS.get(row['indicator'], '')}".strip()
+    return f"{row['relative']:+.1%}"
 
 
 def headline_table(comparison: Comparison, scenario: str) -> pd.DataFrame:
@@ -60,7 +64,7 @@ def in_short(comparison: Comparison, scenario: str) -> list[str]:
     zone = d[d["region"] == "zone"].set_index("indicator")
     main = [i for i in MAIN_INDICATORS if i in zone.index]
     if main:
-        parts = [f"{i} {mark(zone.loc[i])} {_percent(zone.loc[i, 'relative'])}" for i in main]
+        parts = [f"{i} {mark(zone.loc[i])} {_change(zone.loc[i].to_dict() | {'indicator': i})}" for i in main]
         items = [f"Zone, clear changes against {comparison.baseline}: " + "; ".join(parts) + "."]
     else:
         items = [f"Zone: no main indicator differs clearly from {comparison.baseline}."]
@@ -69,8 +73,8 @@ def in_short(comparison: Comparison, scenario: str) -> list[str]:
         items.append("Also clearly changed in the zone: " + ", ".join(f"{i} {mark(zone.loc[i])}" for i in rest) + ".")
     for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
         rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
-        gains = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff > 0]
-        losses = [f"{REGION_LABELS[r.region]} {_percent(r.relative)}" for r in rows.itertuples() if r.diff < 0]
+        gains = [f"{REGION_LABELS[r.region]} {_change(r._asdict())}" for r in rows.itertuples() if r.diff > 0]
+        losses = [f"{REGION_LABELS[r.region]} {_change(r._asdict())}" for r in rows.itertuples() if r.diff < 0]
         if gains or losses:
             text = f"{indicator}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
             items.append(text + (f"; down in {', '.join(losses)}." if losses else "; no place clearly down."))

@@ -14,8 +14,10 @@ from mesa.discrete_space import CellAgent
 from innosim.scenario import PLACES
 
 
-class Firm(CellAgent):
-    """A firm: production, R&D, HNTE status, location."""
+class TableAgent(CellAgent):
+    """An agent whose numbers are row `row` of one of the model's tables."""
+
+    table_name = ""
 
     def __init__(self, model, row: int, cell):
         super().__init__(model)
@@ -23,8 +25,18 @@ class Firm(CellAgent):
         self.cell = cell
 
     @property
+    def table(self):
+        return getattr(self.model, self.table_name)
+
+    @property
     def region(self) -> str:
-        return PLACES[self.model.firms.region[self.row]]
+        return PLACES[self.table.region[self.row]]
+
+
+class Firm(TableAgent):
+    """A firm: production, R&D, HNTE status, location."""
+
+    table_name = "firms"
 
     @property
     def hnte_status(self) -> bool:
@@ -33,29 +45,22 @@ class Firm(CellAgent):
 
     @property
     def employees(self) -> float:
-        return float(self.model.firms.employees[self.row])
+        return float(self.table.employees[self.row])
 
     @property
     def cash(self) -> float:
-        return float(self.model.firms.cash[self.row])
+        return float(self.table.cash[self.row])
 
 
-class Talent(CellAgent):
+class Talent(TableAgent):
     """A key talent: skill, home region, employer, wage, equity."""
 
-    def __init__(self, model, row: int, cell):
-        super().__init__(model)
-        self.row = row
-        self.cell = cell
-
-    @property
-    def region(self) -> str:
-        return PLACES[self.model.talents.region[self.row]]
+    table_name = "talents"
 
     @property
     def employer(self) -> int:
-        """Row of the employing firm, or -1."""
-        return int(self.model.talents.employer[self.row])
+        """Row of the employing firm, -1 for none, -2 for Shanghai's core economy."""
+        return int(self.table.employer[self.row])
 
 
 class Incubator(CellAgent):
