@@ -17,13 +17,29 @@ import pandas as pd
 from scipy import stats
 
 from innosim.batch import ResultStore, Task
-from innosim.model import INDICATORS
+from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
 
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
 DESCRIPTIONS = {i.name: i.description for i in INDICATORS}
 PLACES = ("qingpu", "wujiang", "jiashan", "shanghai")
 RELOCATION_KINDS = ("firms", "talents")
+
+
+def in_model_order(table: pd.DataFrame, scenarios: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows sorted by scenario (as given), indicator (as the model lists them) and place (Qingpu first)."""
+    keys, orders = [], {"indicator": INDICATOR_NAMES, "region": REGIONS}
+    if scenarios is not None:
+        orders = {"scenario": tuple(scenarios), **orders}
+    ranks = {}
+    for column, order in orders.items():
+        if column in table.columns:
+            rank = {value: i for i, value in enumerate(order)}
+            ranks[f"_{column}"] = table[column].map(lambda v, r=rank: r.get(v, len(r)))
+            keys.append(f"_{column}")
+    if not keys:
+        return table
+    return table.assign(**ranks).sort_values(keys, kind="stable").drop(columns=keys).reset_index(drop=True)
 
 
 def _interval(grouped: pd.core.groupby.SeriesGroupBy, level: float) -> pd.DataFrame:
@@ -142,8 +158,8 @@ def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: floa
            band_indicators: Sequence[str] | None = None) -> Comparison:
     """Read the runs of each labelled group of tasks (the baseline first) and build every table."""
     labels = list(groups)
-    end = pd.concat([store.end_values(tasks).assign(scenario=label) for label, tasks in groups.items()],
-                    ignore_index=True)
+    end = in_model_order(pd.concat([store.end_values(tasks).assign(scenario=label)
+                                    for label, tasks in groups.items()], ignore_index=True), labels)
     ts = pd.concat([store.timeseries(tasks, indicators=band_indicators).assign(scenario=label)
                     for label, tasks in groups.items()], ignore_index=True)
     matrices = {label: store.relocations(tasks) for label, tasks in groups.items()}

@@ -36,8 +36,10 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
     scenarios = list(dict.fromkeys(diffs["scenario"]))
     ncols = 4
     nrows = -(-len(indicators) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.1 * nrows), constrained_layout=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.1 * nrows), squeeze=False)
+    # a fixed layout: the constrained layout engine costs seconds on figures with this many panels
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.93, bottom=0.1 if len(scenarios) > 1 else 0.06,
+                        hspace=0.55, wspace=0.25)
     width = 0.8 / max(len(scenarios), 1)
     for ax, indicator in zip(axes.flat, indicators, strict=False):
         rows = diffs[diffs["indicator"] == indicator].set_index(["scenario", "region"])
@@ -62,7 +64,7 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
     if len(scenarios) > 1:
         handles = [plt.Rectangle((0, 0), 1, 1, facecolor="#999", hatch=HATCHES[i % len(HATCHES)], edgecolor="w")
                    for i in range(len(scenarios))]
-        fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
+        fig.legend(handles, scenarios, loc="lower center", ncols=len(scenarios), frameon=False)
     fig.suptitle(f"Change against {baseline} at the horizon (mean paired difference, 95 % CI; "
                  "faded: CI includes 0)", fontsize=11)
     fig.savefig(path, dpi=100, format="png")
@@ -74,7 +76,8 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
                scenarios: Sequence[str], path: Path) -> Path:
     """Rows of indicators, columns of regions: one line per scenario with its 95 % band."""
     fig, axes = plt.subplots(len(indicators), len(regions), figsize=(3.6 * len(regions), 2.3 * len(indicators)),
-                             constrained_layout=True, squeeze=False, sharex=True)
+                             squeeze=False, sharex=True)
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.94, bottom=0.07, hspace=0.12, wspace=0.22)
     last_month = bands["month"].max()
     for i, indicator in enumerate(indicators):
         rows = bands[bands["indicator"] == indicator]
@@ -100,7 +103,7 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
                 suffix = "\n(last 12 months)" if flow else ""
                 ax.set_ylabel(f"{indicator}{suffix}", fontsize=8)
     handles = [plt.Line2D([], [], color="#333", ls=LINE_STYLES[s % len(LINE_STYLES)]) for s in range(len(scenarios))]
-    fig.legend(handles, scenarios, loc="outside lower center", ncols=len(scenarios))
+    fig.legend(handles, scenarios, loc="lower center", ncols=len(scenarios), frameon=False)
     fig.suptitle("Indicators over time: mean over replicates with 95 % band", fontsize=11)
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
@@ -142,7 +145,8 @@ def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: 
     per run in each scenario, then each scenario's change against the baseline (* where the CI excludes 0)."""
     baseline, others = scenarios[0], list(scenarios[1:])
     ncols = len(scenarios) + len(others)
-    fig, axes = plt.subplots(2, ncols, figsize=(3.9 * ncols, 7.2), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(2, ncols, figsize=(3.9 * ncols, 7.6), squeeze=False)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.91, bottom=0.12, hspace=0.5, wspace=0.55)
     for k, kind in enumerate(RELOCATION_KINDS):
         part = relocations[relocations["kind"] == kind]
         means = {s: _matrix(part[part["scenario"] == s], "mean") for s in scenarios}
@@ -155,7 +159,8 @@ def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: 
             rows = part[part["scenario"] == scenario]
             diff, sure = _matrix(rows, "diff"), _matrix(rows, "excludes_zero") > 0
             bound = np.nanmax(np.abs(diff)) or 1.0
-            text = [[f"{diff[i, j]:+.3g}" + ("*" if sure[i, j] else "") for j in range(4)] for i in range(4)]
+            text = [[(f"{diff[i, j]:+.3g}" if diff[i, j] else "0") + ("*" if sure[i, j] else "") for j in range(4)]
+                    for i in range(4)]
             _heat(axes[k, c], diff, "RdBu_r", bound, text, f"{kind}: {scenario} − {baseline}")
     fig.suptitle("Moves between the four places over the horizon, mean per run (row: from, column: to); "
                  "changes: * where the 95 % CI excludes 0", fontsize=10)

@@ -102,31 +102,59 @@ def replicate_matrix(runs: pd.DataFrame, output: str, n_rows: int, replicates: i
     return matrix
 
 
-def noise_share(Y: np.ndarray) -> dict:
-    """How much of the variance is replicate noise: within-point variance against the total.
+def design_pairs(problem: dict, method: str, n_rows: int, second_order: bool = False) -> np.ndarray:
+    """The pairs of design rows whose difference an index is built on: consecutive points of a Morris
+    trajectory; a Sobol' base point A and each of its cross-samples AB_j."""
+    d, step = problem["num_vars"], rows_per_unit(problem, method, second_order)
+    starts = np.arange(0, n_rows, step)
+    offsets = np.arange(d)
+    first = (starts[:, None] + offsets).ravel() if method == "morris" else np.repeat(starts, d)
+    second = (starts[:, None] + offsets + 1).ravel()
+    return np.column_stack([first, second])
 
-    `of_mean` is the share of the variance of the replicate-averaged output (what the indices
-    explain) that is noise; `of_single_run` the same for one run. NaN with one replicate.
+
+def _replicate_variance(values: np.ndarray) -> np.ndarray:
+    """Variance across replicates (axis 1, ddof=1), ignoring NaN; NaN where fewer than two values."""
+    valid = ~np.isnan(values)
+    count = valid.sum(axis=1)
+    mean = np.where(valid, values, 0.0).sum(axis=1) / np.maximum(count, 1)
+    squares = np.where(valid, values - mean[:, None], 0.0) ** 2
+    return np.where(count >= 2, squares.sum(axis=1) / np.maximum(count - 1, 1), np.nan)
+
+
+def noise_share(Y: np.ndarray, pairs: np.ndarray | None = None) -> dict:
+    """How much of the variance is replicate noise (rows x replicates in, NaN with one replicate).
+
+    `of_mean`: share of the variance of the replicate-averaged output (what the indices explain)
+    that is noise; `of_single_run`: the same for one run. `pair_var`: noise variance of the
+    difference of two paired points' means. With common random numbers the noise of two points is
+    correlated, so this is measured from the replicates' own differences, not assumed independent.
     """
     R = Y.shape[1]
-    means = np.nanmean(Y, axis=1) if R > 1 else Y[:, 0]
-    if R < 2 or np.isnan(Y).all(axis=1).any():
-        return {"within_var": math.nan, "of_mean": math.nan, "of_single_run": math.nan}
-    counts = (~np.isnan(Y)).sum(axis=1)
-    ok = counts >= 2
-    centred = np.where(np.isnan(Y), 0.0, Y - means[:, None])
-    within = float(((centred ** 2).sum(axis=1)[ok] / (counts[ok] - 1)).mean()) if ok.any() else math.nan
+    nan = {"within_var": math.nan, "of_mean": math.nan, "of_single_run": math.nan, "pair_var": math.nan}
+    if R < 2:
+        return nan
+    within = float(np.nanmean(_replicate_variance(Y)))
+    means = np.nanmean(Y, axis=1)
     total_mean, total_single = float(np.var(means, ddof=1)), float(np.nanvar(Y, ddof=1))
-    share = (lambda v, t: min(1.0, v / t) if t > 0 else (0.0 if v == 0 else 1.0))
+
+    def share(noise: float, total: float) -> float:
+        return min(1.0, noise / total) if total > 0 else (0.0 if noise == 0 else 1.0)
+
+    pair_var = math.nan
+    if pairs is not None and len(pairs):
+        pair_var = float(np.nanmean(_replicate_variance(Y[pairs[:, 0]] - Y[pairs[:, 1]]))) / R
     return {"within_var": within, "of_mean": share(within / R, total_mean),
-            "of_single_run": share(within, total_single)}
+            "of_single_run": share(within, total_single), "pair_var": pair_var}
 
 
-def _rank_intervals(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap draws x factors -> the central `confidence` interval of each factor's rank (1 = top)."""
+def _rank_intervals(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap draws x factors -> each factor's central `confidence` interval of ranks (1 = top)
+    and the share of draws in which it ranks first."""
     ranks = (-samples).argsort(axis=1).argsort(axis=1) + 1
     tail = (1 - confidence) / 2 * 100
-    return np.percentile(ranks, tail, axis=0), np.percentile(ranks, 100 - tail, axis=0)
+    return (np.percentile(ranks, tail, axis=0), np.percentile(ranks, 100 - tail, axis=0),
+            (ranks == 1).mean(axis=0))
 
 
 def morris_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, levels: int, resamples: int,
@@ -151,7 +179,8 @@ def morris_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, levels: int, 
         z = norm.ppf(0.5 + confidence / 2)
         table["mu_conf"] = z * np.std(draws["mu"], axis=0, ddof=1)
         table["sigma_conf"] = z * np.nanstd(draws["sigma"], axis=0, ddof=1)
-        table["rank_low"], table["rank_high"] = _rank_intervals(np.array(draws["mu_star"]), confidence)
+        table["rank_low"], table["rank_high"], table["p_first"] = _rank_intervals(np.array(draws["mu_star"]),
+                                                                                  confidence)
     return table
 
 
@@ -163,7 +192,8 @@ def sobol_indices(problem: dict, Y: np.ndarray, *, second_order: bool, resamples
     names = problem["names"]
     table = pd.DataFrame({k: np.asarray(si[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")},
                          index=pd.Index(names, name="factor"))
-    table["rank_low"], table["rank_high"] = _rank_intervals(np.asarray(si["ST_conf_all"]), confidence)
+    table["rank_low"], table["rank_high"], table["p_first"] = _rank_intervals(np.asarray(si["ST_conf_all"]),
+                                                                              confidence)
     pairs = None
     if second_order:
         pairs = pd.DataFrame([(names[i], names[j], si["S2"][i, j], si["S2_conf"][i, j])
@@ -218,33 +248,40 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
     if np.ptp(means) <= np.finfo(float).eps * max(1.0, abs(means).max()):
         result.skipped = "the same value at every design point: no factor moves it"
         return result
-    result.noise = noise_share(Y)
+    result.noise = noise_share(Y, design_pairs(problem, method, len(Y), second_order))
     R = Y.shape[1]
     column = measure(method)
     half_rows = n // 2 * rows_per_unit(problem, method, second_order)
+    checkable = n // 2 >= 2 and np.ptp(means[:half_rows]) > 0
     if method == "morris":
         result.indices = morris_indices(problem, X, means, levels=levels, resamples=resamples,
                                         confidence=confidence, seed=seed)
-        result.half = morris_indices(problem, X[:half_rows], means[:half_rows], levels=levels,
-                                     resamples=resamples, confidence=confidence, seed=seed, bootstrap=0)
+        if checkable:
+            result.half = morris_indices(problem, X[:half_rows], means[:half_rows], levels=levels,
+                                         resamples=resamples, confidence=confidence, seed=seed, bootstrap=0)
         delta = levels / (2 * (levels - 1))
-        # mean |elementary effect| of pure noise: |N(0, 2 s^2 / R)| / delta (independent replicates)
-        result.noise_floor = math.sqrt(2 * result.noise["within_var"] / R) / delta * math.sqrt(2 / math.pi)
+        # mu* of a factor that does nothing: mean |noise of a step| / delta, noise ~ N(0, pair_var)
+        result.noise_floor = math.sqrt(result.noise["pair_var"]) / delta * math.sqrt(2 / math.pi)
     else:
         result.indices, result.pairs = sobol_indices(problem, means, second_order=second_order,
                                                      resamples=resamples, confidence=confidence, seed=seed)
-        result.half, _ = sobol_indices(problem, means[:half_rows], second_order=second_order,
-                                       resamples=min(resamples, 200), confidence=confidence, seed=seed)
-        result.noise_floor = result.noise["of_mean"]  # noise adds about this much to every ST
+        if checkable:
+            result.half, _ = sobol_indices(problem, means[:half_rows], second_order=second_order,
+                                           resamples=min(resamples, 200), confidence=confidence, seed=seed)
+        # ST of a factor that does nothing: 0.5 E[(noise_A - noise_AB)^2] / Var(Y)
+        result.noise_floor = 0.5 * result.noise["pair_var"] / float(np.var(means))
     table = result.indices
     conf = f"{column}_conf"
     table["rank"] = table[column].rank(ascending=False, method="min").astype(int)
-    table["above_noise"] = (table[column] - table[conf] > result.noise_floor) if not math.isnan(
-        result.noise_floor) else pd.NA
+    above = (table[column] - table[conf] > result.noise_floor).astype("boolean")
+    table["above_noise"] = above if not math.isnan(result.noise_floor) else pd.array([pd.NA] * len(table),
+                                                                                      dtype="boolean")
     k = min(top, len(table))
-    result.top_full, result.top_half = _top(table, column, k), _top(result.half, column, k)
-    result.max_change = float((_normalised(table, column, method)
-                               - _normalised(result.half, column, method)).abs().max())
+    result.top_full = _top(table, column, k)
+    if result.half is not None:
+        result.top_half = _top(result.half, column, k)
+        result.max_change = float((_normalised(table, column, method)
+                                   - _normalised(result.half, column, method)).abs().max())
     _judge(result, method, n, R, column)
     return result
 
@@ -252,7 +289,9 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
 def _judge(result: OutputResult, method: str, n: int, R: int, column: str) -> None:
     """The convergence verdict and plain warnings about N and R."""
     tolerance = 0.1 if method == "morris" else 0.05
-    if result.top_full != result.top_half:
+    if result.half is None:
+        result.verdict = "not checked: N/2 is too small (or constant) to analyse"
+    elif result.top_full != result.top_half:
         result.verdict = "not converged: the top ranks change between N/2 and N"
     elif result.max_change > tolerance:
         result.verdict = f"top ranks stable, but indices still move by up to {result.max_change:.2f}"
@@ -271,5 +310,5 @@ def _judge(result: OutputResult, method: str, n: int, R: int, column: str) -> No
         leaders = result.indices.loc[result.top_full]
         if (leaders[f"{column}_conf"] > WIDE_CI).any():
             w.append(f"confidence intervals of the leading ST exceed +/-{WIDE_CI:g}: raise N")
-    if result.verdict.startswith("not converged"):
+    if result.verdict.startswith(("not converged", "not checked")):
         w.append("the ranking is not converged: raise N before trusting it")

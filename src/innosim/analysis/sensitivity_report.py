@@ -28,6 +28,11 @@ def _ranks(low: float, high: float) -> str:
     return f"rank {low:.0f}" if low == high else f"ranks {low:.0f}-{high:.0f}"
 
 
+def _below_noise(flag) -> bool:
+    """True where a factor's index cannot be told from noise (False or unknown otherwise)."""
+    return flag is not pd.NA and not bool(flag)
+
+
 def kept_factors(study) -> list[str]:
     """Screening's choice for the Sobol' stage: a factor that is large for some output and above noise."""
     keep = []
@@ -37,7 +42,7 @@ def kept_factors(study) -> list[str]:
             if t is None or t["mu_star"].max() <= 0:
                 continue
             big = t.at[factor, "mu_star"] >= KEEP_SHARE * t["mu_star"].max()
-            if big and t.at[factor, "above_noise"] is not False:
+            if big and not _below_noise(t.at[factor, "above_noise"]):
                 keep.append(factor)
                 break
     return keep
@@ -56,10 +61,14 @@ def _leader_text(study, result) -> str:
         else:
             parts.append(f"{study.label(factor)} (ST = {row['ST']:.2f} +/- {row['ST_conf']:.2f}, "
                          f"S1 = {row['S1']:.2f} +/- {row['S1_conf']:.2f}, {_ranks(row['rank_low'], row['rank_high'])})")
-    first = t.iloc[0]
-    sure = (f"{study.label(t.index[0])} is first in every bootstrap resample's central {study.settings['confidence']:.0%}"
-            if first["rank_high"] == 1 else "the order of the leaders is uncertain: their rank intervals overlap")
-    return f"The levers that matter most are {'; '.join(parts)}. {sure[0].upper()}{sure[1:]}."
+    first, name = t.iloc[0], study.label(t.index[0])
+    if first["p_first"] >= 0.95:
+        sure = f"{name} ranks first in {first['p_first']:.0%} of bootstrap resamples."
+    else:
+        runner = t.iloc[1:]["p_first"].idxmax() if len(t) > 1 else t.index[0]
+        sure = (f"The lead is not settled: {name} ranks first in {first['p_first']:.0%} of bootstrap resamples, "
+                f"{study.label(runner)} in {t.at[runner, 'p_first']:.0%}.")
+    return f"The levers that matter most are {'; '.join(parts)}. {sure}"
 
 
 def _output_blocks(study, name: str, result) -> list:
@@ -70,10 +79,10 @@ def _output_blocks(study, name: str, result) -> list:
     noise_text = ("Replicate noise could not be measured (one replicate)." if math.isnan(noise["of_mean"]) else
                   f"Replicate noise is {noise['of_mean']:.1%} of the variance of the replicate means "
                   f"({noise['of_single_run']:.1%} of a single run's).")
-    column = "mu_star" if study.method == "morris" else "ST"
-    below = [study.label(f) for f, v in result.indices["above_noise"].items() if v is False]
+    column = "mu*" if study.method == "morris" else "ST"
+    below = [study.label(f) for f, v in result.indices["above_noise"].items() if _below_noise(v)]
     floor = (f"{len(below)} of {len(result.indices)} factors cannot be told from noise ({column} minus its "
-             f"interval below {_num(result.noise_floor)}): {', '.join(below)}." if below else
+             f"interval is below the noise floor {_num(result.noise_floor)}): {', '.join(below)}." if below else
              "Every factor's interval stands clear of the noise floor." if not math.isnan(result.noise_floor) else "")
     blocks += [("p", _leader_text(study, result)), ("p", f"{noise_text} {floor}"),
                ("p", f"Convergence (N/2 = {study.n // 2} against N = {study.n}): {result.verdict}; top ranks at "

@@ -2,8 +2,8 @@
 
 Calibration reads end values only, so its run function (`run_calibration`) hands back every
 indicator summed over the whole run and over each calendar year (``hnte_new@2018``,
-``tech_deals@total``), plus measures the indicator table cannot give: high-end talents who moved
-in, and summary statistics of three stylised facts read from the firms at the run's end:
+``tech_deals@total``), plus a measure the indicator table cannot give: high-end talents who moved
+in. `firm_snapshot` and `stylised_stats` read three stylised facts from the firms at a run's end:
 
 - firm sizes are right-skewed, with a Pareto upper tail (Axtell 2001, Science 293: 1818);
 - firm growth rates are fat-tailed, Laplace-like (Stanley et al. 1996, Nature 379: 804;
@@ -31,7 +31,7 @@ from innosim.scenario import COUNTIES, Scenario
 HIGHEND_SKILL = float(np.exp(0.35 * 1.2816))
 #: Measures `run_calibration` adds to the indicators (window ``total`` only).
 EXTRA_MEASURES = ("highend_talents_in",)
-#: Stylised-fact statistics, recorded for the zone.
+#: Stylised-fact statistics, over all firms at the end of a run.
 STYLISED_STATS = ("size_skewness", "size_pareto_alpha", "growth_excess_kurtosis", "growth_laplace_gain",
                   "rd_bunching")
 #: Half-width of the bunching window above an HNTE threshold, in R&D/sales (0.5 point).
@@ -116,15 +116,22 @@ def laplace_gain(values: np.ndarray) -> float:
     return float(np.mean(stats.laplace.logpdf(x, loc, scale)) - np.mean(stats.norm.logpdf(x, mu, sigma)))
 
 
-def bunching(distance: np.ndarray, window: float = BUNCH_WINDOW, reach: float = 0.03) -> float:
-    """Excess mass just above the threshold: firms in [0, window) over the count a flat density
-    fitted on [-reach, reach] outside [-window, window) would put there, minus one."""
+def bunching(distance: np.ndarray, window: float = BUNCH_WINDOW, reach: float = 0.03, degree: int = 3) -> float:
+    """Excess mass just above the threshold (Chetty, Friedman, Olsen & Pistaferri 2011, QJE 126: 749):
+    firms in [0, window) over the count a polynomial fitted to the histogram on [-reach, reach],
+    leaving out [-window, window), predicts there, minus one."""
     d = np.asarray(distance, dtype=float)
     d = d[np.isfinite(d)]
-    inside = np.count_nonzero((d >= 0) & (d < window))
-    around = np.count_nonzero((np.abs(d) < reach) & ~((d >= -window) & (d < window)))
-    expected = around * window / (2 * reach - 2 * window)
-    return float(inside / expected - 1.0) if expected > 0 else float("nan")
+    edges = np.linspace(-reach, reach, int(round(4 * reach / window)) + 1)  # bins of half a window
+    counts, _ = np.histogram(d, edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    left_out = (centres >= -window) & (centres < window)
+    if counts[~left_out].sum() == 0:
+        return float("nan")
+    smooth = np.polynomial.Polynomial.fit(centres[~left_out], counts[~left_out], degree)
+    inside = (centres >= 0) & (centres < window)
+    expected = float(smooth(centres[inside]).sum())
+    return float(counts[inside].sum() / expected - 1.0) if expected > 0 else float("nan")
 
 
 def stylised_stats(snapshot: pd.DataFrame) -> dict[str, float]:
@@ -133,9 +140,10 @@ def stylised_stats(snapshot: pd.DataFrame) -> dict[str, float]:
     growth = snapshot["growth"].dropna().to_numpy()
     distance = (snapshot["rd_intensity"] - snapshot["threshold"]).dropna().to_numpy()
     return {
-        "size_skewness": float(stats.skew(size)) if size.size > 2 else float("nan"),
+        "size_skewness": float(stats.skew(size)) if size.size > 2 and np.std(size) > 0 else float("nan"),
         "size_pareto_alpha": pareto_alpha(size),
-        "growth_excess_kurtosis": float(stats.kurtosis(growth)) if growth.size > 3 else float("nan"),
+        "growth_excess_kurtosis": float(stats.kurtosis(growth)) if growth.size > 3 and np.std(growth) > 0
+        else float("nan"),
         "growth_laplace_gain": laplace_gain(growth),
         "rd_bunching": bunching(distance),
     }
@@ -143,13 +151,12 @@ def stylised_stats(snapshot: pd.DataFrame) -> dict[str, float]:
 
 def run_calibration(task: Task) -> RunRecord:
     """Run function of calibration (module level, so the batch engine can send it to workers):
-    end values by window, high-end talents moved in, stylised-fact statistics; no monthly table."""
+    end values by window and high-end talents moved in; no monthly table."""
     model = run_model(task.scenario, task.seed, task.months)
-    table = tidy(model.datacollector.model_vars["indicators"], model.month_labels)
+    records = model.datacollector.model_vars["indicators"]
+    table = tidy(records[len(records) - len(model.month_labels):], model.month_labels)  # months simulated only
     end = windows(table)
     end["highend_talents_in@total"] = highend_talents_in(model)
-    for name, value in stylised_stats(firm_snapshot(model)).items():
-        end[f"{name}@total"] = {"zone": value}
     return RunRecord(end=end, relocations=model.relocations.copy())
 
 

@@ -139,7 +139,8 @@ def run_batch(tasks: Sequence[Task], store: ResultStore | str | Path, *, jobs: i
     queue = iter(todo)
     with open_executor(jobs, scheduler) as (executor, slots), \
             _progress_bar(label, len(todo), show) as advance:
-        window = max(2 * slots, 2)  # enough in flight to keep every worker busy, no more
+        # enough in flight to keep every worker busy, no more; in-process: store each run at once
+        window = 1 if isinstance(executor, _InlineExecutor) else max(2 * slots, 2)
         pending: dict[Future, Task] = {}
 
         def fill() -> None:
@@ -152,18 +153,22 @@ def run_batch(tasks: Sequence[Task], store: ResultStore | str | Path, *, jobs: i
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                failed = None
                 for future in done:
                     task = pending.pop(future)
-                    try:
-                        record, seconds = future.result()
-                    except Exception as exc:
-                        raise BatchError(f"run failed: {task.label} (seed {task.seed}): {exc!r}") from exc
+                    if future.exception() is not None:
+                        failed = failed or (task, future.exception())
+                        continue
+                    record, seconds = future.result()
                     if isinstance(record, Mapping):  # a run function may return end values alone
                         record = RunRecord(end=record)
                     store.put(task, record, run_fn=name, seconds=seconds)
                     stats["ran"] += 1
                     advance(1)
                     del record, future
+                if failed:
+                    task, exc = failed
+                    raise BatchError(f"run failed: {task.label} (seed {task.seed}): {exc!r}") from exc
                 fill()
         finally:
             for future in pending:

@@ -42,3 +42,11 @@ main.add_command(batch)
 from .sensitivity import sensitivity  # noqa: E402
 
 main.add_command(sensitivity)
+
+from .viz import viz  # noqa: E402
+
+main.add_command(viz)
+
+from .calibrate import calibrate  # noqa: E402
+
+main.add_command(calibrate)

@@ -45,15 +45,17 @@ def _point_table(tasks, swept: list[str]):
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
           progress: bool | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    import mesa
-
-    from innosim import __version__
-    from innosim.analysis.compare import summarise
     from innosim.batch import ResultStore, load_spec, run_batch, spec_tasks
-    from innosim.io import write_atomic, write_json_atomic
 
     spec = load_spec(spec_file)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
+
+    import mesa
+
+    from innosim import __version__
+    from innosim.analysis.compare import in_model_order, summarise
+    from innosim.io import write_atomic, write_json_atomic
+
     out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
     store_path = out_dir / "results.sqlite"
     started = time.perf_counter()
@@ -70,7 +72,8 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     swept = spec.swept_keys()
     ids = _point_table(tasks, swept)
     end = store.end_values(tasks)[["key", "indicator", "region", "value"]]
-    results = ids.drop(columns="scenario_file").merge(end, on="key", how="inner")
+    results = in_model_order(ids.drop(columns="scenario_file").merge(end, on="key", how="inner"))
+    results = results.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
     summary = summarise(results, by=["point", "scenario", *swept, "indicator", "region"])
     point_cols = ["point", "scenario", "scenario_file", *swept]
     points = ids.drop_duplicates("point")[point_cols]

@@ -60,20 +60,22 @@ def interrupted(done: int, total: int, store: Path) -> None:
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
             months: int | None, scale: float, scheduler: str | None, progress: bool | None) -> None:
     """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences."""
-    import mesa
-
-    from innosim import __version__
-    from innosim.analysis.compare import gather
-    from innosim.analysis.compare_report import BAND_INDICATORS, write_comparison
     from innosim.batch import make_tasks, run_batch
-    from innosim.model import month_label
-    from innosim.scenario import content_hash
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
     # every file is loaded and validated here: a bad one stops everything before a run or a file
     tasks = make_tasks(list(scenarios), [{"run.scale": scale}], replicates=replicates, root_seed=seed,
                        months=months)
+
+    import mesa
+
+    from innosim import __version__
+    from innosim.analysis.compare import gather
+    from innosim.analysis.compare_report import BAND_INDICATORS, write_comparison
+    from innosim.model import month_label
+    from innosim.scenario import content_hash
+
     groups_list = [tasks[i * replicates:(i + 1) * replicates] for i in range(len(scenarios))]
     labels = scenario_labels([group[0].scenario.name for group in groups_list])
     groups = dict(zip(labels, groups_list, strict=True))

@@ -1,0 +1,17 @@
+"""The Mesa visual server: `innosim viz` serves the page of `app` (map, charts, controls).
+
+`levers` turns the policy levers into page controls and back into scenario overrides, `vizmodel`
+builds the model the page runs, `data` extracts what the page draws, `mapview` and `charts` draw
+it, `server` starts Solara and `assets` keeps Solara's browser files where no CDN is reachable.
+"""
+
+import warnings
+
+with warnings.catch_warnings():
+    # Solara checks every component's hooks when it is defined. Mesa 3.3's ComponentsView calls
+    # hooks after an early return for an empty component list, which Solara warns about on import.
+    # Harmless here: the page always gives SolaraViz an empty list, so every render takes the
+    # same path (Mesa 3.5 moved the hooks above the return).
+    warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return",
+                            category=UserWarning)
+    import mesa.visualization  # noqa: F401

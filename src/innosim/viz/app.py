@@ -1,8 +1,14 @@
-"""The visual server's page: Mesa's SolaraViz with the map, the indicator charts and the controls.
+"""The visual server's page: Mesa's SolaraViz (controls, model parameters, step, play, reset)
+beside the map and the indicator charts.
 
 `solara run innosim.viz.app` serves `Page`; `innosim viz` does that for you. The scenario file
-to open first and the folder the picker lists come from the environment variables set by the
-launcher (`server.SCENARIO_ENV`, `server.FOLDER_ENV`).
+to open first and the folder the picker lists come from the environment the launcher sets
+(`server.SCENARIO_ENV`, `server.FOLDER_ENV`).
+
+The map and the charts are laid out by this page rather than handed to SolaraViz as
+`components`: SolaraViz puts components in a draggable grid whose script (vue-grid-layout)
+fails to load under ipyvue 3 ("GlobalVue.use is not a function"), which left the page empty.
+They redraw on Mesa's update counter all the same.
 """
 
 from __future__ import annotations
@@ -11,47 +17,24 @@ import os
 from pathlib import Path
 
 import solara
-from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization import SolaraViz
 
-from innosim.outputs import COUNTY_COLOURS
-from innosim.scenario import COUNTIES, ScenarioError
+from innosim.scenario import ScenarioError
 
-from .data import CHARTS, Chart, series_name
+from .charts import IndicatorCharts
 from .levers import (
-    DEFAULT_SCALE,
     DEFAULT_SEED,
+    describe_overrides,
     find_scenario_dir,
     load_viz_scenario,
     model_params,
     scenario_files,
 )
 from .mapview import PlaceMap
+from .server import FOLDER_ENV, SCENARIO_ENV
 from .vizmodel import VizModel
 
-SCENARIO_ENV = "INNOSIM_VIZ_SCENARIO"
-FOLDER_ENV = "INNOSIM_VIZ_SCENARIOS"
 NO_FILE = "(schema defaults)"
-
-
-def _chart_post_process(chart: Chart):
-    def post_process(ax) -> None:
-        ax.set_title(chart.title, fontsize=10)
-        ax.legend(ax.get_lines(), [c.capitalize() for c in COUNTIES], loc="upper left", fontsize=8)
-        ax.set_xlabel("month")
-    return post_process
-
-
-def chart_components() -> list:
-    """One Mesa line chart per main indicator, a line per county in the county colours."""
-    return [
-        make_plot_component({series_name(chart.indicator, c): COUNTY_COLOURS[c] for c in COUNTIES},
-                            post_process=_chart_post_process(chart))
-        for chart in CHARTS
-    ]
-
-
-def components() -> list:
-    return [(PlaceMap, 0), *chart_components()]
 
 
 def startup_choice() -> tuple[dict[str, Path], str]:
@@ -72,11 +55,31 @@ def startup_choice() -> tuple[dict[str, Path], str]:
 def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | None, description: str):
     with solara.Card("Scenario"):
         solara.Select("Scenario file", values=list(files), value=choice.value, on_value=on_pick)
-        if description:
-            solara.Markdown(description, style={"font-size": "0.85em"})
-        solara.Text("Changing a lever below takes effect on Reset.", style={"font-size": "0.8em"})
-        if error:
-            solara.Error(error)
+        with solara.Column(gap="4px"):
+            if description:
+                solara.Text(description, style={"font-size": "0.85em"})
+            solara.Text("Levers and seed below take effect on Reset.", style={"font-size": "0.8em", "opacity": 0.7})
+            if error:
+                solara.Error(error)
+
+
+def run_summary(model: VizModel) -> str:
+    """What is running: the scenario, the seed, the scale and the levers moved away from the file."""
+    changed = describe_overrides(model.lever_overrides)
+    seed = "random" if model.seed is None else model.seed
+    text = f"Running {model.spec.name}, seed {seed}, scale {model.spec.run.scale:g}"
+    return text + (f"; changed: {'; '.join(changed)}" if changed else "; levers as in the file")
+
+
+@solara.component
+def ModelView(model):
+    """What is running, then the map and the charts side by side (stacked on a narrow screen)."""
+    solara.Text(run_summary(model), classes=["innosim-summary"], style={"font-size": "0.9em"})
+    with solara.ColumnsResponsive(default=12, large=6):
+        with solara.Card("Places and moves", margin=0, classes=["innosim-map"]):
+            PlaceMap(model)
+        with solara.Card("Indicators by county", margin=0, classes=["innosim-charts"]):
+            IndicatorCharts(model)
 
 
 @solara.component
@@ -101,9 +104,8 @@ def Page():
 
     with solara.Sidebar():
         ScenarioPicker(files, choice, pick, error.value, spec.description)
-    params = model_params(spec, files[choice.value],
-                          seed=DEFAULT_SEED if model.value.seed is None else model.value.seed,
-                          scale=getattr(model.value.spec.run, "scale", DEFAULT_SCALE))
-    # a new file remounts SolaraViz so that its controls start from that file's lever settings
-    SolaraViz(model, components=components(), model_params=params,
-              name=f"innosim: {spec.name}").key(f"viz-{choice.value}")
+    params = model_params(spec, files[choice.value], seed=DEFAULT_SEED if model.value.seed is None else model.value.seed,
+                          scale=model.value.spec.run.scale)
+    # a new file remounts SolaraViz, so that its controls start from that file's lever settings
+    SolaraViz(model, components=[], model_params=params, name=f"innosim: {spec.name}").key(f"viz-{choice.value}")
+    ModelView(model.value)

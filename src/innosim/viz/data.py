@@ -1,14 +1,12 @@
 """What the page shows, as plain numbers: chart series and the map's stocks and flows.
 
 These functions read a model's public attributes and its data collector only; the components
-in `app` and `mapview` draw what they return, and the tests check them without a browser.
+in `charts` and `mapview` draw what they return, and the tests check them without a browser.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
-
 import numpy as np
 
 from innosim.model.places import LABELS, LONLAT
@@ -25,6 +23,7 @@ class Chart:
     indicator: str
     title: str
     cumulative: bool = False
+    counts: bool = True  # whole numbers (firms, persons) rather than money
 
 
 CHARTS: tuple[Chart, ...] = (
@@ -32,37 +31,41 @@ CHARTS: tuple[Chart, ...] = (
     Chart("hnte_new", "New HNTE certifications, since start", cumulative=True),
     Chart("talents", "Key talents"),
     Chart("startups", "Start-ups founded, since start", cumulative=True),
-    Chart("vouchers_used", "Vouchers used (M CNY), since start", cumulative=True),
+    Chart("vouchers_used", "Vouchers used (M CNY), since start", cumulative=True, counts=False),
     Chart("graduates_stayed", "Incubator graduates who stayed, since start", cumulative=True),
 )
 
 
-def series_name(indicator: str, county: str) -> str:
-    """Name of the data collector's column for one chart line."""
-    return f"{indicator}:{county}"
+@dataclass(frozen=True)
+class ChartSeries:
+    """The charts' data: time in decimal years and, per chart, a (months, counties) array."""
+
+    years: np.ndarray
+    values: dict[str, np.ndarray]
 
 
-def chart_value(model, indicator: str, place: int, cumulative: bool) -> float:
-    """This month's value of one chart line, from the indicator records collected so far.
+def decimal_year(label: str) -> float:
+    """'2020-07' -> 2020.5: the start of the month on a time axis."""
+    year, month = label.split("-")
+    return int(year) + (int(month) - 1) / 12
 
-    Mesa validates reporters once before the first record exists: that call gets 0.
-    """
+
+def record_years(model, count: int) -> np.ndarray:
+    """Time (decimal years) of the last `count` indicator records: a month's record is taken at its
+    end; a record before the first month (the initial state) at the start."""
+    months_done = len(model.month_labels)
+    return decimal_year(model.start) + np.arange(months_done - count + 1, months_done + 1) / 12
+
+
+def chart_series(model) -> ChartSeries:
+    """Every chart's lines from the indicator records (flows summed since the start)."""
     records = model.datacollector.model_vars.get("indicators") or []
-    if not records:
-        return 0.0
-    if cumulative:
-        return float(sum(record[indicator][place] for record in records))
-    return float(records[-1][indicator][place])
-
-
-def chart_reporters() -> dict[str, partial]:
-    """Data collector reporters, one per chart line (they read the "indicators" record, so come after it)."""
-    return {
-        series_name(chart.indicator, county): partial(chart_value, indicator=chart.indicator, place=i,
-                                                      cumulative=chart.cumulative)
-        for chart in CHARTS
-        for i, county in enumerate(COUNTIES)
-    }
+    values = {}
+    for chart in CHARTS:
+        lines = np.array([record[chart.indicator][: len(COUNTIES)] for record in records], dtype=float)
+        lines = lines.reshape(len(records), len(COUNTIES))
+        values[chart.indicator] = np.cumsum(lines, axis=0) if chart.cumulative else lines
+    return ChartSeries(years=record_years(model, len(records)), values=values)
 
 
 def relocations_this_month(model) -> np.ndarray:

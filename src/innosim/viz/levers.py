@@ -40,37 +40,37 @@ class Lever:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "Mutual HNTE recognition", "toggle"),
+    Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "HNTE mutual recognition", "toggle"),
     Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
-          "HNTE re-application wait (months)", "slider", 0, 60, 1),
+          "HNTE re-apply wait, months", "slider", 0, 60, 1),
     Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
-    Lever("voucher_scope", "policy.vouchers.scope", "Vouchers: where they can be spent", "choice",
+    Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice",
           choices=("own_county", "zone", "zone_shanghai")),
     Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
-          "Vouchers: cross-county settlement", "toggle"),
-    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers: budget, zone total (M CNY/yr)",
+          "Voucher cross-county settlement", "toggle"),
+    Lever("voucher_budget", "policy.vouchers.budget", "Voucher budget, zone, M/yr",
           "zone_total", 0, 150, 1),
-    Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Vouchers: subsidy share", "slider", 0, 1, 0.05),
-    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Vouchers: cap per firm (M CNY)",
+    Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Voucher subsidy share", "slider", 0, 1, 0.05),
+    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm, M",
           "slider", 0, 0.5, 0.01),
     Lever("equity_incentives", "policy.equity_incentives.enabled", "Equity incentives", "toggle"),
-    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity: share for key staff",
+    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity share for staff",
           "slider", 0, 0.5, 0.01),
-    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Equity: vesting (months)",
+    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Equity vesting, months",
           "slider", 1, 120, 1),
     Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
-    Lever("incubator_capacity", "policy.incubation.capacity", "Incubators: places, zone total",
+    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places, zone",
           "zone_total", 0, 600, 5),
     Lever("post_incubation_space", "policy.incubation.post_incubation_space",
-          "Incubators: post-incubation places/yr, zone total", "zone_total", 0, 300, 5),
-    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Incubators: subsidy to a graduate who stays (M CNY)",
+          "Post-incubation places/yr", "zone_total", 0, 300, 5),
+    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy per graduate, M",
           "slider", 0, 2, 0.05),
-    Lever("fund_capital", "policy.finance.fund_capital", "Funds: capital, zone total (M CNY)",
+    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, zone, M",
           "zone_total", 0, 3000, 10),
     Lever("cross_county_investment", "policy.finance.cross_county_investment",
-          "Funds: invest across county lines", "toggle"),
-    Lever("broker_reach", "policy.brokers.cross_county_reach", "Brokers: cross-county reach", "slider", 0, 1, 0.05),
-    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Brokers: Shanghai reach", "slider", 0, 1, 0.05),
+          "Funds invest across county lines", "toggle"),
+    Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach across counties", "slider", 0, 1, 0.05),
+    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Broker reach to Shanghai", "slider", 0, 1, 0.05),
 )
 LEVERS_BY_PARAM = {lever.param: lever for lever in LEVERS}
 
@@ -132,6 +132,25 @@ def split_zone_total(total: float, per_county: dict[str, float]) -> dict[str, fl
     return {c: total * per_county[c] / current for c in COUNTIES}
 
 
+def describe_overrides(overrides: dict[str, Any]) -> list[str]:
+    """Lever overrides in the controls' words, e.g. ``["HNTE mutual recognition: on"]``."""
+    lines = []
+    for lever in LEVERS:
+        if lever.key not in overrides:
+            continue
+        value = overrides[lever.key]
+        if lever.kind == "zone_total":
+            value = sum(value[c] for c in COUNTIES)
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        lines.append(f"{lever.label}: {text}")
+    return lines
+
+
 def control(lever: Lever, value: Any) -> dict[str, Any]:
     """Mesa `model_params` entry for one lever showing `value`."""
     if lever.kind == "toggle":
@@ -154,7 +173,7 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
         "scenario_file": None if scenario_file is None else str(scenario_file),
         "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
-                  "label": "Scale (share of the real population)"},
+                  "label": "Scale (share of real population)"},
     }
     for lever in LEVERS:
         params[lever.param] = control(lever, lever_value(spec, lever))

@@ -15,15 +15,15 @@ import mesa
 from innosim.model import InnoModel
 from innosim.model.indicators import snapshot
 
-from .data import chart_reporters, relocations_this_month
+from .data import relocations_this_month
 from .levers import DEFAULT_SCALE, DEFAULT_SEED, LEVERS_BY_PARAM, lever_overrides, load_viz_scenario, parse_seed
 
 
 class VizModel(InnoModel):
-    """`InnoModel` from a scenario file with lever settings; stops at the scenario's horizon.
+    """`InnoModel` from a scenario file with lever settings.
 
     A lever left at ``None`` keeps the file's value. The data collector adds, to the model's
-    monthly indicator records, this month's moves and one column per chart line.
+    indicator records (the initial state, then one per month), each month's moves for the map.
     """
 
     def __init__(
@@ -64,10 +64,5 @@ class VizModel(InnoModel):
         self.datacollector = mesa.DataCollector(model_reporters={
             "indicators": snapshot,
             "relocations": relocations_this_month,
-            **chart_reporters(),
         })
-
-    def step(self) -> None:
-        super().step()
-        if self.month >= self.spec.run.months:
-            self.running = False  # the scenario's horizon: Mesa's play button stops here
+        self.datacollector.collect(self)  # the initial state, as InnoModel records it

@@ -1,0 +1,275 @@
+"""Calibration files: the targets (what is measured, the observed figure, a tolerance) and the free
+parameters (behavioural settings with bounds), validated like scenario files: every problem is a
+`ScenarioError` naming the file, the key and the reason, before anything runs.
+
+A target's measure is an indicator (or a sum of indicators) of one region over a window, the whole
+run (``total``) or a calendar year (``"2018"``), optionally divided by another (``per``). Flows
+are summed over the window; stocks and rates are read at its last month. Its error is scaled by
+its tolerance: ``z = (simulated - centre) / half-width``, where a relative tolerance r gives the
+band observed x (1 +- r) and an interval gives its own band; |z| <= 1 is "within tolerance".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from innosim.model import INDICATOR_NAMES, REGIONS
+from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, validate_data
+from innosim.scenario.schema import Behaviour, RunSettings
+
+from .stylised import EXTRA_MEASURES
+
+MEASURABLE = (*INDICATOR_NAMES, *EXTRA_MEASURES)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Names = str | Annotated[list[str], Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Measure(_Strict):
+    indicator: Names
+    per: Names | None = None
+    window: Annotated[str, Field(pattern=r"^(total|\d{4})$")] = "total"
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> Measure:
+        for name in _as_list(self.indicator) + _as_list(self.per):
+            if name not in MEASURABLE:
+                raise ValueError(f"unknown indicator {name!r} (one of {', '.join(MEASURABLE)})")
+            if name in EXTRA_MEASURES and self.window != "total":
+                raise ValueError(f"{name} is measured over the whole run only (window: total)")
+        if self.region is not None and self.region not in REGIONS:
+            raise ValueError(f"unknown region {self.region!r} (one of {', '.join(REGIONS)})")
+        return self
+
+
+class Tolerance(_Strict):
+    relative: Annotated[float, Field(gt=0.0)] | None = None
+    interval: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Tolerance:
+        if (self.relative is None) == (self.interval is None):
+            raise ValueError("give exactly one of relative or interval")
+        if self.interval is not None and not self.interval[0] < self.interval[1]:
+            raise ValueError("interval must be [low, high] with low < high")
+        return self
+
+
+class TargetSpec(_Strict):
+    pattern: Text
+    source: Text
+    measure: Measure | None = Field(None, description="null: the model has no counterpart (reported only)")
+    observed: float
+    tolerance: Tolerance | None = None
+    reason: Text
+    weight: Annotated[float, Field(ge=0.0)] = 1.0
+    if_missed: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TargetSpec:
+        if self.measure is not None and self.tolerance is None:
+            raise ValueError("a measured target needs a tolerance")
+        if self.tolerance is not None and self.tolerance.interval is not None:
+            low, high = self.tolerance.interval
+            if not low <= self.observed <= high:
+                raise ValueError(f"observed {self.observed:g} lies outside its interval [{low:g}, {high:g}]")
+        return self
+
+
+class TargetsFile(_Strict):
+    scenario: Text
+    run: dict[str, Any] = Field(default_factory=dict)
+    region: str = "jiashan"
+    targets: Annotated[dict[str, TargetSpec], Field(min_length=1)]
+
+
+class ParameterSpec(_Strict):
+    bounds: Annotated[list[float], Field(min_length=2, max_length=2)]
+    meaning: Text
+
+
+class SearchSpec(_Strict):
+    budget: Annotated[int, Field(ge=1)] = 1200
+    replicates: Annotated[int, Field(ge=1, le=100)] = 2
+    popsize: Annotated[int, Field(ge=1, le=100)] = 5
+    mutation: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.5, 1.0]
+    recombination: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    root_seed: Annotated[int, Field(ge=0)] = 2015
+    optimiser_seed: Annotated[int, Field(ge=0)] = 1
+    check_replicates: Annotated[int, Field(ge=2, le=1000)] = 20
+    profile_points: Annotated[int, Field(ge=3, le=50)] = 9
+
+
+class ParametersFile(_Strict):
+    parameters: Annotated[dict[str, ParameterSpec], Field(min_length=1)]
+    search: SearchSpec = SearchSpec()
+
+
+def _as_list(names: str | list[str] | None) -> list[str]:
+    return [] if names is None else [names] if isinstance(names, str) else list(names)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One pattern, ready to measure and score."""
+
+    name: str
+    spec: TargetSpec
+    region: str
+
+    @property
+    def modelled(self) -> bool:
+        return self.spec.measure is not None
+
+    @property
+    def fitted(self) -> bool:
+        return self.modelled and self.spec.weight > 0
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The tolerance band (low, high) around the observed figure."""
+        tol = self.spec.tolerance
+        if tol.interval is not None:
+            return tol.interval[0], tol.interval[1]
+        spread = tol.relative * abs(self.spec.observed)
+        return self.spec.observed - spread, self.spec.observed + spread
+
+    def columns(self, which: str = "indicator") -> list[str]:
+        """End-value names (``indicator@window``) of the numerator or (``per``) denominator."""
+        m = self.spec.measure
+        return [f"{name}@{m.window}" for name in _as_list(getattr(m, which))]
+
+    def describe(self) -> str:
+        m = self.spec.measure
+        if m is None:
+            return "not modelled"
+        text = " + ".join(_as_list(m.indicator))
+        if m.per is not None:
+            text = f"({text}) / ({' + '.join(_as_list(m.per))})"
+        return f"{text}, {self.region}, {m.window}"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The validated targets and parameters files: everything a calibration reads."""
+
+    targets_file: Path
+    parameters_file: Path
+    scenario_file: Path
+    run: dict[str, Any]
+    targets: tuple[Target, ...]
+    parameters: dict[str, ParameterSpec]
+    search: SearchSpec
+    base: Scenario
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.parameters)
+
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        return [tuple(p.bounds) for p in self.parameters.values()]
+
+    @property
+    def fitted(self) -> list[Target]:
+        return [t for t in self.targets if t.fitted]
+
+    def integer(self) -> list[bool]:
+        """Which free parameters are whole numbers in the schema."""
+        return [_field_type(name) is int for name in self.names]
+
+    def overrides(self, values: dict[str, float]) -> dict[str, Any]:
+        """Scenario overrides for one parameter set: the calibration period plus the values."""
+        point = {f"run.{key}": value for key, value in self.run.items()}
+        for (name, value), whole in zip(values.items(), self.integer(), strict=True):
+            point[f"behaviour.{name}"] = int(round(value)) if whole else float(value)
+        return point
+
+    def digest(self) -> dict[str, str]:
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+                for p in (self.targets_file, self.parameters_file)}
+
+
+def _field_type(name: str) -> type:
+    annotation = Behaviour.model_fields[name].annotation
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _validated(model: type[BaseModel], data: dict, file: Path, prefix: str = "") -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(x) for x in error["loc"] if not str(x).startswith("function-"))
+        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        if "input" in error and error["type"] not in ("missing", "extra_forbidden") \
+                and not isinstance(error["input"], dict):
+            reason = f"{reason} (got {error['input']!r})"
+        raise ScenarioError(file, prefix + key, reason) from None
+
+
+def load_calibration(targets_file: str | Path, parameters_file: str | Path | None = None) -> Calibration:
+    """Read and validate both files and the base scenario over the calibration period."""
+    targets_file = Path(targets_file)
+    parameters_file = Path(parameters_file) if parameters_file else targets_file.parent / "parameters.yaml"
+    spec = _validated(TargetsFile, read_yaml(targets_file), targets_file)
+    if spec.region not in REGIONS:
+        raise ScenarioError(targets_file, "region", f"unknown region {spec.region!r} (one of {', '.join(REGIONS)})")
+    unknown_run = set(spec.run) - set(RunSettings.model_fields)
+    if unknown_run:
+        raise ScenarioError(targets_file, f"run.{sorted(unknown_run)[0]}", "unknown key")
+    scenario_file = targets_file.parent / spec.scenario
+    if not scenario_file.is_file():
+        raise ScenarioError(targets_file, "scenario", f"file not found: {spec.scenario}")
+    try:
+        base = load_scenario(scenario_file, {f"run.{k}": v for k, v in spec.run.items()})
+    except ScenarioError as exc:
+        if exc.key.startswith("run.") and exc.key[4:] in spec.run:
+            raise ScenarioError(targets_file, exc.key, exc.reason) from None
+        raise
+    first = int(base.run.start[:4])
+    last = (int(base.run.start[:4]) * 12 + int(base.run.start[5:]) - 2 + base.run.months) // 12
+    targets = []
+    for name, target in spec.targets.items():
+        window = target.measure.window if target.measure else "total"
+        if window != "total" and not first <= int(window) <= last:
+            raise ScenarioError(targets_file, f"targets.{name}.measure.window",
+                                f"year {window} is outside the run ({first}-{last})")
+        region = target.measure.region if target.measure and target.measure.region else spec.region
+        targets.append(Target(name, target, region))
+    if not any(t.fitted for t in targets):
+        raise ScenarioError(targets_file, "targets", "no target is measured with a weight above 0")
+
+    params = _validated(ParametersFile, read_yaml(parameters_file), parameters_file)
+    for name, parameter in params.parameters.items():
+        key = f"parameters.{name}"
+        if name not in Behaviour.model_fields:
+            raise ScenarioError(parameters_file, key, "not a behavioural parameter (see Behaviour in scenario/schema.py)")
+        low, high = parameter.bounds
+        if not low < high:
+            raise ScenarioError(parameters_file, f"{key}.bounds", "must be [low, high] with low < high")
+        for bound in (low, high):
+            value = int(bound) if _field_type(name) is int else bound
+            try:
+                validate_data({"behaviour": {name: value}}, parameters_file)
+            except ScenarioError as exc:
+                raise ScenarioError(parameters_file, f"{key}.bounds", f"{bound:g} is not allowed: {exc.reason}") from None
+    return Calibration(targets_file, parameters_file, scenario_file, dict(spec.run), tuple(targets),
+                       dict(params.parameters), params.search, base)
+
+
+__all__ = ["Calibration", "Target", "load_calibration"]

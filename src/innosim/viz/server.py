@@ -1,0 +1,48 @@
+"""Start the Solara server for the page in `innosim.viz.app` (what `innosim viz` runs)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+APP = "innosim.viz.app"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+#: How the launcher tells the page which file to open and which folder the picker lists.
+SCENARIO_ENV = "INNOSIM_VIZ_SCENARIO"
+FOLDER_ENV = "INNOSIM_VIZ_SCENARIOS"
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port the system says is free now on `host`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def page_environment(scenario: Path | None) -> dict[str, str]:
+    """Environment variables that tell the page which file to open and which folder to list."""
+    from .levers import find_scenario_dir
+
+    env = {SCENARIO_ENV: "" if scenario is None else str(Path(scenario).resolve())}
+    folder = find_scenario_dir(scenario)
+    env[FOLDER_ENV] = "" if folder is None else str(folder)
+    return env
+
+
+def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          open_browser: bool = False, announce=print) -> None:
+    """Run the server until interrupted. `port=0` picks a free port; the address is announced first."""
+    if port == 0:
+        port = free_port(host)
+    # no telemetry (nor, below, a version check): both would reach the internet. Set before
+    # anything imports solara, which reads its settings once.
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.update(page_environment(scenario))
+    announce(f"innosim viz: http://{host}:{port}/")
+    from solara.__main__ import run as solara_run
+
+    args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",
+            "--open" if open_browser else "--no-open", "--log-level", "warning"]
+    solara_run.main(args=args, prog_name="innosim viz", standalone_mode=False)

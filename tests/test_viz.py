@@ -1,0 +1,233 @@
+"""The visual server without a browser: levers, the viz model, the data the components draw, the
+figures, and the page rendered in-process with Mesa's own Reset and Step buttons."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara")
+
+from innosim.scenario import load_scenario  # noqa: E402
+from innosim.viz import assets, levers  # noqa: E402
+from innosim.viz.charts import ChartBoard, nice_ceiling  # noqa: E402
+from innosim.viz.data import CHARTS, chart_series, map_data, recent_flows  # noqa: E402
+from innosim.viz.mapview import MapBoard, arrow_width  # noqa: E402
+from innosim.viz.vizmodel import VizModel  # noqa: E402
+
+from .conftest import SCENARIOS  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def short_file(tmp_path, months: int = 14, base: str = "baseline.yaml"):
+    path = tmp_path / "short.yaml"
+    path.write_text(f"extends: {SCENARIOS / base}\nname: short\nrun:\n  months: {months}\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- levers
+def test_every_lever_is_a_keyword_of_the_viz_model():
+    params = inspect.signature(VizModel.__init__).parameters
+    assert set(levers.LEVERS_BY_PARAM) | {"self", "scenario_file", "rng", "scale"} == set(params)
+    # no **kwargs and no `scenario`: Mesa 3.5's reset would pass its own Scenario object to either
+    assert "scenario" not in params
+    assert all(p.kind is not p.VAR_KEYWORD for p in params.values())
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_controls_show_each_files_lever_settings(path):
+    spec = load_scenario(path)
+    params = levers.model_params(spec, path)
+    assert params["scenario_file"] == str(path)
+    for lever in levers.LEVERS:
+        control = params[lever.param]
+        assert control["label"] == lever.label
+        assert control["value"] == levers.lever_value(spec, lever)
+        if "min" in control:
+            assert control["min"] <= control["value"] <= control["max"]
+    # controls left alone change nothing
+    assert levers.lever_overrides(spec, levers.lever_values(spec)) == {}
+
+
+def test_zone_totals_keep_the_files_county_proportions():
+    spec = load_scenario(SCENARIOS / "baseline.yaml")
+    overrides = levers.lever_overrides(spec, {"voucher_budget": 70, "hnte_mutual_recognition": True,
+                                              "voucher_scope": "zone", "post_incubation_space": 30})
+    budget = spec.policy.vouchers.budget
+    assert overrides["policy.vouchers.budget"] == pytest.approx({c: 2 * v for c, v in budget.items()})
+    assert overrides["policy.hnte_mutual_recognition"] is True
+    assert overrides["policy.vouchers.scope"] == "zone"
+    assert overrides["policy.incubation.post_incubation_space"] == pytest.approx({c: 10.0 for c in budget})
+    with pytest.raises(ValueError, match="unknown lever"):
+        levers.lever_overrides(spec, {"free_lunch": True})
+
+
+def test_seed_box_text():
+    assert levers.parse_seed(" 42 ") == 42
+    assert levers.parse_seed("") is None
+    with pytest.raises(ValueError, match="whole number"):
+        levers.parse_seed("forty-two")
+
+
+def test_scenario_files_lists_baseline_first(tmp_path):
+    files = levers.scenario_files(SCENARIOS)
+    assert list(files)[0] == "baseline"
+    assert set(files) == {p.stem for p in SCENARIOS.glob("*.yaml")}
+    assert levers.scenario_files(tmp_path / "nowhere") == {}
+
+
+# ---------------------------------------------------------------- the model the page builds
+def test_viz_model_applies_levers_and_stops_at_the_horizon(tmp_path):
+    model = VizModel(short_file(tmp_path, months=3), rng="5", scale=0.03, hnte_mutual_recognition=True,
+                     voucher_scope="zone_shanghai")
+    assert model.seed == 5
+    assert model.spec.run.scale == 0.03
+    assert model.spec.policy.hnte_mutual_recognition is True
+    assert model.spec.policy.vouchers.scope == "zone_shanghai"
+    assert model.spec.policy.talent_recognition is False  # left as in the file
+    for _ in range(3):
+        assert model.running
+        model.step()
+    assert not model.running
+    # the initial state, then one record a month
+    assert len(model.datacollector.model_vars["indicators"]) == 4
+    assert len(model.datacollector.model_vars["relocations"]) == 4
+
+
+def test_viz_model_without_a_file_uses_the_schema_defaults():
+    model = VizModel(None, rng=2, scale=0.02)
+    assert model.spec.name == "unnamed"
+    model.step()
+
+
+# ---------------------------------------------------------------- what the components draw
+@pytest.fixture(scope="module")
+def stepped(tmp_path_factory):
+    model = VizModel(short_file(tmp_path_factory.mktemp("viz")), rng=3, scale=0.05, talent_recognition=True)
+    for _ in range(14):
+        model.step()
+    return model
+
+
+def test_chart_series_follow_the_indicator_records(stepped):
+    series = chart_series(stepped)
+    records = stepped.datacollector.model_vars["indicators"]
+    assert series.years.shape == (15,)  # the initial state and fourteen months
+    np.testing.assert_allclose(series.years, 2019 + np.arange(15) / 12)
+    for chart in CHARTS:
+        raw = np.array([r[chart.indicator][:3] for r in records])
+        expected = np.cumsum(raw, axis=0) if chart.cumulative else raw
+        np.testing.assert_allclose(series.values[chart.indicator], expected)
+
+
+def test_map_data_matches_the_indicators_and_the_relocations(stepped):
+    data = map_data(stepped)
+    last = stepped.datacollector.model_vars["indicators"][-1]
+    np.testing.assert_array_equal(data.firms, last["firms"][:4])
+    np.testing.assert_array_equal(data.hnte, last["hnte_stock"][:4])
+    np.testing.assert_array_equal(data.talents, last["talents"][:4])
+    assert data.month == stepped.month_labels[-1]
+    history = np.array(stepped.datacollector.model_vars["relocations"])
+    np.testing.assert_allclose(data.flows, history[-12:].sum(axis=0))
+    np.testing.assert_allclose(recent_flows(stepped, window=100), stepped.relocations)
+    assert data.flows[1].sum() > 0  # talents do move in fourteen months
+
+
+def test_arrow_widths_grow_with_moves_and_compare_across_scales():
+    assert arrow_width(0, 0.1, 0) == 0.0
+    assert 0 < arrow_width(1, 0.1, 0) < arrow_width(4, 0.1, 0) < arrow_width(400, 0.1, 0)
+    assert arrow_width(1, 0.1, 1) == pytest.approx(arrow_width(2, 0.2, 1))
+    assert arrow_width(1e9, 0.1, 1) == 14.0
+
+
+def test_boards_render_png_and_redraw_only_what_moves(stepped):
+    data = map_data(stepped)
+    board = MapBoard(data.names, data.lonlat)
+    board.update(data)
+    assert board.png().startswith(PNG)
+    visible = sum(a.get_visible() for a in board.arrows.values())
+    assert visible == np.count_nonzero(data.flows[:, ~np.eye(4, dtype=bool)])
+
+    charts = ChartBoard()
+    charts.set_horizon(stepped.start, stepped.spec.run.months)
+    series = chart_series(stepped)
+    charts.update(series)
+    first = charts.png()
+    assert first.startswith(PNG)
+    assert charts._background is not None
+    charts.update(series)  # same data: the cached background stays
+    assert charts._background is not None
+    assert charts.png() == first
+
+
+def test_nice_ceiling():
+    assert [nice_ceiling(x) for x in (0, 0.7, 1, 1.2, 2.2, 3, 7, 63, 101)] == [1, 1, 1, 2, 2.5, 5, 10, 100, 200]
+
+
+# ---------------------------------------------------------------- the page, rendered in-process
+def test_page_reset_applies_a_lever_and_step_redraws(monkeypatch):
+    import ipyvuetify as v
+    import ipywidgets
+    import solara
+
+    from innosim.viz import app
+
+    monkeypatch.setenv(app.SCENARIO_ENV, str(SCENARIOS / "baseline.yaml"))
+    monkeypatch.setenv(app.FOLDER_ENV, str(SCENARIOS))
+    with contextlib.redirect_stdout(io.StringIO()):  # Solara prints the app bar outside a server
+        _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+
+    def summary() -> str:
+        return rc.find(v.Html, class_="innosim-summary").widget.children[0]
+
+    def images() -> list[bytes]:
+        return [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
+
+    assert "Running baseline" in summary() and "levers as in the file" in summary()
+    assert len(images()) == 2
+    rc.find(v.Checkbox, label="HNTE mutual recognition").widget.v_model = True
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert "HNTE mutual recognition: on" in summary()
+    before = images()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    after = images()
+    assert all(a != b for a, b in zip(after, before, strict=True))
+
+    # picking another file builds its model and shows its levers
+    rc.find(v.Select, label="Scenario file").widget.v_model = "general_vouchers"
+    assert "Running general_vouchers" in summary()
+    assert rc.find(v.Select, label="Voucher scope (where they can be spent)").widget.v_model == "zone_shanghai"
+
+
+# ---------------------------------------------------------------- launcher and assets
+def test_viz_command_checks_the_file_before_serving(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append((args, kwargs)))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("policy:\n  vouchers:\n    scope: everywhere\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["viz", str(bad)])
+    assert result.exit_code == 2 and "policy.vouchers.scope" in result.output
+    assert not calls
+    result = CliRunner().invoke(main, ["viz", str(SCENARIOS / "baseline.yaml"), "--port", "0"])
+    assert result.exit_code == 0, result.output
+    (scenario,), options = calls[0]
+    assert scenario.name == "baseline.yaml"
+    assert options["host"] == "127.0.0.1" and options["port"] == 0 and not options["open_browser"]
+
+
+def test_assets_lists_what_solaras_page_loads(tmp_path):
+    names = [name for name, _ in assets.required_packages()]
+    assert any(name.startswith("@widgetti/solara-vuetify") for name in names)
+    assert "requirejs" in names and "font-awesome" in names
+    assert assets.missing(tmp_path) == assets.required_packages()
