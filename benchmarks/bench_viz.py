@@ -12,6 +12,8 @@ Aim: under 0.5 s per rendered step, so that Mesa's play button runs smoothly.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import time
@@ -39,9 +41,10 @@ def main() -> None:
     from innosim.viz.vizmodel import VizModel
 
     scale = DEFAULT_SCALE if args.scale is None else args.scale
-    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # Solara prints the app bar outside a server
+        _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     if args.scale is not None:  # the page starts at the default scale: reset with the one asked for
-        rc.find(v.Slider, label="Scale (share of real population)").widget.v_model = scale
+        rc.find(v.Slider, label=f"Scale ({DEFAULT_SCALE:g})").widget.v_model = scale
         rc.find(v.Btn, children=["Reset"]).widget.click()
     step = rc.find(v.Btn, children=["Step"]).widget
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import socket
 
 import numpy as np
 import pytest
@@ -46,7 +47,7 @@ def test_controls_show_each_files_lever_settings(path):
     assert params["scenario_file"] == str(path)
     for lever in levers.LEVERS:
         control = params[lever.param]
-        assert control["label"] == lever.label
+        assert control["label"].startswith(lever.label)
         assert control["value"] == levers.lever_value(spec, lever)
         if "min" in control:
             assert control["min"] <= control["value"] <= control["max"]
@@ -166,7 +167,8 @@ def test_boards_render_png_and_redraw_only_what_moves(stepped):
 
 
 def test_nice_ceiling():
-    assert [nice_ceiling(x) for x in (0, 0.7, 1, 1.2, 2.2, 3, 7, 63, 101)] == [1, 1, 1, 2, 2.5, 5, 10, 100, 200]
+    assert [nice_ceiling(x) for x in (0, 0.7, 1, 1.1, 2.2, 3, 7, 63, 101, 1035)] == pytest.approx(
+        [1, 0.8, 1, 1.2, 2.5, 3, 8, 80, 120, 1200])
 
 
 # ---------------------------------------------------------------- the page, rendered in-process
@@ -199,6 +201,14 @@ def test_page_reset_applies_a_lever_and_step_redraws(monkeypatch):
     after = images()
     assert all(a != b for a, b in zip(after, before, strict=True))
 
+    # the voucher scope as a choice, and the seed box
+    rc.find(v.Select, label="Voucher scope (where they can be spent)").widget.v_model = "zone"
+    seed_box = rc.find(v.TextField, label="Seed").widget
+    seed_box.v_model = "7"
+    seed_box.fire_event("keyup.enter", "7")  # the box takes its text on Enter or on leaving it
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert "seed 7" in summary() and "Voucher scope (where they can be spent): zone" in summary()
+
     # picking another file builds its model and shows its levers
     rc.find(v.Select, label="Scenario file").widget.v_model = "general_vouchers"
     assert "Running general_vouchers" in summary()
@@ -224,6 +234,12 @@ def test_viz_command_checks_the_file_before_serving(tmp_path, monkeypatch):
     (scenario,), options = calls[0]
     assert scenario.name == "baseline.yaml"
     assert options["host"] == "127.0.0.1" and options["port"] == 0 and not options["open_browser"]
+    with socket.socket() as busy:  # a port in use is refused before anything starts
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = CliRunner().invoke(main, ["viz", "--port", str(busy.getsockname()[1])])
+    assert result.exit_code == 2 and "--port 0" in result.output
+    assert len(calls) == 1
 
 
 def test_assets_lists_what_solaras_page_loads(tmp_path):

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -93,12 +92,18 @@ def server():
                     continue
 
 
+def months_done(page) -> int:
+    """Mesa's counter in the sidebar: "Step: 3" (Mesa 3.3) or "Time: 3.0" (Mesa 3.5)."""
+    text = page.get_by_text(re.compile(r"^(Step|Time): ")).inner_text()
+    return int(float(text.split(":")[1]))
+
+
 def image_sources(page) -> tuple[str, str]:
     return (page.locator(".innosim-map img").get_attribute("src"),
             page.locator(".innosim-charts img").get_attribute("src"))
 
 
-def test_page_renders_switches_a_lever_and_steps(server, browser):
+def test_page_renders_switches_a_lever_and_steps(browser, server):  # browser first: skip before serving
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     missing_files = []
     page.on("response", lambda r: missing_files.append(r.url) if "/_solara/cdn/" in r.url and r.status >= 400 else None)
@@ -129,11 +134,23 @@ def test_page_renders_switches_a_lever_and_steps(server, browser):
     for _ in range(3):
         step.click()
         page.wait_for_timeout(300)
-    page.get_by_text(re.compile(r"(Step|Time): 3(\.0)?$")).wait_for(timeout=20_000)
     page.wait_for_function(
         "old => document.querySelector('.innosim-charts img').src !== old", arg=before[1], timeout=20_000)
+    deadline = time.monotonic() + 20
+    while months_done(page) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert months_done(page) == 3
     after = image_sources(page)
     assert after[0] != before[0] and after[1] != before[1]
+
+    # play runs on by itself until paused
+    page.get_by_role("button", name="▶").click()
+    deadline = time.monotonic() + 30
+    while months_done(page) < 8 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for(timeout=20_000)
+    assert months_done(page) >= 8
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

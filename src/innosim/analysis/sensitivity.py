@@ -291,8 +291,11 @@ def _judge(result: OutputResult, method: str, n: int, R: int, column: str) -> No
     tolerance = 0.1 if method == "morris" else 0.05
     if result.half is None:
         result.verdict = "not checked: N/2 is too small (or constant) to analyse"
+    elif set(result.top_full) != set(result.top_half):
+        result.verdict = "not converged: other factors lead at N/2 than at N"
     elif result.top_full != result.top_half:
-        result.verdict = "not converged: the top ranks change between N/2 and N"
+        # the same leaders, reordered: fine if they are tied within their intervals
+        result.verdict = "top ranks stable as a set; their order changes between N/2 and N"
     elif result.max_change > tolerance:
         result.verdict = f"top ranks stable, but indices still move by up to {result.max_change:.2f}"
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -63,7 +64,7 @@ def _leader_text(study, result) -> str:
                          f"S1 = {row['S1']:.2f} +/- {row['S1_conf']:.2f}, {_ranks(row['rank_low'], row['rank_high'])})")
     first, name = t.iloc[0], study.label(t.index[0])
     if first["p_first"] >= 0.95:
-        sure = f"{name} ranks first in {first['p_first']:.0%} of bootstrap resamples."
+        sure = f"{name[0].upper()}{name[1:]} ranks first in {first['p_first']:.0%} of bootstrap resamples."
     else:
         runner = t.iloc[1:]["p_first"].idxmax() if len(t) > 1 else t.index[0]
         sure = (f"The lead is not settled: {name} ranks first in {first['p_first']:.0%} of bootstrap resamples, "
@@ -80,10 +81,12 @@ def _output_blocks(study, name: str, result) -> list:
                   f"Replicate noise is {noise['of_mean']:.1%} of the variance of the replicate means "
                   f"({noise['of_single_run']:.1%} of a single run's).")
     column = "mu*" if study.method == "morris" else "ST"
-    below = [study.label(f) for f, v in result.indices["above_noise"].items() if _below_noise(v)]
-    floor = (f"{len(below)} of {len(result.indices)} factors cannot be told from noise ({column} minus its "
-             f"interval is below the noise floor {_num(result.noise_floor)}): {', '.join(below)}." if below else
-             "Every factor's interval stands clear of the noise floor." if not math.isnan(result.noise_floor) else "")
+    clear = [study.label(f) for f, v in result.indices.sort_values("rank")["above_noise"].items()
+             if v is not pd.NA and bool(v)]
+    floor = "" if math.isnan(result.noise_floor) else (
+        f"{len(clear)} of {len(result.indices)} factors stand clear of noise ({column} minus its interval above "
+        f"the noise floor {_num(result.noise_floor)}, the {column} of a factor that does nothing)"
+        + (f": {', '.join(clear)}." if clear else "."))
     blocks += [("p", _leader_text(study, result)), ("p", f"{noise_text} {floor}"),
                ("p", f"Convergence (N/2 = {study.n // 2} against N = {study.n}): {result.verdict}; top ranks at "
                      f"N/2: {', '.join(map(study.label, result.top_half))}; at N: "
@@ -99,8 +102,8 @@ def report_blocks(study, files: dict[str, str]) -> list:
     blocks: list = [
         ("h1", f"Sensitivity of innosim outputs: {study.name} ({method})"),
         ("p", f"{study.problem['num_vars']} factors, {len(study.outputs)} outputs, {size}, {study.replicates} "
-              f"replicates per point; {len(study.X)} design points, {b.get('tasks', len(study.runs))} runs "
-              f"({b.get('ran', 0)} run now, {b.get('stored_before', 0)} already stored). Indices are computed on "
+              f"replicates per point; {len(study.X)} design points, {b.get('distinct_runs', len(study.runs))} distinct "
+              f"runs ({b.get('ran', 0)} run now, {b.get('stored_before', 0)} already stored). Indices are computed on "
               f"the replicate means; intervals are {study.settings['confidence']:.0%} bootstrap intervals "
               f"({study.settings['resamples']} resamples)."),
         ("h2", "Summary"),
@@ -110,7 +113,7 @@ def report_blocks(study, files: dict[str, str]) -> list:
         top = "not analysed" if r.indices is None else ", ".join(map(study.label, r.top_full))
         noise = "" if r.indices is None or math.isnan(r.noise["of_mean"]) else f"{r.noise['of_mean']:.1%}"
         rows.append({"output": name, "most influential": top, "noise share": noise,
-                     "convergence": r.verdict.split(":")[0], "warnings": len(r.warnings)})
+                     "convergence": re.split("[:;]", r.verdict)[0], "warnings": len(r.warnings)})
     blocks.append(("table", pd.DataFrame(rows)))
     n_warn = sum(len(r.warnings) for r in study.results.values())
     blocks.append(("p", "**No warnings**: N and R look large enough for this ranking." if n_warn == 0 else

@@ -98,7 +98,9 @@ def run_experiment(experiment: Experiment, method: str, store: ResultStore | str
         store = ResultStore(store)
     runs, batch = evaluate(tasks, rows, store, list(experiment.outputs), jobs=jobs, scheduler=scheduler,
                            progress=progress, label=f"{experiment.name} {method}")
-    batch["design_points"], batch["distinct_points"] = len(X), len({t.key for t in tasks}) // replicates
+    distinct = len({t.key for t in tasks})  # points that repeat (switches, a coarse grid) share runs
+    batch.update(design_points=len(X), distinct_runs=distinct, stored_before=distinct - batch["ran"],
+                 repeated=len(tasks) - distinct)
     return analyse_study(experiment.name, method, problem, X, runs, list(experiment.outputs), n=n,
                          replicates=replicates, levels=spec.morris.levels, second_order=second_order,
                          confidence=spec.bootstrap.confidence, resamples=spec.bootstrap.resamples,

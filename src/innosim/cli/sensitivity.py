@@ -63,7 +63,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
     points = design_size(experiment, method, size, order)
     click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
-               f"{reps} replicates = {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
+               f"{reps} replicates = up to {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
     started = time.perf_counter()
     store = ResultStore(out_dir / "runs.sqlite")
     try:
@@ -80,7 +80,8 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
         store.close()
     files = write_report(study, out_dir, _provenance(experiment_file))
     b = study.batch
-    click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored; "
+    repeated = f" ({b['repeated']} repeated design points share runs)" if b.get("repeated") else ""
+    click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored{repeated}; "
                f"{time.perf_counter() - started:.0f} s in all")
     for name, result in study.results.items():
         top = ", ".join(study.label(f) for f in result.top_full) or result.skipped

@@ -22,9 +22,12 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None
     and the scale; Step, play and Reset are Mesa's.
     """
     from innosim.scenario import load_scenario
-    from innosim.viz.server import serve
+    from innosim.viz.server import port_is_free, serve
 
     if scenario is not None:
         load_scenario(scenario)  # refuse a bad file here, with its key and reason, not in the browser
+    if port and not port_is_free(host, port):
+        raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
+                               "--port 0 picks a free port")
     serve(scenario, host=host, port=port, open_browser=open_browser,
           announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"))

@@ -43,6 +43,9 @@ class InnoModel(mesa.Model):
         super().__init__(rng=rng)
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
+        if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
+            # e.g. the `scenario=` Mesa 3.5's SolaraViz passes to models that accept one
+            raise TypeError(f"scenario must be an innosim Scenario, a file path or None, not {type(scenario).__name__}")
         if scenario is None:
             scenario = validate_data(apply_overrides({}, overrides), "<keyword arguments>")
         elif isinstance(scenario, (str, Path)):

@@ -5,7 +5,12 @@ builds the model the page runs, `data` extracts what the page draws, `mapview` a
 it, `server` starts Solara and `assets` keeps Solara's browser files where no CDN is reachable.
 """
 
+import os
 import warnings
+
+# Solara's usage telemetry would reach the internet; it reads this once, when solara is imported
+# (just below, through mesa.visualization). Set SOLARA_TELEMETRY_MIXPANEL_ENABLE=True to allow it.
+os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 
 with warnings.catch_warnings():
     # Solara checks every component's hooks when it is defined. Mesa 3.3's ComponentsView calls

@@ -23,7 +23,6 @@ from innosim.scenario import ScenarioError
 
 from .charts import IndicatorCharts
 from .levers import (
-    DEFAULT_SEED,
     describe_overrides,
     find_scenario_dir,
     load_viz_scenario,
@@ -58,7 +57,9 @@ def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | N
         with solara.Column(gap="4px"):
             if description:
                 solara.Text(description, style={"font-size": "0.85em"})
-            solara.Text("Levers and seed below take effect on Reset.", style={"font-size": "0.8em", "opacity": 0.7})
+            solara.Text("Below: the levers (in brackets: the file's value), the seed and the scale (the share "
+                        "of the real population simulated) take effect on Reset.",
+                        style={"font-size": "0.8em", "opacity": 0.7})
             if error:
                 solara.Error(error)
 
@@ -91,10 +92,10 @@ def Page():
     model = solara.use_reactive(solara.use_memo(lambda: VizModel(files[first]), []))
 
     def pick(name: str) -> None:
+        """Open another file: its model at once (same seed and scale), its levers in the controls."""
         current = model.value
         try:
-            new = VizModel(files[name], rng=DEFAULT_SEED if current.seed is None else current.seed,
-                           scale=current.spec.run.scale)
+            new = VizModel(files[name], rng=current.seed, scale=current.spec.run.scale)
         except (ScenarioError, ValueError) as exc:
             error.set(str(exc))
             return
@@ -104,8 +105,8 @@ def Page():
 
     with solara.Sidebar():
         ScenarioPicker(files, choice, pick, error.value, spec.description)
-    params = model_params(spec, files[choice.value], seed=DEFAULT_SEED if model.value.seed is None else model.value.seed,
-                          scale=model.value.spec.run.scale)
+    seed = "" if model.value.seed is None else model.value.seed  # an empty box: a fresh random seed
+    params = model_params(spec, files[choice.value], seed=seed, scale=model.value.spec.run.scale)
     # a new file remounts SolaraViz, so that its controls start from that file's lever settings
     SolaraViz(model, components=[], model_params=params, name=f"innosim: {spec.name}").key(f"viz-{choice.value}")
     ModelView(model.value)

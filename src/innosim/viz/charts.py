@@ -22,32 +22,36 @@ from innosim.scenario import COUNTIES
 from .board import Board
 from .data import CHARTS, ChartSeries, chart_series, decimal_year
 
+NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `value` (1 for nothing to show)."""
+    """The smallest round number (`NICE_STEPS` x 10^k) at or above `value`; 1 for nothing to show."""
     if not value > 0 or not math.isfinite(value):
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if step * power >= value * (1 - 1e-12):
-            return step * power
-    return 10.0 * power
+    return next(step * power for step in NICE_STEPS if step * power >= value * (1 - 1e-12))
+
+
+#: Room above the data when a value axis grows, for levels and for running totals (which only
+#: grow): fewer, larger steps mean fewer full redraws.
+HEADROOM = {False: 1.15, True: 1.5}
 
 
 class ChartBoard(Board):
     """The charts of `data.CHARTS` in a grid of panels."""
 
-    def __init__(self, columns: int = 2, dpi: int = 80):
+    def __init__(self, columns: int = 2, dpi: int = 100):
         rows = -(-len(CHARTS) // columns)
-        figure = Figure(figsize=(4.1 * columns, 2.4 * rows + 0.3), dpi=dpi)
+        figure = Figure(figsize=(3.3 * columns, 2.0 * rows + 0.3), dpi=dpi)
         super().__init__(figure)
         axes = list(figure.subplots(rows, columns, squeeze=False).flat)
-        figure.subplots_adjust(left=0.08, right=0.98, top=1 - 0.45 / (2.4 * rows + 0.3), bottom=0.05,
-                               wspace=0.22, hspace=0.45)
+        figure.subplots_adjust(left=0.09, right=0.98, top=1 - 0.5 / (2.0 * rows + 0.3), bottom=0.05,
+                               wspace=0.25, hspace=0.5)
         self.axes, self.lines = {}, {}
-        for ax, chart in zip(axes, CHARTS):
-            ax.set_title(chart.title, fontsize=9)
-            ax.tick_params(labelsize=7)
+        for ax, chart in zip(axes, CHARTS, strict=False):  # a grid may have a panel to spare
+            ax.set_title(chart.title, fontsize=8.5)
+            ax.tick_params(labelsize=7.5)
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
             ax.yaxis.set_major_locator(MaxNLocator(integer=chart.counts, nbins=5))
@@ -78,16 +82,18 @@ class ChartBoard(Board):
                 values = series.values[chart.indicator]
                 for county, line in enumerate(self.lines[chart.indicator]):
                     line.set_data(series.years, values[:, county])
-                self._fit_values(self.axes[chart.indicator], values)
+                self._fit_values(self.axes[chart.indicator], values, HEADROOM[chart.cumulative])
 
-    def _fit_values(self, ax, values: np.ndarray) -> None:
-        """Grow the value axis to a round number above the data; shrink it only after a reset."""
+    def _fit_values(self, ax, values: np.ndarray, headroom: float) -> None:
+        """Keep the data inside the value axis: grow it with room to spare, so that it changes (and
+        the whole figure is redrawn) seldom; shrink it only when the data fell far below (a reset)."""
         finite = values[np.isfinite(values)]
-        high = nice_ceiling(float(finite.max()) * 1.05) if finite.size else 1.0
-        low = min(0.0, -nice_ceiling(-float(finite.min()) * 1.05)) if finite.size and finite.min() < 0 else 0.0
+        top = float(finite.max()) if finite.size else 0.0
+        bottom = float(finite.min()) if finite.size else 0.0
         current_low, current_high = ax.get_ylim()
-        if high > current_high or low < current_low or high < current_high / 4:
-            ax.set_ylim(low, high)
+        if top > current_high or bottom < current_low or nice_ceiling(top * headroom) < current_high / 4:
+            low = -nice_ceiling(-bottom * headroom) if bottom < 0 else 0.0
+            ax.set_ylim(low, nice_ceiling(top * headroom))
             self.invalidate()
 
 

@@ -7,6 +7,7 @@ in `charts` and `mapview` draw what they return, and the tests check them withou
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from innosim.model.places import LABELS, LONLAT

@@ -42,35 +42,35 @@ class Lever:
 LEVERS: tuple[Lever, ...] = (
     Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "HNTE mutual recognition", "toggle"),
     Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
-          "HNTE re-apply wait, months", "slider", 0, 60, 1),
+          "HNTE re-apply wait", "slider", 0, 60, 1),
     Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
     Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice",
           choices=("own_county", "zone", "zone_shanghai")),
     Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
           "Voucher cross-county settlement", "toggle"),
-    Lever("voucher_budget", "policy.vouchers.budget", "Voucher budget, zone, M/yr",
+    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr",
           "zone_total", 0, 150, 1),
     Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Voucher subsidy share", "slider", 0, 1, 0.05),
-    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm, M",
+    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm",
           "slider", 0, 0.5, 0.01),
     Lever("equity_incentives", "policy.equity_incentives.enabled", "Equity incentives", "toggle"),
-    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity share for staff",
+    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity share",
           "slider", 0, 0.5, 0.01),
-    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Equity vesting, months",
+    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Vesting, months",
           "slider", 1, 120, 1),
     Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
-    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places, zone",
+    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places",
           "zone_total", 0, 600, 5),
     Lever("post_incubation_space", "policy.incubation.post_incubation_space",
-          "Post-incubation places/yr", "zone_total", 0, 300, 5),
-    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy per graduate, M",
+          "Post-incubation/yr", "zone_total", 0, 300, 5),
+    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy, M CNY",
           "slider", 0, 2, 0.05),
-    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, zone, M",
+    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY",
           "zone_total", 0, 3000, 10),
     Lever("cross_county_investment", "policy.finance.cross_county_investment",
           "Funds invest across county lines", "toggle"),
-    Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach across counties", "slider", 0, 1, 0.05),
-    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Broker reach to Shanghai", "slider", 0, 1, 0.05),
+    Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach", "slider", 0, 1, 0.05),
+    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Shanghai reach", "slider", 0, 1, 0.05),
 )
 LEVERS_BY_PARAM = {lever.param: lever for lever in LEVERS}
 
@@ -158,11 +158,12 @@ def control(lever: Lever, value: Any) -> dict[str, Any]:
     if lever.kind == "choice":
         return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
     high = max(lever.high, value)  # a file may hold more than the slider's usual range
+    label = f"{lever.label} ({value:g})"  # Mesa's sliders show no number: say where the file sets it
     if lever.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
-                "step": int(lever.step), "label": lever.label}
+                "step": int(lever.step), "label": label}
     return {"type": "SliderFloat", "value": float(value), "min": float(lever.low), "max": float(high),
-            "step": float(lever.step), "label": lever.label}
+            "step": float(lever.step), "label": label}
 
 
 def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | str = DEFAULT_SEED,
@@ -173,7 +174,7 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
         "scenario_file": None if scenario_file is None else str(scenario_file),
         "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
-                  "label": "Scale (share of real population)"},
+                  "label": f"Scale ({scale:g})"},
     }
     for lever in LEVERS:
         params[lever.param] = control(lever, lever_value(spec, lever))

@@ -48,8 +48,8 @@ def arrow_width(moves: float, scale: float, kind: int) -> float:
 class MapBoard(Board):
     """The map figure: set up once, then `update` moves arrows, bars, numbers and the title."""
 
-    def __init__(self, names: tuple[str, ...], lonlat: np.ndarray, dpi: int = 90):
-        figure = Figure(figsize=(7.2, 4.9), dpi=dpi)
+    def __init__(self, names: tuple[str, ...], lonlat: np.ndarray, dpi: int = 100):
+        figure = Figure(figsize=(6.4, 4.36), dpi=dpi)
         super().__init__(figure)
         ax = figure.add_axes((0.01, 0.01, 0.98, 0.9))
         lon0, lon1, lat0, lat1 = EXTENT

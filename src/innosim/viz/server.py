@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from pathlib import Path
 
 APP = "innosim.viz.app"
@@ -21,6 +22,17 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on `host`:`port` now (as uvicorn binds: reusing TIME_WAIT ports)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def page_environment(scenario: Path | None) -> dict[str, str]:
     """Environment variables that tell the page which file to open and which folder to list."""
     from .levers import find_scenario_dir
@@ -36,13 +48,14 @@ def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     """Run the server until interrupted. `port=0` picks a free port; the address is announced first."""
     if port == 0:
         port = free_port(host)
-    # no telemetry (nor, below, a version check): both would reach the internet. Set before
-    # anything imports solara, which reads its settings once.
-    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
-    os.environ.update(page_environment(scenario))
+    os.environ.update(page_environment(scenario))  # telemetry is off: see innosim.viz
+    # Solara warns on every plain-http address but "localhost" that it sets its session cookie
+    # with SameSite=Lax rather than None: right for this page, which is never embedded in a frame
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     announce(f"innosim viz: http://{host}:{port}/")
     from solara.__main__ import run as solara_run
 
+    # no version check either: it would ask the package index on every start
     args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",
             "--open" if open_browser else "--no-open", "--log-level", "warning"]
     solara_run.main(args=args, prog_name="innosim viz", standalone_mode=False)
