@@ -31,11 +31,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
-def throughput(runs: int, scale: float, months: int, jobs: int, folder: Path) -> float:
-    """Runs per second of `runs` baseline replicates with `jobs` workers, into a fresh store."""
+def throughput(runs: int, scale: float, months: int, jobs: int, folder: Path) -> tuple[float, float, float, float]:
+    """Runs per second of `runs` baseline replicates with `jobs` workers, into a fresh store: over the
+    whole batch (starting the workers included) and in steady state (after each worker's first run);
+    and the mean wall and CPU seconds of one run inside its worker (wall > CPU: other programs share the cores)."""
     tasks = make_tasks([BASELINE], [{"run.scale": scale}], replicates=runs, root_seed=1, months=months)
     store = run_batch(tasks, folder / f"jobs{jobs}.sqlite", jobs=jobs, progress=False)
-    return runs / store.last_batch["seconds"]
+    table = store.runs().sort_values("finished")
+    finished = table["finished"].to_numpy()
+    steady = (len(finished) - jobs) / (finished[-1] - finished[jobs - 1])
+    later = table.iloc[jobs:]
+    return (runs / store.last_batch["seconds"], steady, float(later["seconds"].mean()),
+            float(later["cpu_seconds"].mean()))
 
 
 class PeakMemory:
@@ -94,6 +101,7 @@ def main() -> None:
     parser.add_argument("--memory-scale", type=float, default=0.02)
     parser.add_argument("--memory-months", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2, help="workers of the memory batches")
+    parser.add_argument("--no-memory", action="store_true", help="throughput only")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
@@ -105,9 +113,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         one = throughput(args.runs, args.scale, args.months, 1, Path(folder))
         two = throughput(args.runs, args.scale, args.months, 2, Path(folder))
-    print(f"  1 worker : {one:6.2f} runs/s")
-    print(f"  2 workers: {two:6.2f} runs/s")
-    print(f"  ratio    : {two / one:6.2f}x  (aim >= 1.8x)")
+    print("             whole batch    steady state   one run in its worker: wall, CPU")
+    print(f"  1 worker : {one[0]:6.2f} runs/s  {one[1]:6.2f} runs/s   {one[2]:6.3f} s, {one[3]:6.3f} s")
+    print(f"  2 workers: {two[0]:6.2f} runs/s  {two[1]:6.2f} runs/s   {two[2]:6.3f} s, {two[3]:6.3f} s")
+    print(f"  ratio    : {two[0] / one[0]:6.2f}x        {two[1] / one[1]:6.2f}x  (aim >= 1.8x on idle cores)")
+    busy = two[1] * two[2] / 2
+    print(f"  workers busy {busy:.0%} of the steady state (the rest is the engine's overhead); a run's CPU share "
+          f"of its wall time: {one[3] / one[2]:.0%} (1 worker), {two[3] / two[2]:.0%} (2 workers), 100 % on idle "
+          "cores")
+    print(f"  estimate for idle cores (CPU time per run, busy share): {2 * busy * one[3] / two[3]:.2f}x")
+    if args.no_memory:
+        return
 
     print(f"memory: scale {args.memory_scale}, {args.memory_months} months, {args.jobs} workers")
     small = memory(args.small, args.memory_scale, args.memory_months, args.jobs)

@@ -62,7 +62,8 @@ def main() -> None:
           f"(median of {args.runs})")
     print(f"{experiment.name} {args.method}: {len(experiment.factors)} factors, n = {n}, {points} points x "
           f"{spec.replicates} replicates = {total} runs; estimate on {jobs} cores: "
-          f"{total * wall / jobs / 60:.1f} min")
+          f"{total * wall / jobs / 60:.1f} min at this machine's present load "
+          f"({total * cpu / jobs / 60:.1f} min from CPU time, i.e. on idle cores)")
     if args.estimate_only:
         return
     with tempfile.TemporaryDirectory(prefix="bench_sensitivity_") as tmp:

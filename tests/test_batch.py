@@ -102,6 +102,15 @@ def test_store_tables_have_the_agreed_columns(tmp_path):
         store.relocations(small_tasks(files=("incubation.yaml",), replicates=1))
 
 
+def test_a_run_leaves_no_model_behind():
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", {})  # Mesa 3.3 keeps every model here unless told otherwise
+    before = len(ids)
+    run_task(small_tasks(replicates=1)[0])
+    assert len(ids) == before
+
+
 def test_jobs_1_and_jobs_2_give_identical_results(tmp_path):
     tasks = small_tasks()
     one = run_batch(tasks, tmp_path / "one.sqlite", jobs=1, progress=False)

@@ -182,3 +182,16 @@ def test_calibrate_command_reports_a_bad_file_and_exits_2(tmp_path):
     result = CliRunner().invoke(main, ["calibrate", str(targets)])
     assert result.exit_code == 2
     assert f"error: {targets}: colour: unknown key" in result.output
+
+
+def test_windows_sum_flows_and_read_stocks_at_the_window_end():
+    from innosim.analysis.stylised import windows
+
+    dates = ["2015-11", "2015-12", "2016-01", "2016-02"]
+    table = pd.DataFrame({
+        "month": [1, 2, 3, 4] * 2, "date": dates * 2, "region": ["jiashan"] * 8,
+        "indicator": ["hnte_new"] * 4 + ["hnte_stock"] * 4, "value": [1.0, 2.0, 3.0, 4.0, 10.0, 11.0, 12.0, 13.0]})
+    out = windows(table)
+    assert out["hnte_new@total"]["jiashan"] == 10.0
+    assert out["hnte_new@2015"]["jiashan"] == 3.0 and out["hnte_new@2016"]["jiashan"] == 7.0
+    assert out["hnte_stock@2015"]["jiashan"] == 11.0 and out["hnte_stock@total"]["jiashan"] == 13.0

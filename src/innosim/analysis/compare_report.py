@@ -49,6 +49,8 @@ def headline_table(comparison: Comparison, scenario: str) -> pd.DataFrame:
     rows = []
     for indicator in MAIN_INDICATORS:
         cells = {"indicator": f"{indicator} ({UNITS[indicator]})"}
+        zone = (indicator, "zone") in d.index
+        cells[f"zone, {comparison.baseline}"] = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
         for region in REGIONS:
             has = (indicator, region) in d.index
             cells[REGION_LABELS[region]] = diff_cell(d.loc[(indicator, region)]) if has else "–"
@@ -162,7 +164,8 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
     for scenario in others:
         report.heading(f"{scenario} against {base}")
         report.table(headline_table(comparison, scenario),
-                     caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI].")
+                     caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
+                             f"{base} mean for scale.")
     if "differences" in figures:
         report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
     if "bands" in figures:

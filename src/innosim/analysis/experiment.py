@@ -13,7 +13,6 @@ The one thing that travels on from here is SALib's `problem` dict (names and bou
 from __future__ import annotations
 
 import math
-import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +20,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from innosim.model import INDICATOR_NAMES, REGIONS
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, load_scenario, resolve_chain
 
-ZONE_ONLY = ("balance_index",)  #: indicators defined for the zone alone
-OPERATORS = {"/": "ratio", "-": "difference", "+": "sum", "*": "product"}
-_TERM = r"([a-z_]+)\.([a-z_]+)"
-_EXPRESSION = re.compile(rf"^\s*{_TERM}\s*(?:([-+*/])\s*{_TERM}\s*)?$")
+from .experiment_outputs import Output, parse_output
+
 
 
 class _Strict(BaseModel):
@@ -106,26 +102,6 @@ class Factor:
         if isinstance(self.base, dict):  # one value for every county
             return {f"{self.name}.{c}": value for c in self.base}
         return {self.name: value}
-
-
-@dataclass(frozen=True)
-class Output:
-    """An output to explain: `indicator.region`, or two such terms joined by / - + or *."""
-
-    name: str
-    expression: str
-    terms: tuple[tuple[str, str], ...]
-    operator: str | None = None
-
-    def evaluate(self, value) -> float:
-        """`value(indicator, region) -> float` gives this output (NaN where undefined)."""
-        a = value(*self.terms[0])
-        if self.operator is None:
-            return a
-        b = value(*self.terms[1])
-        if self.operator == "/":
-            return a / b if b else math.nan
-        return {"-": a - b, "+": a + b, "*": a * b}[self.operator]
 
 
 @dataclass(frozen=True)
@@ -263,26 +239,6 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
     return factor
 
 
-def _output(exp_file: Path, name: str, expression: str) -> Output:
-    where = f"outputs.{name}"
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise ScenarioError(exp_file, where, "an output name is letters, digits and _")
-    match = _EXPRESSION.match(expression)
-    if not match:
-        raise ScenarioError(exp_file, where, f"cannot read {expression!r}: write indicator.region, or two of "
-                                             "them joined by /, -, + or * (e.g. hnte_stock.jiashan / hnte_stock.zone)")
-    ind1, reg1, operator, ind2, reg2 = match.groups()
-    terms = ((ind1, reg1),) if operator is None else ((ind1, reg1), (ind2, reg2))
-    for indicator, region in terms:
-        if indicator not in INDICATOR_NAMES:
-            raise ScenarioError(exp_file, where, f"unknown indicator {indicator!r}")
-        if region not in REGIONS:
-            raise ScenarioError(exp_file, where, f"unknown region {region!r} (one of {', '.join(REGIONS)})")
-        if indicator in ZONE_ONLY and region != "zone":
-            raise ScenarioError(exp_file, where, f"{indicator} exists for the zone only")
-    return Output(name, expression.strip(), terms, operator)
-
-
 def load_experiment(path: str | Path) -> Experiment:
     """Read, merge (`extends:`) and validate an experiment file; nothing is run."""
     path = Path(path)
@@ -326,7 +282,7 @@ def load_experiment(path: str | Path) -> Experiment:
         factors.append(_factor(path, name, factor_spec or FactorSpec(), base, base_file))
     if len(factors) < 2:
         raise ScenarioError(path, "factors" if keep is None else "keep", "vary at least two factors")
-    outputs = tuple(_output(path, name, expr) for name, expr in spec.outputs.items())
+    outputs = tuple(parse_output(path, name, expr) for name, expr in spec.outputs.items())
     if spec.sobol.n & (spec.sobol.n - 1):
         raise ScenarioError(path, "sobol.n", f"must be a power of 2 (Sobol' sequences), got {spec.sobol.n}")
     return Experiment(path, spec, base_file, tuple(factors), outputs, fixed, base)

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -91,17 +92,30 @@ def heat_table(study) -> pd.DataFrame:
     return table.loc[table.max(axis=1).sort_values(ascending=False).index]
 
 
+def noise_mask(study, table: pd.DataFrame) -> np.ndarray:
+    """True where a factor's index for an output cannot be told from noise."""
+    mask = np.zeros(table.shape, dtype=bool)
+    for j, name in enumerate(table.columns):
+        flags = study.results[name].indices["above_noise"]
+        mask[:, j] = [flags[f] is not pd.NA and not bool(flags[f]) for f in table.index]
+    return mask
+
+
 def plot_heatmap(study, path: Path) -> Path:
+    """Levers x outputs; cells that cannot be told from replicate noise are faded."""
     table = heat_table(study)
     fig, ax = plt.subplots(figsize=(1.1 * max(len(table.columns), 3) + 3.5, 0.32 * len(table) + 2.2),
                            layout="constrained")
     image = ax.imshow(table.to_numpy(dtype=float).clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(np.arange(len(table.columns)), table.columns, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(np.arange(len(table)), [study.label(f) for f in table.index], fontsize=8)
+    faded = noise_mask(study, table)
+    ax.imshow(np.where(faded, 1.0, np.nan), cmap=ListedColormap(["white"]), alpha=0.7, aspect="auto")
     for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
         ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
-                color="white" if value < 0.6 else "black")
+                color="dimgrey" if faded[i, j] else ("black" if value >= 0.6 else "white"))
     what = "mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST"
+    what += "\n(faded: cannot be told from replicate noise)"
     fig.colorbar(image, ax=ax, label=what)
     ax.set_title(f"{study.name}: which lever moves which output")
     fig.savefig(path, dpi=110)

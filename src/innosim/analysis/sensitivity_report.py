@@ -72,6 +72,21 @@ def _leader_text(study, result) -> str:
     return f"The levers that matter most are {'; '.join(parts)}. {sure}"
 
 
+def _policy_text(study) -> str:
+    """Planners' view: the strongest policy lever for each output, behavioural parameters aside."""
+    parts = []
+    for name, result in study.results.items():
+        t = result.indices
+        levers = t[t.index.str.startswith("policy.")] if t is not None else None
+        if levers is None or levers.empty:
+            continue
+        factor = levers["rank"].idxmin()
+        noise = ", not clear of noise" if _below_noise(levers.at[factor, "above_noise"]) else ""
+        parts.append(f"{name}: {study.label(factor)} (rank {levers.at[factor, 'rank']} of {len(t)}{noise})")
+    return ("Policy levers only (behavioural parameters aside), the strongest for each output: "
+            + "; ".join(parts) + ".") if parts else ""
+
+
 def _output_blocks(study, name: str, result) -> list:
     blocks: list = [("h3", f"{name} = {study.outputs[name]}")]
     if result.skipped:
@@ -91,6 +106,11 @@ def _output_blocks(study, name: str, result) -> list:
                ("p", f"Convergence (N/2 = {study.n // 2} against N = {study.n}): {result.verdict}; top ranks at "
                      f"N/2: {', '.join(map(study.label, result.top_half))}; at N: "
                      f"{', '.join(map(study.label, result.top_full))}.")]
+    if result.pairs is not None and len(result.pairs):
+        top = result.pairs.sort_values("S2", ascending=False).head(3)
+        blocks.append(("p", "Strongest pairwise interactions (S2): " + "; ".join(
+            f"{study.label(r.factor)} x {study.label(r.other)} ({r.S2:.2f} +/- {r.S2_conf:.2f})"
+            for r in top.itertuples()) + "."))
     blocks += [("p", f"**Warning:** {w}.") for w in result.warnings]
     return blocks
 
@@ -115,6 +135,7 @@ def report_blocks(study, files: dict[str, str]) -> list:
         rows.append({"output": name, "most influential": top, "noise share": noise,
                      "convergence": re.split("[:;]", r.verdict)[0], "warnings": len(r.warnings)})
     blocks.append(("table", pd.DataFrame(rows)))
+    blocks.append(("p", _policy_text(study)))
     n_warn = sum(len(r.warnings) for r in study.results.values())
     blocks.append(("p", "**No warnings**: N and R look large enough for this ranking." if n_warn == 0 else
                    f"**{n_warn} warnings** below: read them before trusting the ranking."))

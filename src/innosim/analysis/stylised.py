@@ -16,6 +16,7 @@ This is the one analysis module that runs the model itself; the rest read result
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -157,7 +158,17 @@ def run_calibration(task: Task) -> RunRecord:
     table = tidy(records[len(records) - len(model.month_labels):], model.month_labels)  # months simulated only
     end = windows(table)
     end["highend_talents_in@total"] = highend_talents_in(model)
-    return RunRecord(end=end, relocations=model.relocations.copy())
+    record = RunRecord(end=end, relocations=model.relocations.copy())
+    _forget(model)
+    return record
+
+
+def _forget(model: InnoModel) -> None:
+    """Mesa 3.3 counts agent ids in a class-level dict keyed by model, which would keep every
+    model a worker has run alive; drop this one's entry so its memory is freed."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 __all__ = ["EXTRA_MEASURES", "HIGHEND_SKILL", "STYLISED_STATS", "bunching", "firm_snapshot", "highend_talents_in",

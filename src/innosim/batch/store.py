@@ -26,7 +26,8 @@ from .tasks import RunRecord, Task, overrides_json
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     key TEXT PRIMARY KEY, scenario TEXT, scenario_hash TEXT, scenario_file TEXT, overrides TEXT,
-    replicate INTEGER, seed INTEGER, months INTEGER, run_fn TEXT, seconds REAL, finished REAL);
+    replicate INTEGER, seed INTEGER, months INTEGER, run_fn TEXT, seconds REAL, finished REAL,
+    cpu_seconds REAL);
 CREATE TABLE IF NOT EXISTS end_values (
     key TEXT, indicator TEXT, region TEXT, value REAL, PRIMARY KEY (key, indicator, region));
 CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, timeseries BLOB, relocations BLOB);
@@ -63,6 +64,9 @@ class ResultStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "cpu_seconds" not in columns:  # a store from before the column existed
+            self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
         self.last_batch: dict = {}  # what the last run_batch call on this store did
 
     def close(self) -> None:
@@ -108,8 +112,9 @@ class ResultStore:
         return set(self._present([t.key for t in tasks]).values())
 
     # -- writing ---------------------------------------------------------------------------
-    def put(self, task: Task, record: RunRecord, run_fn: str = "", seconds: float = float("nan")) -> None:
-        """Store one finished run in one transaction (all of it or nothing)."""
+    def put(self, task: Task, record: RunRecord, run_fn: str = "", seconds: float = float("nan"),
+            cpu_seconds: float = float("nan")) -> None:
+        """Store one finished run in one transaction (all of it or nothing); seconds: wall and CPU time."""
         end_rows = [(task.key, indicator, region, None if value is None else float(value))
                     for indicator, by_region in record.end.items() for region, value in by_region.items()]
         series = None if record.timeseries is None else _parquet_bytes(record.timeseries)
@@ -123,10 +128,12 @@ class ResultStore:
             db.execute("INSERT OR REPLACE INTO series VALUES (?, ?, ?)", (task.key, series, moves))
             db.execute("INSERT OR IGNORE INTO scenarios VALUES (?, ?, ?)",
                        (scenario_hash, task.scenario.name, task.scenario.model_dump_json()))
-            db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT OR REPLACE INTO runs (key, scenario, scenario_hash, scenario_file, overrides, "
+                       "replicate, seed, months, run_fn, seconds, finished, cpu_seconds) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (task.key, task.scenario.name, scenario_hash, task.scenario_file,
                         overrides_json(task.overrides), task.replicate, task.seed, task.months,
-                        run_fn, seconds, time.time()))
+                        run_fn, seconds, time.time(), cpu_seconds))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

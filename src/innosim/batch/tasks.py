@@ -108,23 +108,11 @@ class RunRecord:
     relocations: np.ndarray | None = None
 
 
-def _mesa_agent_ids() -> dict:
-    """Mesa 3.3 counts agent ids in a class-level dict keyed by model, which keeps every model alive."""
-    import mesa
-
-    ids = getattr(mesa.Agent, "_ids", None)
-    return ids if isinstance(ids, dict) else {}
-
-
 def run_task(task: Task) -> RunRecord:
     """The default run function: one simulation of the task's scenario and seed."""
     from innosim.model import simulate
 
-    ids = _mesa_agent_ids()
-    before = set(ids)
-    result = simulate(task.scenario, task.seed, task.months)
-    for model in set(ids) - before:  # this run's model is gone: let it be freed (memory stays flat)
-        del ids[model]
+    result = simulate(task.scenario, task.seed, task.months)  # frees its model: memory stays flat
     return RunRecord(end=result.end, timeseries=result.timeseries, relocations=result.relocations)
 
 

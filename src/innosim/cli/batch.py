@@ -14,6 +14,17 @@ import click
 DEFAULT_OUT = Path("out")
 
 
+def _setting(task, dotted: str):
+    """The value a task's scenario has at a dotted key (what a point that does not set it runs with)."""
+    values = dict(task.overrides)
+    if dotted in values:
+        return values[dotted]
+    node = task.scenario.model_dump(mode="json")
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def _point_table(tasks, swept: list[str]):
     """One row per task: point number, scenario, the swept settings, replicate, seed, key."""
     import json
@@ -27,10 +38,9 @@ def _point_table(tasks, swept: list[str]):
     rows = []
     for task in tasks:
         point = points.setdefault((task.scenario_file, task.overrides), len(points))
-        values = dict(task.overrides)
         rows.append({"point": point, "scenario": task.scenario.name, "scenario_file": task.scenario_file,
-                     **{key: cell(values.get(key)) for key in swept}, "replicate": task.replicate, "seed": task.seed,
-                     "key": task.key})
+                     **{key: cell(_setting(task, key)) for key in swept}, "replicate": task.replicate,
+                     "seed": task.seed, "key": task.key})
     return pd.DataFrame(rows)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -38,6 +39,16 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
             progress(month + 1, horizon)
     records = model.datacollector.model_vars["indicators"][1:]  # [0] is the initial state
     table = tidy(records, model.month_labels)
-    return RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
-                     agent_steps=agent_steps,
-                     extra={"money_drift": model.ledger.total() - model.money_at_start})
+    result = RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
+                       agent_steps=agent_steps,
+                       extra={"money_drift": model.ledger.total() - model.money_at_start})
+    release(model)
+    return result
+
+
+def release(model: InnoModel) -> None:
+    """Let a finished model be freed: Mesa 3.3 counts agent ids in a class-level dict keyed by
+    model (`Agent._ids`), which would otherwise keep every model of a batch alive."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

@@ -1,0 +1,111 @@
+"""Honesty about noise and convergence: how much of an output's variance is replicate noise, the
+index a factor that does nothing would get (the noise floor), and plain verdicts and warnings.
+
+A stochastic model's output at a design point is signal plus replicate noise. Indices are computed
+on replicate means, so noise of variance s^2 / R remains in them: it inflates every Sobol' ST and
+gives every factor a Morris mu* above zero. These functions measure it from the replicates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NOISE_WARNING = 0.10         #: warn when replicate noise is more than this share of the variance
+MIN_TRAJECTORIES = 10        #: fewer Morris trajectories give rough ranks (Campolongo et al. 2007)
+MIN_SOBOL_N = 128
+WIDE_CI = 0.10               #: a Sobol' ST interval wider than this (half-width) is too loose to rank
+
+
+def rows_per_unit(problem: dict, method: str, second_order: bool = False) -> int:
+    """Design rows per trajectory (Morris) or per base point (Sobol')."""
+    d = problem["num_vars"]
+    if method == "morris":
+        return d + 1
+    return 2 * d + 2 if second_order else d + 2
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean ignoring NaN; NaN (without a warning) when nothing is left."""
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def design_pairs(problem: dict, method: str, n_rows: int, second_order: bool = False) -> np.ndarray:
+    """The pairs of design rows whose difference an index is built on: consecutive points of a Morris
+    trajectory; a Sobol' base point A and each of its cross-samples AB_j."""
+    d, step = problem["num_vars"], rows_per_unit(problem, method, second_order)
+    starts = np.arange(0, n_rows, step)
+    offsets = np.arange(d)
+    first = (starts[:, None] + offsets).ravel() if method == "morris" else np.repeat(starts, d)
+    second = (starts[:, None] + offsets + 1).ravel()
+    return np.column_stack([first, second])
+
+
+def _replicate_variance(values: np.ndarray) -> np.ndarray:
+    """Variance across replicates (axis 1, ddof=1), ignoring NaN; NaN where fewer than two values."""
+    valid = ~np.isnan(values)
+    count = valid.sum(axis=1)
+    mean = np.where(valid, values, 0.0).sum(axis=1) / np.maximum(count, 1)
+    squares = np.where(valid, values - mean[:, None], 0.0) ** 2
+    return np.where(count >= 2, squares.sum(axis=1) / np.maximum(count - 1, 1), np.nan)
+
+
+def noise_share(Y: np.ndarray, pairs: np.ndarray | None = None) -> dict:
+    """How much of the variance is replicate noise (rows x replicates in, NaN with one replicate).
+
+    `of_mean`: share of the variance of the replicate-averaged output (what the indices explain)
+    that is noise; `of_single_run`: the same for one run. `pair_var`: noise variance of the
+    difference of two paired points' means. With common random numbers the noise of two points is
+    correlated, so this is measured from the replicates' own differences, not assumed independent.
+    """
+    R = Y.shape[1]
+    nan = {"within_var": math.nan, "of_mean": math.nan, "of_single_run": math.nan, "pair_var": math.nan}
+    if R < 2:
+        return nan
+    within = _mean(_replicate_variance(Y))
+    means = np.nanmean(Y, axis=1)
+    total_mean, total_single = float(np.var(means, ddof=1)), float(np.nanvar(Y, ddof=1))
+
+    def share(noise: float, total: float) -> float:
+        return min(1.0, noise / total) if total > 0 else (0.0 if noise == 0 else 1.0)
+
+    pair_var = math.nan
+    if pairs is not None and len(pairs):
+        pair_var = _mean(_replicate_variance(Y[pairs[:, 0]] - Y[pairs[:, 1]])) / R
+    return {"within_var": within, "of_mean": share(within / R, total_mean),
+            "of_single_run": share(within, total_single), "pair_var": pair_var}
+
+
+def judge(result, method: str, n: int, R: int, column: str) -> None:
+    """The convergence verdict and plain warnings about N and R."""
+    tolerance = 0.1 if method == "morris" else 0.05
+    if result.half is None:
+        result.verdict = "not checked: N/2 is too small (or constant) to analyse"
+    elif set(result.top_full) != set(result.top_half):
+        result.verdict = "not converged: other factors lead at N/2 than at N"
+    elif result.top_full != result.top_half:
+        # the same leaders, reordered: fine if they are tied within their intervals
+        result.verdict = "top ranks stable as a set; their order changes between N/2 and N"
+    elif result.max_change > tolerance:
+        result.verdict = f"top ranks stable, but indices still move by up to {result.max_change:.2f}"
+    else:
+        result.verdict = "converged: same top ranks and indices within " + f"{tolerance:g} at N/2 and N"
+    w = result.warnings
+    if R < 2:
+        w.append("one replicate per point: replicate noise is neither averaged out nor measured; use R >= 2")
+    elif result.noise["of_mean"] > NOISE_WARNING:
+        w.append(f"{result.noise['of_mean']:.0%} of the variance of the replicate means is noise; raise R")
+    if method == "morris" and n < MIN_TRAJECTORIES:
+        w.append(f"only {n} trajectories: use at least {MIN_TRAJECTORIES} for a screening ranking")
+    if method == "sobol":
+        if n < MIN_SOBOL_N:
+            w.append(f"N = {n} is small for Sobol' indices; use N >= {MIN_SOBOL_N}")
+        leaders = result.indices.loc[result.top_full]
+        if (leaders[f"{column}_conf"] > WIDE_CI).any():
+            w.append(f"confidence intervals of the leading ST exceed +/-{WIDE_CI:g}: raise N")
+    if result.verdict.startswith("not converged"):
+        w.append("the ranking is not converged: raise N before trusting it")
+    elif result.verdict.startswith("not checked"):
+        w.append("convergence could not be checked: raise N")
