@@ -195,3 +195,15 @@ def test_windows_sum_flows_and_read_stocks_at_the_window_end():
     assert out["hnte_new@total"]["jiashan"] == 10.0
     assert out["hnte_new@2015"]["jiashan"] == 3.0 and out["hnte_new@2016"]["jiashan"] == 7.0
     assert out["hnte_stock@2015"]["jiashan"] == 11.0 and out["hnte_stock@total"]["jiashan"] == 13.0
+
+
+def test_polish_takes_one_coordinate_step_only_when_a_profile_point_is_better():
+    from innosim.analysis.calibration import polish
+
+    best = {"a": 1.0, "b": 2.0}
+    frame = pd.DataFrame({"parameter": ["best", "a", "a", "b", "b"], "value": [0, 0.0, 2.0, 1.0, 3.0],
+                          "distance": [1.0, 1.5, 0.7, 0.9, 1.2]})
+    moved, step = polish(frame, best)
+    assert moved == {"a": 2.0, "b": 2.0} and step["distance_after"] == 0.7
+    frame.loc[frame["parameter"] != "best", "distance"] += 1.0
+    assert polish(frame, best) == (best, None)

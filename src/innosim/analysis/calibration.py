@@ -212,8 +212,9 @@ def profiles(cal: Calibration, evaluator: Evaluator, best: dict[str, float], poi
     candidates = [dict(best)]
     for name, (low, high) in zip(cal.names, cal.bounds, strict=True):
         for value in np.linspace(low, high, points):
-            grid.append((name, float(value)))
-            candidates.append({**best, name: float(value)})
+            value = float(np.clip(float(f"{value:.4g}"), low, high))  # as calibrated.yaml would write it
+            grid.append((name, value))
+            candidates.append({**best, name: value})
     scores, table = evaluator.run(candidates, label=label)
     fitted = cal.fitted
     z = table.groupby("candidate")[[t.name for t in fitted]].mean().apply(
@@ -222,16 +223,26 @@ def profiles(cal: Calibration, evaluator: Evaluator, best: dict[str, float], poi
     return frame.join(z.add_prefix("z:"), how="left")
 
 
-def identifiability(frame: pd.DataFrame, cal: Calibration, best: dict[str, float]) -> pd.DataFrame:
+def distance_noise(table: pd.DataFrame, cal: Calibration, replicates: int) -> float:
+    """Standard deviation of the distance of one parameter set evaluated with `replicates` seeds,
+    from disjoint groups of its check replicates (`table`: one row per run)."""
+    groups = len(table) // replicates
+    if groups < 2:
+        return float("nan")
+    names = [t.name for t in cal.targets if t.modelled]
+    scores = [distance(table.iloc[g * replicates:(g + 1) * replicates][names].mean(), cal.targets)
+              for g in range(groups)]
+    return float(np.std(scores, ddof=1))
+
+
+def identifiability(frame: pd.DataFrame, cal: Calibration, best: dict[str, float], allowance: float) -> pd.DataFrame:
     """How sharply the distance responds to each parameter around the optimum.
 
-    ``width``: share of the parameter's range where the distance stays within D* + 1/K (K fitted
-    targets: as if one target moved by one tolerance), from the profile by linear interpolation.
-    Below 0.25: pinned by the data; up to 0.75: weakly pinned; above: not identified.
-    ``driver``: the target whose scaled error changes most along the profile.
+    ``width``: share of the parameter's range where the profile (linearly interpolated) stays
+    within `allowance` of its lowest point. Below 0.25: pinned by the data; up to 0.75: weakly
+    pinned; above: not identified. ``driver``: the fitted target whose squared error a quadratic
+    trend along the profile moves most (a trend, so that one noisy point does not decide it).
     """
-    reference = float(frame.loc[frame["parameter"] == "best", "distance"].iloc[0])
-    allowance = 1.0 / len(cal.fitted)
     rows = []
     for name, (low, high) in zip(cal.names, cal.bounds, strict=True):
         part = frame[frame["parameter"] == name]
@@ -239,8 +250,11 @@ def identifiability(frame: pd.DataFrame, cal: Calibration, best: dict[str, float
         part = pd.concat([part, at_best]).sort_values("value", kind="stable")
         fine = np.linspace(low, high, 401)
         curve = np.interp(fine, part["value"], part["distance"])
-        width = float(np.mean(curve <= reference + allowance))
-        swings = {c[2:]: float((part[c] ** 2).max() - (part[c] ** 2).min()) for c in part.columns if c.startswith("z:")}
+        width = float(np.mean(curve <= part["distance"].min() + allowance))
+        swings = {}
+        for column in (c for c in part.columns if c.startswith("z:")):
+            trend = np.polynomial.Polynomial.fit(part["value"], part[column] ** 2, 2)(fine)
+            swings[column[2:]] = float(trend.max() - trend.min())
         driver = max(swings, key=swings.get) if swings else ""
         verdict = "pinned" if width < 0.25 else "weakly pinned" if width <= 0.75 else "not identified"
         rows.append({"parameter": name, "value": best[name], "low": low, "high": high, "width": width,
@@ -249,9 +263,22 @@ def identifiability(frame: pd.DataFrame, cal: Calibration, best: dict[str, float
     return pd.DataFrame(rows)
 
 
+def polish(frame: pd.DataFrame, best: dict[str, float]) -> tuple[dict[str, float], dict | None]:
+    """One coordinate step: the profile point with the lowest distance, if it beats `best`."""
+    reference = float(frame.loc[frame["parameter"] == "best", "distance"].iloc[0])
+    grid = frame[frame["parameter"] != "best"]
+    i = grid["distance"].idxmin()
+    if grid.loc[i, "distance"] >= reference:
+        return best, None
+    name, value = str(grid.loc[i, "parameter"]), float(grid.loc[i, "value"])
+    step = {"parameter": name, "from": best[name], "to": value, "distance_before": reference,
+            "distance_after": float(grid.loc[i, "distance"])}
+    return {**best, name: value}, step
+
+
 def evaluator_for(cal: Calibration, store_path: str | Path, replicates: int | None = None, **kwargs) -> Evaluator:
     return Evaluator(cal, ResultStore(store_path), replicates or cal.search.replicates, **kwargs)
 
 
-__all__ = ["INVALID", "NAN_Z", "Evaluator", "SearchResult", "distance", "evaluator_for", "fit_table",
-           "identifiability", "measures", "profiles", "round_values", "search", "zscores"]
+__all__ = ["INVALID", "NAN_Z", "Evaluator", "SearchResult", "distance", "distance_noise", "evaluator_for",
+           "fit_table", "identifiability", "measures", "polish", "profiles", "round_values", "search", "zscores"]

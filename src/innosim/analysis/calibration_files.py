@@ -110,6 +110,7 @@ class SearchSpec(_Strict):
     optimiser_seed: Annotated[int, Field(ge=0)] = 1
     check_replicates: Annotated[int, Field(ge=2, le=1000)] = 20
     profile_points: Annotated[int, Field(ge=3, le=50)] = 9
+    polish_rounds: Annotated[int, Field(ge=0, le=10)] = 1
 
 
 class ParametersFile(_Strict):

@@ -60,7 +60,8 @@ def plot_history(history: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_profiles(frame: pd.DataFrame, ident: pd.DataFrame, allowance: float, path: Path) -> Path:
-    """Distance along each parameter, the others at the optimum; shaded: within D* + 1/K."""
+    """Distance along each parameter, the others at the optimum (star); shaded: within `allowance`
+    of the profile's lowest point."""
     reference = float(frame.loc[frame["parameter"] == "best", "distance"].iloc[0])
     n = len(ident)
     ncols = 4
@@ -71,7 +72,7 @@ def plot_profiles(frame: pd.DataFrame, ident: pd.DataFrame, allowance: float, pa
         part = frame[frame["parameter"] == row.parameter].sort_values("value")
         ax.plot(part["value"], part["distance"], "o-", ms=3)
         ax.plot(row.value, reference, "*", color="#333333", ms=8)
-        ax.axhspan(0, reference + allowance, color=MET, alpha=0.12, lw=0)
+        ax.axhspan(0, min(row.profile_min, reference) + allowance, color=MET, alpha=0.12, lw=0)
         ax.axvline(row.value, color="#333333", lw=0.8, ls="--")
         ax.set_ylim(bottom=0)
         ax.set_title(f"{row.parameter}\n{row.identifiability} (width {row.width:.2f})", fontsize=8.5)

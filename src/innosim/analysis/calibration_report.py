@@ -111,13 +111,23 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
         "moves most": [f"`{d}`" for d in table["driver"]],
         "meaning": table["meaning"],
     }))
-    report.paragraph("Width: the share of a parameter's range over which the distance stays within "
-                     f"D* + 1/K (K = {len(fitted)} fitted targets), i.e. before the fit loses the equivalent of "
-                     "one target by one tolerance, the other parameters held at the optimum, same seeds. "
-                     "Under 0.25: pinned by the data; above 0.75: the data say little about it, and "
-                     "results that depend on it need a sensitivity check.", note=True)
-    report.figure(plot_profiles(profile, ident, 1.0 / len(fitted), figures / "profiles.png"),
-                  "Profiles: distance along each parameter's range (dashed: calibrated value; shaded: within D* + 1/K)")
+    allowance = dist["identifiability_allowance"]
+    report.paragraph("Width: the share of a parameter's range over which its profile (the distance along it, the "
+                     "other parameters at the optimum, the fit's seeds) stays within "
+                     f"{allowance:.2f} of its lowest point: the larger of 1/K (K = {len(fitted)} fitted targets: one "
+                     "target moving by one tolerance) and twice the noise of the distance itself (its standard "
+                     f"deviation over disjoint groups of {search['replicates']} check replicates is "
+                     f"{dist['noise_sd']:.2f}). Under 0.25: pinned by the data; above 0.75: the data say little "
+                     "about it, and results that depend on it need a sensitivity check. 'Moves most': the target "
+                     "whose squared error the parameter's trend changes most.", note=True)
+    for step in result.get("polish", []):
+        report.paragraph(f"Polish: the profiles found a better value of `{step['parameter']}` than the search "
+                         f"({fmt(step['from'], 4)} → {fmt(step['to'], 4)}, distance on the fit's seeds "
+                         f"{step['distance_before']:.2f} → {step['distance_after']:.2f}); the calibration moved "
+                         "there and profiled again (one coordinate step).", note=True)
+    report.figure(plot_profiles(profile, ident, allowance, figures / "profiles.png"),
+                  "Profiles: distance along each parameter's range (star: calibrated value; shaded: within the "
+                  "allowance of the profile's lowest point)")
     report.figure(plot_history(history, figures / "convergence.png"), "Convergence of the search")
 
     report.heading("Stylised facts")

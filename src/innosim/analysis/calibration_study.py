@@ -28,7 +28,8 @@ from innosim.batch import derive_seeds
 from innosim.io import write_text_atomic
 from innosim.scenario import content_hash, load_scenario
 
-from .calibration import distance, evaluator_for, fit_table, identifiability, profiles, round_values, search
+from .calibration import (distance, distance_noise, evaluator_for, fit_table, identifiability, polish, profiles,
+                          round_values, search)
 from .calibration_files import Calibration
 from .calibration_report import build_report
 from .stylised import STYLISED_STATS, firm_snapshot, run_model, stylised_stats
@@ -93,15 +94,27 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     search_runs = evaluator.runs
     best = round_values(found.best, cal)
     start = {n: cal.base.behaviour.model_dump()[n] for n in cal.names}
-    log(f"search done: distance {found.distance:.3f}; checking at {check_replicates} replicates")
+    log(f"search done: distance {found.distance:.3f}; profiles around the optimum")
+    fit_distance = float(evaluator.run([best], label="fit seeds")[0][0])
+    steps = []
+    profile = profiles(cal, evaluator, best, profile_points)
+    for _ in range(s.polish_rounds):  # a coordinate step where a profile beats the search's best
+        best, step = polish(profile, best)
+        if step is None:
+            break
+        steps.append(step)
+        fit_distance = step["distance_after"]
+        log(f"polish: {step['parameter']} {step['from']:.4g} -> {step['to']:.4g}, distance "
+            f"{step['distance_before']:.3f} -> {step['distance_after']:.3f}; profiles again")
+        profile = profiles(cal, evaluator, best, profile_points)
 
+    log(f"checking at {check_replicates} fresh replicates")
     _, check = evaluator.run([start, best], replicates=check_replicates, label="check")
     at_best = check[check["candidate"] == 1]
     fit = fit_table(at_best, cal)
-    fit_distance = evaluator.run([best], label="fit seeds")[0][0]
-    log("profiles")
-    profile = profiles(cal, evaluator, best, profile_points)
-    ident = identifiability(profile, cal, best)
+    noise = distance_noise(at_best, cal, evaluator.replicates)
+    allowance = max(1.0 / len(cal.fitted), 2.0 * noise if np.isfinite(noise) else 0.0)
+    ident = identifiability(profile, cal, best, allowance)
 
     log(f"stylised facts: {min(check_replicates, STYLISED_RUNS)} runs at the optimum")
     scenario = load_scenario(cal.scenario_file, cal.overrides(best))
@@ -118,7 +131,9 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
                      "fit": float(fit_distance),
                      "start": distance(check.loc[check["candidate"] == 0, [t.name for t in measured]].mean(),
                                        cal.targets),
-                     "search_best_unrounded": found.distance},
+                     "search_best_unrounded": found.distance,
+                     "noise_sd": noise, "identifiability_allowance": allowance},
+        "polish": steps,
         "targets_met": f"{int(fit.loc[fit['weight'] > 0, 'within'].sum())} of {int((fit['weight'] > 0).sum())}",
         "targets": {row["target"]: {k: row[k] for k in ("observed", "band_low", "band_high", "mean", "low", "high",
                                                          "z", "within", "weight", "verdict", "measure") if k in row}
