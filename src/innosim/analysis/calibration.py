@@ -172,7 +172,8 @@ def search(cal: Calibration, evaluator: Evaluator, budget: int,
     settings = {"optimiser": "scipy.optimize.differential_evolution", "strategy": "best1bin",
                 "popsize": s.popsize, "population": population, "max_generations": maxiter,
                 "mutation": list(s.mutation), "recombination": s.recombination, "init": "latinhypercube",
-                "optimiser_seed": s.optimiser_seed, "polish": False, "tol": 0.01, "x0": "the base scenario's values"}
+                "optimiser_seed": s.optimiser_seed, "polish": False, "tol": 0.01,
+                "x0": "the base scenario's values, never its own calibrated.yaml (see Calibration.reset)"}
     result = differential_evolution(
         objective, bounds, strategy="best1bin", maxiter=maxiter, popsize=s.popsize, tol=0.01,
         mutation=tuple(s.mutation), recombination=s.recombination, rng=s.optimiser_seed, polish=False,

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from innosim.model import INDICATOR_NAMES, REGIONS
-from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, validate_data
+from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.schema import Behaviour, RunSettings
 
 from .stylised import EXTRA_MEASURES
@@ -174,6 +174,16 @@ class Calibration:
     parameters: dict[str, ParameterSpec]
     search: SearchSpec
     base: Scenario
+    reset: dict[str, Any]  # behaviour the base would take from this calibration's own output, set back
+
+    @property
+    def base_horizon(self) -> Scenario:
+        """The base scenario over its own horizon (the policy period), at the calibration's scale."""
+        return load_scenario(self.scenario_file, self.horizon_overrides)
+
+    @property
+    def horizon_overrides(self) -> dict[str, Any]:
+        return {**self.reset, **({"run.scale": self.run["scale"]} if "scale" in self.run else {})}
 
     @property
     def names(self) -> list[str]:
@@ -193,7 +203,7 @@ class Calibration:
 
     def overrides(self, values: dict[str, float]) -> dict[str, Any]:
         """Scenario overrides for one parameter set: the calibration period plus the values."""
-        point = {f"run.{key}": value for key, value in self.run.items()}
+        point = {f"run.{key}": value for key, value in self.run.items()} | self.reset
         for (name, value), whole in zip(values.items(), self.integer(), strict=True):
             point[f"behaviour.{name}"] = int(round(value)) if whole else float(value)
         return point
@@ -236,8 +246,9 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
     scenario_file = targets_file.parent / spec.scenario
     if not scenario_file.is_file():
         raise ScenarioError(targets_file, "scenario", f"file not found: {spec.scenario}")
+    reset = _own_output(scenario_file, targets_file.parent / "calibrated.yaml")
     try:
-        base = load_scenario(scenario_file, {f"run.{k}": v for k, v in spec.run.items()})
+        base = load_scenario(scenario_file, {f"run.{k}": v for k, v in spec.run.items()} | reset)
     except ScenarioError as exc:
         if exc.key.startswith("run.") and exc.key[4:] in spec.run:
             raise ScenarioError(targets_file, exc.key, exc.reason) from None
@@ -269,8 +280,20 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
                 validate_data({"behaviour": {name: value}}, parameters_file)
             except ScenarioError as exc:
                 raise ScenarioError(parameters_file, f"{key}.bounds", f"{bound:g} is not allowed: {exc.reason}") from None
+    reset = {k: v for k, v in reset.items() if k.removeprefix("behaviour.") not in params.parameters}
     return Calibration(targets_file, parameters_file, scenario_file, dict(spec.run), tuple(targets),
-                       dict(params.parameters), params.search, base)
+                       dict(params.parameters), params.search, base, reset)
+
+
+def _own_output(scenario_file: Path, calibrated: Path) -> dict[str, Any]:
+    """Overrides that set back to the schema's defaults every behavioural value the base scenario
+    takes from `calibrated` (the file this calibration writes): a calibration never reads its own
+    output, so its start values, and so its search, do not depend on an earlier fit."""
+    _, origin = resolve_chain(scenario_file)
+    defaults = Behaviour().model_dump()
+    own = calibrated.resolve()
+    return {f"behaviour.{key[1]}": defaults[key[1]] for key, file in origin.items()
+            if len(key) == 2 and key[0] == "behaviour" and Path(file).resolve() == own}
 
 
 __all__ = ["Calibration", "Target", "load_calibration"]

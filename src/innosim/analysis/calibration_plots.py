@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -39,6 +40,9 @@ def plot_fit(fit: pd.DataFrame, path: Path) -> Path:
         ax.plot(row.mean / o, y, marker, color=colour, mfc=colour if row.weight > 0 else "white")
     ax.axvline(1.0, color="#333333", lw=0.8)
     ax.set_xscale("log")
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_yticks(range(len(rows)), [f"{t}" for t in rows["target"]])
     ax.set_xlabel("simulated / observed (log scale)")
     ax.set_title("Fit: grey = tolerance band, dot = mean, line = 95 % of replicates\n"

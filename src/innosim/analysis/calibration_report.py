@@ -41,6 +41,20 @@ def _band(row) -> str:
     return f"{fmt(row['band_low'])} – {fmt(row['band_high'])}"
 
 
+def _lever(profile: pd.DataFrame, target: str) -> str:
+    """Which free parameter moves a target most along the profiles, and how far."""
+    column = f"z:{target}"
+    if column not in profile.columns:
+        return ""
+    spans = profile[profile["parameter"] != "best"].groupby("parameter")[column].agg(["min", "max"])
+    if spans.empty:
+        return ""
+    name = (spans["max"] - spans["min"]).idxmax()
+    low, high = spans.loc[name, "min"], spans.loc[name, "max"]
+    return (f"Along the profiles `{name}` moves it most (z from {low:+.1f} to {high:+.1f} over its range, the "
+            "others at the optimum); the fit settles where that costs other targets more.")
+
+
 def fit_display(fit: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, row in fit.iterrows():
@@ -57,7 +71,7 @@ def fit_display(fit: pd.DataFrame) -> pd.DataFrame:
 
 def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile: pd.DataFrame,
                  ident: pd.DataFrame, stylised: pd.DataFrame, snapshot: pd.DataFrame, notes: dict[str, str],
-                 meanings: dict[str, str], out_dir: Path) -> Report:
+                 meanings: dict[str, str], out_dir: Path, horizon: pd.DataFrame | None = None) -> Report:
     """Assemble the report and draw its figures into `out_dir`."""
     figures = out_dir / "figures"
     search, dist = result["search"], result["distance"]
@@ -72,8 +86,10 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
         f"behavioural parameters were fitted by differential evolution: {generations} "
         f"generation{'s' if generations != 1 else ''} of {search['population']} parameter sets, "
         f"{search['evaluations']} sets in all, each run {search['replicates']} time"
-        f"{'s' if search['replicates'] != 1 else ''} with the same seeds ({search['runs']} runs; "
-        f"{search['wall_minutes']:.0f} minutes for the whole calibration). Distance at the optimum: "
+        f"{'s' if search['replicates'] != 1 else ''} with the same seeds ({search['runs']} runs; with the check, "
+        f"profiles and polish the store holds {search['stored_runs']} runs, {search['stored_run_core_minutes']:.0f} "
+        f"core-minutes of simulation; this invocation took {search['wall_minutes']:.0f} minutes, reusing stored "
+        "runs). Distance at the optimum: "
         f"**{dist['check']:.2f}** over {result['check_replicates']} fresh replicates ({dist['fit']:.2f} on the "
         f"fit's own seeds; at the starting values {dist['start']:.2f} over the same fresh replicates); a "
         "distance of 1 is every target one tolerance off. Small changes of a parameter change the random "
@@ -94,12 +110,20 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
             side = "above" if row["z"] > 0 else "below"
             bullets.append(f"`{row['target']}`: simulated {fmt(row['mean'])}, {side} the band "
                            f"{fmt(row['band_low'])}–{fmt(row['band_high'])} (z = {row['z']:+.1f}). "
-                           f"{notes.get(row['target'], '')}".strip() + ".")
+                           f"{notes.get(row['target'], '')}".strip() + ". " + _lever(profile, row["target"]))
     report.bullets(bullets or ["No fitted target is missed."])
     report.paragraph("Use: the model reproduces the figures marked met, so policy comparisons on those "
                      "indicators start from a baseline that matches Jiashan; for the missed ones, read policy "
                      "effects as changes relative to the baseline, not as levels.", note=True)
 
+    if horizon is not None and len(horizon):
+        report.heading("The baseline over the policy horizon", 3)
+        shown = horizon.copy()
+        for column in shown.columns[1:]:
+            shown[column] = [f"{v:+.0%}" if column.endswith("change") else fmt(v) for v in shown[column]]
+        report.table(shown, caption="Jiashan in the baseline scenario over its own horizon, mean of 3 runs: the fit "
+                                    "covers 2015–2018 only, so this checks that the calibrated economy holds up "
+                                    "over the years policies are compared.")
     report.heading("Parameters and identifiability")
     table = ident.assign(meaning=ident["parameter"].map(meanings))
     report.table(pd.DataFrame({
@@ -121,10 +145,14 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
                      "about it, and results that depend on it need a sensitivity check. 'Moves most': the target "
                      "whose squared error the parameter's trend changes most.", note=True)
     for step in result.get("polish", []):
+        verdict = ("the calibration moved there and profiled again" if step["accepted"]
+                   else "fresh replicates did not confirm it, so the calibration stayed")
         report.paragraph(f"Polish: the profiles found a better value of `{step['parameter']}` than the search "
-                         f"({fmt(step['from'], 4)} → {fmt(step['to'], 4)}, distance on the fit's seeds "
-                         f"{step['distance_before']:.2f} → {step['distance_after']:.2f}); the calibration moved "
-                         "there and profiled again (one coordinate step).", note=True)
+                         f"({fmt(step['from'], 4)} → {fmt(step['to'], 4)}; distance {step['distance_before']:.2f} → "
+                         f"{step['distance_after']:.2f} on the fit's seeds, {step['check_before']:.2f} → "
+                         f"{step['check_after']:.2f} on {result['check_replicates']} fresh replicates): {verdict} "
+                         "(a coordinate step, taken only when it beats the distance's noise and fresh replicates "
+                         "confirm it).", note=True)
     report.figure(plot_profiles(profile, ident, allowance, figures / "profiles.png"),
                   "Profiles: distance along each parameter's range (star: calibrated value; shaded: within the "
                   "allowance of the profile's lowest point)")

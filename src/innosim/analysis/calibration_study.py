@@ -32,7 +32,7 @@ from .calibration import (distance, distance_noise, evaluator_for, fit_table, id
                           round_values, search)
 from .calibration_files import Calibration
 from .calibration_report import build_report
-from .stylised import STYLISED_STATS, firm_snapshot, run_model, stylised_stats
+from .stylised import STYLISED_STATS, firm_snapshot, run_calibration, run_model, stylised_stats
 
 #: Runs at the optimum whose firms give the stylised-fact statistics (in this process: they need the model).
 STYLISED_RUNS = 8
@@ -77,6 +77,32 @@ def _git_commit(folder: Path) -> str:
         return "unknown"
 
 
+def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float]], replicates: int = 3,
+                  region: str = "jiashan") -> pd.DataFrame:
+    """The base scenario run over its own horizon (the policy period) at each of `points`: does the
+    economy hold up? Firms, HNTE stock and talents at the end of the first and the last year."""
+    from innosim.batch import make_tasks, run_batch
+
+    points_overrides = [{**cal.horizon_overrides, **{f"behaviour.{k}": v for k, v in p.items()}} for p in points.values()]
+    tasks = make_tasks([cal.scenario_file], points_overrides,
+                       replicates=replicates, root_seed=cal.search.root_seed, run_fn=run_calibration)
+    run_batch(tasks, evaluator.store, jobs=evaluator.jobs, scheduler=evaluator.scheduler, run_fn=run_calibration,
+              progress=evaluator.progress, label="policy horizon")
+    values = evaluator.store.end_values(tasks)
+    first = int(cal.base_horizon.run.start[:4])
+    last = first + (int(cal.base_horizon.run.start[5:]) - 2 + cal.base_horizon.run.months) // 12
+    rows = []
+    for label, group in zip(points, [tasks[i:i + replicates] for i in range(0, len(tasks), replicates)], strict=True):
+        part = values[values["key"].isin([t.key for t in group]) & (values["region"] == region)]
+        mean = part.groupby("indicator")["value"].mean()
+        row = {"parameters": label}
+        for name in ("firms", "hnte_stock", "talents"):
+            a, b = mean.get(f"{name}@{first}", np.nan), mean.get(f"{name}@{last}", np.nan)
+            row.update({f"{name} {first}": a, f"{name} {last}": b, f"{name} change": b / a - 1.0})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, budget: int | None = None,
               replicates: int | None = None, check_replicates: int | None = None,
               profile_points: int | None = None, jobs: int | None = None, scheduler: str | None = None,
@@ -94,27 +120,40 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     search_runs = evaluator.runs
     best = round_values(found.best, cal)
     start = {n: cal.base.behaviour.model_dump()[n] for n in cal.names}
-    log(f"search done: distance {found.distance:.3f}; profiles around the optimum")
+    log(f"search done: distance {found.distance:.3f}; checking at {check_replicates} fresh replicates")
+    names = [t.name for t in cal.targets if t.modelled]
+    _, check = evaluator.run([start, best], replicates=check_replicates, label="check")
+    at_start, at_best = check[check["candidate"] == 0], check[check["candidate"] == 1]
+    noise = distance_noise(at_best, cal, evaluator.replicates)
+    noise = noise if np.isfinite(noise) else 0.0
     fit_distance = float(evaluator.run([best], label="fit seeds")[0][0])
-    steps = []
+    log("profiles around the optimum")
     profile = profiles(cal, evaluator, best, profile_points)
-    for _ in range(s.polish_rounds):  # a coordinate step where a profile beats the search's best
-        best, step = polish(profile, best)
-        if step is None:
-            break
+    steps = []
+    for _ in range(s.polish_rounds):
+        moved, step = polish(profile, best)
+        if step is None or step["distance_before"] - step["distance_after"] <= noise:
+            break  # no profile point beats the optimum by more than the distance's noise
+        _, trial = evaluator.run([moved], replicates=check_replicates, label="check the step")
+        step.update(check_before=distance(at_best[names].mean(), cal.targets),
+                    check_after=distance(trial[names].mean(), cal.targets))
+        step["accepted"] = step["check_after"] < step["check_before"]
         steps.append(step)
-        fit_distance = step["distance_after"]
         log(f"polish: {step['parameter']} {step['from']:.4g} -> {step['to']:.4g}, distance "
-            f"{step['distance_before']:.3f} -> {step['distance_after']:.3f}; profiles again")
+            f"{step['distance_before']:.3f} -> {step['distance_after']:.3f} on the fit's seeds, "
+            f"{step['check_before']:.3f} -> {step['check_after']:.3f} on fresh ones: "
+            + ("taken; profiles again" if step["accepted"] else "not taken"))
+        if not step["accepted"]:
+            break
+        best, at_best, fit_distance = moved, trial, step["distance_after"]
         profile = profiles(cal, evaluator, best, profile_points)
 
-    log(f"checking at {check_replicates} fresh replicates")
-    _, check = evaluator.run([start, best], replicates=check_replicates, label="check")
-    at_best = check[check["candidate"] == 1]
     fit = fit_table(at_best, cal)
-    noise = distance_noise(at_best, cal, evaluator.replicates)
-    allowance = max(1.0 / len(cal.fitted), 2.0 * noise if np.isfinite(noise) else 0.0)
+    allowance = max(1.0 / len(cal.fitted), 2.0 * noise)
     ident = identifiability(profile, cal, best, allowance)
+
+    log("the baseline over its own horizon, at the start values and at the fit")
+    horizon = horizon_check(cal, evaluator, {"start values": start, "calibrated": best})
 
     log(f"stylised facts: {min(check_replicates, STYLISED_RUNS)} runs at the optimum")
     scenario = load_scenario(cal.scenario_file, cal.overrides(best))
@@ -124,16 +163,16 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     stylised = pd.DataFrame([stylised_stats(snap) for snap in snapshots], columns=list(STYLISED_STATS))
     stylised.insert(0, "seed", seeds[:STYLISED_RUNS])
 
-    measured = [t for t in cal.targets if t.modelled]
+    stored = evaluator.store.runs()
     result = {
         "calibrated": best,
-        "distance": {"check": distance(at_best[[t.name for t in measured]].mean(), cal.targets),
+        "distance": {"check": distance(at_best[names].mean(), cal.targets),
                      "fit": float(fit_distance),
-                     "start": distance(check.loc[check["candidate"] == 0, [t.name for t in measured]].mean(),
-                                       cal.targets),
+                     "start": distance(at_start[names].mean(), cal.targets),
                      "search_best_unrounded": found.distance,
                      "noise_sd": noise, "identifiability_allowance": allowance},
         "polish": steps,
+        "policy_horizon": horizon.to_dict("records"),
         "targets_met": f"{int(fit.loc[fit['weight'] > 0, 'within'].sum())} of {int((fit['weight'] > 0).sum())}",
         "targets": {row["target"]: {k: row[k] for k in ("observed", "band_low", "band_high", "mean", "low", "high",
                                                          "z", "within", "weight", "verdict", "measure") if k in row}
@@ -147,7 +186,8 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
         "search": {**found.settings, "budget": budget, "evaluations": found.evaluations,
                    "generations": found.generations, "replicates": evaluator.replicates,
                    "runs": search_runs, "message": found.message,
-                   "wall_minutes": (time.perf_counter() - started) / 60.0},
+                   "wall_minutes": (time.perf_counter() - started) / 60.0,
+                   "stored_runs": len(stored), "stored_run_core_minutes": float(stored["seconds"].sum()) / 60.0},
         "seeds": {"root_seed": s.root_seed, "fit": derive_seeds(s.root_seed, evaluator.replicates),
                   "check": seeds, "stylised": seeds[:STYLISED_RUNS]},
         "provenance": {"command": command, "targets_file": str(cal.targets_file),
@@ -165,12 +205,12 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
              write_text_atomic(write_to / "calibrated.yaml", CALIBRATED_HEADER + yaml.safe_dump(
                  {"behaviour": _plain(best)}, sort_keys=False))]
     for name, table in (("fit", fit), ("history", found.history), ("profiles", profile),
-                        ("identifiability", ident), ("stylised", stylised)):
+                        ("identifiability", ident), ("stylised", stylised), ("horizon", horizon)):
         files.append(write_text_atomic(out_dir / f"{name}.csv", table.to_csv(index=False)))
     notes = {t.name: t.spec.if_missed if t.modelled else t.spec.reason for t in cal.targets}
     meanings = {name: p.meaning for name, p in cal.parameters.items()}
     report = build_report(result, fit, found.history, profile, ident, stylised.drop(columns="seed"), snapshot,
-                          notes, meanings, out_dir)
+                          notes, meanings, out_dir, horizon)
     files.extend(report.write(out_dir))
     log(f"distance {result['distance']['check']:.3f}; {result['targets_met']} targets met; "
         f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")

@@ -14,12 +14,14 @@ import click
 DEFAULT_OUT = Path("out") / "sensitivity"
 
 
-def _provenance(experiment_file: Path) -> dict:
+def _provenance(experiment_file: Path, base_file: Path) -> dict:
     import mesa
 
     from innosim import __version__
+    from innosim.scenario import content_hash, load_scenario
 
-    return {"experiment_file": str(experiment_file),
+    return {"experiment_file": str(experiment_file), "base_scenario": str(base_file),
+            "base_scenario_hash": content_hash(load_scenario(base_file)),
             "experiment_sha256": hashlib.sha256(experiment_file.read_bytes()).hexdigest(),
             "innosim": __version__, "mesa": mesa.__version__, "SALib": importlib.metadata.version("SALib"),
             "python": platform.python_version()}
@@ -52,6 +54,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     from innosim.batch import BatchError, ResultStore
 
     experiment = load_experiment(experiment_file)
+    provenance = _provenance(experiment_file, experiment.base_file)  # the file as it was when the runs started
     spec = experiment.spec
     size = n or (spec.morris.trajectories if method == "morris" else spec.sobol.n)
     if method == "sobol" and size & (size - 1):
@@ -78,7 +81,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
         sys.exit(1)
     finally:
         store.close()
-    files = write_report(study, out_dir, _provenance(experiment_file))
+    files = write_report(study, out_dir, provenance)
     b = study.batch
     repeated = f" ({b['repeated']} repeated design points share runs)" if b.get("repeated") else ""
     click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored{repeated}; "
