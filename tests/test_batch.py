@@ -180,3 +180,14 @@ def test_a_failing_run_stops_the_batch_and_keeps_finished_runs(tmp_path):
         run_batch(tasks, tmp_path / "r.sqlite", jobs=1, run_fn=broken_run)
     store = ResultStore(tmp_path / "r.sqlite")
     assert store.has(tasks[0].key) and not store.has(tasks[1].key)
+
+
+def test_a_change_to_the_model_code_changes_every_key(monkeypatch):
+    import dataclasses
+
+    from innosim.batch import tasks as tasks_module
+
+    task = make_tasks([SCENARIOS / "baseline.yaml"], [{"run.scale": 0.02}], replicates=1)[0]
+    before = task.key
+    monkeypatch.setattr(tasks_module, "model_code_hash", lambda: "changed-model")
+    assert dataclasses.replace(task).key != before

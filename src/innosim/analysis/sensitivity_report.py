@@ -99,7 +99,7 @@ def _output_blocks(study, name: str, result) -> list:
     clear = [study.label(f) for f, v in result.indices.sort_values("rank")["above_noise"].items()
              if v is not pd.NA and bool(v)]
     floor = "" if math.isnan(result.noise_floor) else (
-        f"{len(clear)} of {len(result.indices)} factors stand clear of noise ({column} minus its interval above "
+        f"{len(clear)} of {len(result.indices)} factors {'stands' if len(clear) == 1 else 'stand'} clear of noise ({column} minus its interval above "
         f"the noise floor {_num(result.noise_floor)}, the {column} of a factor that does nothing)"
         + (f": {', '.join(clear)}." if clear else "."))
     blocks += [("p", _leader_text(study, result)), ("p", f"{noise_text} {floor}"),

@@ -8,6 +8,7 @@ it, so an edited scenario file changes only its own keys and reruns only its own
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -64,9 +65,13 @@ class Task:
 
     @cached_property
     def key(self) -> str:
-        """Stable hash of (scenario content, overrides, seed, months, run function name)."""
+        """Stable hash of (scenario content, overrides, seed, months, run function name, model code).
+
+        The model's source is part of the key, so runs stored before a change to the model are
+        never reused as if the changed model had made them."""
         blob = json.dumps([content_hash(self.scenario), overrides_json(self.overrides), int(self.seed),
-                           self.months, self.run_fn or DEFAULT_RUN_FN], separators=(",", ":"))
+                           self.months, self.run_fn or DEFAULT_RUN_FN, model_code_hash()],
+                          separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
     @property
@@ -74,6 +79,20 @@ class Task:
         """Short human description for progress and error messages."""
         point = ", ".join(f"{k}={v}" for k, v in self.overrides)
         return f"{self.scenario.name}" + (f" [{point}]" if point else "") + f" replicate {self.replicate}"
+
+
+@functools.cache
+def model_code_hash() -> str:
+    """Hash of the source of `innosim.model` (and the scenario schema it reads)."""
+    import innosim.model
+    import innosim.scenario
+
+    digest = hashlib.sha256()
+    for package in (innosim.model, innosim.scenario):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def make_tasks(scenario_files: Sequence[str | Path], overrides: Sequence[Mapping[str, Any]] | None = None,
