@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import platform
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import click
+
+from .batching import run_or_exit
 
 DEFAULT_OUT = Path("out")
 
@@ -55,7 +56,7 @@ def _point_table(tasks, swept: list[str]):
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
           progress: bool | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    from innosim.batch import ResultStore, load_spec, run_batch, spec_tasks
+    from innosim.batch import load_spec, spec_tasks
 
     spec = load_spec(spec_file)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
@@ -69,15 +70,8 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
     store_path = out_dir / "results.sqlite"
     started = time.perf_counter()
-    try:
-        store = run_batch(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
-                          label=f"batch {spec.name}")
-    except KeyboardInterrupt:
-        with ResultStore(store_path) as store:
-            total = len({t.key for t in tasks})
-            click.echo(f"\ninterrupted: {total - len(store.missing(tasks))} of {total} runs are stored in "
-                       f"{store_path}; run the same command again to do only the rest", err=True)
-        sys.exit(130)
+    store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
+                        label=f"batch {spec.name}")
 
     swept = spec.swept_keys()
     ids = _point_table(tasks, swept)

@@ -6,11 +6,12 @@ import datetime
 import hashlib
 import platform
 import shlex
-import sys
 import time
 from pathlib import Path
 
 import click
+
+from .batching import run_or_exit
 
 DEFAULT_OUT = Path("out")
 #: Sized so that `innosim compare baseline full_integration` takes a few minutes on two cores.
@@ -35,12 +36,6 @@ def default_out(labels: list[str]) -> Path:
     return DEFAULT_OUT / "compare" / name.replace("#", "_")
 
 
-def interrupted(done: int, total: int, store: Path) -> None:
-    click.echo(f"\ninterrupted: {done} of {total} runs are stored in {store}; "
-               "run the same command again to do only the rest", err=True)
-    sys.exit(130)
-
-
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--replicates", "-r", type=click.IntRange(min=2), default=DEFAULT_REPLICATES, show_default=True,
@@ -60,7 +55,7 @@ def interrupted(done: int, total: int, store: Path) -> None:
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
             months: int | None, scale: float, scheduler: str | None, progress: bool | None) -> None:
     """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences."""
-    from innosim.batch import make_tasks, run_batch
+    from innosim.batch import make_tasks
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
@@ -83,15 +78,8 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     store_path = out_dir / "results.sqlite"
 
     started = time.perf_counter()
-    try:
-        store = run_batch(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
-                          label=f"compare {len(labels)} scenarios")
-    except KeyboardInterrupt:
-        from innosim.batch import ResultStore
-
-        with ResultStore(store_path) as store:
-            interrupted(len({t.key for t in tasks}) - len(store.missing(tasks)), len({t.key for t in tasks}),
-                        store_path)
+    store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
+                        label=f"compare {len(labels)} scenarios")
     comparison = gather(store, groups, band_indicators=BAND_INDICATORS)
     first = tasks[0].scenario
     horizon = months or first.run.months

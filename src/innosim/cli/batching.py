@@ -1,0 +1,24 @@
+"""What the batch-running commands share: run, and on Ctrl-C say what is kept and exit 130."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def run_or_exit(tasks, store_path: Path, **options):
+    """`run_batch(tasks, store_path, **options)`; on Ctrl-C report the stored runs and exit 130
+    (running the same command again does only the rest)."""
+    from innosim.batch import ResultStore, run_batch
+
+    try:
+        return run_batch(tasks, store_path, **options)
+    except KeyboardInterrupt:
+        total = len({t.key for t in tasks})
+        with ResultStore(store_path) as store:
+            done = total - len(store.missing(tasks))
+        click.echo(f"\ninterrupted: {done} of {total} runs are stored in {store_path}; "
+                   "run the same command again to do only the rest", err=True)
+        sys.exit(130)
