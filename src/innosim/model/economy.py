@@ -1,71 +1,157 @@
-"""Production, R&D spending, tax and innovation (DESIGN.md section 3, steps 1 to 3).
+"""Production, R&D spending, tax, innovation and payouts (DESIGN.md section 3, steps 1 to 3).
 
-Forms: value added = a_i * A_r * K^alpha * E^beta * lognormal shock (Cobb-Douglas with
-decreasing returns); innovations arrive as a Poisson process with rate
-theta * (R&D spend)^gamma * mean staff skill * (1 + bonus * collaboration) (Griliches 1979;
-Crepon, Duguet & Mairesse 1998).
+Forms:
+- value added = P_r(t) * a_i * A_r * K^alpha * L^beta * lognormal shock (Cobb-Douglas with
+  decreasing returns), where P_r(t) is the place's nominal trend (demand and prices, growing at
+  `places.<r>.growth` a year; wages and rent grow with it) and L is effective labour: ordinary
+  staff plus `talent_efficiency` x the skills of the key talents, so researchers add output;
+- knowledge is a stock of innovations depreciating at the R&D-capital rate (15 % a year: Hall,
+  Mairesse & Mohnen 2010; the BEA's R&D satellite account), K' = (1 - delta) K + N, with N a
+  Poisson count of innovations at rate theta * R^gamma * S^(1-gamma) * (1 + bonus * collaboration),
+  R the real R&D spend and S the researchers' skill summed (a knowledge production function:
+  Griliches 1979; Jones 1995; Crepon, Duguet & Mairesse 1998). Since output rises less than
+  proportionally with K (alpha / (1 - beta) < 1), every firm has a stable knowledge level it
+  tends to: a firm neither shrinks for ever nor explodes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .places import N_PLACES, TRAVEL_MINUTES
+from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
+from .policy import CIT_RATE, HNTE_RATE
 
 #: Share of rent an incubated firm pays; the county pays the landlord the rest.
 INCUBATOR_RENT_SHARE = 0.3
+#: Mean skill of a talent (lognormal(0, 0.35)): used where a firm's talents are not known yet.
+SKILL_MEAN = float(np.exp(0.35**2 / 2))
+#: Hard bound on one firm's staff: a share of its place's residents (a firm cannot hire more
+#: people than live there; the largest employers of the zone have some 10-20 thousand staff).
+MAX_STAFF_SHARE = 0.02
+#: Cash above this many months of revenue is paid out to the owners (households).
+CASH_BUFFER_MONTHS = 6.0
+#: A start-up's fixed costs grow in over its first five years (an assumption).
+OVERHEAD_RAMP_MONTHS = 60
+
+
+def monthly_rate(yearly: float) -> float:
+    """A yearly rate of decline as a monthly one: 1 - (1 - r)^(1/12)."""
+    return 1.0 - (1.0 - yearly) ** (1.0 / 12.0)
+
+
+def max_staff(model, region: np.ndarray) -> np.ndarray:
+    return MAX_STAFF_SHARE * POPULATION[region]
+
+
+def effective_labour(model, rows: np.ndarray) -> np.ndarray:
+    """Ordinary staff plus the key talents' skills weighted by `talent_efficiency`."""
+    f, b = model.firms, model.behaviour
+    ordinary = np.maximum(f.employees[rows] - f.talents[rows], 0.0)
+    return ordinary + b.talent_efficiency * f.skill_sum[rows]
+
+
+def unit_labour_cost(model, region: np.ndarray) -> np.ndarray:
+    """Real cost of one unit of effective labour: an ordinary wage and the rent of a desk."""
+    return model.staff_wage[region] + model.rent[region]
 
 
 def labour_demand(model, rows: np.ndarray) -> np.ndarray:
-    """Profit-maximising staff for the current knowledge: E* = (beta a A K^alpha / w)^(1/(1-beta))."""
+    """Profit-maximising effective labour at the current knowledge, L* = (beta a A K^alpha / c)^(1/(1-beta)),
+    bounded by the place's residents."""
     f, b = model.firms, model.behaviour
-    region = f.region[rows]
+    region = f.region[rows].astype(np.int64)
     gross = f.productivity[rows] * model.place_productivity[region] * f.knowledge[rows] ** b.alpha
-    return (b.beta * gross / model.staff_wage[region]) ** (1.0 / (1.0 - b.beta))
+    demand = (b.beta * gross / unit_labour_cost(model, region)) ** (1.0 / (1.0 - b.beta))
+    return np.minimum(demand, max_staff(model, region))
+
+
+def overhead(model, rows: np.ndarray) -> np.ndarray:
+    """This month's fixed costs (nominal): the firm's overhead at today's prices, ramped in for start-ups."""
+    f = model.firms
+    age = model.month - f.birth_month[rows]
+    ramp = np.where(f.startup[rows], np.clip((age + 1) / OVERHEAD_RAMP_MONTHS, 0.0, 1.0), 1.0)
+    return f.overhead[rows] * ramp * model.price[f.region[rows].astype(np.int64)]
+
+
+def wage_bill(model, rows: np.ndarray) -> np.ndarray:
+    """This month's wages (nominal): key talents at their wages, ordinary staff at the place's wage."""
+    f = model.firms
+    region = f.region[rows].astype(np.int64)
+    ordinary = np.maximum(f.employees[rows] - f.talents[rows], 0.0)
+    real = model.talent_wage_bill[rows] + ordinary * model.staff_wage[region]
+    return real * model.price[region]
+
+
+def rent_bill(model, rows: np.ndarray) -> np.ndarray:
+    """This month's rent (nominal), before the incubator's subsidy."""
+    f = model.firms
+    region = f.region[rows].astype(np.int64)
+    return f.employees[rows] * model.rent[region] * model.price[region]
 
 
 def produce(model) -> None:
-    """Firms produce and pay suppliers, wages and rent; staff adjust towards labour demand."""
+    """Firms produce and pay suppliers, wages, rent and overheads; staff adjust towards labour demand."""
     f, b, ledger = model.firms, model.behaviour, model.ledger
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
     shock = model.rng.lognormal(-0.5 * b.revenue_sigma**2, b.revenue_sigma, rows.size)
-    value_added = (f.productivity[rows] * model.place_productivity[region]
-                   * f.knowledge[rows] ** b.alpha * f.employees[rows] ** b.beta * shock)
+    value_added = (model.price[region] * f.productivity[rows] * model.place_productivity[region]
+                   * f.knowledge[rows] ** b.alpha * effective_labour(model, rows) ** b.beta * shock)
     revenue = value_added / (1.0 - b.input_share)
     f.revenue[rows] = revenue
     f.sales_y0[rows] += revenue
     ledger.firms_receive(rows, revenue, "market", region)
     ledger.firms_pay(rows, revenue - value_added, "market", region)
 
-    talents = f.talents[rows]
-    ordinary = np.maximum(f.employees[rows] - talents, 0.0)
-    wages = model.talent_wage_bill[rows] + ordinary * model.staff_wage[region]
+    wages = wage_bill(model, rows)
     ledger.firms_pay(rows, wages, "households", region)
-
-    rent = f.employees[rows] * model.rent[region]
+    rent = rent_bill(model, rows)
     incubated = f.incubator[rows] >= 0
     paid = np.where(incubated, rent * INCUBATOR_RENT_SHARE, rent)
     ledger.firms_pay(rows, paid, "landlords", region)
     subsidy = rent - paid
     model.ledger.accounts["government"] -= np.bincount(region, subsidy, minlength=N_PLACES)
     model.ledger.accounts["landlords"] += np.bincount(region, subsidy, minlength=N_PLACES)
+    model.count("incubator_rent_subsidy", region, subsidy)
+    fixed = overhead(model, rows)
+    ledger.firms_pay(rows, fixed, "market", region)
 
-    f.profit[rows] = value_added - wages - paid
-    target = labour_demand(model, rows)
-    f.employees[rows] = np.maximum(1.0, f.employees[rows] + b.labour_adjustment * (target - f.employees[rows]))
-    f.knowledge[rows] *= 1.0 - b.knowledge_decay
+    f.profit[rows] = value_added - wages - paid - fixed
+    adjust_staff(model, rows)
     model.count("hightech_revenue", region, revenue * f.hightech_share[rows])
     model.count("revenue", region, revenue)
+    model.count("value_added", region, value_added)
+
+
+def adjust_staff(model, rows: np.ndarray) -> None:
+    """Ordinary staff move part of the way towards what labour demand leaves after the talents."""
+    f, b = model.firms, model.behaviour
+    wanted_ordinary = np.maximum(labour_demand(model, rows) - b.talent_efficiency * f.skill_sum[rows], 0.0)
+    target = wanted_ordinary + f.talents[rows]
+    staff = f.employees[rows] + b.labour_adjustment * (target - f.employees[rows])
+    region = f.region[rows].astype(np.int64)
+    f.employees[rows] = np.clip(staff, np.maximum(1.0, f.talents[rows]), max_staff(model, region))
+
+
+def provider_utility(model, region: np.ndarray) -> np.ndarray:
+    """Utility of each place's providers for firms in `region`, before vouchers (rows x places)."""
+    b = model.behaviour
+    return (b.provider_quality_weight * model.provider_quality[None, :]
+            - b.provider_distance_cost * TRAVEL_MINUTES[region] / 60.0)
+
+
+def expected_collaboration(model, region: np.ndarray) -> np.ndarray:
+    """Mean quality of the provider a firm in `region` chooses without a voucher (the logit's expectation)."""
+    utility = provider_utility(model, region)
+    weights = np.exp(utility - utility.max(axis=1, keepdims=True))
+    return (weights * model.provider_quality[None, :]).sum(axis=1) / weights.sum(axis=1)
 
 
 def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     """Where each firm buys external R&D services: a logit over places' provider quality,
     travel time and the voucher the firm could spend there."""
     f, b, rules = model.firms, model.behaviour, model.rules
-    region = f.region[rows].astype(np.int64)
-    utility = (b.provider_quality_weight * model.provider_quality[None, :]
-               - b.provider_distance_cost * TRAVEL_MINUTES[region] / 60.0)
+    utility = provider_utility(model, f.region[rows].astype(np.int64))
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     usable = holds[:, None] & rules.voucher_spendable[issuer]
@@ -75,15 +161,20 @@ def choose_providers(model, rows: np.ndarray) -> np.ndarray:
 
 
 def spend_on_rnd(model) -> None:
-    """R&D: in-house work pays staff; the external part buys services, a voucher paying a share."""
+    """R&D: in-house work pays staff; the external part buys services, a voucher paying a share.
+
+    What a firm reports as R&D (for the HNTE test) can exceed what it spends: near a threshold
+    part of the reported R&D is relabelled (Chen, Liu, Suarez Serrato & Xu 2021)."""
     f, b, rules, ledger = model.firms, model.behaviour, model.rules, model.ledger
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
     rd = f.rd_intensity[rows] * f.revenue[rows]
-    f.rd_y0[rows] += rd
+    reported = f.rd_reported_intensity[rows] * f.revenue[rows]
+    f.rd_y0[rows] += reported
     external = rd * b.external_share
     ledger.firms_pay(rows, rd - external, "households", region)
     model.count("rd_spending", region, rd)
+    model.count("rd_reported", region, reported)
 
     provider = choose_providers(model, rows)
     f.collaboration[rows] = np.where(external > 0, model.provider_quality[provider], 0.0)
@@ -105,22 +196,41 @@ def pay_tax(model) -> None:
     region = f.region[rows].astype(np.int64)
     rd = f.rd_intensity[rows] * f.revenue[rows]
     taxable = np.maximum(f.profit[rows] - rd, 0.0)
-    tax = model.rules.tax_rate(model.hnte_valid()[rows]) * taxable
+    valid = model.hnte_valid()[rows]
+    tax = model.rules.tax_rate(valid) * taxable
     model.ledger.firms_pay(rows, tax, "government", region)
     f.profit[rows] -= rd + tax
+    f.profit_y0[rows] += f.profit[rows]
     model.count("tax", region, tax)
+    model.count("hnte_tax_saved", region, np.where(valid, (CIT_RATE - HNTE_RATE) * taxable, 0.0))
+
+
+def innovation_rate(model, rows: np.ndarray) -> np.ndarray:
+    """Expected innovations a month: theta * (real R&D)^gamma * (researchers' skill)^(1-gamma) * bonuses."""
+    f, b = model.firms, model.behaviour
+    region = f.region[rows].astype(np.int64)
+    real_rd = f.rd_intensity[rows] * f.revenue[rows] / model.price[region]
+    g = b.innovation_gamma
+    mentoring = 1.0 + b.incubator_mentoring * (f.incubator[rows] >= 0)
+    return (b.innovation_theta * real_rd**g * f.skill_sum[rows] ** (1.0 - g)
+            * (1.0 + b.collaboration_bonus * f.collaboration[rows]) * mentoring)
 
 
 def innovate(model) -> None:
-    """Innovation events raise knowledge (and so revenue) and the high-tech share of sales."""
+    """Innovation events add to the knowledge stock, which depreciates at the R&D-capital rate."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
-    rd = f.rd_intensity[rows] * f.revenue[rows]
-    skill = np.where(f.talents[rows] > 0, f.skill_sum[rows] / np.maximum(f.talents[rows], 1), 0.3)
-    rate = b.innovation_theta * rd**b.innovation_gamma * skill * (1.0 + b.collaboration_bonus * f.collaboration[rows])
-    events = model.rng.poisson(rate)
-    hit = events > 0
-    f.knowledge[rows[hit]] *= (1.0 + b.innovation_step) ** events[hit]
-    keep = (1.0 - b.hightech_step) ** events[hit]
-    f.hightech_share[rows[hit]] = 1.0 - (1.0 - f.hightech_share[rows[hit]]) * keep
+    events = model.rng.poisson(innovation_rate(model, rows))
+    f.knowledge[rows] = f.knowledge[rows] * (1.0 - monthly_rate(b.knowledge_depreciation)) + events
     model.count("innovations", f.region[rows].astype(np.int64), events.astype(float))
+
+
+def pay_dividends(model) -> None:
+    """Cash beyond a buffer of months of revenue goes to the owners (households)."""
+    f = model.firms
+    rows = model.alive_rows()
+    excess = f.cash[rows] - CASH_BUFFER_MONTHS * f.revenue[rows]
+    paying = excess > 0
+    rows, excess = rows[paying], excess[paying]
+    model.ledger.firms_pay(rows, excess, "households", f.region[rows].astype(np.int64))
+    model.count("dividends", f.region[rows].astype(np.int64), excess)

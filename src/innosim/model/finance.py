@@ -26,7 +26,7 @@ def invest(model) -> None:
         pool = pool[~np.isin(pool, list(held))] if held else pool
         if pool.size == 0:
             continue
-        score = np.log(f.knowledge[pool] / model.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
+        score = np.log(f.knowledge[pool] / model.behaviour.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
         best = int(np.argmax(score))
         if score[best] < b.fund_reservation:
             continue

@@ -3,14 +3,15 @@
 Criteria: Measures for the Administration of the Certification of HNTEs (Guokefahuo [2016] 32):
 registered a year or more; R&D staff at least 10 % of employees; R&D over sales in the last
 three years at least 5 % (sales up to 50 M CNY), 4 % (50-200 M) or 3 % (above 200 M);
-high-tech products at least 60 % of revenue. A certificate lasts three years.
+high-tech products at least 60 % of revenue. A certificate lasts three years; renewal is applied
+for in the year it runs out (Guokefahuo [2016] 32, art. 10, 17).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .policy import HNTE_VALID_MONTHS
+from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS
 from .state import NO_STATUS
 
 APPLICATION_MONTH = 5    #: applications are filed in May (calendar month 1..12)
@@ -38,54 +39,96 @@ def meets_criteria(model, rows: np.ndarray) -> np.ndarray:
     return age_ok & staff_ok & intensity_ok & hightech_ok & (sales > 0)
 
 
-def plan_rnd(model) -> None:
-    """January: firms close to the HNTE criteria set R&D just above their size band's threshold.
+def plan_rnd(model, rows: np.ndarray | None = None) -> None:
+    """January: firms close to the HNTE criteria set reported R&D just above their size band's threshold.
 
     This is what makes R&D intensity bunch at the thresholds (Chen, Liu, Suarez Serrato & Xu
-    2021, AER): the 10-point tax cut is worth more than the extra R&D for such firms.
+    2021, AER). The notch is paid in cash: the 10-point tax cut on expected profit and the
+    county's reward, spread over the certificate's three years. Part of the reported R&D of a
+    firm that bunches is relabelled (`rd_relabelling`: Chen et al. find about a quarter), so
+    the real R&D a firm adds to qualify is smaller than the reported jump.
     """
-    f, b = model.firms, model.behaviour
-    rows = model.alive_rows()
+    f, b, rules = model.firms, model.behaviour, model.rules
+    if rows is None:
+        rows = model.alive_rows()
+    region = f.region[rows].astype(np.int64)
     annual_sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
-    threshold = rd_threshold(annual_sales)
-    profit_margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, None)
-    tax_saving = 0.10 * profit_margin  # per unit of sales
-    extra_rd = np.maximum(threshold + b.hnte_seeking_margin - f.base_rd_intensity[rows], 0.0)
-    worth_it = extra_rd < tax_saving + b.hnte_status_value
-    seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it
-    f.rd_intensity[rows] = np.where(seeking, np.maximum(f.base_rd_intensity[rows], threshold + b.hnte_seeking_margin),
-                                    f.base_rd_intensity[rows])
+    reported_target = rd_threshold(annual_sales) + b.hnte_seeking_margin
+    base = f.base_rd_intensity[rows]
+    real_needed = np.maximum(base, reported_target * (1.0 - b.rd_relabelling))
+    last_year = f.sales_y1[rows] > 0
+    after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),
+                                f.profit[rows] / np.maximum(f.revenue[rows], 1e-9))
+    after_tax_margin = np.clip(after_tax_margin, 0.0, None)
+    tax_gain = (CIT_RATE - HNTE_RATE) * after_tax_margin / (1.0 - CIT_RATE)
+    renewing = f.hnte_ever[rows]
+    reward = np.where(renewing, b.hnte_renewal_approval * rules.hnte_reward_renewal[region],
+                      b.hnte_first_approval * rules.hnte_reward_first[region])
+    reward_gain = reward / (HNTE_VALID_MONTHS / 12.0) / np.maximum(annual_sales, 1e-9)
+    # a firm holding status has sunk the costs of complying (R&D accounts, IP, staff records)
+    keeping = 1.0 + b.hnte_persistence * model.hnte_valid()[rows]
+    worth_it = real_needed - base < (tax_gain + reward_gain) * keeping
+    seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it & (base < reported_target)
+    f.rd_intensity[rows] = np.where(seeking, real_needed, base)
+    f.rd_reported_intensity[rows] = np.where(seeking, reported_target, base)
 
 
 def apply_for_hnte(model) -> None:
-    """In the application month, firms that meet the criteria and hold no long-valid status apply."""
+    """In the application month, firms that meet the criteria apply: for a first certification,
+    again after a lapse, or to renew a certificate that runs out at this round's decision."""
     f = model.firms
     rows = model.alive_rows()
-    renewing = f.hnte_until[rows] <= model.month + 12
-    free = (f.hnte_pending[rows] == NO_STATUS) & (f.hnte_barred_until[rows] < model.month) & renewing
+    decision = model.month + APPROVAL_MONTHS
+    due_or_none = f.hnte_until[rows] <= decision
+    free = (f.hnte_pending[rows] == NO_STATUS) & (f.hnte_barred_until[rows] < model.month) & due_or_none
     candidates = rows[free]
     applying = candidates[meets_criteria(model, candidates)]
-    f.hnte_pending[applying] = model.month + APPROVAL_MONTHS
+    f.hnte_pending[applying] = decision
     model.count("hnte_applications", f.region[applying].astype(np.int64), np.ones(applying.size))
 
 
 def decide_hnte(model) -> None:
-    """Applications due this month are decided; an approved firm is certified for three years."""
-    f = model.firms
+    """Applications due this month are decided. An approved firm is certified for three years, to
+    the decision month three years on, so that a renewal approved then continues its status
+    without a gap. First certifications, renewals and certifications regained after a lapse are
+    counted apart, and the county pays its reward."""
+    f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     due = rows[f.hnte_pending[rows] == model.month]
     if due.size == 0:
         return
-    approved = due[model.rng.random(due.size) < model.behaviour.hnte_approval_prob]
-    new = approved[f.hnte_until[approved] < model.month]  # renewals are not new certifications
-    f.hnte_until[approved] = model.month + HNTE_VALID_MONTHS - 1
+    valid = model.hnte_valid()[due]
+    first = ~f.hnte_ever[due]
+    chance = np.where(valid, b.hnte_renewal_approval, b.hnte_first_approval)
+    approved_mask = model.rng.random(due.size) < chance
+    approved = due[approved_mask]
+    new, renewed = approved[first[approved_mask]], approved[valid[approved_mask]]
+    regained = approved[~first[approved_mask] & ~valid[approved_mask]]
+    f.hnte_until[approved] = model.month + HNTE_VALID_MONTHS
     f.hnte_region[approved] = f.region[approved]
+    f.hnte_ever[approved] = True
     f.hnte_pending[due] = NO_STATUS
-    model.count("hnte_new", f.region[new].astype(np.int64), np.ones(new.size))
+    for name, group, reward in (("hnte_new", new, rules.hnte_reward_first),
+                                ("hnte_renewed", renewed, rules.hnte_reward_renewal),
+                                ("hnte_regained", regained, np.zeros_like(rules.hnte_reward_first))):
+        place = f.region[group].astype(np.int64)
+        model.count(name, place, np.ones(group.size))
+        paid = reward[place]
+        model.ledger.firms_receive(group, paid, "government", place)
+        model.count("hnte_rewards", place, paid)
+
+
+def count_lapses(model) -> None:
+    """Certificates that ran out last month without a renewal."""
+    f = model.firms
+    rows = model.alive_rows()
+    lapsed = rows[(f.hnte_until[rows] == model.month - 1) & (f.hnte_region[rows] == f.region[rows])]
+    model.count("hnte_lapsed", f.region[lapsed].astype(np.int64), np.ones(lapsed.size))
 
 
 def certify(model) -> None:
-    """Step 4 of the month: the annual application round and the decisions that fall due."""
+    """Step 4 of the month: lapses, the annual application round and the decisions that fall due."""
+    count_lapses(model)
     if model.calendar_month == APPLICATION_MONTH:
         apply_for_hnte(model)
     decide_hnte(model)
@@ -117,3 +160,4 @@ def close_accounting_year(model) -> None:
     n = f.n
     f.rd_y2[:n], f.rd_y1[:n], f.rd_y0[:n] = f.rd_y1[:n], f.rd_y0[:n], 0.0
     f.sales_y2[:n], f.sales_y1[:n], f.sales_y0[:n] = f.sales_y1[:n], f.sales_y0[:n], 0.0
+    f.profit_y1[:n], f.profit_y0[:n] = f.profit_y0[:n], 0.0

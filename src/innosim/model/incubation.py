@@ -1,9 +1,10 @@
 """Incubators admit start-ups up to capacity and graduate them (DESIGN.md section 3, step 6).
 
-At the end of the incubation period a tenant either fails (and exits) or graduates and chooses
-where to settle by multinomial logit: a bonus for staying in the incubator's county, for
+Tenants pay a share of their rent and get mentoring (a higher innovation rate), so they survive
+more often; a tenant that runs out of cash exits as any firm does (an incubator failure). At the
+end of the incubation period a tenant graduates and chooses where to settle by multinomial logit: a bonus for staying in the incubator's county, for
 post-incubation space and a stay subsidy there, Shanghai's pull, and distance. The paper's
-"201 incubated, 52 succeeded and stayed in Jiashan" (25.9 %) is success x stay.
+"201 incubated, 52 succeeded and stayed in Jiashan" (25.9 %) is survival x stay.
 """
 
 from __future__ import annotations
@@ -52,21 +53,16 @@ def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
 
 
 def graduate(model) -> None:
-    """Tenants at the end of their term fail or graduate; graduates settle somewhere."""
+    """Tenants at the end of their term graduate and settle somewhere. A tenant that fails does so
+    as any firm does, by running out of cash (relocation.exit_failed_firms); the incubator makes
+    that rarer through cheaper rent and mentoring."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
     due = rows[(f.incubator[rows] >= 0) & (model.month - f.incubated_since[rows] >= b.incubation_months)]
     if due.size == 0:
         return
-    # success: a draw whose odds rise with the knowledge the tenant has built
-    odds = b.incubation_success / (1 - b.incubation_success + 1e-12) * np.sqrt(f.knowledge[due] / model.startup_knowledge)
-    succeeded = model.rng.random(due.size) < odds / (1 + odds)
-    failed = due[~succeeded]
-    model.count("incubator_failures", f.region[failed].astype(np.int64), np.ones(failed.size))
     model.count("graduates_or_failed", f.region[due].astype(np.int64), np.ones(due.size))
-    for row in failed.tolist():
-        model.exit_firm(row)
-    for row in due[succeeded].tolist():
+    for row in due.tolist():
         home = int(f.region[row])
         utility = settle_utility(model, home, 1)[0]
         place = int(np.argmax(utility + model.rng.gumbel(size=N_PLACES)))
@@ -83,3 +79,10 @@ def graduate(model) -> None:
             model.relocate_firm(row, place)
         if model.rules.post_incubation_space[place] - model.post_space_used[place] > 0:
             model.post_space_used[place] += 1
+
+
+def count_failure(model, row: int) -> None:
+    """A tenant exits: an incubator failure (and one more tenant that left incubation)."""
+    place = np.array([model.firms.region[row]], dtype=np.int64)
+    model.count("incubator_failures", place, np.ones(1))
+    model.count("graduates_or_failed", place, np.ones(1))

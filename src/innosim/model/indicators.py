@@ -28,16 +28,30 @@ class Indicator:
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("hnte_stock", "stock", "firms", "firms holding valid HNTE status where they operate"),
-    Indicator("hnte_new", "flow", "firms", "new HNTE certifications (renewals excluded)"),
+    Indicator("hnte_new", "flow", "firms", "first-time HNTE certifications"),
+    Indicator("hnte_renewed", "flow", "firms", "HNTE certificates renewed without a gap"),
+    Indicator("hnte_regained", "flow", "firms", "HNTE certifications of firms certified before whose status had ended"),
+    Indicator("hnte_lapsed", "flow", "firms", "HNTE certificates that ran out without a renewal"),
+    Indicator("hnte_rewards", "flow", "M CNY", "county rewards paid for HNTE certifications"),
+    Indicator("hnte_tax_saved", "flow", "M CNY", "corporate income tax forgone through the 15 % HNTE rate"),
     Indicator("hnte_lost_on_move", "flow", "firms", "HNTE certificates cancelled by a move"),
     Indicator("firms", "stock", "firms", "firms alive"),
     Indicator("startups", "flow", "firms", "start-ups founded"),
     Indicator("exits", "flow", "firms", "firms that exited"),
+    Indicator("firms_entered", "flow", "firms", "firms entering from outside the four places"),
+    Indicator("loss_share", "stock", "share", "share of firms with a loss this month"),
     Indicator("innovations", "flow", "events", "innovation events"),
-    Indicator("rd_spending", "flow", "M CNY", "R&D spending"),
+    Indicator("knowledge", "stock", "innovations", "knowledge stock of the firms (depreciated innovations)"),
+    Indicator("rd_spending", "flow", "M CNY", "R&D really spent"),
+    Indicator("rd_reported", "flow", "M CNY", "R&D reported (spent plus relabelled near the HNTE thresholds)"),
     Indicator("hightech_revenue", "flow", "M CNY", "revenue from high-tech products"),
     Indicator("revenue", "flow", "M CNY", "revenue of all firms"),
+    Indicator("value_added", "flow", "M CNY", "value added of all firms"),
     Indicator("talents", "stock", "persons", "key talents living there"),
+    Indicator("unemployed", "stock", "persons", "key talents living there without a job"),
+    Indicator("talents_arrived", "flow", "persons", "talents entering the model (graduates, migrants, programmes, entrants' staff)"),
+    Indicator("programme_talents", "flow", "persons", "high-end talents brought in by county programmes"),
+    Indicator("talents_departed", "flow", "persons", "talents leaving the model (retirement, leaving for good)"),
     Indicator("talents_in", "flow", "persons", "talents moving in"),
     Indicator("talents_out", "flow", "persons", "talents moving out"),
     Indicator("net_talent_inflow", "flow", "persons", "talents in minus out"),
@@ -89,8 +103,10 @@ def snapshot(model) -> dict[str, list[float]]:
     f = model.firms
     month = model.monthly
     out: dict[str, np.ndarray] = {}
-    for name in ("hnte_new", "hnte_lost_on_move", "startups", "exits", "innovations", "rd_spending",
-                 "hightech_revenue", "revenue", "talents_in", "talents_out", "firms_in", "firms_out",
+    for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
+                 "hnte_lost_on_move", "startups", "exits", "firms_entered", "innovations", "rd_spending",
+                 "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
+                 "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
                  "vouchers_issued", "vouchers_used", "voucher_uses", "graduates", "graduates_stayed", "incubator_failures",
                  "problems_posted", "tech_deals", "tech_deals_shanghai", "tech_deals_across",
                  "fund_investments", "fund_invested", "tax"):
@@ -109,7 +125,16 @@ def snapshot(model) -> dict[str, list[float]]:
     hnte = model.hnte_valid()[alive]
     hnte_per_place = np.bincount(region[hnte], minlength=4).astype(float)
     out["hnte_stock"] = _with_zone(hnte_per_place)
-    out["talents"] = _with_zone(np.bincount(model.talents.view("region").astype(np.int64), minlength=4).astype(float))
+    out["knowledge"] = _with_zone(np.bincount(region, f.knowledge[alive], minlength=4))
+    losing = np.bincount(region[f.profit[alive] < 0], minlength=4).astype(float)
+    firms = np.bincount(region, minlength=4).astype(float)
+    out["loss_share"] = np.divide(_with_zone(losing), _with_zone(firms), out=np.full(5, np.nan),
+                                  where=_with_zone(firms) > 0)
+    t = model.talents
+    present = model.present_talents()
+    where = t.region[present].astype(np.int64)
+    out["talents"] = _with_zone(np.bincount(where, minlength=4).astype(float))
+    out["unemployed"] = _with_zone(np.bincount(where[t.employer[present] == -1], minlength=4).astype(float))
     out["incubator_tenants"] = _with_zone(np.bincount(region[f.incubator[alive] >= 0], minlength=4).astype(float))
 
     cumulative = model.cumulative

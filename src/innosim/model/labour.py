@@ -46,15 +46,16 @@ def place_utility(model, rows: np.ndarray) -> np.ndarray:
 
 
 def search_jobs(model) -> None:
-    """Some talents look for a job; movers change place (a Mesa cell move) and employer."""
+    """Some talents look for a job; movers change place (a Mesa cell move) and employer.
+    Shanghai's wider economy hires whoever comes while it has positions open."""
     t, f, b = model.talents, model.firms, model.behaviour
-    employed = t.view("employer") != NO_STATUS
+    all_rows = model.present_talents()
+    employed = t.employer[all_rows] != NO_STATUS
     rate = np.where(employed, b.job_search_rate, b.unemployed_search_rate)
-    all_rows = np.arange(t.n)
     if model.rules.equity_enabled:
-        stay_value = unvested_equity(model, all_rows) / (12.0 * model.talent_wage[t.view("region").astype(np.int64)])
+        stay_value = unvested_equity(model, all_rows) / (12.0 * model.talent_wage[t.region[all_rows].astype(np.int64)])
         rate = rate * np.exp(-b.equity_retention_weight * stay_value)
-    searching = all_rows[model.rng.random(t.n) < rate]
+    searching = all_rows[model.rng.random(all_rows.size) < rate]
     if searching.size == 0:
         return
     utility = place_utility(model, searching)
@@ -70,10 +71,11 @@ def search_jobs(model) -> None:
             if t.employer[talent] == firm:
                 continue
             hire(model, talent, firm)
-        if place == SHANGHAI:  # Shanghai's core economy hires whoever comes
-            for talent in seekers[matched:].tolist():
-                if t.employer[talent] != SHANGHAI_JOB:
-                    hire_in_shanghai(model, talent)
+        if place == SHANGHAI:
+            rest = [r for r in seekers[matched:].tolist() if t.employer[r] != SHANGHAI_JOB]
+            open_jobs = int(model.shanghai_jobs - model.shanghai_employed())
+            for talent in rest[: max(open_jobs, 0)]:
+                hire_in_shanghai(model, talent)
 
 
 def hire(model, talent: int, firm: int) -> None:
@@ -139,7 +141,7 @@ def found_startups(model) -> None:
     """Skilled talents found start-ups in their place; equity incentives make founding likelier."""
     t, b, rules = model.talents, model.behaviour, model.rules
     rate = b.founding_rate * (1.0 + b.founding_equity_effect * rules.equity_enabled * rules.equity_kept)
-    able = np.flatnonzero(t.view("skill") >= b.founding_skill_threshold)
+    able = np.flatnonzero(t.view("present") & (t.view("skill") >= b.founding_skill_threshold))
     founders = able[model.rng.random(able.size) < rate]
     for talent in founders.tolist():
         place = int(t.region[talent])

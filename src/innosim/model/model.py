@@ -11,13 +11,13 @@ import numpy as np
 
 from innosim.scenario import COUNTIES, Scenario, apply_overrides, load_scenario, validate_data
 
-from . import economy, finance, hnte, incubation, labour, relocation, techmarket
-from .agents import Firm, Fund, Incubator, Talent
+from . import demography, economy, finance, hnte, incubation, labour, population, relocation, techmarket
+from .agents import Firm, Talent
 from .indicators import snapshot
 from .ledger import Ledger
-from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI, build_space
+from .places import N_PLACES, build_space
 from .policy import PolicyRules
-from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB, FirmTable, TalentTable
+from .state import NO_STATUS, SHANGHAI_JOB, FirmTable, TalentTable
 from .vouchers import VoucherBook
 
 FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
@@ -63,7 +63,8 @@ class InnoModel(mesa.Model):
         self.place_productivity = np.array([p.productivity for p in places])
         self.provider_quality = np.array([p.provider_quality for p in places])
         self.amenity = np.array([p.amenity for p in places])
-
+        self.growth = np.array([p.growth for p in places])
+        self.price = np.ones(N_PLACES)  # the places' nominal trend P_r(t), 1 at the start
         self.month = 0  # months simulated so far; the month being simulated during step()
         self.start = scenario.run.start
         self.space = build_space(self.random)
@@ -71,7 +72,10 @@ class InnoModel(mesa.Model):
         self.firms = FirmTable()
         self.talents = TalentTable()
         self.firm_agents: dict[int, Firm] = {}
-        self.talent_agents: list[Talent] = []
+        self.talent_agents: list[Talent | None] = []  # by row; None once a talent has left
+        self.incubators: list = []
+        self.funds: list = []
+        self.shanghai_jobs = 0.0  # talents Shanghai's wider economy employs (grows with it)
         self.ledger = Ledger(self.firms)
         self.vouchers = VoucherBook(self)
         self.relocations = np.zeros((2, N_PLACES, N_PLACES))
@@ -80,11 +84,10 @@ class InnoModel(mesa.Model):
         self.cumulative: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(N_PLACES))
         self.post_space_used = np.zeros(N_PLACES)
         self.talent_wage_bill = np.zeros(0)
-        self.startup_knowledge = 0.3
         self.births = 0
         self.exits = 0
 
-        self._populate()
+        population.populate(self)
         self.money_at_start = self.ledger.total()
         self.datacollector = mesa.DataCollector(model_reporters={"indicators": snapshot})
         self.month_labels: list[str] = []
@@ -96,20 +99,24 @@ class InnoModel(mesa.Model):
         self._begin_month()
         if self.calendar_month == 1:
             self.start_year()
-        economy.produce(self)                     # 1. production, wages, rent
+        economy.produce(self)                     # 1. production, wages, rent, overheads
         economy.spend_on_rnd(self)                # 2. R&D and external services (vouchers)
         economy.pay_tax(self)                     #    tax on profit after R&D (25 % / 15 %)
-        economy.innovate(self)                    # 3. innovation events
+        economy.innovate(self)                    # 3. innovations build the knowledge stock
         techmarket.match_technical_problems(self)  #    technical problems find solvers
         hnte.certify(self)                        # 4. HNTE applications and decisions
-        labour.search_jobs(self)                  # 5. job search and talent moves
+        demography.arrive(self)                   # 5. graduates, migrants, programme talents arrive
+        labour.search_jobs(self)                  #    job search and talent moves
         labour.found_startups(self)               #    start-ups
+        demography.leave(self)                    #    retirement, leaving for good
         incubation.admit(self)                    # 6. incubation
         incubation.graduate(self)
         finance.invest(self)                      # 7. funds
         finance.exit_holdings(self)
-        relocation.review_locations(self)         # 8. location review, exits
+        demography.enter_firms(self)              # 8. firms enter from outside
+        relocation.review_locations(self)         #    location review, exits
         relocation.exit_failed_firms(self)
+        economy.pay_dividends(self)               #    cash beyond a buffer goes to the owners
         if self.calendar_month == 12:
             self.end_year()
         self._end_month()
@@ -130,6 +137,8 @@ class InnoModel(mesa.Model):
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
+        self.price = (1.0 + self.growth) ** (self.month / 12.0)
+        demography.grow_shanghai_jobs(self)
         for counter in self.monthly.values():
             counter[:] = 0
         self.relocations_month[:] = 0
@@ -155,6 +164,13 @@ class InnoModel(mesa.Model):
     def alive_rows(self) -> np.ndarray:
         return np.flatnonzero(self.firms.view("alive"))
 
+    def present_talents(self) -> np.ndarray:
+        """Rows of talents still in the model (not retired or gone for good)."""
+        return np.flatnonzero(self.talents.view("present"))
+
+    def shanghai_employed(self) -> int:
+        return int(np.count_nonzero(self.talents.view("employer") == SHANGHAI_JOB))
+
     def hnte_valid(self) -> np.ndarray:
         """Per firm row: certified and recognised where it now operates."""
         f = self.firms
@@ -164,7 +180,7 @@ class InnoModel(mesa.Model):
         """Firm rows repeated once per open key-talent position."""
         f = self.firms
         rows = self.alive_rows()
-        wanted = np.ceil(f.rd_staff_target[rows] * f.employees[rows]).astype(np.int64) - f.talents[rows]
+        wanted = population.seats(f, rows) - f.talents[rows]
         return np.repeat(rows, np.clip(wanted, 0, None))
 
     def incubator_occupancy(self, incubator: Incubator) -> int:
@@ -202,6 +218,8 @@ class InnoModel(mesa.Model):
         """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt."""
         f = self.firms
         place = int(f.region[row])
+        if f.incubator[row] >= 0:
+            incubation.count_failure(self, row)
         staff = np.flatnonzero(self.talents.view("employer") == row)
         labour.quit_job(self, staff)
         f.talents[row] = 0
@@ -209,6 +227,7 @@ class InnoModel(mesa.Model):
         self.ledger.accounts["creditors"][place] += f.cash[row]
         f.cash[row] = 0.0
         f.alive[row] = False
+        f.exit_month[row] = self.month
         f.incubator[row] = -1
         self.firm_agents.pop(row).remove()
         self.exits += 1
@@ -235,110 +254,15 @@ class InnoModel(mesa.Model):
 
     def create_startup(self, place: int) -> int:
         """A new firm founded in `place` by a talent: seed capital from the founder's household."""
-        b = self.behaviour
-        knowledge = self.startup_knowledge
-        employees = 3.0
-        productivity = self._productivity_for(np.array([employees]), np.array([knowledge]), np.array([place]))
-        row = int(self.add_firms(
-            1, place, sector=self.rng.integers(self.spec.population.sectors), stage=INCUBATED,
-            birth_month=self.month, employees=employees, productivity=productivity, knowledge=knowledge,
-            rd_intensity=0.08, base_rd_intensity=0.08, hightech_share=0.5, rd_staff_target=0.34,
-        )[0])
-        self.ledger.firms_receive(np.array([row]), np.array([b.founder_seed_capital]), "households", np.array([place]))
+        row = population.new_startup(self, place)
+        self.firms.birth_month[row] = self.month
+        seed = np.array([self.behaviour.founder_seed_capital])
+        self.ledger.firms_receive(np.array([row]), seed, "households", np.array([place]))
         self.births += 1
         return row
 
-    def _first_decision_month(self) -> int:
+    def first_decision_month(self) -> int:
         """The first month of the run (1-based) in which HNTE applications are decided."""
         start_month = int(self.start.split("-")[1])
         first = (hnte.APPLICATION_MONTH + hnte.APPROVAL_MONTHS - start_month) % 12 + 1
         return first if first > 1 else first + 12
-
-    def _productivity_for(self, employees, knowledge, place) -> np.ndarray:
-        """Firm TFP such that `employees` is the profit-maximising staff at `knowledge`."""
-        b = self.behaviour
-        w = self.staff_wage[place]
-        return w * employees ** (1 - b.beta) / (b.beta * self.place_productivity[place] * knowledge ** b.alpha)
-
-    def _populate(self) -> None:
-        """Initial firms, talents, incubators and funds, split across the counties by residents."""
-        spec, rng, b = self.spec, self.rng, self.behaviour
-        scale = spec.run.scale
-        county_share = POPULATION[:N_COUNTIES] / POPULATION[:N_COUNTIES].sum()
-
-        n_firms = int(round(spec.population.firms * scale))
-        place = rng.choice(N_COUNTIES, size=n_firms, p=county_share)
-        employees = np.maximum(3.0, rng.lognormal(np.log(20.0), 1.0, n_firms))
-        knowledge = rng.lognormal(0.0, 0.5, n_firms)
-        base_rd = np.clip(rng.lognormal(np.log(b.rd_intensity_median), b.rd_intensity_sigma, n_firms), 0.002, 0.2)
-        age = rng.integers(12, 240, n_firms)
-        rows = self.add_firms(
-            n_firms, place, sector=rng.integers(spec.population.sectors, size=n_firms),
-            stage=0, birth_month=-age, employees=employees, knowledge=knowledge,
-            productivity=self._productivity_for(employees, knowledge, place),
-            rd_intensity=base_rd, base_rd_intensity=base_rd,
-            hightech_share=rng.beta(3.5, 2.0, n_firms), rd_staff_target=rng.uniform(0.06, 0.2, n_firms),
-        )
-        # a year of history so that the HNTE test and the R&D plan have something to read
-        value_added = self.place_productivity[place] * self.firms.productivity[rows] * knowledge**b.alpha * employees**b.beta
-        revenue = value_added / (1 - b.input_share)
-        f = self.firms
-        f.revenue[rows] = revenue
-        f.profit[rows] = value_added - employees * self.staff_wage[place] * 1.1 - base_rd * revenue
-        f.cash[rows] = 3.0 * revenue
-        for col in ("sales_y1", "sales_y2"):
-            getattr(f, col)[rows] = 12 * revenue
-        hnte.plan_rnd(self)  # firms already follow their R&D plans
-        for col in ("rd_y1", "rd_y2"):
-            getattr(f, col)[rows] = 12 * revenue * f.rd_intensity[rows]
-        # firms already certified before the run: those meeting the criteria, in the three yearly
-        # cohorts whose certificates run out at the next three decision rounds
-        self.month = 0
-        f.talents[rows] = np.round(f.rd_staff_target[rows] * employees).astype(np.int32)
-        certified = rows[hnte.meets_criteria(self, rows) & (rng.random(n_firms) < 0.9)]
-        f.hnte_until[certified] = self._first_decision_month() - 1 + 12 * rng.integers(0, 3, certified.size)
-        f.hnte_region[certified] = f.region[certified]
-        self._populate_talents(rows)
-        self._populate_institutions()
-
-    def _populate_talents(self, firm_rows: np.ndarray) -> None:
-        spec, rng, f = self.spec, self.rng, self.firms
-        scale = spec.run.scale
-        county_share = POPULATION[:N_COUNTIES] / POPULATION[:N_COUNTIES].sum()
-        n_zone = int(round(spec.population.talents * scale))
-        n_sh = int(round(spec.population.shanghai_talents * scale))
-        place = np.concatenate([rng.choice(N_COUNTIES, size=n_zone, p=county_share), np.full(n_sh, 3)])
-        skill = rng.lognormal(0.0, 0.35, place.size)
-        rows = self.talents.add(place.size, region=place, home=place, skill=skill)
-        # fill firms' positions with talents of their place, in random order
-        employer = np.full(place.size, NO_STATUS)
-        for p in range(N_PLACES):
-            people = rng.permutation(np.flatnonzero(place == p))
-            firms_here = firm_rows[f.region[firm_rows] == p]
-            seats = np.repeat(firms_here, f.talents[firms_here])
-            seats = rng.permutation(seats)[: people.size]
-            employer[people[: seats.size]] = seats
-        t = self.talents
-        employer[(employer == NO_STATUS) & (place == SHANGHAI)] = SHANGHAI_JOB
-        t.employer[rows] = employer
-        t.wage[rows] = np.where(employer != NO_STATUS, self.talent_wage[place] * (0.8 + 0.2 * skill), 0.0)
-        t.hired_month[rows] = -rng.integers(0, 60, place.size)
-        self.talent_agents = [Talent(self, int(r), self.cells[int(place[r])]) for r in rows]
-        labour.count_staff(self)
-
-    def _populate_institutions(self) -> None:
-        rules, spec = self.rules, self.spec
-        self.incubators: list[Incubator] = []
-        self.funds: list[Fund] = []
-        for i, _ in enumerate(COUNTIES):
-            n_inc = spec.population.incubators_per_county
-            for k in range(n_inc):
-                share = rules.incubator_capacity[i] // n_inc + (k < rules.incubator_capacity[i] % n_inc)
-                self.incubators.append(Incubator(self, i, int(share), self.cells[i]))
-            n_fund = spec.population.funds_per_county
-            for _ in range(n_fund):
-                capital = rules.fund_capital[i] / n_fund
-                fund = Fund(self, i, capital, self.cells[i])
-                self.ledger.accounts["government"][i] -= capital  # the county endows its fund
-                self.funds.append(fund)
-        self.ledger.funds = self.funds

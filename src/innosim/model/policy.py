@@ -35,6 +35,9 @@ class PolicyRules:
 
     hnte_kept_on_move: np.ndarray       # [from, to] -> bool
     hnte_reapply_wait: int
+    hnte_reward_first: np.ndarray       # per place, M CNY a county pays for a first certification
+    hnte_reward_renewal: np.ndarray     # per place, M CNY for a renewal
+    talent_programmes: np.ndarray       # per place, high-end talents brought in a year
     qualification_recognised: np.ndarray  # [home, place] -> bool
     voucher_spendable: np.ndarray       # [issuer, provider place] -> bool
     voucher_acceptance: np.ndarray      # [issuer, provider place] -> probability a provider accepts
@@ -79,13 +82,19 @@ class PolicyRules:
         np.fill_diagonal(reach, 1.0)
         reach = reach * b.solver_local_prob
 
+        def per_firm(values: dict) -> np.ndarray:
+            return np.array([values[c] for c in COUNTIES] + [0.0])
+
         def per_place(values: dict) -> np.ndarray:
-            return np.array([values[c] for c in COUNTIES] + [0.0]) * scale
+            return per_firm(values) * scale
 
         eq = p.equity_incentives
         return cls(
             hnte_kept_on_move=kept,
             hnte_reapply_wait=p.hnte_reapply_wait_months,
+            hnte_reward_first=per_firm(p.hnte_rewards.first),
+            hnte_reward_renewal=per_firm(p.hnte_rewards.renewal),
+            talent_programmes=per_place(p.talent_programmes),
             qualification_recognised=recognised,
             voucher_spendable=spendable,
             voucher_acceptance=acceptance,

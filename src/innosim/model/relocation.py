@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .economy import monthly_rate
 from .policy import CIT_RATE, HNTE_RATE
 
 
@@ -55,10 +56,14 @@ def review_locations(model) -> None:
 
 
 def exit_failed_firms(model) -> None:
-    """Firms whose cash has been negative for too many months in a row exit."""
+    """Firms whose cash has been negative for too many months in a row exit; established firms
+    also close at `firm_exit_hazard` a year for reasons outside the model (owners retiring,
+    mergers, shocks to their markets)."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
     negative = f.cash[rows] < 0
     f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
-    for row in rows[f.negative_months[rows] >= b.exit_negative_months].tolist():
+    failed = f.negative_months[rows] >= b.exit_negative_months
+    closing = (f.incubator[rows] < 0) & (model.rng.random(rows.size) < monthly_rate(b.firm_exit_hazard))
+    for row in rows[failed | closing].tolist():
         model.exit_firm(row)

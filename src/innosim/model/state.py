@@ -59,14 +59,18 @@ class FirmTable(Table):
         "region": (np.int8, 0),
         "sector": (np.int8, 0),
         "stage": (np.int8, ESTABLISHED),
+        "startup": (np.bool_, False),          # founded during the run (or an initial tenant)
+        "exit_month": (np.int32, NO_STATUS),
         "birth_month": (np.int32, 0),
-        "employees": (np.float64, 0.0),       # all staff
+        "employees": (np.float64, 0.0),       # all staff (ordinary staff + key talents)
         "productivity": (np.float64, 1.0),    # firm-specific TFP a_i
-        "knowledge": (np.float64, 1.0),
+        "knowledge": (np.float64, 1.0),       # depreciated stock of innovations (R&D capital)
+        "overhead": (np.float64, 0.0),        # fixed cost a month, M CNY at start-of-run prices
         "revenue": (np.float64, 0.0),         # last month, M CNY
         "profit": (np.float64, 0.0),          # last month, after tax
         "cash": (np.float64, 0.0),
-        "rd_intensity": (np.float64, 0.0),    # share of revenue spent on R&D
+        "rd_intensity": (np.float64, 0.0),    # share of revenue really spent on R&D
+        "rd_reported_intensity": (np.float64, 0.0),  # share reported (real + relabelled)
         "base_rd_intensity": (np.float64, 0.0),
         "hightech_share": (np.float64, 0.0),  # share of revenue from high-tech products
         "rd_staff_target": (np.float64, 0.1),  # key talents wanted per employee
@@ -75,7 +79,9 @@ class FirmTable(Table):
         # three accounting years of R&D and sales for the HNTE test: [this year, last, the one before]
         "rd_y0": (np.float64, 0.0), "rd_y1": (np.float64, 0.0), "rd_y2": (np.float64, 0.0),
         "sales_y0": (np.float64, 0.0), "sales_y1": (np.float64, 0.0), "sales_y2": (np.float64, 0.0),
+        "profit_y0": (np.float64, 0.0), "profit_y1": (np.float64, 0.0),  # after tax: this year, last
         "hnte_until": (np.int32, NO_STATUS),     # last month of validity
+        "hnte_ever": (np.bool_, False),          # has been certified at least once
         "hnte_region": (np.int8, -1),            # where the certificate was issued or recognised
         "hnte_pending": (np.int32, NO_STATUS),   # month an application is decided
         "hnte_barred_until": (np.int32, NO_STATUS),  # lost status by moving: no application before
@@ -94,12 +100,14 @@ class TalentTable(Table):
     """State of DESIGN.md section 2 for every talent (key staff: researchers, engineers, managers)."""
 
     columns = {
+        "present": (np.bool_, True),    # False once retired or gone for good
         "region": (np.int8, 0),
         "home": (np.int8, 0),           # where the talent's qualifications were issued
         "skill": (np.float64, 1.0),
         "employer": (np.int32, NO_STATUS),
         "wage": (np.float64, 0.0),
         "hired_month": (np.int32, 0),
+        "arrived": (np.int32, NO_STATUS),  # month the talent entered the model (initial talents: none)
         "equity_grant": (np.float64, 0.0),  # value of the current grant, vests linearly
         "equity_vested": (np.float64, 0.0),  # value vested and kept, M CNY
     }

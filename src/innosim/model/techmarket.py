@@ -33,7 +33,7 @@ def match_technical_problems(model) -> None:
         return
     where = here[deal]
     model.ledger.firms_pay(signed, np.full(signed.size, b.deal_value), "providers", solver)
-    f.knowledge[signed] *= 1.0 + b.innovation_step
+    f.knowledge[signed] += 1.0  # a solved problem is worth one innovation
     model.count("tech_deals", where, np.ones(signed.size))
     model.count("tech_deals_shanghai", where, (solver == SHANGHAI).astype(float))
     model.count("tech_deals_across", where, (solver != where).astype(float))

@@ -76,7 +76,8 @@ class Population(Strict):
 
     firms: Annotated[int, Field(ge=0)] = 5000
     talents: Annotated[int, Field(ge=0)] = 20000
-    shanghai_talents: Annotated[int, Field(ge=0)] = 4000
+    shanghai_talents: Annotated[int, Field(ge=0)] = 8000
+    shanghai_firms: Annotated[int, Field(ge=0)] = 1000
     sectors: Annotated[int, Field(ge=1, le=20)] = 4
     incubators_per_county: Annotated[int, Field(ge=0, le=10)] = 1
     funds_per_county: Annotated[int, Field(ge=0, le=10)] = 1
@@ -91,6 +92,8 @@ class PlaceEconomy(Strict):
     productivity: Positive = Field(description="total factor productivity multiplier")
     provider_quality: Share = Field(description="quality of the place's R&D service providers")
     amenity: float = Field(0.0, description="talents' taste for living there, logit units")
+    growth: Annotated[float, Field(ge=-0.2, le=0.3)] = Field(
+        0.045, description="nominal trend of demand, prices, wages and rent, per year (calibrated to output growth)")
 
 
 def _default_places() -> dict[str, PlaceEconomy]:
@@ -115,31 +118,42 @@ class Places(Strict):
 
 
 class Behaviour(Strict):
-    """Free behavioural parameters: the ones calibration fits. Forms follow DESIGN.md section 3."""
+    """Free behavioural parameters: the ones calibration fits. Forms follow DESIGN.md section 3;
+    docs/ODD.md gives each one's source, or says it is an assumption fitted by calibration."""
 
-    # production: value added = a_i * A_r * K^alpha * E^beta * lognormal shock
+    # production: value added = P_r(t) * a_i * A_r * K^alpha * L^beta * lognormal shock, where L is
+    # effective labour: ordinary staff plus talent_efficiency x the skills of the key talents
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
-    beta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.65
+    beta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
     revenue_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
-    input_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
+    input_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.65
     labour_adjustment: Share = 0.05
-    knowledge_decay: Share = 0.006
-    # R&D and innovation: rate = theta * rd^gamma * skill * (1 + bonus * collaboration)
+    talent_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 2.0
+    margin_median: Annotated[float, Field(ge=-0.2, le=0.3)] = Field(
+        0.06, description="median after-tax margin of firms on the growth path (NBS 2019: 5.9 %)")
+    margin_sigma: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
+    firm_exit_hazard: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.035, description="yearly chance that an established firm closes for reasons outside the model")
+    # knowledge: K' = (1 - delta) K + N, N ~ Poisson(theta * R^gamma * S^(1-gamma) * (1 + bonus * collaboration))
+    knowledge_depreciation: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.15, description="yearly depreciation of the knowledge stock (R&D capital, 15 %)")
     rd_intensity_median: Share = 0.03
     rd_intensity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
     external_share: Share = 0.25
     provider_quality_weight: NonNeg = 3.0
     provider_distance_cost: NonNeg = 1.5
     voucher_weight: NonNeg = 4.0
-    innovation_theta: NonNeg = 0.12
+    innovation_theta: NonNeg = 0.7
     innovation_gamma: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     collaboration_bonus: NonNeg = 1.0
-    innovation_step: NonNeg = 0.06
-    hightech_step: Share = 0.08
     # certification
-    hnte_approval_prob: Share = 0.85
+    hnte_first_approval: Share = Field(0.8, description="approval rate of first applications")
+    hnte_renewal_approval: Share = Field(0.92, description="approval rate of renewals (Jiading 2018: 92 %)")
     hnte_seeking_margin: Share = 0.004
-    hnte_status_value: Share = Field(0.03, description="non-tax value of HNTE status (grants, standing) per unit of sales")
+    hnte_persistence: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0, description="extra weight a certified firm gives to keeping its status (sunk compliance costs)")
+    rd_relabelling: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.24, description="share of a threshold-seeking firm's reported R&D that is relabelled (Chen et al. 2021)")
     # talents
     job_search_rate: Share = 0.02
     unemployed_search_rate: Share = 0.5
@@ -150,18 +164,30 @@ class Behaviour(Strict):
     recognition_penalty: NonNeg = 1.0
     equity_retention_weight: NonNeg = 1.5
     follow_employer_prob: Share = 0.7
+    talent_arrival_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.07, description="graduates and migrants arriving per year, as a share of the talents there are")
+    talent_retirement: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        1.0 / 35.0, description="yearly chance that a talent retires (a 35-year career)")
+    unemployed_leave_rate: Share = Field(0.08, description="monthly chance that an unemployed talent leaves for good")
+    arrival_job_weight: NonNeg = 1.0
+    migration_response: Annotated[float, Field(ge=0.0, le=12.0)] = Field(
+        1.0, description="migrants drawn a year per key-talent position left open")
     # start-ups and incubation
     founding_rate: Share = 0.0015
     founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
     founding_equity_effect: NonNeg = 0.8
     founder_seed_capital: NonNeg = 0.5
+    startup_productivity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    startup_knowledge: Annotated[float, Field(gt=0.0, le=100.0)] = 2.0
     incubation_months: Annotated[int, Field(ge=1, le=120)] = 30
-    incubation_success: Share = 0.45
+    incubator_mentoring: NonNeg = Field(0.5, description="extra innovation rate of an incubator's tenants")
     graduate_stay_bonus: NonNeg = 0.6
     graduate_space_bonus: NonNeg = 1.0
     graduate_subsidy_weight: NonNeg = 2.0
     shanghai_pull: float = 0.8
-    # firms' location and exit
+    # firms' entry, location and exit
+    firm_entry_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.04, description="firms entering each place from outside the four places, per year, as a share of its firms")
     firm_stay_bonus: NonNeg = 5.5
     firm_tax_weight: NonNeg = 1.5
     firm_talent_weight: NonNeg = 0.8
@@ -237,11 +263,25 @@ class Brokers(Strict):
     shanghai_reach: Share = 0.5
 
 
+class HnteRewards(Strict):
+    """County cash rewards for HNTE certification (e.g. Songjiang, Shanghai, 2024: 0.2 M CNY for a
+    first certification, 0.05 M CNY for a renewal)."""
+
+    first: CountyMoney = Field(default_factory=lambda: {c: 0.2 for c in COUNTIES},
+                               description="M CNY paid by the county for a first certification")
+    renewal: CountyMoney = Field(default_factory=lambda: {c: 0.05 for c in COUNTIES},
+                                 description="M CNY paid by the county for a renewal")
+
+
 class Policy(Strict):
     """The policy levers of DESIGN.md section 4; the defaults are the pre-integration baseline."""
 
     hnte_mutual_recognition: bool = False
     hnte_reapply_wait_months: Annotated[int, Field(ge=0, le=60)] = 12
+    hnte_rewards: HnteRewards = HnteRewards()
+    talent_programmes: CountyCount = Field(
+        default_factory=lambda: {"qingpu": 40.0, "wujiang": 48.0, "jiashan": 20.0},
+        description="high-end talents brought in by county talent programmes, persons a year")
     talent_recognition: bool = False
     vouchers: Vouchers = Vouchers()
     equity_incentives: EquityIncentives = EquityIncentives()

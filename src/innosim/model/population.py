@@ -1,0 +1,243 @@
+"""The initial state and the agents that join a run, placed on the economy's growth path.
+
+Every firm, at the start or when it enters, is built by one rule (`place_on_growth_path`): its
+staff is what it wants at its knowledge, its knowledge is the level its R&D and researchers keep
+up (innovations = depreciation), and its fixed costs give it a drawn after-tax margin, with every
+cost of the monthly step counted (ordinary and key-talent wages, rent, R&D, tax). So a run starts
+on its path and the first months carry no transient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from innosim.scenario import COUNTIES
+
+from . import economy, hnte
+from .agents import Fund, Incubator, Talent
+from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
+from .policy import CIT_RATE
+from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB
+
+#: Established firms' staff: lognormal, median 20, log-sd 1 (right-skewed; DESIGN.md section 1).
+STAFF_MEDIAN, STAFF_SIGMA = 20.0, 1.0
+#: Share of a place's talents holding a job at the start (4 % frictional unemployment).
+EMPLOYED_SHARE = 0.96
+#: Share of Shanghai's core talents that work in its modelled firms (the rest in its wider economy).
+SHANGHAI_FIRM_SEATS = 0.5
+#: Growth of the HNTE count before the run, which dates the initial certificates: China's count
+#: grew from 39 thousand (2012) to 330 thousand (2021), about 27 % a year (MOST); Jiaxing's by 31 %
+#: in 2017. Newer cohorts are larger by this factor a year.
+HNTE_HISTORY_GROWTH = 0.25
+#: Share of incubator places filled at the start, with tenancies spread over the incubation term.
+INITIAL_OCCUPANCY = 0.9
+#: Skill of talents: lognormal(0, 0.35).
+SKILL_SIGMA = 0.35
+
+
+def county_share() -> np.ndarray:
+    return POPULATION[:N_COUNTIES] / POPULATION[:N_COUNTIES].sum()
+
+
+def draw_skills(rng, n: int) -> np.ndarray:
+    return rng.lognormal(0.0, SKILL_SIGMA, n)
+
+
+def draw_firm_traits(model, n: int) -> dict[str, np.ndarray]:
+    """Traits of `n` established firms: size, R&D habit, key-talent share, high-tech share, margin."""
+    rng, b = model.rng, model.behaviour
+    return dict(
+        employees=np.maximum(3.0, rng.lognormal(np.log(STAFF_MEDIAN), STAFF_SIGMA, n)),
+        base_rd_intensity=np.clip(rng.lognormal(np.log(b.rd_intensity_median), b.rd_intensity_sigma, n), 0.002, 0.2),
+        rd_staff_target=rng.uniform(0.06, 0.2, n),
+        hightech_share=rng.beta(3.5, 2.0, n),
+        sector=rng.integers(model.spec.population.sectors, size=n),
+        margin=rng.normal(b.margin_median, b.margin_sigma, n),
+    )
+
+
+def seats(firms, rows: np.ndarray) -> np.ndarray:
+    """Key-talent positions a firm wants: its share of its staff, at least one."""
+    return np.maximum(1, np.round(firms.rd_staff_target[rows] * firms.employees[rows])).astype(np.int64)
+
+
+def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
+    """Set revenue, R&D plan, fixed costs, knowledge and productivity of `rows` so that each firm
+    is on its steady path at today's prices: staff optimal, knowledge constant in expectation,
+    after-tax margin `margin` (where fixed costs cannot be negative, the margin is what it is)."""
+    f, b = model.firms, model.behaviour
+    region = f.region[rows].astype(np.int64)
+    price = model.price[region]
+    talents = f.talents[rows].astype(float)
+    f.skill_sum[rows] = talents * economy.SKILL_MEAN
+    labour = economy.effective_labour(model, rows)
+    cost = economy.unit_labour_cost(model, region)
+    value_added = cost * labour / b.beta                 # real, with labour at its optimum
+    revenue = value_added / (1.0 - b.input_share)
+    f.revenue[rows] = revenue * price
+    f.profit[rows] = margin * revenue * price
+    f.sales_y1[rows] = f.sales_y2[rows] = 12.0 * revenue * price
+    f.profit_y1[rows] = 12.0 * f.profit[rows]
+    hnte.plan_rnd(model, rows)
+    f.rd_y1[rows] = f.rd_y2[rows] = f.sales_y1[rows] * f.rd_reported_intensity[rows]
+
+    # every cost of the monthly step, in real terms
+    ordinary = np.maximum(f.employees[rows] - talents, 0.0)
+    talent_wage = model.talent_wage[region] * (0.8 + 0.2 * economy.SKILL_MEAN)
+    wages = ordinary * model.staff_wage[region] + talents * talent_wage
+    rent = f.employees[rows] * model.rent[region]
+    rd = f.rd_intensity[rows] * revenue
+    pre_tax = np.where(margin > 0, margin / (1.0 - CIT_RATE), margin) * revenue
+    f.overhead[rows] = np.maximum(value_added - wages - rent - rd - pre_tax, 0.0)
+
+    # knowledge where innovations balance depreciation, then the productivity that makes `labour` optimal
+    f.revenue[rows] = revenue * price
+    f.collaboration[rows] = economy.expected_collaboration(model, region) * (b.external_share > 0)
+    f.knowledge[rows] = 1.0
+    rate = economy.innovation_rate(model, rows)
+    f.knowledge[rows] = np.maximum(rate / economy.monthly_rate(b.knowledge_depreciation), 1e-3)
+    f.productivity[rows] = value_added / (model.place_productivity[region] * f.knowledge[rows] ** b.alpha
+                                          * labour ** b.beta)
+    f.cash[rows] = 3.0 * revenue * price
+
+
+def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_scale: np.ndarray | None = None):
+    """`n` established firms in `place` (array), `age` months old, on the growth path.
+    `talent_scale` (per place) rescales their key-talent shares."""
+    traits = draw_firm_traits(model, n)
+    margin = traits.pop("margin")
+    if talent_scale is not None:
+        traits["rd_staff_target"] = traits["rd_staff_target"] * talent_scale[place]
+    rows = model.add_firms(n, place, stage=0, birth_month=model.month - age, rd_intensity=traits["base_rd_intensity"],
+                           **traits)
+    model.firms.talents[rows] = seats(model.firms, rows)
+    place_on_growth_path(model, rows, margin)
+    return rows
+
+
+def new_startup(model, place: int) -> int:
+    """A start-up: a firm whose potential (productivity) is drawn like an established firm's, with
+    a wider spread (`startup_productivity_sigma`: a few become large), but which starts with three
+    staff, the founder as its one key talent and little knowledge."""
+    b, f = model.behaviour, model.firms
+    row = int(add_established(model, 1, np.array([place]), np.zeros(1, dtype=np.int64))[0])
+    f.productivity[row] *= model.rng.lognormal(0.0, b.startup_productivity_sigma)
+    f.stage[row] = INCUBATED
+    f.startup[row] = True
+    f.employees[row] = 3.0
+    f.talents[row] = 0
+    f.skill_sum[row] = 0.0
+    f.knowledge[row] = b.startup_knowledge
+    f.revenue[row] = f.profit[row] = f.cash[row] = f.profit_y1[row] = 0.0
+    f.sales_y1[row] = f.sales_y2[row] = f.rd_y1[row] = f.rd_y2[row] = 0.0
+    return row
+
+
+def populate(model) -> None:
+    """Initial firms, talents, incubators and funds: firms split across the counties by residents."""
+    spec, rng = model.spec, model.rng
+    scale = spec.run.scale
+    n_zone = int(round(spec.population.firms * scale))
+    n_sh = int(round(spec.population.shanghai_firms * scale))
+    place = np.concatenate([rng.choice(N_COUNTIES, size=n_zone, p=county_share()), np.full(n_sh, SHANGHAI)])
+    talents = talent_places(model)
+    # key-talent shares scaled so that the talents there are fill the seats, less frictional unemployment
+    draft = draw_firm_traits(model, place.size)
+    want = np.maximum(1, np.round(draft["rd_staff_target"] * draft["employees"]))
+    have = np.bincount(talents, minlength=N_PLACES) * EMPLOYED_SHARE
+    have[SHANGHAI] *= SHANGHAI_FIRM_SEATS
+    asked = np.bincount(place, want, minlength=N_PLACES)
+    talent_scale = np.divide(have, asked, out=np.ones(N_PLACES), where=asked > 0)
+    age = rng.integers(12, 240, place.size)
+    rows = add_established(model, place.size, place, age, talent_scale)
+    certify_history(model, rows)
+    tenants = populate_incubator_tenants(model)
+    populate_talents(model, np.concatenate([rows, tenants]), talents)
+    populate_institutions(model)
+
+
+def certify_history(model, rows: np.ndarray) -> None:
+    """Firms certified before the run: those meeting the criteria, in the three yearly cohorts whose
+    certificates run out at the next three decision rounds, newer cohorts larger as the count grew."""
+    f, rng = model.firms, model.rng
+    certified = rows[hnte.meets_criteria(model, rows) & (rng.random(rows.size) < 0.9)]
+    weights = (1.0 + HNTE_HISTORY_GROWTH) ** np.arange(3)
+    cohort = rng.choice(3, size=certified.size, p=weights / weights.sum())  # 0: certified three rounds ago
+    f.hnte_until[certified] = model.first_decision_month() + 12 * cohort
+    f.hnte_region[certified] = f.region[certified]
+    f.hnte_ever[certified] = True
+
+
+def populate_incubator_tenants(model) -> np.ndarray:
+    """Start-ups already in the incubators, their tenancies spread evenly over the term."""
+    b, rng = model.behaviour, model.rng
+    rows = []
+    for county in range(N_COUNTIES):
+        n = int(round(INITIAL_OCCUPANCY * model.rules.incubator_capacity[county]))
+        for _ in range(n):
+            row = new_startup(model, county)
+            months_in = int(rng.integers(0, b.incubation_months))
+            model.firms.birth_month[row] = -months_in - int(rng.integers(0, 4))
+            model.firms.incubated_since[row] = -months_in
+            model.firms.knowledge[row] *= 1.0 + months_in / b.incubation_months
+            model.firms.talents[row] = 1
+            rows.append(row)
+    return np.array(rows, dtype=np.int64)
+
+
+def talent_places(model) -> np.ndarray:
+    """Where the initial talents live: the zone's split by residents, then Shanghai's core."""
+    spec, rng = model.spec, model.rng
+    n_zone = int(round(spec.population.talents * spec.run.scale))
+    n_sh = int(round(spec.population.shanghai_talents * spec.run.scale))
+    return np.concatenate([rng.choice(N_COUNTIES, size=n_zone, p=county_share()), np.full(n_sh, SHANGHAI)])
+
+
+def populate_talents(model, firm_rows: np.ndarray, place: np.ndarray) -> None:
+    """Talents of `place` fill the firms' seats there in random order; in Shanghai's core, the rest
+    of the employed work in its wider economy."""
+    rng, f = model.rng, model.firms
+    rows = model.talents.add(place.size, region=place, home=place, skill=draw_skills(rng, place.size))
+    employer = np.full(place.size, NO_STATUS)
+    for p in range(N_PLACES):
+        people = rng.permutation(np.flatnonzero(place == p))
+        firms_here = firm_rows[f.region[firm_rows] == p]
+        chairs = rng.permutation(np.repeat(firms_here, f.talents[firms_here]))[: people.size]
+        employer[people[: chairs.size]] = chairs
+        if p == SHANGHAI:
+            rest = people[chairs.size:]
+            jobs = int(round(EMPLOYED_SHARE * people.size)) - chairs.size
+            employer[rest[: max(jobs, 0)]] = SHANGHAI_JOB
+    t = model.talents
+    t.employer[rows] = employer
+    t.wage[rows] = np.where(employer != NO_STATUS, model.talent_wage[place] * (0.8 + 0.2 * t.skill[rows]), 0.0)
+    t.hired_month[rows] = -rng.integers(0, 60, place.size)
+    model.talent_agents.extend(Talent(model, int(r), model.cells[int(place[r])]) for r in rows)
+    model.shanghai_jobs = float(np.count_nonzero(employer == SHANGHAI_JOB))
+    from . import labour
+    labour.count_staff(model)
+
+
+def populate_institutions(model) -> None:
+    """One or more incubators and funds per county; each county endows its funds."""
+    rules, spec = model.rules, model.spec
+    model.incubators = []
+    model.funds = []
+    for i, _ in enumerate(COUNTIES):
+        n_inc = spec.population.incubators_per_county
+        for k in range(n_inc):
+            share = rules.incubator_capacity[i] // n_inc + (k < rules.incubator_capacity[i] % n_inc)
+            model.incubators.append(Incubator(model, i, int(share), model.cells[i]))
+        n_fund = spec.population.funds_per_county
+        for _ in range(n_fund):
+            capital = rules.fund_capital[i] / n_fund
+            fund = Fund(model, i, capital, model.cells[i])
+            model.ledger.accounts["government"][i] -= capital  # the county endows its fund
+            model.funds.append(fund)
+    model.ledger.funds = model.funds
+    # tenants placed before the incubators existed: assign them now, in order
+    f = model.firms
+    waiting = np.flatnonzero(f.view("incubated_since") != NO_STATUS)
+    for incubator in model.incubators:
+        mine = waiting[(f.region[waiting] == incubator.region) & (f.incubator[waiting] < 0)][: incubator.capacity]
+        f.incubator[mine] = incubator.unique_id
