@@ -31,8 +31,12 @@ def check_invariants(model, firms_before: int, money: float) -> None:
             if isinstance(agent, Talent):
                 assert agent.row not in cell_of, "a talent in two places"
                 cell_of[agent.row] = place
-    assert len(cell_of) == t.n
-    np.testing.assert_array_equal([cell_of[r] for r in range(t.n)], t.view("region"))
+    present = model.present_talents()
+    assert sorted(cell_of) == present.tolist()
+    np.testing.assert_array_equal([cell_of[r] for r in present], t.region[present])
+    gone = np.flatnonzero(~t.view("present"))
+    assert (t.employer[gone] == NO_STATUS).all()  # talents who left hold no job
+    assert all(model.talent_agents[r] is None for r in gone)
     # at most one employer: an alive firm in the talent's own place, or Shanghai's core economy
     employer = t.view("employer")
     employed = employer >= 0

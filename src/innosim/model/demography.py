@@ -85,6 +85,7 @@ def leave(model) -> None:
         agent.remove()
         model.talent_agents[row] = None
     model.count("talents_departed", t.region[going].astype(np.int64), np.ones(going.size))
+    labour.count_staff(model)
 
 
 def grow_shanghai_jobs(model) -> None:

@@ -45,17 +45,23 @@ def place_utility(model, rows: np.ndarray) -> np.ndarray:
     return utility / b.talent_logit_scale
 
 
+def search_rate(model, rows: np.ndarray) -> np.ndarray:
+    """Monthly chance that talents `rows` look for a job: unvested equity makes them search less."""
+    t, b = model.talents, model.behaviour
+    employed = t.employer[rows] != NO_STATUS
+    rate = np.where(employed, b.job_search_rate, b.unemployed_search_rate)
+    if model.rules.equity_enabled:
+        stay_value = unvested_equity(model, rows) / (12.0 * model.talent_wage[t.region[rows].astype(np.int64)])
+        rate = rate * np.exp(-b.equity_retention_weight * stay_value)
+    return rate
+
+
 def search_jobs(model) -> None:
     """Some talents look for a job; movers change place (a Mesa cell move) and employer.
     Shanghai's wider economy hires whoever comes while it has positions open."""
-    t, f, b = model.talents, model.firms, model.behaviour
+    t, f = model.talents, model.firms
     all_rows = model.present_talents()
-    employed = t.employer[all_rows] != NO_STATUS
-    rate = np.where(employed, b.job_search_rate, b.unemployed_search_rate)
-    if model.rules.equity_enabled:
-        stay_value = unvested_equity(model, all_rows) / (12.0 * model.talent_wage[t.region[all_rows].astype(np.int64)])
-        rate = rate * np.exp(-b.equity_retention_weight * stay_value)
-    searching = all_rows[model.rng.random(all_rows.size) < rate]
+    searching = all_rows[model.rng.random(all_rows.size) < search_rate(model, all_rows)]
     if searching.size == 0:
         return
     utility = place_utility(model, searching)

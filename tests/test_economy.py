@@ -1,0 +1,233 @@
+"""The whole economy: a growth path without transients, stocks and flows that balance, open
+populations, the HNTE process as it runs, and bounds on every valid input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from innosim.model import demography, economy, hnte, labour
+from innosim.model.places import JIASHAN, POPULATION, SHANGHAI
+from innosim.model.simulate import simulate
+from innosim.model.state import NO_STATUS, SHANGHAI_JOB
+from innosim.scenario import validate_data
+
+from .conftest import make_model, small_scenario
+
+
+def scenario(scale=0.2, months=120, **behaviour):
+    return validate_data({"run": {"scale": scale, "months": months}, "behaviour": behaviour}, "<test>")
+
+
+def zone_series(result, indicator, region="zone"):
+    table = result.timeseries
+    part = table[(table.indicator == indicator) & (table.region == region)]
+    return part["value"].to_numpy()
+
+
+def yearly(series):
+    return series.reshape(-1, 12).sum(axis=1)
+
+
+@pytest.fixture(scope="module")
+def decade():
+    """The default baseline over 2019-2028 at a fifth of full scale, three seeds."""
+    return [simulate(scenario(), seed) for seed in (1, 2, 3)]
+
+
+def test_the_baseline_economy_grows_over_the_decade(decade):
+    for run in decade:
+        for stock in ("firms", "talents", "hnte_stock", "knowledge"):
+            series = zone_series(run, stock)
+            assert series[-12:].mean() > series[:12].mean(), stock
+        for flow in ("revenue", "innovations"):
+            per_year = yearly(zone_series(run, flow))
+            assert per_year[-1] > per_year[0], flow
+        # nominal output grows at about the zone's 7 % a year, not explosively
+        revenue = yearly(zone_series(run, "revenue"))
+        growth = (revenue[-1] / revenue[0]) ** (1 / 9) - 1
+        assert 0.04 < growth < 0.11
+
+
+def test_hnte_stock_never_falls_more_than_five_percent_from_october_to_october(decade):
+    for run in decade:
+        october = zone_series(run, "hnte_stock")[9::12]
+        assert (october[1:] / october[:-1]).min() > 0.95
+
+
+def test_first_two_years_carry_no_transient():
+    """The trend of months 1-24 matches that of months 25-48: the run starts on its path."""
+    runs = [simulate(scenario(months=48), seed) for seed in (4, 5, 6)]
+
+    def slope(values):
+        return np.polyfit(np.arange(values.size), np.log(values), 1)[0] * 12  # per year
+
+    for indicator in ("firms", "talents", "knowledge", "revenue"):
+        series = np.mean([zone_series(run, indicator) for run in runs], axis=0)
+        early, late = slope(series[:24]), slope(series[24:])
+        assert abs(early - late) < 0.03, (indicator, early, late)
+
+
+def test_initial_margins_are_the_documented_target_and_the_first_month_keeps_them():
+    model = make_model(small_scenario(), seed=3)
+    f = model.firms
+    rows = model.alive_rows()
+    rows = rows[~f.startup[rows]]
+    margin = f.profit[rows] / f.revenue[rows]
+    assert np.median(margin) == pytest.approx(model.behaviour.margin_median, abs=0.01)
+    model.step()  # the monthly step's own accounting, every cost counted
+    after = f.profit[rows] / np.maximum(f.revenue[rows], 1e-9)
+    assert np.median(after[f.alive[rows]]) == pytest.approx(model.behaviour.margin_median, abs=0.015)
+    assert 0.05 < np.mean(after < 0) < 0.3  # some firms make losses, most do not (NBS 2019: ~16 %)
+
+
+def test_firms_and_talents_balance_their_flows():
+    run_model = make_model(small_scenario(), seed=8)
+    firms0 = int(run_model.firms.view("alive").sum())
+    talents0 = run_model.present_talents().size
+    for _ in range(36):
+        run_model.step()
+    c = run_model.cumulative
+    firms = int(run_model.firms.view("alive").sum())
+    assert firms - firms0 == c["startups"].sum() + c["firms_entered"].sum() - c["exits"].sum()
+    talents = run_model.present_talents().size
+    assert talents - talents0 == c["talents_arrived"].sum() - c["talents_departed"].sum()
+    assert c["talents_arrived"].sum() > 0 and c["talents_departed"].sum() > 0 and c["firms_entered"].sum() > 0
+
+
+def test_talents_arrive_leave_and_the_population_follows_the_rates():
+    def talents_after(**behaviour):
+        model = make_model(small_scenario(behaviour=behaviour), seed=2)
+        for _ in range(24):
+            model.step()
+        return model.present_talents().size
+
+    closed = talents_after(talent_arrival_rate=0.0, migration_response=0.0)
+    open_ = talents_after()
+    no_retirement = talents_after(talent_arrival_rate=0.0, migration_response=0.0, talent_retirement=0.0,
+                                  unemployed_leave_rate=0.0)
+    assert closed < no_retirement < open_
+
+
+def test_programme_talents_arrive_in_their_county_with_high_skill():
+    model = make_model(small_scenario(talent_programmes={"qingpu": 0, "wujiang": 0, "jiashan": 2000}))
+    before = model.talents.n
+    demography.arrive(model)
+    arrived = np.arange(before, model.talents.n)
+    programme = model.monthly["programme_talents"]
+    assert programme[JIASHAN] > 0 and programme[:JIASHAN].sum() == 0
+    jiashan_new = arrived[model.talents.region[arrived] == JIASHAN]
+    assert np.median(model.talents.skill[jiashan_new]) > np.exp(0.35 * 1.2816)  # top decile
+
+
+def test_shanghai_core_hires_only_up_to_its_demand():
+    model = make_model(small_scenario(), seed=4)
+    model.shanghai_jobs = float(model.shanghai_employed())  # no opening
+    t = model.talents
+    seekers = np.flatnonzero(t.view("present") & (t.view("employer") == NO_STATUS))
+    t.region[seekers] = SHANGHAI
+    for row in seekers.tolist():
+        model.talent_agents[row].cell = model.cells[SHANGHAI]
+    employed_before = model.shanghai_employed()
+    labour.search_jobs(model)
+    assert model.shanghai_employed() <= employed_before
+    assert np.count_nonzero(t.view("employer") == SHANGHAI_JOB) == model.shanghai_employed()
+
+
+def test_renewal_keeps_status_without_a_gap_and_is_not_a_new_certification():
+    model = make_model(small_scenario(behaviour={"hnte_renewal_approval": 1.0}))
+    f = model.firms
+    row = int(model.alive_rows()[0])
+    decision = model.first_decision_month()
+    f.birth_month[row], f.employees[row], f.talents[row], f.hightech_share[row] = -60, 10.0, 3, 0.9
+    f.sales_y0[row] = f.sales_y1[row] = f.sales_y2[row] = 10.0
+    f.rd_y0[row] = f.rd_y1[row] = f.rd_y2[row] = 1.0
+    f.hnte_until[row], f.hnte_region[row], f.hnte_ever[row] = decision, f.region[row], True
+    for month in range(decision - 5, decision + 3):
+        model.month = month
+        for counter in model.monthly.values():
+            counter[:] = 0
+        if month == decision - 5:
+            hnte.apply_for_hnte(model)
+        hnte.count_lapses(model)
+        hnte.decide_hnte(model)
+        assert model.hnte_valid()[row], f"status gap in month {month}"
+        if month == decision:
+            assert model.monthly["hnte_renewed"][f.region[row]] >= 1
+            assert f.hnte_until[row] == decision + 36
+    assert f.hnte_ever[row]
+
+
+def test_a_lapsed_certificate_is_counted_and_a_later_approval_is_not_first_time():
+    model = make_model(small_scenario(behaviour={"hnte_first_approval": 1.0}))
+    f = model.firms
+    row = int(model.alive_rows()[0])
+    f.hnte_until[row], f.hnte_region[row], f.hnte_ever[row] = 4, f.region[row], True
+    model.month = 5
+    hnte.count_lapses(model)
+    assert model.monthly["hnte_lapsed"][f.region[row]] == 1
+    f.hnte_pending[row] = 5
+    hnte.decide_hnte(model)
+    assert model.monthly["hnte_regained"][f.region[row]] >= 1
+    assert model.monthly["hnte_new"][f.region[row]] == 0 or not f.hnte_ever[row]
+
+
+def test_relabelling_makes_reported_rd_exceed_real_rd_only_for_threshold_seekers():
+    def plan(relabelling):
+        model = make_model(small_scenario(behaviour={"rd_relabelling": relabelling}), seed=5)
+        hnte.plan_rnd(model)
+        f = model.firms
+        rows = model.alive_rows()
+        return f.rd_intensity[rows], f.rd_reported_intensity[rows], f.base_rd_intensity[rows]
+
+    real, reported, base = plan(0.24)
+    seeking = reported > base
+    assert seeking.any() and (reported >= real).all()
+    np.testing.assert_allclose(real[~seeking], reported[~seeking])
+    assert (real[seeking] < reported[seeking]).all()
+    real0, reported0, _ = plan(0.0)
+    np.testing.assert_allclose(real0, reported0)
+
+
+def test_county_rewards_draw_more_firms_to_the_threshold():
+    def seekers(reward):
+        model = make_model(small_scenario(hnte_rewards={"first": reward, "renewal": reward}), seed=5)
+        hnte.plan_rnd(model)
+        f = model.firms
+        rows = model.alive_rows()
+        return np.count_nonzero(f.rd_reported_intensity[rows] > f.base_rd_intensity[rows])
+
+    assert seekers(0.0) < seekers(0.2) < seekers(2.0)
+
+
+def test_talents_are_productive():
+    model = make_model(small_scenario(behaviour={"revenue_sigma": 0.0}), seed=6)
+    f = model.firms
+    rows = model.alive_rows()
+    rows = rows[f.skill_sum[rows] > 0]
+    before = economy.effective_labour(model, rows)
+    f.skill_sum[rows] *= 2.0  # more (or more skilled) researchers
+    assert (economy.effective_labour(model, rows) > before).all()
+    assert (economy.innovation_rate(model, rows) > 0).all()
+
+
+def test_every_valid_horizon_stays_bounded():
+    """Over the schema's longest horizon the economy grows but no firm outgrows its place."""
+    result = simulate(scenario(scale=0.05, months=600), seed=2)
+    firms = zone_series(result, "firms")
+    assert np.isfinite(result.timeseries["value"].dropna()).all()
+    assert firms[-1] > firms[0]
+    revenue = yearly(zone_series(result, "revenue"))
+    growth = (revenue[-1] / revenue[0]) ** (1 / (revenue.size - 1)) - 1
+    assert growth < 0.12
+
+
+def test_staff_are_capped_by_the_place():
+    model = make_model(small_scenario(), seed=1)
+    f = model.firms
+    rows = model.alive_rows()
+    f.productivity[rows[0]] *= 1e6
+    for _ in range(3):
+        economy.produce(model)
+    cap = economy.MAX_STAFF_SHARE * POPULATION[f.region[rows[0]]]
+    assert f.employees[rows[0]] <= cap * 1.0001
