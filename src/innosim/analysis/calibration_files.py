@@ -19,13 +19,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from innosim.model import INDICATOR_NAMES, REGIONS
+from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.schema import Behaviour, RunSettings
 
 from .stylised import EXTRA_MEASURES
 
 MEASURABLE = (*INDICATOR_NAMES, *EXTRA_MEASURES)
+_KIND = {i.name: i.kind for i in INDICATORS}
 
 
 class _Strict(BaseModel):
@@ -39,7 +40,10 @@ Text = Annotated[str, Field(min_length=1)]
 class Measure(_Strict):
     indicator: Names
     per: Names | None = None
-    window: Annotated[str, Field(pattern=r"^(total|\d{4})$")] = "total"
+    window: Annotated[str, Field(pattern=r"^(total|\d{4}|\d{4}-\d{4})$")] = Field(
+        "total", description="total, a calendar year, or a span of years (flows only: summed)")
+    per_window: Annotated[str, Field(pattern=r"^(total|\d{4}|\d{4}-\d{4})$")] | None = Field(
+        None, description="window of the denominator (default: window), e.g. for growth over years")
     region: str | None = None
 
     @model_validator(mode="after")
@@ -49,6 +53,8 @@ class Measure(_Strict):
                 raise ValueError(f"unknown indicator {name!r} (one of {', '.join(MEASURABLE)})")
             if name in EXTRA_MEASURES and self.window != "total":
                 raise ValueError(f"{name} is measured over the whole run only (window: total)")
+            if "-" in self.window + (self.per_window or "") and _KIND.get(name) != "flow":
+                raise ValueError(f"{name} is a {_KIND.get(name)}: a span of years sums flows only")
         if self.region is not None and self.region not in REGIONS:
             raise ValueError(f"unknown region {self.region!r} (one of {', '.join(REGIONS)})")
         return self
@@ -150,7 +156,13 @@ class Target:
     def columns(self, which: str = "indicator") -> list[str]:
         """End-value names (``indicator@window``) of the numerator or (``per``) denominator."""
         m = self.spec.measure
-        return [f"{name}@{m.window}" for name in _as_list(getattr(m, which))]
+        window = m.per_window or m.window if which == "per" else m.window
+        if "-" in window:  # a span of calendar years: the years' flows summed
+            first, last = (int(y) for y in window.split("-"))
+            windows = [str(year) for year in range(first, last + 1)]
+        else:
+            windows = [window]
+        return [f"{name}@{w}" for name in _as_list(getattr(m, which)) for w in windows]
 
     def describe(self) -> str:
         m = self.spec.measure
@@ -158,7 +170,10 @@ class Target:
             return "not modelled"
         text = " + ".join(_as_list(m.indicator))
         if m.per is not None:
-            text = f"({text}) / ({' + '.join(_as_list(m.per))})"
+            below = " + ".join(_as_list(m.per))
+            if m.per_window and m.per_window != m.window:
+                return f"({text}, {m.window}) / ({below}, {m.per_window}), {self.region}"
+            text = f"({text}) / ({below})"
         return f"{text}, {self.region}, {m.window}"
 
 
@@ -257,10 +272,14 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
     last = (int(base.run.start[:4]) * 12 + int(base.run.start[5:]) - 2 + base.run.months) // 12
     targets = []
     for name, target in spec.targets.items():
-        window = target.measure.window if target.measure else "total"
-        if window != "total" and not first <= int(window) <= last:
-            raise ScenarioError(targets_file, f"targets.{name}.measure.window",
-                                f"year {window} is outside the run ({first}-{last})")
+        for key in ("window", "per_window"):
+            window = getattr(target.measure, key) if target.measure else None
+            if window in (None, "total"):
+                continue
+            years = [int(y) for y in window.split("-")]
+            if not all(first <= year <= last for year in years):
+                raise ScenarioError(targets_file, f"targets.{name}.measure.{key}",
+                                    f"{window} is outside the run ({first}-{last})")
         region = target.measure.region if target.measure and target.measure.region else spec.region
         targets.append(Target(name, target, region))
     if not any(t.fitted for t in targets):

@@ -31,7 +31,9 @@ from innosim.scenario import COUNTIES, Scenario
 #: (lognormal, sigma 0.35, in `InnoModel._populate_talents`): exp(0.35 * 1.2816).
 HIGHEND_SKILL = float(np.exp(0.35 * 1.2816))
 #: Measures `run_calibration` adds to the indicators (window ``total`` only).
-EXTRA_MEASURES = ("highend_talents_in",)
+EXTRA_MEASURES = ("highend_talents_in", "startup_survival")
+#: Start-ups founded in a run's first this many months are followed to its end.
+SURVIVAL_COHORT_MONTHS = 24
 #: Stylised-fact statistics, over all firms at the end of a run.
 STYLISED_STATS = ("size_skewness", "size_pareto_alpha", "growth_excess_kurtosis", "growth_laplace_gain",
                   "rd_bunching")
@@ -67,13 +69,30 @@ def windows(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def highend_talents_in(model: InnoModel) -> dict[str, float]:
-    """High-end talents living in each county at the end who came from elsewhere during the run."""
+    """High-end talents living in each county at the end who came during the run: from outside
+    the model (graduates, migrants, programmes) or from another place."""
     t = model.talents
     region, home = t.view("region"), t.view("home")
     top = t.view("skill") >= HIGHEND_SKILL
-    counts = {name: float(np.count_nonzero(top & (region == i) & (home != i))) for i, name in enumerate(COUNTIES)}
+    came = t.view("present") & ((home != region) | (t.view("arrived") > 0))
+    counts = {name: float(np.count_nonzero(top & came & (region == i))) for i, name in enumerate(COUNTIES)}
     counts["zone"] = sum(counts.values())
     return counts
+
+
+def startup_survival(model: InnoModel) -> dict[str, float]:
+    """Share of the start-ups founded in the run's first two years still alive at its end (three
+    to five years later in a five-year run), by the county they are in (or left from when they exited)."""
+    f = model.firms
+    rows = np.flatnonzero(f.view("startup") & (f.view("birth_month") >= 1)
+                          & (f.view("birth_month") <= SURVIVAL_COHORT_MONTHS))
+    out = {}
+    for i, name in enumerate(COUNTIES):
+        here = rows[f.region[rows] == i]
+        out[name] = float(f.alive[here].mean()) if here.size else None
+    zone = rows[f.region[rows] < len(COUNTIES)]
+    out["zone"] = float(f.alive[zone].mean()) if zone.size else None
+    return out
 
 
 def firm_snapshot(model: InnoModel) -> pd.DataFrame:
@@ -158,6 +177,7 @@ def run_calibration(task: Task) -> RunRecord:
     table = tidy(records[len(records) - len(model.month_labels):], model.month_labels)  # months simulated only
     end = windows(table)
     end["highend_talents_in@total"] = highend_talents_in(model)
+    end["startup_survival@total"] = startup_survival(model)
     record = RunRecord(end=end, relocations=model.relocations.copy())
     _forget(model)
     return record
@@ -172,4 +192,4 @@ def _forget(model: InnoModel) -> None:
 
 
 __all__ = ["EXTRA_MEASURES", "HIGHEND_SKILL", "STYLISED_STATS", "bunching", "firm_snapshot", "highend_talents_in",
-           "laplace_gain", "pareto_alpha", "run_calibration", "run_model", "stylised_stats", "windows"]
+           "laplace_gain", "startup_survival", "pareto_alpha", "run_calibration", "run_model", "stylised_stats", "windows"]
