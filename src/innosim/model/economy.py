@@ -39,6 +39,14 @@ def monthly_rate(yearly: float) -> float:
     return 1.0 - (1.0 - yearly) ** (1.0 / 12.0)
 
 
+def path_growth(model, region: np.ndarray) -> np.ndarray:
+    """Monthly growth of a firm's real output (and knowledge) on the balanced growth path: with
+    knowledge proportional to output, VA ~ A^(1 / (1 - alpha - beta))."""
+    b = model.behaviour
+    exponent = 1.0 / max(1.0 - b.alpha - b.beta, 0.05)
+    return (1.0 + model.productivity_growth[region]) ** (exponent / 12.0) - 1.0
+
+
 def max_staff(model, region: np.ndarray) -> np.ndarray:
     return MAX_STAFF_SHARE * POPULATION[region]
 
@@ -66,11 +74,14 @@ def labour_demand(model, rows: np.ndarray) -> np.ndarray:
 
 
 def overhead(model, rows: np.ndarray) -> np.ndarray:
-    """This month's fixed costs (nominal): the firm's overhead at today's prices, ramped in for start-ups."""
+    """This month's fixed costs (nominal): the firm's overhead at today's prices, growing with the
+    growth path (so margins keep their level as firms grow), ramped in for start-ups."""
     f = model.firms
+    region = f.region[rows].astype(np.int64)
     age = model.month - f.birth_month[rows]
     ramp = np.where(f.startup[rows], np.clip((age + 1) / OVERHEAD_RAMP_MONTHS, 0.0, 1.0), 1.0)
-    return f.overhead[rows] * ramp * model.price[f.region[rows].astype(np.int64)]
+    path = (1.0 + path_growth(model, region)) ** model.month
+    return f.overhead[rows] * ramp * model.price[region] * path
 
 
 def wage_bill(model, rows: np.ndarray) -> np.ndarray:
@@ -217,12 +228,30 @@ def innovation_rate(model, rows: np.ndarray) -> np.ndarray:
 
 
 def innovate(model) -> None:
-    """Innovation events add to the knowledge stock, which depreciates at the R&D-capital rate."""
+    """Innovation events add to the knowledge stock, which depreciates at the R&D-capital rate,
+    and upgrade the product mix, whose high-tech products age into ordinary ones."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
     events = model.rng.poisson(innovation_rate(model, rows))
     f.knowledge[rows] = f.knowledge[rows] * (1.0 - monthly_rate(b.knowledge_depreciation)) + events
+    f.hightech_share[rows] = upgrade_products(model, f.hightech_share[rows], events / f.employees[rows])
     model.count("innovations", f.region[rows].astype(np.int64), events.astype(float))
+
+
+def upgrade_products(model, share: np.ndarray, innovations_per_staff: np.ndarray) -> np.ndarray:
+    """High-tech share of sales after a month: each innovation per ten staff upgrades `hightech_step`
+    of the ordinary products; `product_obsolescence` a year of high-tech products become ordinary."""
+    b = model.behaviour
+    upgraded = 1.0 - (1.0 - share) * (1.0 - b.hightech_step) ** (10.0 * innovations_per_staff)
+    return upgraded * (1.0 - monthly_rate(b.product_obsolescence))
+
+
+def stationary_hightech_share(model, rate_per_staff: np.ndarray) -> np.ndarray:
+    """The share a firm innovating at `rate_per_staff` a month tends to (upgrades = obsolescence)."""
+    b = model.behaviour
+    up = -np.log1p(-b.hightech_step) * 10.0 * rate_per_staff if b.hightech_step < 1 else np.inf
+    down = -np.log1p(-monthly_rate(b.product_obsolescence))
+    return up / np.maximum(up + down, 1e-12)
 
 
 def pay_dividends(model) -> None:

@@ -60,7 +60,9 @@ class InnoModel(mesa.Model):
         self.talent_wage = np.array([p.talent_wage for p in places])
         self.staff_wage = np.array([p.staff_wage for p in places])
         self.rent = np.array([p.rent for p in places])
-        self.place_productivity = np.array([p.productivity for p in places])
+        self.base_productivity = np.array([p.productivity for p in places])
+        self.productivity_growth = np.array([p.productivity_growth for p in places])
+        self.place_productivity = self.base_productivity.copy()  # A_r(t)
         self.provider_quality = np.array([p.provider_quality for p in places])
         self.amenity = np.array([p.amenity for p in places])
         self.growth = np.array([p.growth for p in places])
@@ -138,6 +140,7 @@ class InnoModel(mesa.Model):
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
         self.price = (1.0 + self.growth) ** (self.month / 12.0)
+        self.place_productivity = self.base_productivity * (1.0 + self.productivity_growth) ** (self.month / 12.0)
         demography.grow_shanghai_jobs(self)
         for counter in self.monthly.values():
             counter[:] = 0

@@ -29,8 +29,16 @@ SHANGHAI_FIRM_SEATS = 0.5
 #: grew from 39 thousand (2012) to 330 thousand (2021), about 27 % a year (MOST); Jiaxing's by 31 %
 #: in 2017. Newer cohorts are larger by this factor a year.
 HNTE_HISTORY_GROWTH = 0.25
+#: Share of the firms meeting the HNTE criteria that hold status at the start; the rest apply in the
+#: first round (about one year's newly eligible firms, as on the path).
+INITIAL_HNTE_COVERAGE = 0.95
+#: Share of the older uncertified firms that held status before (so that, as on the path, about a
+#: third of later approvals of uncertified firms are regained certifications rather than first ones).
+PREVIOUSLY_CERTIFIED = 0.1
 #: Share of incubator places filled at the start, with tenancies spread over the incubation term.
 INITIAL_OCCUPANCY = 0.9
+#: Spread of the initial high-tech shares around each firm's stationary share.
+HIGHTECH_NOISE = 0.1
 #: Skill of talents: lognormal(0, 0.35).
 SKILL_SIGMA = 0.35
 
@@ -63,7 +71,7 @@ def seats(firms, rows: np.ndarray) -> np.ndarray:
 
 def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     """Set revenue, R&D plan, fixed costs, knowledge and productivity of `rows` so that each firm
-    is on its steady path at today's prices: staff optimal, knowledge constant in expectation,
+    is on its balanced growth path at today's prices: staff optimal, knowledge growing with output,
     after-tax margin `margin` (where fixed costs cannot be negative, the margin is what it is)."""
     f, b = model.firms, model.behaviour
     region = f.region[rows].astype(np.int64)
@@ -78,6 +86,12 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     f.profit[rows] = margin * revenue * price
     f.sales_y1[rows] = f.sales_y2[rows] = 12.0 * revenue * price
     f.profit_y1[rows] = 12.0 * f.profit[rows]
+    # the product mix where upgrades balance obsolescence at the firm's own R&D habit, with the
+    # noise of its history; then its R&D plan for the HNTE thresholds
+    f.collaboration[rows] = economy.expected_collaboration(model, region) * (b.external_share > 0)
+    f.rd_intensity[rows] = f.base_rd_intensity[rows]
+    share = economy.stationary_hightech_share(model, economy.innovation_rate(model, rows) / f.employees[rows])
+    f.hightech_share[rows] = np.clip(share + model.rng.normal(0.0, HIGHTECH_NOISE, rows.size), 0.0, 1.0)
     hnte.plan_rnd(model, rows)
     f.rd_y1[rows] = f.rd_y2[rows] = f.sales_y1[rows] * f.rd_reported_intensity[rows]
 
@@ -88,14 +102,14 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     rent = f.employees[rows] * model.rent[region]
     rd = f.rd_intensity[rows] * revenue
     pre_tax = np.where(margin > 0, margin / (1.0 - CIT_RATE), margin) * revenue
-    f.overhead[rows] = np.maximum(value_added - wages - rent - rd - pre_tax, 0.0)
+    path = (1.0 + economy.path_growth(model, region)) ** model.month
+    f.overhead[rows] = np.maximum(value_added - wages - rent - rd - pre_tax, 0.0) / path
 
     # knowledge where innovations balance depreciation, then the productivity that makes `labour` optimal
-    f.revenue[rows] = revenue * price
-    f.collaboration[rows] = economy.expected_collaboration(model, region) * (b.external_share > 0)
-    f.knowledge[rows] = 1.0
+    # on the balanced growth path the stock grows with output: innovations = (depreciation + growth) x K
     rate = economy.innovation_rate(model, rows)
-    f.knowledge[rows] = np.maximum(rate / economy.monthly_rate(b.knowledge_depreciation), 1e-3)
+    growing = economy.path_growth(model, region)
+    f.knowledge[rows] = np.maximum(rate / (economy.monthly_rate(b.knowledge_depreciation) + growing), 1e-3)
     f.productivity[rows] = value_added / (model.place_productivity[region] * f.knowledge[rows] ** b.alpha
                                           * labour ** b.beta)
     f.cash[rows] = 3.0 * revenue * price
@@ -160,12 +174,17 @@ def certify_history(model, rows: np.ndarray) -> None:
     """Firms certified before the run: those meeting the criteria, in the three yearly cohorts whose
     certificates run out at the next three decision rounds, newer cohorts larger as the count grew."""
     f, rng = model.firms, model.rng
-    certified = rows[hnte.meets_criteria(model, rows) & (rng.random(rows.size) < 0.9)]
+    eligible = hnte.meets_criteria(model, rows)
+    certified = rows[eligible & (rng.random(rows.size) < INITIAL_HNTE_COVERAGE)]
     weights = (1.0 + HNTE_HISTORY_GROWTH) ** np.arange(3)
     cohort = rng.choice(3, size=certified.size, p=weights / weights.sum())  # 0: certified three rounds ago
     f.hnte_until[certified] = model.first_decision_month() + 12 * cohort
     f.hnte_region[certified] = f.region[certified]
     f.hnte_ever[certified] = True
+    # some firms without status held it before (their next approval is not a first one)
+    before = rows[~f.hnte_ever[rows] & (model.month - f.birth_month[rows] > 48)
+                  & (rng.random(rows.size) < PREVIOUSLY_CERTIFIED)]
+    f.hnte_ever[before] = True
 
 
 def populate_incubator_tenants(model) -> np.ndarray:

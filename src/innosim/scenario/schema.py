@@ -93,7 +93,10 @@ class PlaceEconomy(Strict):
     provider_quality: Share = Field(description="quality of the place's R&D service providers")
     amenity: float = Field(0.0, description="talents' taste for living there, logit units")
     growth: Annotated[float, Field(ge=-0.2, le=0.3)] = Field(
-        0.045, description="nominal trend of demand, prices, wages and rent, per year (calibrated to output growth)")
+        0.04, description="nominal trend of demand, prices, wages and rent, per year (calibrated to output growth)")
+    productivity_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = Field(
+        0.003, description="real growth of total factor productivity per year; knowledge builds on it, so "
+                           "firms' output grows about 1 / (1 - alpha - beta) times as fast")
 
 
 def _default_places() -> dict[str, PlaceEconomy]:
@@ -133,7 +136,7 @@ class Behaviour(Strict):
         0.06, description="median after-tax margin of firms on the growth path (NBS 2019: 5.9 %)")
     margin_sigma: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
     firm_exit_hazard: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
-        0.035, description="yearly chance that an established firm closes for reasons outside the model")
+        0.015, description="yearly chance that an established firm closes for reasons outside the model")
     # knowledge: K' = (1 - delta) K + N, N ~ Poisson(theta * R^gamma * S^(1-gamma) * (1 + bonus * collaboration))
     knowledge_depreciation: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.15, description="yearly depreciation of the knowledge stock (R&D capital, 15 %)")
@@ -146,6 +149,8 @@ class Behaviour(Strict):
     innovation_theta: NonNeg = 0.7
     innovation_gamma: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     collaboration_bonus: NonNeg = 1.0
+    hightech_step: Share = Field(0.12, description="share of the non-high-tech product mix an innovation per ten staff upgrades")
+    product_obsolescence: Share = Field(0.15, description="yearly share of high-tech products that become ordinary")
     # certification
     hnte_first_approval: Share = Field(0.8, description="approval rate of first applications")
     hnte_renewal_approval: Share = Field(0.92, description="approval rate of renewals (Jiading 2018: 92 %)")
@@ -187,7 +192,7 @@ class Behaviour(Strict):
     shanghai_pull: float = 0.8
     # firms' entry, location and exit
     firm_entry_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
-        0.04, description="firms entering each place from outside the four places, per year, as a share of its firms")
+        0.02, description="firms entering each place from outside the four places, per year, as a share of its firms")
     firm_stay_bonus: NonNeg = 5.5
     firm_tax_weight: NonNeg = 1.5
     firm_talent_weight: NonNeg = 0.8
