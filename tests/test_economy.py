@@ -231,3 +231,118 @@ def test_staff_are_capped_by_the_place():
         economy.produce(model)
     cap = economy.MAX_STAFF_SHARE * POPULATION[f.region[rows[0]]]
     assert f.employees[rows[0]] <= cap * 1.0001
+
+
+def test_incubation_raises_start_up_survival():
+    """Tenants pay less rent and innovate faster: fewer of them run out of cash."""
+    def survival(capacity):
+        alive, total = 0, 0
+        for seed in (1, 2):
+            model = make_model(validate_data({"run": {"scale": 0.2, "months": 48}, "behaviour":
+                                              {"founding_rate": 0.004, "founder_seed_capital": 0.2},
+                                              "policy": {"incubation": {"capacity": capacity}}}, "<test>"), seed)
+            for _ in range(48):
+                model.step()
+            f = model.firms
+            young = f.view("startup") & (f.view("birth_month") >= 1) & (f.view("birth_month") <= 24)
+            alive += int((young & f.view("alive")).sum())
+            total += int(young.sum())
+        return alive / total
+
+    assert survival(2000) > survival(0) + 0.03
+
+
+def test_firm_entry_and_the_exit_hazard_move_the_firm_count():
+    def firms_after(**behaviour):
+        model = make_model(small_scenario(behaviour=behaviour), seed=3)
+        for _ in range(36):
+            model.step()
+        return int(model.firms.view("alive").sum()), model.cumulative["firms_entered"].sum()
+
+    base, entered = firms_after()
+    closed, none = firms_after(firm_entry_rate=0.0)
+    assert none == 0 and entered > 0 and closed < base
+    assert firms_after(firm_exit_hazard=0.2)[0] < base
+
+
+def test_dividends_keep_cash_within_the_buffer():
+    model = make_model(small_scenario(), seed=2)
+    f = model.firms
+    rows = model.alive_rows()
+    f.cash[rows] += 100.0
+    money = model.ledger.total()
+    economy.pay_dividends(model)
+    assert (f.cash[rows] <= economy.CASH_BUFFER_MONTHS * f.revenue[rows] + 1e-9).all()
+    assert model.ledger.total() == pytest.approx(money)  # paid to households, not lost
+
+
+def test_innovations_upgrade_the_product_mix_and_products_age():
+    model = make_model(small_scenario(), seed=2)
+    share = np.array([0.3, 0.3, 0.9])
+    upgraded = economy.upgrade_products(model, share, np.array([0.0, 0.5, 0.0]))
+    assert upgraded[1] > share[1]           # innovations upgrade
+    assert upgraded[0] < share[0] and upgraded[2] < share[2]  # without them, products age
+    rate = np.array([0.001, 0.01, 0.1])
+    assert np.all(np.diff(economy.stationary_hightech_share(model, rate)) > 0)
+
+
+def test_price_trend_raises_revenue_and_wages_together():
+    def month_13(growth):
+        places = {p: {"growth": growth} for p in ("qingpu", "wujiang", "jiashan", "shanghai")}
+        model = make_model(validate_data({"run": {"scale": 0.05, "months": 24}, "places": places}, "<test>"), 9)
+        for _ in range(13):
+            model.step()
+        rows = model.alive_rows()
+        return model.firms.revenue[rows].sum(), economy.wage_bill(model, rows).sum()
+
+    revenue0, wages0 = month_13(0.0)
+    revenue1, wages1 = month_13(0.1)
+    assert revenue1 / revenue0 == pytest.approx(1.1, rel=0.03)
+    assert wages1 / wages0 == pytest.approx(1.1, rel=0.03)
+
+
+def test_productivity_trend_makes_firms_grow_in_real_terms():
+    def real_value_added(trend):
+        places = {p: {"productivity_growth": trend, "growth": 0.0}
+                  for p in ("qingpu", "wujiang", "jiashan", "shanghai")}
+        result = simulate(validate_data({"run": {"scale": 0.1, "months": 60}, "places": places}, "<test>"), 4)
+        return yearly(zone_series(result, "value_added"))
+
+    flat, growing = real_value_added(0.0), real_value_added(0.01)
+    assert growing[-1] / growing[0] > flat[-1] / flat[0] + 0.05
+
+
+def test_shanghai_core_demand_grows_with_its_economy():
+    model = make_model(small_scenario(), seed=1)
+    jobs = model.shanghai_jobs
+    for _ in range(12):
+        demography.grow_shanghai_jobs(model)
+    assert model.shanghai_jobs == pytest.approx(jobs * (1 + model.spec.places.shanghai.growth))
+
+
+def test_first_applications_and_renewals_have_their_own_approval_rates():
+    model = make_model(small_scenario(behaviour={"hnte_first_approval": 0.0, "hnte_renewal_approval": 1.0}))
+    f = model.firms
+    rows = model.alive_rows()[:20]
+    renewing, first = rows[:10], rows[10:]
+    model.month = model.first_decision_month()
+    f.hnte_until[renewing], f.hnte_region[renewing] = model.month, f.region[renewing]
+    f.hnte_until[first], f.hnte_ever[first] = NO_STATUS, False
+    f.hnte_pending[rows] = model.month
+    hnte.decide_hnte(model)
+    assert (f.hnte_until[renewing] == model.month + 36).all()
+    assert (f.hnte_until[first] == NO_STATUS).all()
+
+
+def test_certified_firms_hold_on_to_their_status_more_with_persistence():
+    def keepers(persistence):
+        model = make_model(small_scenario(behaviour={"hnte_persistence": persistence},
+                                          hnte_rewards={"first": 0.0, "renewal": 0.0}), seed=5)
+        f = model.firms
+        rows = model.alive_rows()
+        certified = rows[model.hnte_valid()[rows]]
+        f.profit_y1[certified] = 0.03 * f.sales_y1[certified]  # a thin year
+        hnte.plan_rnd(model)
+        return np.count_nonzero(f.rd_reported_intensity[certified] > f.base_rd_intensity[certified])
+
+    assert keepers(0.0) < keepers(5.0)
