@@ -233,25 +233,6 @@ def test_staff_are_capped_by_the_place():
     assert f.employees[rows[0]] <= cap * 1.0001
 
 
-def test_incubation_raises_start_up_survival():
-    """Tenants pay less rent and innovate faster: fewer of them run out of cash."""
-    def survival(capacity):
-        alive, total = 0, 0
-        for seed in (1, 2):
-            model = make_model(validate_data({"run": {"scale": 0.2, "months": 48}, "behaviour":
-                                              {"founding_rate": 0.004, "founder_seed_capital": 0.2},
-                                              "policy": {"incubation": {"capacity": capacity}}}, "<test>"), seed)
-            for _ in range(48):
-                model.step()
-            f = model.firms
-            young = f.view("startup") & (f.view("birth_month") >= 1) & (f.view("birth_month") <= 24)
-            alive += int((young & f.view("alive")).sum())
-            total += int(young.sum())
-        return alive / total
-
-    assert survival(2000) > survival(0) + 0.03
-
-
 def test_firm_entry_and_the_exit_hazard_move_the_firm_count():
     def firms_after(**behaviour):
         model = make_model(small_scenario(behaviour=behaviour), seed=3)
@@ -346,3 +327,30 @@ def test_certified_firms_hold_on_to_their_status_more_with_persistence():
         return np.count_nonzero(f.rd_reported_intensity[certified] > f.base_rd_intensity[certified])
 
     assert keepers(0.0) < keepers(5.0)
+
+
+def test_tenants_pay_part_of_their_rent_and_the_county_the_rest():
+    model = make_model(small_scenario(), seed=2)
+    f = model.firms
+    rows = model.alive_rows()
+    tenants = rows[f.incubator[rows] >= 0]
+    assert tenants.size > 0
+    cash = f.cash[tenants].copy()
+    subsidy_before = model.monthly["incubator_rent_subsidy"].sum()
+    rent = economy.rent_bill(model, tenants).sum()
+    economy.produce(model)
+    assert model.monthly["incubator_rent_subsidy"].sum() - subsidy_before == pytest.approx(
+        (1 - economy.INCUBATOR_RENT_SHARE) * rent, rel=0.05)
+    assert cash.sum() != f.cash[tenants].sum()
+
+
+def test_incubator_mentoring_raises_tenants_innovation():
+    model = make_model(small_scenario(), seed=2)
+    f = model.firms
+    model.step()
+    rows = model.alive_rows()
+    tenants = rows[(f.incubator[rows] >= 0) & (f.revenue[rows] > 0)]
+    inside = economy.innovation_rate(model, tenants)
+    f.incubator[tenants] = -1
+    outside = economy.innovation_rate(model, tenants)
+    np.testing.assert_allclose(inside, outside * (1 + model.behaviour.incubator_mentoring))

@@ -61,12 +61,14 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
                                 f.profit[rows] / np.maximum(f.revenue[rows], 1e-9))
     after_tax_margin = np.clip(after_tax_margin, 0.0, None)
     tax_gain = (CIT_RATE - HNTE_RATE) * after_tax_margin / (1.0 - CIT_RATE)
-    renewing = f.hnte_ever[rows]
-    reward = np.where(renewing, b.hnte_renewal_approval * rules.hnte_reward_renewal[region],
-                      b.hnte_first_approval * rules.hnte_reward_first[region])
+    # what an approval is worth, as decide_hnte will judge it: a renewal, a regained status
+    # (no reward) or a first certification
+    valid = model.hnte_valid()[rows]
+    reward = np.where(valid, b.hnte_renewal_approval * rules.hnte_reward_renewal[region],
+                      np.where(f.hnte_ever[rows], 0.0, b.hnte_first_approval * rules.hnte_reward_first[region]))
     reward_gain = reward / (HNTE_VALID_MONTHS / 12.0) / np.maximum(annual_sales, 1e-9)
     # a firm holding status has sunk the costs of complying (R&D accounts, IP, staff records)
-    keeping = 1.0 + b.hnte_persistence * model.hnte_valid()[rows]
+    keeping = 1.0 + b.hnte_persistence * valid
     worth_it = real_needed - base < (tax_gain + reward_gain) * keeping
     seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it & (base < reported_target)
     f.rd_intensity[rows] = np.where(seeking, real_needed, base)

@@ -65,7 +65,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("incubator_tenants", "stock", "firms", "firms in an incubator"),
     Indicator("graduates", "flow", "firms", "incubator graduates"),
     Indicator("graduates_stayed", "flow", "firms", "graduates settling in their incubator's county"),
-    Indicator("incubator_failures", "flow", "firms", "tenants that failed at the end of incubation"),
+    Indicator("incubator_failures", "flow", "firms", "tenants that exited (ran out of cash or closed) while in an incubator"),
     Indicator("graduate_stay_rate", "rate", "share", "graduates that stayed / all that left incubation"),
     Indicator("problems_posted", "flow", "problems", "technical problems posted"),
     Indicator("tech_deals", "flow", "deals", "technology deals signed"),

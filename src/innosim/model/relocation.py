@@ -26,7 +26,8 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, 0.5)
     utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
 
-    talents = np.bincount(model.talents.view("region").astype(np.int64), minlength=N_PLACES)
+    t = model.talents
+    talents = np.bincount(t.region[model.present_talents()].astype(np.int64), minlength=N_PLACES)
     utility += b.firm_talent_weight * np.log((talents + 1.0) / (talents.mean() + 1.0))[None, :]
     utility -= b.firm_rent_weight * (model.rent / model.rent.mean())[None, :]
 
@@ -56,14 +57,14 @@ def review_locations(model) -> None:
 
 
 def exit_failed_firms(model) -> None:
-    """Firms whose cash has been negative for too many months in a row exit; established firms
-    also close at `firm_exit_hazard` a year for reasons outside the model (owners retiring,
+    """Firms whose cash has been negative for too many months in a row exit; every firm
+    also closes at `firm_exit_hazard` a year for reasons outside the model (owners retiring,
     mergers, shocks to their markets)."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
     negative = f.cash[rows] < 0
     f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
     failed = f.negative_months[rows] >= b.exit_negative_months
-    closing = (f.incubator[rows] < 0) & (model.rng.random(rows.size) < monthly_rate(b.firm_exit_hazard))
+    closing = model.rng.random(rows.size) < monthly_rate(b.firm_exit_hazard)
     for row in rows[failed | closing].tolist():
         model.exit_firm(row)
