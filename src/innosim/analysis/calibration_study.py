@@ -39,7 +39,7 @@ STYLISED_RUNS = 8
 
 CALIBRATED_HEADER = """\
 # Calibrated behavioural parameters: the free parameters of calibration/parameters.yaml fitted to
-# the seed paper's Jiashan figures for 2015-2018 (calibration/targets.yaml) by `innosim calibrate`.
+# the seed paper's Jiashan figures for 2015-2019 and the zone's (calibration/targets.yaml) by `innosim calibrate`.
 # scenarios/baseline.yaml extends this file, so every scenario built on the baseline uses them.
 # Written by the tool: see result.yaml beside it for the fit, the seeds and the provenance.
 """

@@ -40,7 +40,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, budget: int | No
               check_replicates: int | None, profile_points: int | None, jobs: int | None, scheduler: str | None,
               out_dir: Path | None, write_to: Path | None, quick: bool, progress: bool | None) -> None:
     """Fit the free parameters to TARGETS.yaml by differential evolution over runs of the baseline
-    (2015-2018), evaluated through the batch engine (parallel, resumable: run the same command again
+    (2015-2019), evaluated through the batch engine (parallel, resumable: run the same command again
     after an interruption and finished runs are reused). Writes result.yaml and calibrated.yaml, and
     a fit report with identifiability profiles and stylised facts."""
     from innosim.analysis.calibration_files import load_calibration

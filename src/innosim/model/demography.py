@@ -77,7 +77,11 @@ def leave(model) -> None:
     going = present[rng.random(present.size) < chance]
     if going.size == 0:
         return
-    labour.quit_job(model, going[t.employer[going] >= 0])
+    employed = going[t.employer[going] >= 0]
+    f = model.firms
+    np.subtract.at(f.talents, t.employer[employed], 1)
+    np.subtract.at(f.skill_sum, t.employer[employed], t.skill[employed])
+    labour.quit_job(model, employed)
     t.employer[going] = NO_STATUS
     t.present[going] = False
     for row in going.tolist():
@@ -85,7 +89,6 @@ def leave(model) -> None:
         agent.remove()
         model.talent_agents[row] = None
     model.count("talents_departed", t.region[going].astype(np.int64), np.ones(going.size))
-    labour.count_staff(model)
 
 
 def grow_shanghai_jobs(model) -> None:
@@ -114,4 +117,4 @@ def enter_firms(model) -> None:
     model.ledger.accounts["households"] -= np.bincount(place, f.cash[new], minlength=N_PLACES)
     model.births += new.size
     model.count("firms_entered", place, np.ones(new.size))
-    labour.count_staff(model)
+    f.skill_sum[new] = np.bincount(employer - new[0], t.skill[talents], minlength=new.size)[: new.size]

@@ -96,7 +96,7 @@ def hire(model, talent: int, firm: int) -> None:
     t.hired_month[talent] = model.month
     t.equity_grant[talent] = f.equity_grant[firm]
     f.talents[firm] += 1
-    model.count("hires", np.array([destination]), np.ones(1))
+    model.monthly["hires"][destination] += 1
 
 
 def leave_employer(model, talent: int) -> None:
@@ -149,8 +149,10 @@ def found_startups(model) -> None:
     rate = b.founding_rate * (1.0 + b.founding_equity_effect * rules.equity_enabled * rules.equity_kept)
     able = np.flatnonzero(t.view("present") & (t.view("skill") >= b.founding_skill_threshold))
     founders = able[model.rng.random(able.size) < rate]
-    for talent in founders.tolist():
-        place = int(t.region[talent])
-        row = model.create_startup(place)
+    if founders.size == 0:
+        return
+    place = t.region[founders].astype(np.int64)
+    rows = model.create_startups(place)
+    for talent, row in zip(founders.tolist(), rows.tolist(), strict=True):
         hire(model, talent, row)
-        model.count("startups", np.array([place]), np.ones(1))
+    model.count("startups", place, np.ones(founders.size))

@@ -255,14 +255,18 @@ class InnoModel(mesa.Model):
             self.firm_agents[row] = Firm(self, row, self.cells[int(self.firms.region[row])])
         return rows
 
+    def create_startups(self, place: np.ndarray) -> np.ndarray:
+        """New firms founded in `place` (one each) by talents: seed capital from the founders' households."""
+        rows = population.new_startups(self, np.asarray(place, dtype=np.int64))
+        self.firms.birth_month[rows] = self.month
+        seed = np.full(rows.size, self.behaviour.founder_seed_capital)
+        self.ledger.firms_receive(rows, seed, "households", np.asarray(place, dtype=np.int64))
+        self.births += rows.size
+        return rows
+
     def create_startup(self, place: int) -> int:
-        """A new firm founded in `place` by a talent: seed capital from the founder's household."""
-        row = population.new_startup(self, place)
-        self.firms.birth_month[row] = self.month
-        seed = np.array([self.behaviour.founder_seed_capital])
-        self.ledger.firms_receive(np.array([row]), seed, "households", np.array([place]))
-        self.births += 1
-        return row
+        """One new firm founded in `place` (see `create_startups`)."""
+        return int(self.create_startups(np.array([place]))[0])
 
     def first_decision_month(self) -> int:
         """The first month of the run (1-based) in which HNTE applications are decided."""

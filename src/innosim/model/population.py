@@ -129,22 +129,22 @@ def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_sc
     return rows
 
 
-def new_startup(model, place: int) -> int:
-    """A start-up: a firm whose potential (productivity) is drawn like an established firm's, with
-    a wider spread (`startup_productivity_sigma`: a few become large), but which starts with three
-    staff, the founder as its one key talent and little knowledge."""
+def new_startups(model, place: np.ndarray) -> np.ndarray:
+    """Start-ups in `place` (one each): firms whose potential (productivity) is drawn like an
+    established firm's, with a wider spread (`startup_productivity_sigma`: a few become large),
+    but which start with three staff, the founder as their one key talent and little knowledge."""
     b, f = model.behaviour, model.firms
-    row = int(add_established(model, 1, np.array([place]), np.zeros(1, dtype=np.int64))[0])
-    f.productivity[row] *= model.rng.lognormal(0.0, b.startup_productivity_sigma)
-    f.stage[row] = INCUBATED
-    f.startup[row] = True
-    f.employees[row] = 3.0
-    f.talents[row] = 0
-    f.skill_sum[row] = 0.0
-    f.knowledge[row] = b.startup_knowledge
-    f.revenue[row] = f.profit[row] = f.cash[row] = f.profit_y1[row] = 0.0
-    f.sales_y1[row] = f.sales_y2[row] = f.rd_y1[row] = f.rd_y2[row] = 0.0
-    return row
+    rows = add_established(model, place.size, place, np.zeros(place.size, dtype=np.int64))
+    f.productivity[rows] *= model.rng.lognormal(0.0, b.startup_productivity_sigma, rows.size)
+    f.stage[rows] = INCUBATED
+    f.startup[rows] = True
+    f.employees[rows] = 3.0
+    f.talents[rows] = 0
+    f.skill_sum[rows] = 0.0
+    f.knowledge[rows] = b.startup_knowledge
+    for column in ("revenue", "profit", "cash", "profit_y1", "sales_y1", "sales_y2", "rd_y1", "rd_y2"):
+        getattr(f, column)[rows] = 0.0
+    return rows
 
 
 def populate(model) -> None:
@@ -193,15 +193,17 @@ def populate_incubator_tenants(model) -> np.ndarray:
     rows = []
     for county in range(N_COUNTIES):
         n = int(round(INITIAL_OCCUPANCY * model.rules.incubator_capacity[county]))
-        for _ in range(n):
-            row = new_startup(model, county)
-            months_in = int(rng.integers(0, b.incubation_months))
-            model.firms.birth_month[row] = -months_in - int(rng.integers(0, 4))
-            model.firms.incubated_since[row] = -months_in
-            model.firms.knowledge[row] *= 1.0 + months_in / b.incubation_months
-            model.firms.talents[row] = 1
-            rows.append(row)
-    return np.array(rows, dtype=np.int64)
+        if n == 0:
+            continue
+        new = new_startups(model, np.full(n, county))
+        months_in = rng.integers(0, b.incubation_months, n)
+        f = model.firms
+        f.birth_month[new] = -months_in - rng.integers(0, 4, n)
+        f.incubated_since[new] = -months_in
+        f.knowledge[new] *= 1.0 + months_in / b.incubation_months
+        f.talents[new] = 1
+        rows.append(new)
+    return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
 
 def talent_places(model) -> np.ndarray:
