@@ -36,9 +36,44 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the batch and keeps what is finished."""
+#: How often a worker checks that the process that started the batch is still alive (seconds).
+WATCH_INTERVAL = 0.5
+
+
+def _parent_identity() -> tuple[int, float]:
+    """This process's id and start time: what a worker watches (a pid alone may be reused)."""
+    import psutil
+
+    return os.getpid(), psutil.Process().create_time()
+
+
+def _watch_parent(pid: int, started: float) -> None:
+    """End this worker as soon as the batch's parent is gone, however it ended (SIGKILL included).
+
+    A worker's own parent is the forkserver, not the batch's process, so PR_SET_PDEATHSIG cannot
+    see the batch die; a thread polls it instead. When the workers are gone, the forkserver and
+    the resource tracker exit by themselves (they wait for the last holder of their pipes)."""
+    import psutil
+
+    while True:
+        time.sleep(WATCH_INTERVAL)
+        try:
+            parent = psutil.Process(pid)
+            alive = parent.create_time() == started and parent.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            alive = False
+        if not alive:
+            os._exit(1)  # from a thread: ends the process at once, whatever the main thread is doing
+
+
+def _quiet_worker(parent: tuple[int, float] | None = None) -> None:
+    """Workers leave Ctrl-C (and SIGTERM, SIGHUP) to the parent, which stops the batch and keeps what
+    is finished; and they end when the parent ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        import threading
+
+        threading.Thread(target=_watch_parent, args=parent, name="innosim-watch-parent", daemon=True).start()
 
 
 def _timed(run_fn: Callable[[Task], RunRecord], task: Task) -> tuple[RunRecord, float, float]:
@@ -79,7 +114,8 @@ def open_executor(jobs: int | None, scheduler: str | None) -> Iterator[tuple[Exe
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["innosim.batch", "innosim.model"])  # imported once, not per worker
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker)
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker,
+                                   initargs=(_parent_identity(),))
     try:
         yield executor, jobs
     finally:

@@ -21,7 +21,7 @@ County = Literal["qingpu", "wujiang", "jiashan"]
 class Strict(BaseModel):
     """Base of every section: unknown keys are refused, types are not coerced from strings."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def _scalar_to_counties(value):
