@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -18,9 +19,11 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
-                KeyboardInterrupt, SystemExit):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: files are written whole or not
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - every other failure: one line, no traceback
             if ctx.params.get("debug") or os.environ.get(DEBUG_ENV):
                 raise
