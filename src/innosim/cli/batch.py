@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .batching import run_or_exit
+from .batching import resolve_scheduler, run_or_exit
 
 DEFAULT_OUT = Path("out")
 
@@ -63,6 +63,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
 
     spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
+    scheduler = resolve_scheduler(scheduler)
 
     import mesa
 
@@ -96,6 +97,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     write_json_atomic(out_dir / "settings.json", {
         "spec": str(spec_file), "name": spec.name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "points": len(points), "replicates": spec.replicates, "seed": spec.seed, "runs": store.last_batch,
+        "jobs": jobs, "scheduler": scheduler,
         "elapsed": time.perf_counter() - started, "innosim": __version__, "mesa": mesa.__version__,
         "python": platform.python_version(),
     })

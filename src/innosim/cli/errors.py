@@ -14,10 +14,16 @@ import sys
 import click
 
 from innosim.scenario import ScenarioError
-from innosim.yamlsafe import excerpt
+
 
 #: Set INNOSIM_DEBUG=1 (or pass --debug) to see tracebacks.
 DEBUG_ENV = "INNOSIM_DEBUG"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _as_interrupt(signum, frame):
@@ -36,19 +42,23 @@ def handle_stop_signals() -> None:
 
 def one_line(exc: BaseException) -> tuple[str, int] | None:
     """The message and exit status for a known failure, or None for an unexpected one."""
-    from innosim.batch import BatchError
+    from innosim.batch import BatchError, StoreError
+
+    from innosim.model.ledger import MoneyError
 
     if isinstance(exc, ScenarioError):
         return str(exc), 2
-    if isinstance(exc, BatchError):
+    if isinstance(exc, MoneyError):
+        return f"run stopped: {exc}", 1
+    if isinstance(exc, (BatchError, StoreError)):
         return str(exc), 1
     if isinstance(exc, sqlite3.DatabaseError):
-        return f"results store: {excerpt(str(exc), 200)}", 1
+        return f"results store: {clip(str(exc), 200)}", 1
     if isinstance(exc, MemoryError):
         return "out of memory: lower run.scale, the population or the number of runs", 1
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror or excerpt(str(exc), 200)}", 1
+        return f"{where}{exc.strerror or clip(str(exc), 200)}", 1
     return None
 
 
@@ -56,7 +66,7 @@ def report(exc: BaseException) -> int:
     """Print one line for `exc` on stderr and return the exit status."""
     known = one_line(exc)
     if known is None:
-        message = (f"unexpected {type(exc).__name__}: {excerpt(str(exc), 300)} "
+        message = (f"unexpected {type(exc).__name__}: {clip(str(exc), 300)} "
                    "(run with --debug for the traceback)")
         status = 1
     else:
