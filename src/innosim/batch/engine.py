@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -79,7 +80,11 @@ def _quiet_worker(parent: tuple[int, float] | None = None) -> None:
 def _timed(run_fn: Callable[[Task], RunRecord], task: Task) -> tuple[RunRecord, float, float]:
     """The run, its wall time and the CPU time of this thread (less than the wall time on a busy machine)."""
     start, cpu = time.perf_counter(), time.thread_time()
-    record = run_fn(task)
+    with warnings.catch_warnings():
+        # numpy's overflow warnings would print once per worker; the model's money check stops such a
+        # run with the month and the account instead (a one-line BatchError)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        record = run_fn(task)
     return record, time.perf_counter() - start, time.thread_time() - cpu
 
 
