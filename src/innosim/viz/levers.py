@@ -191,7 +191,10 @@ def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
     if scenario_file is None:
         return Scenario()
     try:
-        check_extends(scenario_file, allowed_folders())
+        from .server import FOLDER_ENV
+
+        # the launcher names the picker's folder; a model made without it trusts its own file's folder
+        check_extends(scenario_file, allowed_folders(os.environ.get(FOLDER_ENV) or find_scenario_dir(scenario_file)))
         return load_scenario(scenario_file)
     except ScenarioError as exc:
         raise public_error(exc) from None
