@@ -247,3 +247,47 @@ def test_assets_lists_what_solaras_page_loads(tmp_path):
     assert any(name.startswith("@widgetti/solara-vuetify") for name in names)
     assert "requirejs" in names and "font-awesome" in names
     assert assets.missing(tmp_path) == assets.required_packages()
+
+
+# ---------------------------------------------------------------- what the page may show
+def test_the_page_never_shows_what_a_planted_file_extends(tmp_path, monkeypatch):
+    from innosim.scenario import ScenarioError
+    from innosim.viz.server import FOLDER_ENV
+
+    monkeypatch.setenv(FOLDER_ENV, str(tmp_path))
+    secret = tmp_path.parent / f"{tmp_path.name}-secret.yaml"  # outside the picker's folders
+    secret.write_text("top_secret_value: [1, 2\n", encoding="utf-8")
+    (tmp_path / "evil.yaml").write_text(f"extends: {secret}\n", encoding="utf-8")
+    (tmp_path / "system.yaml").write_text("extends: /etc/passwd\n", encoding="utf-8")
+    (tmp_path / "link.yaml").symlink_to(secret)
+    (tmp_path / "broken.yaml").write_text("name: x\npolicy: {vouchers: {scope: my_secret_scope}}\n", encoding="utf-8")
+    for name in ("evil", "system", "link", "broken"):
+        with pytest.raises(ScenarioError) as caught:
+            levers.load_viz_scenario(tmp_path / f"{name}.yaml")
+        message = str(caught.value)
+        assert message.startswith(f"{name}.yaml"), message
+        assert "secret" not in message and "root" not in message, message
+    assert "extends" in str(pytest.raises(ScenarioError, levers.load_viz_scenario, tmp_path / "evil.yaml").value)
+    secret.unlink()
+
+
+def test_the_projects_scenarios_still_extend_the_calibration_folder(monkeypatch):
+    from innosim.viz.server import FOLDER_ENV
+
+    monkeypatch.setenv(FOLDER_ENV, str(SCENARIOS))
+    assert levers.load_viz_scenario(SCENARIOS / "baseline.yaml") == load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("localhost", False), ("::1", False),
+                                          ("0.0.0.0", True), ("192.168.1.5", True)])
+def test_a_non_loopback_host_is_warned_that_the_page_has_no_login(monkeypatch, host, warned):
+    from click.testing import CliRunner
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: None)
+    monkeypatch.setattr(server, "port_is_free", lambda *args: True)
+    result = CliRunner().invoke(main, ["viz", "--host", host, "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert ("no login" in result.stderr) == warned

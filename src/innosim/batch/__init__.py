@@ -9,7 +9,7 @@ The one engine that `innosim compare`, `innosim batch`, sensitivity analysis and
 
 from .engine import SCHEDULER_ENV, BatchError, default_jobs, open_executor, run_batch
 from .spec import BatchSpec, load_spec, spec_tasks
-from .store import ResultStore
+from .store import ResultStore, StoreError
 from .tasks import (
     RunRecord,
     Task,
@@ -23,6 +23,7 @@ from .tasks import (
 
 __all__ = [
     "SCHEDULER_ENV",
+    "StoreError",
     "BatchError",
     "BatchSpec",
     "ResultStore",

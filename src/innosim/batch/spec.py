@@ -18,6 +18,7 @@ and the reason, and every point is applied to its scenario and validated before 
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,11 +28,15 @@ from innosim.scenario import ScenarioError, read_yaml
 
 from .tasks import Task, make_tasks
 
+#: Runs a spec may ask for unless the command is told more (``innosim batch --max-runs N``).
+MAX_RUNS = 100_000
+
 
 class BatchSpec(BaseModel):
     """What `innosim batch` reads."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict like the scenario files: replicates: '2' and timeseries: 'yes' are refused, not coerced
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[\w.-]+$")] = "batch"
     description: str = ""
@@ -63,6 +68,11 @@ class BatchSpec(BaseModel):
             keys.extend(k for k in point if k not in keys)
         return keys
 
+    def run_count(self) -> int:
+        """Runs the spec asks for (points x replicates x scenario files), counted without building them."""
+        points = (math.prod(len(values) for values in self.grid.values()) if self.grid else 0) + len(self.points)
+        return max(points, 1) * self.replicates * len(self.scenario_files)
+
     def point_list(self) -> list[tuple[str, dict[str, Any]]]:
         """(where in the spec, overrides) for every point: the grid's product, then the listed points."""
         found: list[tuple[str, dict[str, Any]]] = []
@@ -80,8 +90,8 @@ def _pydantic_error(file: Path, exc: ValidationError) -> ScenarioError:
     return ScenarioError(file, key, reason)
 
 
-def load_spec(path: str | Path) -> BatchSpec:
-    """Read and validate a batch spec file (not yet its points)."""
+def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> BatchSpec:
+    """Read and validate a batch spec file (not yet its points); refuse more than `max_runs` runs."""
     path = Path(path)
     data = read_yaml(path)
     data.setdefault("name", path.stem)
@@ -89,6 +99,12 @@ def load_spec(path: str | Path) -> BatchSpec:
         spec = BatchSpec.model_validate(data)
     except ValidationError as exc:
         raise _pydantic_error(path, exc) from None
+    runs = spec.run_count()
+    if runs > max_runs:
+        raise ScenarioError(path, "grid" if spec.grid else "points",
+                            f"{runs:,} runs (points x {spec.replicates} replicates x {len(spec.scenario_files)} "
+                            f"scenario files) are more than the limit of {max_runs:,}; "
+                            f"pass --max-runs {runs} to allow them")
     for where, point in spec.point_list():
         clash = sorted(set(point) & set(spec.overrides))
         if clash:

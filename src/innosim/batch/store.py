@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -54,20 +56,70 @@ def _parquet_bytes(table: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class StoreError(RuntimeError):
+    """The results store cannot be opened or written: its path, the reason and what to do."""
+
+
+def _store_problem(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        why = "the disk is full; free some space and run the same command again (finished runs are kept)"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        why = ("not a results store, or a damaged one; move it away or delete it, then run the same command "
+               "again (its runs will be done again)")
+    elif "readonly" in text or "unable to open" in text:
+        why = "cannot be written (permissions, or a read-only disk?); use another --out"
+    else:
+        why = f"{' '.join(text.split())[:200]}; move it away or use another --out"
+    return StoreError(f"{path}: {why}")
+
+
 class ResultStore:
     """Finished runs on disk, keyed by `Task.key`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
-        self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        if "cpu_seconds" not in columns:  # a store from before the column existed
-            self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot be opened ({getattr(exc, 'strerror', None) or exc}); "
+                             "use another --out") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+            self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "cpu_seconds" not in columns:  # a store from before the column existed
+                self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_problem(self.path, exc) from None
         self.last_batch: dict = {}  # what the last run_batch call on this store did
+
+    @contextmanager
+    def exclusive(self, waiting: Callable[[str], None] | None = None):
+        """Hold the store's batch lock (a file beside it) while running: a second process on the same
+        store waits, then finds the shared runs done, rather than computing them twice. The lock goes
+        with its process, however that ends."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                (waiting or (lambda text: print(text, file=sys.stderr, flush=True)))(
+                    f"waiting: another process is running a batch on {self.path}; "
+                    "this one will reuse its runs and do only the rest")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self._db.close()
@@ -135,8 +187,11 @@ class ResultStore:
                         overrides_json(task.overrides), task.replicate, task.seed, task.months,
                         run_fn, seconds, time.time(), cpu_seconds))
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _store_problem(self.path, exc) from None
             raise
 
     # -- reading ---------------------------------------------------------------------------

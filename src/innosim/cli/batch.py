@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .batching import run_or_exit
+from .batching import resolve_scheduler, run_or_exit
 
 DEFAULT_OUT = Path("out")
 
@@ -53,13 +53,17 @@ def _point_table(tasks, swept: list[str]):
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help="allow a sweep of more runs than the default limit (100,000)")
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
-          progress: bool | None) -> None:
+          progress: bool | None, max_runs: int | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
     from innosim.batch import load_spec, spec_tasks
+    from innosim.batch.spec import MAX_RUNS
 
-    spec = load_spec(spec_file)
+    spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
+    scheduler = resolve_scheduler(scheduler)
 
     import mesa
 
@@ -93,6 +97,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     write_json_atomic(out_dir / "settings.json", {
         "spec": str(spec_file), "name": spec.name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "points": len(points), "replicates": spec.replicates, "seed": spec.seed, "runs": store.last_batch,
+        "jobs": jobs, "scheduler": scheduler,
         "elapsed": time.perf_counter() - started, "innosim": __version__, "mesa": mesa.__version__,
         "python": platform.python_version(),
     })

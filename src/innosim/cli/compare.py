@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .batching import run_or_exit
+from .batching import resolve_scheduler, run_or_exit
 
 DEFAULT_OUT = Path("out")
 #: Sized so that `innosim compare baseline full_integration` takes a few minutes on two cores.
@@ -59,6 +59,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
+    scheduler = resolve_scheduler(scheduler)  # recorded in settings.json; a wrong address stops here
     # every file is loaded and validated here: a bad one stops everything before a run or a file
     tasks = make_tasks(list(scenarios), [{"run.scale": scale}], replicates=replicates, root_seed=seed,
                        months=months)

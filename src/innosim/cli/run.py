@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def month_progress(label: str, enabled: bool):
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--seed", type=int, default=1, show_default=True, help="random seed")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="random seed")
 @click.option("--months", type=click.IntRange(min=1), default=None, help="horizon (default: the scenario's)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/run/<scenario>-seed<N>)")
@@ -41,13 +42,19 @@ def month_progress(label: str, enabled: bool):
 def run(scenario: Path, seed: int, months: int | None, out_dir: Path | None, progress: bool | None) -> None:
     """Run one SCENARIO file and write its indicators, summary and plot."""
     from innosim.model import simulate
+    from innosim.model.ledger import MoneyError
     from innosim.outputs import write_run_outputs
 
     spec = load_scenario(scenario)
     out_dir = out_dir or DEFAULT_OUT / "run" / f"{spec.name}-seed{seed}"
     show = sys.stderr.isatty() if progress is None else progress
-    with month_progress(f"{spec.name} (seed {seed})", show) as update:
-        result = simulate(spec, seed=seed, months=months, progress=update)
+    with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
+        # overflow in the model shows as a MoneyError naming the month and the account, not as numpy's warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            result = simulate(spec, seed=seed, months=months, progress=update)
+        except MoneyError as exc:
+            raise MoneyError(f"{scenario} (seed {seed}): {exc}") from None
     write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed)
     click.echo(f"outputs written to {out_dir}/ (timeseries.csv, timeseries.parquet, summary.json, indicators.png)")
 

@@ -7,6 +7,18 @@ from pathlib import Path
 import click
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -26,6 +38,9 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None
 
     if scenario is not None:
         load_scenario(scenario)  # refuse a bad file here, with its key and reason, not in the browser
+    if not is_loopback(host):
+        click.echo(f"warning: --host {host} serves the page to other machines, and it has no login: anyone who "
+                   "reaches it can run the model and see the scenario files in its folder", err=True)
     if port and not port_is_free(host, port):
         raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
                                "--port 0 picks a free port")

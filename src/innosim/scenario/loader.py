@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, got, load_bounded, refuse_non_finite, yaml_problem
+
 from .schema import Scenario
 
 
@@ -35,7 +37,7 @@ class _PlainLoader(yaml.SafeLoader):
 
 def _refuse_tag(loader, tag_suffix, node):
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag!r} is not allowed (scenario files hold plain data only)", node.start_mark
+        None, None, f"tag {excerpt(node.tag)} is not allowed (scenario files hold plain data only)", node.start_mark
     )
 
 
@@ -45,7 +47,7 @@ def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, de
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -64,32 +66,55 @@ def _explicit_tag(text: str) -> yaml.Token | None:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read one YAML file as a plain mapping, or raise ScenarioError naming the file."""
+    """Read one YAML file as a plain mapping, or raise ScenarioError naming the file.
+
+    Hostile files are bounded (`innosim.yamlsafe`): size, alias expansion, tags, NaN and infinity."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(path, "", "file not found")
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
         tag = _explicit_tag(text)
         if tag is not None:
             line = tag.start_mark.line + 1
-            raise ScenarioError(path, "", f"line {line}: YAML tags such as {tag.value[0]}{tag.value[1]} "
+            raise ScenarioError(path, "", f"line {line}: YAML tags such as {excerpt(tag.value[0] + tag.value[1])} "
                                           "are not allowed (plain data only)")
-        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - _PlainLoader is a SafeLoader
+        data = load_bounded(text, _PlainLoader)
     except ScenarioError:
         raise
+    except UnsafeYaml as exc:
+        raise ScenarioError(path, exc.key, exc.reason) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(path, "", f"not valid YAML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not UTF-8 text") from None
+        raise ScenarioError(path, "", f"not valid YAML: {yaml_problem(exc)}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "not valid YAML: nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(path, "", f"the top level must be a mapping of keys, not {type(data).__name__}")
     for key in data:
         if not isinstance(key, str):
-            raise ScenarioError(path, str(key), "keys must be text")
+            raise ScenarioError(path, excerpt(key), "keys must be text")
+    try:
+        refuse_non_finite(data)
+    except UnsafeYaml as exc:
+        raise ScenarioError(path, exc.key, exc.reason) from None
     return data
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, or a ScenarioError saying why it cannot be read (not its contents)."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ScenarioError(path, "", "not a file (a folder or a device?)")
+        if size > MAX_BYTES:
+            raise ScenarioError(path, "", f"larger than {MAX_BYTES:,} bytes (no settings file needs that much)")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "file not found") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "not UTF-8 text") from None
+    except OSError as exc:  # permission denied, a symlink loop, a folder, ...
+        raise ScenarioError(path, "", f"cannot be read: {exc.strerror or type(exc).__name__}") from None
 
 
 def deep_merge(base: Mapping, override: Mapping) -> dict:
@@ -115,7 +140,7 @@ def _leaf_paths(data: Mapping, prefix: tuple = ()) -> list[tuple]:
 
 def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, Path]]:
     """Follow `extends:` and merge, returning the merged data and which file set each key path."""
-    path = Path(path).resolve()
+    path = _resolved(Path(path))
     if path in _seen:
         cycle = " -> ".join(p.name for p in (*_seen, path))
         raise ScenarioError(_seen[-1], "extends", f"cycle of extends: {cycle}")
@@ -127,13 +152,32 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(path, "extends", "must be the path of another scenario file")
         parent_path = (path.parent / parent)
-        if not parent_path.is_file():
-            raise ScenarioError(path, "extends", f"file not found: {parent}")
-        merged, origin = resolve_chain(parent_path, (*_seen, path))
+        if not (parent_path.exists() or parent_path.is_symlink()):
+            raise ScenarioError(path, "extends", f"file not found: {excerpt(parent)}")
+        try:
+            merged, origin = resolve_chain(parent_path, (*_seen, path))
+        except ScenarioError as exc:
+            if exc.key or Path(exc.file) not in (parent_path, _resolved_or_same(parent_path)):
+                raise
+            raise ScenarioError(path, "extends", f"{excerpt(parent)[1:-1]}: {exc.reason}") from None
     merged = deep_merge(merged, data)
     for leaf in _leaf_paths(data):
         origin[leaf] = path
     return merged, origin
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+        raise ScenarioError(path, "", "cannot be read: a loop of symbolic links") from None
+
+
+def _resolved_or_same(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
@@ -188,7 +232,7 @@ def validate_data(data: dict, file: str | Path, origin: dict[tuple, Path] | None
         if error["type"] == "extra_forbidden":
             reason = "unknown key"
         elif "input" in error and error["type"] not in ("missing",) and not isinstance(error["input"], dict):
-            reason = f"{reason} (got {error['input']!r})"
+            reason = f"{reason}{got(error['input'])}"
         more = len(exc.errors()) - 1
         if more:
             reason += f" (and {more} more problem{'s' if more > 1 else ''})"
