@@ -50,3 +50,7 @@ main.add_command(viz)
 from .calibrate import calibrate  # noqa: E402
 
 main.add_command(calibrate)
+
+from .settings import settings  # noqa: E402
+
+main.add_command(settings)

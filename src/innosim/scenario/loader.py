@@ -226,7 +226,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     data = {**data, **own_name_and_description(path, origin)}
     data = apply_overrides(data, overrides)
     for dotted in overrides or {}:
-        origin[tuple(dotted.split("."))] = override_source
+        keys = tuple(dotted.split("."))
+        for n in range(1, len(keys)):  # sections the override creates are the override's too
+            origin.setdefault(keys[:n], override_source)
+        origin[keys] = override_source
     return validate_data(data, path, origin)
 
 
