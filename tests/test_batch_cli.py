@@ -119,7 +119,7 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     out = tmp_path / "out"
     store_path = out / "results.sqlite"
     process = subprocess.Popen([sys.executable, "-m", "innosim", "batch", str(spec), "--out", str(out),
-                                "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL,
+                                "--store", str(store_path), "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
     deadline = time.monotonic() + 120
     try:
@@ -133,7 +133,7 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     assert 3 <= killed_at < 16, "the batch was not killed part-way"
     assert not (out / "results.csv").exists()
 
-    proc = cli("batch", spec, "--out", out, "--jobs", "2", "--no-progress")
+    proc = cli("batch", spec, "--out", out, "--store", store_path, "--jobs", "2", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert f"{16 - killed_at} runs done, {killed_at} reused" in proc.stdout
 

@@ -54,3 +54,7 @@ main.add_command(calibrate)
 from .settings import settings  # noqa: E402
 
 main.add_command(settings)
+
+from .store import store  # noqa: E402
+
+main.add_command(store)

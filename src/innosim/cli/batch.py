@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .batching import run_or_exit
+from .options import store_option
 
 DEFAULT_OUT = Path("out")
 
@@ -49,14 +50,15 @@ def _point_table(tasks, swept: list[str]):
 @click.argument("spec_file", metavar="SPEC.yaml", type=click.Path(path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="output folder (default: out/batch/<spec name>); holds the results store, so rerunning resumes")
+              help="output folder (default: out/batch/<spec name>); the runs stay in the shared store, so rerunning resumes")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
+@store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
-          progress: bool | None) -> None:
+          store_path: Path | None, progress: bool | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    from innosim.batch import load_spec, spec_tasks
+    from innosim.batch import default_store_path, load_spec, spec_tasks
 
     spec = load_spec(spec_file)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
@@ -68,7 +70,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     from innosim.io import write_atomic, write_json_atomic
 
     out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
-    store_path = out_dir / "results.sqlite"
+    store_path = store_path or default_store_path()
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
                         label=f"batch {spec.name}")

@@ -177,7 +177,7 @@ def plain_reason(error: dict) -> str:
         bound = ctx.get(name)
         reason = f"must be {words} {bound:g}{got}" if isinstance(bound, (int, float)) else f"{error['msg']}{got}"
         number = _number(value)
-        if kind in ("less_than_equal", "less_than") and bound == 1 and number is not None and 1 < number <= 100:
+        if kind in ("less_than_equal", "less_than") and bound == 1 and number is not None and 2 <= number <= 100:
             reason += f"; a share is written as a fraction: {number:g} % is {number / 100:g}"
         return reason
     if kind == "literal_error":
