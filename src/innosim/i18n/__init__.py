@@ -79,9 +79,13 @@ class Labels:
         """A setting's label: the whole dotted key, else its last part, else the key itself."""
         if dotted in self._g["settings"]:
             return self._g["settings"][dotted]
-        last = dotted.split(".")[-1]
-        if last in self._g["settings"]:
-            return self._g["settings"][last]
+        parts = dotted.split(".")
+        if parts[-1] in self._g["settings"]:
+            return self._g["settings"][parts[-1]]
+        if len(parts) > 1 and parts[-1] in PLACE_NAMES_EN:  # a per-county value: budget.jiashan
+            parent = self.setting(".".join(parts[:-1]))
+            if parent != ".".join(parts[:-1]):
+                return f"{parent} ({self.place(parts[-1])})"
         return dotted
 
     def value(self, value) -> str:
@@ -108,10 +112,10 @@ def region_aliases() -> dict[str, str]:
 
 def untranslated(lang: str, indicators: list[str], settings: list[str]) -> dict[str, list[str]]:
     """Names with no translation in `lang`: indicators, and settings (by their last key part)."""
-    g = glossary(lang)
+    g, t = glossary(lang), Labels(lang)
     return {
         "indicators": [n for n in indicators if n not in g["indicators"]],
-        "settings": [s for s in settings if s not in g["settings"] and s.split(".")[-1] not in g["settings"]],
+        "settings": [s for s in settings if t.setting(s) == s],
     }
 
 
