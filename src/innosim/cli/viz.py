@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import click
+
+#: What `innosim viz` imports beyond innosim's own dependencies (the `viz` extra).
+VIZ_PACKAGES = ("solara", "altair")
+
+
+def missing_viz_packages() -> list[str]:
+    """The packages of the viz extra that cannot be imported here."""
+    return [name for name in VIZ_PACKAGES if importlib.util.find_spec(name) is None]
 
 
 @click.command()
@@ -22,10 +32,23 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None
     and the scale; Step, play and Reset are Mesa's.
     """
     from innosim.scenario import load_scenario
-    from innosim.viz.server import port_is_free, serve
 
     if scenario is not None:
         load_scenario(scenario)  # refuse a bad file here, with its key and reason, not in the browser
+    missing = missing_viz_packages()
+    if missing:
+        click.echo(f"error: the visual server needs {', '.join(missing)}, which this environment lacks; "
+                   "install innosim's viz extra:\n  pip install -e '.[viz]'   (in the project folder)", err=True)
+        sys.exit(2)
+    from innosim.viz.assets import missing as missing_assets
+    from innosim.viz.server import port_is_free, serve
+
+    absent = missing_assets()
+    if absent:
+        names = ", ".join(f"{name}@{version}" for name, version in absent)
+        click.echo(f"warning: the page's browser files are not in this environment ({names}); the page stays "
+                   "blank unless this machine reaches Solara's CDN. Fetch them once (npm registry):\n"
+                   f"  {sys.executable} -m innosim.viz.assets", err=True)
     if port and not port_is_free(host, port):
         raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
                                "--port 0 picks a free port")

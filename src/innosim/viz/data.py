@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from innosim.model.places import LABELS, LONLAT
-from innosim.scenario import COUNTIES, PLACES
+from innosim.scenario import PLACES
 
 #: Months of flows the map's arrows sum over.
 FLOW_WINDOW = 12
@@ -39,7 +39,8 @@ CHARTS: tuple[Chart, ...] = (
 
 @dataclass(frozen=True)
 class ChartSeries:
-    """The charts' data: time in decimal years and, per chart, a (months, counties) array."""
+    """The charts' data: time in decimal years and, per chart, a (months, places) array (the three
+    counties, then Shanghai's core)."""
 
     years: np.ndarray
     values: dict[str, np.ndarray]
@@ -63,8 +64,8 @@ def chart_series(model) -> ChartSeries:
     records = model.datacollector.model_vars.get("indicators") or []
     values = {}
     for chart in CHARTS:
-        lines = np.array([record[chart.indicator][: len(COUNTIES)] for record in records], dtype=float)
-        lines = lines.reshape(len(records), len(COUNTIES))
+        lines = np.array([record[chart.indicator][: len(PLACES)] for record in records], dtype=float)
+        lines = lines.reshape(len(records), len(PLACES))
         values[chart.indicator] = np.cumsum(lines, axis=0) if chart.cumulative else lines
     return ChartSeries(years=record_years(model, len(records)), values=values)
 
@@ -111,3 +112,32 @@ def map_data(model, window: int = FLOW_WINDOW) -> MapData:
         firms=firms, hnte=hnte, talents=talents, flows=recent_flows(model, window),
         window=window, month=month, scale=float(model.spec.run.scale),
     )
+
+
+def screen_csv(model) -> str:
+    """The numbers on screen as CSV: every chart's lines (date, place, indicator, value as drawn,
+    flows summed since the start) and the map's stocks and moves now."""
+    import pandas as pd
+
+    series = chart_series(model)
+    labels = list(model.month_labels)
+    dates = ([f"{model.start} (start)"] + labels)[-len(series.years):] if len(series.years) else []
+    rows = []
+    for chart in CHARTS:
+        values = series.values[chart.indicator]
+        for m, date in enumerate(dates):
+            for p, place in enumerate(PLACES):
+                rows.append(("chart", date, place, chart.indicator + (" (since start)" if chart.cumulative else ""),
+                             float(values[m, p])))
+    data = map_data(model)
+    for attribute in ("firms", "hnte", "talents"):
+        for p, place in enumerate(PLACES):
+            rows.append(("map", data.month, place, attribute, float(getattr(data, attribute)[p])))
+    for kind, name in ((0, "firms moved"), (1, "talents moved")):
+        for i, origin in enumerate(PLACES):
+            for j, destination in enumerate(PLACES):
+                if i != j:
+                    rows.append(("map", data.month, f"{origin}->{destination}",
+                                 f"{name}, last {data.window} months", float(data.flows[kind, i, j])))
+    table = pd.DataFrame(rows, columns=["panel", "date", "place", "indicator", "value"])
+    return table.to_csv(index=False, float_format="%.6g")

@@ -158,7 +158,7 @@ def control(lever: Lever, value: Any) -> dict[str, Any]:
     if lever.kind == "choice":
         return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
     high = max(lever.high, value)  # a file may hold more than the slider's usual range
-    label = f"{lever.label} ({value:g})"  # Mesa's sliders show no number: say where the file sets it
+    label = lever.label  # the slider's thumb shows its current value (the page's style keeps it visible)
     if lever.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
                 "step": int(lever.step), "label": label}
@@ -174,7 +174,7 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
         "scenario_file": None if scenario_file is None else str(scenario_file),
         "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
-                  "label": f"Scale ({scale:g})"},
+                  "label": "Scale"},
     }
     for lever in LEVERS:
         params[lever.param] = control(lever, lever_value(spec, lever))
