@@ -120,3 +120,17 @@ def test_batch_spec_reports_every_problem(tmp_path):
     keys = {p.key for p in info.value.problems}
     assert keys == {"replicate", "seed"}
     assert any("did you mean 'replicates'?" in p.reason for p in info.value.problems)
+
+
+def test_the_readme_scenario_example_does_what_its_comment_says(tmp_path):
+    import re
+
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Writing a scenario\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    path = write(tmp_path, "example.yaml", block.replace("extends: baseline.yaml",
+                                                        f"extends: {SCENARIOS / 'baseline.yaml'}"))
+    scenario, base = load_scenario(path), load_scenario(SCENARIOS / "baseline.yaml")
+    assert "all three counties" in scenario.description.lower()
+    assert scenario.policy.vouchers.scope == "zone_shanghai"
+    assert scenario.policy.vouchers.budget == {**base.policy.vouchers.budget, "jiashan": 12.0}
+    assert scenario.name == "example"
