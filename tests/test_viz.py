@@ -288,3 +288,35 @@ def test_viz_says_what_to_install_and_checks_the_browser_files(monkeypatch, tmp_
     result = CliRunner().invoke(main, ["viz", "--port", "0"])
     assert result.exit_code == 0 and calls
     assert "requirejs@2.3.6" in result.output and "-m innosim.viz.assets" in result.output
+
+
+def test_viz_takes_scale_set_and_lang_to_the_page(monkeypatch, tmp_path):
+    import importlib
+    import os
+
+    from click.testing import CliRunner
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    viz_cli = importlib.import_module("innosim.cli.viz")
+    monkeypatch.setattr(viz_cli, "missing_viz_packages", lambda: [])
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append(kwargs))
+    bad = CliRunner().invoke(main, ["viz", str(SCENARIOS / "baseline.yaml"), "--set", "policy.talent_recognitio=true"])
+    assert bad.exit_code == 2 and "did you mean 'talent_recognition'?" in bad.output and not calls
+    result = CliRunner().invoke(main, ["viz", str(SCENARIOS / "baseline.yaml"), "--port", "0", "--scale", "0.05",
+                                       "--set", "policy.talent_recognition=true", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    options = calls[0]
+    assert options["overrides"] == {"policy.talent_recognition": True} and options["scale"] == 0.05
+    env = server.page_environment(SCENARIOS / "baseline.yaml", options["overrides"], options["scale"], options["lang"])
+    monkeypatch.setattr(os, "environ", {**os.environ, **env})
+    spec = levers.load_viz_scenario(SCENARIOS / "baseline.yaml")
+    assert spec.policy.talent_recognition and levers.start_scale() == 0.05
+    assert levers.model_params(spec, SCENARIOS / "baseline.yaml")["talent_recognition"]["value"] is True
+    model = VizModel(SCENARIOS / "baseline.yaml", rng=1, scale=levers.start_scale())
+    assert model.spec.policy.talent_recognition and model.spec.run.scale == 0.05
+    assert map_data(model).names[2] == "嘉善"
+    board = ChartBoard()
+    assert board.axes["hnte_stock"].get_title() == "高新技术企业存量"

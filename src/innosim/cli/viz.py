@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from .options import SET_SOURCE, labels, lang_option, parse_sets, scale_option, set_option
+
 #: What `innosim viz` imports beyond innosim's own dependencies (the `viz` extra).
 VIZ_PACKAGES = ("solara", "altair")
 
@@ -25,16 +27,26 @@ def missing_viz_packages() -> list[str]:
               help="port to listen on; 0 picks a free one")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="open the page in a web browser")
-def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None:
+@scale_option(None, "the scale the page starts at (default: 0.1, small enough to step quickly)")
+@set_option
+@lang_option
+def viz(scenario: Path | None, host: str, port: int, open_browser: bool, scale: float | None,
+        sets: tuple[str, ...], lang: str | None) -> None:
     """Browse the model in the Mesa visual server, starting from SCENARIO (default: scenarios/baseline.yaml).
 
     The page offers every file in SCENARIO's folder (or ./scenarios), the policy levers, the seed
     and the scale; Step, play and Reset are Mesa's.
     """
-    from innosim.scenario import load_scenario
+    from innosim.scenario import Scenario, apply_overrides, load_scenario, validate_data
 
+    t = labels(lang)
+    overrides = parse_sets(sets)
+    # refuse a bad file or --set here, with its key and reason, not in the browser
     if scenario is not None:
-        load_scenario(scenario)  # refuse a bad file here, with its key and reason, not in the browser
+        load_scenario(scenario, overrides, override_source=SET_SOURCE)
+    elif overrides:
+        validate_data(apply_overrides(Scenario().model_dump(), overrides), SET_SOURCE,
+                      {tuple(k.split(".")): SET_SOURCE for k in overrides})
     missing = missing_viz_packages()
     if missing:
         click.echo(f"error: the visual server needs {', '.join(missing)}, which this environment lacks; "
@@ -53,4 +65,5 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None
         raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
                                "--port 0 picks a free port")
     serve(scenario, host=host, port=port, open_browser=open_browser,
-          announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"))
+          announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"), overrides=overrides, scale=scale,
+          lang=t.lang if lang else None)

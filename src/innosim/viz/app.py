@@ -19,6 +19,7 @@ from pathlib import Path
 import solara
 from mesa.visualization import SolaraViz
 
+from innosim.i18n import Labels
 from innosim.scenario import ScenarioError
 
 from .charts import IndicatorCharts
@@ -28,6 +29,7 @@ from .levers import (
     load_viz_scenario,
     model_params,
     scenario_files,
+    start_scale,
 )
 from .data import screen_csv
 from .mapview import PlaceMap
@@ -67,8 +69,9 @@ def startup_choice() -> tuple[dict[str, Path], str]:
 
 @solara.component
 def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | None, description: str):
-    with solara.Card("Scenario"):
-        solara.Select("Scenario file", values=list(files), value=choice.value, on_value=on_pick)
+    t = Labels()
+    with solara.Card(t.text("Scenario")):
+        solara.Select(t.text("Scenario file"), values=list(files), value=choice.value, on_value=on_pick)
         with solara.Column(gap="4px"):
             if description:
                 solara.Text(description, style={"font-size": "0.85em"})
@@ -94,11 +97,11 @@ def ModelView(model):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(run_summary(model), classes=["innosim-summary"])
         solara.FileDownload(lambda: screen_csv(model), filename=f"innosim-{model.spec.name}.csv",
-                            label="Download the data (CSV)", mime_type="text/csv")
+                            label=Labels().text("Download the data (CSV)"), mime_type="text/csv")
     with solara.ColumnsResponsive(default=12, large=6):
-        with solara.Card("Places and moves", margin=0, classes=["innosim-map"]):
+        with solara.Card(Labels().text("Places and moves"), margin=0, classes=["innosim-map"]):
             PlaceMap(model)
-        with solara.Card("Indicators by county", margin=0, classes=["innosim-charts"]):
+        with solara.Card(Labels().text("Indicators by county"), margin=0, classes=["innosim-charts"]):
             IndicatorCharts(model)
 
 
@@ -108,7 +111,7 @@ def Page():
     choice = solara.use_reactive(first)
     error = solara.use_reactive(None)
     spec = solara.use_memo(lambda: load_viz_scenario(files[choice.value]), [choice.value])
-    model = solara.use_reactive(solara.use_memo(lambda: VizModel(files[first]), []))
+    model = solara.use_reactive(solara.use_memo(lambda: VizModel(files[first], scale=start_scale()), []))
 
     def pick(name: str) -> None:
         """Open another file: its model at once (same seed and scale), its levers in the controls."""

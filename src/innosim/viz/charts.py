@@ -20,7 +20,7 @@ from innosim.outputs import COUNTY_COLOURS
 from innosim.scenario import PLACES
 
 from .board import Board
-from innosim.model.places import LABELS
+from innosim.i18n import Labels
 
 from .data import CHARTS, ChartSeries, chart_series, decimal_year
 
@@ -40,10 +40,18 @@ def nice_ceiling(value: float) -> float:
 HEADROOM = {False: 1.15, True: 1.5}
 
 
+def chart_title(chart, labels: Labels) -> str:
+    """The chart's English title, or the indicator's translation (flows: summed since the start)."""
+    if not labels.chinese:
+        return chart.title
+    return labels.indicator(chart.indicator) + (f"（{labels.text('since start')}）" if chart.cumulative else "")
+
+
 class ChartBoard(Board):
     """The charts of `data.CHARTS` in a grid of panels."""
 
     def __init__(self, columns: int = 2, dpi: int = 100):
+        t = Labels()  # the page's language ($INNOSIM_LANG)
         rows = -(-len(CHARTS) // columns)
         figure = Figure(figsize=(3.3 * columns, 2.1 * rows + 0.4), dpi=dpi)
         super().__init__(figure)
@@ -52,7 +60,7 @@ class ChartBoard(Board):
                                wspace=0.3, hspace=0.6)
         self.axes, self.lines = {}, {}
         for ax, chart in zip(axes, CHARTS, strict=False):  # a grid may have a panel to spare
-            ax.set_title(chart.title, fontsize=10.5)
+            ax.set_title(chart_title(chart, t), fontsize=10.5)
             ax.tick_params(labelsize=9.5)
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
@@ -60,7 +68,7 @@ class ChartBoard(Board):
             ax.set_ylim(0, 1)
             self.axes[chart.indicator] = ax
             self.lines[chart.indicator] = [
-                self.animate(ax.plot([], [], color=COUNTY_COLOURS[c], lw=1.6, label=LABELS[c],
+                self.animate(ax.plot([], [], color=COUNTY_COLOURS[c], lw=1.6, label=t.place(c),
                                      ls="--" if c == "shanghai" else "-")[0])
                 for c in PLACES
             ]

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from innosim.model.places import LABELS, LONLAT
+from innosim.i18n import Labels
+from innosim.model.places import LONLAT
 from innosim.scenario import PLACES
 
 #: Months of flows the map's arrows sum over.
@@ -108,7 +109,8 @@ def map_data(model, window: int = FLOW_WINDOW) -> MapData:
     talents = np.bincount(np.asarray(model.talents.view("region"), dtype=np.int64), minlength=n)
     month = model.month_labels[-1] if model.month_labels else f"{model.start} (start)"
     return MapData(
-        names=tuple(LABELS[p] for p in PLACES), lonlat=np.asarray(LONLAT, dtype=float),
+        names=tuple(Labels().place(p) for p in PLACES),  # the page's language ($INNOSIM_LANG)
+        lonlat=np.asarray(LONLAT, dtype=float),
         firms=firms, hnte=hnte, talents=talents, flows=recent_flows(model, window),
         window=window, month=month, scale=float(model.spec.run.scale),
     )

@@ -181,9 +181,38 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
     return params
 
 
+def page_overrides() -> dict[str, Any]:
+    """The `innosim viz --set` overrides, applied to every file the page opens."""
+    import json
+    import os
+
+    from .server import OVERRIDES_ENV
+
+    return json.loads(os.environ.get(OVERRIDES_ENV) or "{}")
+
+
+def start_scale() -> float:
+    """The scale the page starts at: `innosim viz --scale`, else `DEFAULT_SCALE`."""
+    import os
+
+    from .server import SCALE_ENV
+
+    text = os.environ.get(SCALE_ENV) or ""
+    return float(text) if text else DEFAULT_SCALE
+
+
 def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
-    """The scenario a page shows: a file, or the schema's defaults (the baseline) without one."""
-    return Scenario() if scenario_file is None else load_scenario(scenario_file)
+    """The scenario a page shows: a file, or the schema's defaults (the baseline) without one,
+    with the command line's --set overrides."""
+    overrides = page_overrides()
+    if scenario_file is None:
+        if not overrides:
+            return Scenario()
+        from innosim.scenario import apply_overrides, validate_data
+
+        return validate_data(apply_overrides({}, overrides), "--set",
+                             {tuple(k.split(".")): "--set" for k in overrides})
+    return load_scenario(scenario_file, overrides, override_source="--set")
 
 
 def parse_seed(seed: int | str | None) -> int | None:
