@@ -46,8 +46,10 @@ PAGE_CSS = """
 .v-slider-thumb__label, .v-slider__thumb-label { font-size: 12px; }
 .v-input__slot, .v-slider { margin-top: 14px; }
 @media (max-width: 960px) {
-  .v-navigation-drawer { position: relative !important; width: 100% !important; transform: none !important;
-                         max-height: none !important; height: auto !important; }
+  .v-navigation-drawer { position: relative !important; width: 100vw !important; max-width: none !important;
+                         transform: none !important; max-height: none !important; height: auto !important;
+                         box-shadow: none !important; }
+  .v-navigation-drawer__scrim { display: none !important; }
   .v-main { padding-left: 0 !important; }
 }
 """

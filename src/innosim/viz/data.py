@@ -34,7 +34,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart("talents", "Key talents"),
     Chart("startups", "Start-ups founded, since start", cumulative=True),
     Chart("vouchers_used", "Vouchers used (M CNY), since start", cumulative=True, counts=False),
-    Chart("graduates_stayed", "Incubator graduates who stayed, since start", cumulative=True),
+    Chart("graduates_stayed", "Graduates who stayed, since start", cumulative=True),
 )
 
 
