@@ -67,6 +67,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
 
     from innosim import __version__
     from innosim.analysis.compare import in_model_order, summarise
+    from innosim.analysis.trust import trust_paragraphs
     from innosim.io import write_atomic, write_json_atomic
 
     out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
@@ -96,7 +97,8 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
         "spec": str(spec_file), "name": spec.name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "points": len(points), "replicates": spec.replicates, "seed": spec.seed, "runs": store.last_batch,
         "elapsed": time.perf_counter() - started, "innosim": __version__, "mesa": mesa.__version__,
-        "python": platform.python_version(),
+        "python": platform.python_version(), "store": str(store_path),
+        "trust": trust_paragraphs(tasks[0].scenario_file) if tasks else [],
     })
     store.close()
     stats = store.last_batch
