@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 def test_the_documented_api_example_runs_as_an_unguarded_script(tmp_path):
     doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", doc, re.DOTALL).group(1)
     assert "__main__" not in code
     script = tmp_path / "example.py"
     script.write_text(code.replace("api.batch(", "api.batch(jobs=2, progress=False, scenario_files=")

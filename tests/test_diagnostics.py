@@ -126,7 +126,7 @@ def test_the_readme_scenario_example_does_what_its_comment_says(tmp_path):
     import re
 
     readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## Writing a scenario\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    block = re.search(r"## Writing a scenario\n\n```yaml\n(.*?)```", readme, re.DOTALL).group(1)
     path = write(tmp_path, "example.yaml", block.replace("extends: baseline.yaml",
                                                         f"extends: {SCENARIOS / 'baseline.yaml'}"))
     scenario, base = load_scenario(path), load_scenario(SCENARIOS / "baseline.yaml")

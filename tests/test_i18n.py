@@ -39,9 +39,9 @@ def test_untranslated_names_are_listed_as_a_warning():
 
 
 def test_a_plot_with_chinese_labels_has_no_missing_glyph():
-    import innosim.outputs  # noqa: F401 - registers the bundled CJK font
     import matplotlib.pyplot as plt
 
+    import innosim.outputs  # noqa: F401 - registers the bundled CJK font
     from innosim.fonts import use_cjk_font
 
     assert use_cjk_font() is not None, "the CJK font package is not installed"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -188,6 +189,6 @@ def test_narrow_page_keeps_the_map_clear_shows_slider_values_and_downloads_csv(b
     assert len(shown) >= 5 and all(re.search(r"\d", v.inner_text()) for v in shown[:5])
     with page.expect_download(timeout=20_000) as info:
         page.get_by_text("Download the data (CSV)").click()
-    text = open(info.value.path(), encoding="utf-8").read()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
     assert text.startswith("panel,date,place,indicator,value") and "shanghai" in text
     page.screenshot(path=str(SCREENSHOT.with_name("browser-820.png")), full_page=True)

@@ -13,7 +13,6 @@ from innosim.i18n import Labels
 
 from .compare_plots import plot_bands, plot_difference_bars, plot_relocations
 from .report import Report, fmt, fmt_interval
-from .trust import trust_paragraphs
 
 #: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
 MAIN_INDICATORS = ("hnte_stock", "hnte_new", "innovations", "rd_spending", "hightech_revenue", "firms",

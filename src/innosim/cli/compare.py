@@ -135,6 +135,6 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     }
     report = write_comparison(comparison, out_dir, settings, t)
     store.close()
-    click.echo(f"report written to {report} and {report.with_suffix('.html')} "
+    click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({settings['runs_total'] - settings['runs_reused']} runs, "
                f"{settings['runs_reused']} reused, {settings['elapsed']:.0f} s)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .options import SET_SOURCE, lang_option, labels, overrides_from, scale_option, set_option
+from .options import SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
 
 @click.command()

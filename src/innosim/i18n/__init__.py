@@ -119,4 +119,4 @@ def untranslated(lang: str, indicators: list[str], settings: list[str]) -> dict[
     }
 
 
-__all__ = ["LANG_ENV", "LANGUAGES", "Labels", "glossary", "region_aliases", "resolve_lang", "untranslated"]
+__all__ = ["LANGUAGES", "LANG_ENV", "Labels", "glossary", "region_aliases", "resolve_lang", "untranslated"]

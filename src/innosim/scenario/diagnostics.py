@@ -185,8 +185,7 @@ def plain_reason(error: dict) -> str:
     if kind in ("value_error", "assertion_error"):
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
-            if message.startswith(prefix):
-                message = message[len(prefix):]
+            message = message.removeprefix(prefix)
         return message
     return f"{error['msg']}{got}"
 

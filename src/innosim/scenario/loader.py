@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from .diagnostics import first_comment, line_of, pydantic_problems, yaml_problem
-from .errors import ScenarioError, ScenarioProblems, raise_all
+from .errors import ScenarioError, raise_all
 from .schema import Scenario
 
 
