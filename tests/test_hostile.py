@@ -108,7 +108,7 @@ def test_an_experiment_with_an_infinite_range_writes_nothing(tmp_path, monkeypat
 
 def test_yaml_1_1_text_that_looks_like_a_number_gets_a_hint(tmp_path):
     file = tmp_path / "s.yaml"
-    file.write_text("behaviour: {knowledge_decay: 6e-3}\n", encoding="utf-8")
+    file.write_text("behaviour: {knowledge_depreciation: 6e-3}\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"write 6\.0e-3"):
         load_scenario(file)
 
@@ -147,7 +147,9 @@ def test_a_symlink_loop_is_one_line_and_validate_goes_on(tmp_path):
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 3 and "Traceback" not in result.output
-    assert "child.yaml: extends: loop1.yaml: cannot be read: a loop of symbolic links" in lines[0]
+    # the file that asked, its line, then the extended file's problem and the chain (issue-12's form)
+    assert "child.yaml:1: extends: cannot build on " in lines[0]
+    assert "loop1.yaml: cannot be read: a loop of symbolic links (chain: " in lines[0]
     assert lines[2].startswith("ok: ") and "baseline" in lines[2]
 
 
@@ -155,7 +157,7 @@ def test_an_unreadable_file_reached_through_extends(tmp_path):
     (tmp_path / "folder.yaml").mkdir()  # a folder where a file belongs: unreadable even for root
     (tmp_path / "child.yaml").write_text("extends: folder.yaml\n", encoding="utf-8")
     err = refused(["validate", str(tmp_path / "child.yaml")])
-    assert "child.yaml: extends: folder.yaml:" in err
+    assert "child.yaml:1: extends: cannot build on " in err and "folder.yaml: not a file" in err
     if os.geteuid() != 0:  # root reads any file: the permission case only means something for others
         locked = tmp_path / "locked.yaml"
         locked.write_text("name: x\n", encoding="utf-8")
@@ -179,7 +181,7 @@ def test_a_huge_morris_design_is_refused_before_sampling(tmp_path):
 
 
 def test_population_bounds_and_memory_estimate(tmp_path):
-    with pytest.raises(ScenarioError, match="population.firms: Input should be less than or equal"):
+    with pytest.raises(ScenarioError, match="population.firms: must be at most"):
         load_scenario(HOSTILE / "scenario_huge_population.yaml")
     with pytest.raises(ScenarioError, match=r"agents \(about [\d.]+ GB of memory\)"):
         load_scenario(HOSTILE / "scenario_population_memory.yaml")
@@ -191,8 +193,9 @@ def test_a_corrupt_store_says_its_path_and_what_to_do(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / "results.sqlite").write_bytes(b"this is not a database" * 100)
-    err = refused(["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "baseline.yaml"), "-r", "2",
-                   "--scale", "0.02", "--months", "2", "-j", "1", "--out", str(out)], status=1)
+    err = refused(["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "full_integration.yaml"), "-r", "2",
+                   "--scale", "0.02", "--months", "2", "-j", "1", "--out", str(out),
+                   "--store", str(out / "results.sqlite")], status=1)
     assert str(out / "results.sqlite") in err and "delete it" in err
 
 

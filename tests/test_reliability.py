@@ -90,14 +90,14 @@ def test_a_run_whose_money_turns_non_finite_stops_naming_month_and_account(tmp_p
 
     huge = small_scenario().model_copy(deep=True)
     places = huge.places.model_copy(update={"jiashan": huge.places.jiashan.model_copy(update={"rent": 1.0e308})})
-    with pytest.warns(RuntimeWarning), pytest.raises(MoneyError, match=r"month 1: the money in .* is -?inf"):
+    with pytest.warns(RuntimeWarning), pytest.raises(MoneyError, match=r"month 0: the money in .* is -?inf"):
         simulate(huge.model_copy(update={"places": places}), seed=1, months=3)
     file = tmp_path / "rent.yaml"
     file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nrun: {{scale: 0.02, months: 3}}\n"
                     "places:\n  jiashan: {rent: 1.0e+308}\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["run", str(file), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
-    assert "rent.yaml (seed 1): month 1: the money in firms' cash" in result.stderr
+    assert "rent.yaml (seed 1): month 0: the money in firms' cash" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -125,7 +125,7 @@ def test_a_run_failing_inside_compare_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml"), str(file), "-r", "2",
                                        "--scale", "0.02", "--months", "2", "-j", "1", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.count("\n") == 1 and "run failed: " in result.stderr and "MoneyError: month 1" in result.stderr
+    assert result.stderr.count("\n") == 1 and "run failed: " in result.stderr and "MoneyError: month 0" in result.stderr
 
 
 # ---------------------------------------------------------------- two processes, one store

@@ -143,6 +143,27 @@ def _client(address: str):
 
 
 @contextmanager
+def _script_hidden_from_workers(run_fn: Callable | None) -> Iterator[None]:
+    """Let a plain script (no ``if __name__ == "__main__":`` guard) start worker processes.
+
+    The forkserver and spawn start methods run the parent's main script again in every new
+    process, which in an unguarded script starts the batch again and breaks the pool. The run
+    functions live in importable modules, so the workers do not need the script: hide its path
+    from multiprocessing while the pool starts workers. A run function defined in the script
+    itself needs the script in the workers: then a guard is needed, as Python documents."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or (run_fn is not None and getattr(run_fn, "__module__", "") == "__main__"):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+@contextmanager
 def open_executor(jobs: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
     """An executor and how many tasks it runs at once: Dask when a scheduler is given, else local."""
     if scheduler:
@@ -229,7 +250,12 @@ def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None,
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
     queue = iter(todo)
-    with open_executor(jobs, scheduler) as (executor, slots), \
+    if getattr(run_fn, "__module__", "") == "__main__" and jobs != 1 and not scheduler \
+            and multiprocessing.current_process().name != "MainProcess":
+        raise BatchError("run_batch was called while a worker process started: guard the script's "
+                         "top level with `if __name__ == \"__main__\":`, or define the run function "
+                         "in a module of its own")
+    with _script_hidden_from_workers(run_fn), open_executor(jobs, scheduler) as (executor, slots), \
             _progress_bar(label, len(todo), show) as advance:
         # enough in flight to keep every worker busy, no more; in-process: store each run at once
         window = 1 if isinstance(executor, _InlineExecutor) else max(2 * slots, 2)

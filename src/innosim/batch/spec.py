@@ -84,10 +84,12 @@ class BatchSpec(BaseModel):
 
 
 def _pydantic_error(file: Path, exc: ValidationError) -> ScenarioError:
-    error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"] if part not in ("[key]",))
-    reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-    return ScenarioError(file, key, reason)
+    """Every problem of the spec file, in plain words with its line."""
+    from innosim.scenario.diagnostics import pydantic_problems
+    from innosim.scenario.errors import ScenarioProblems
+
+    problems = pydantic_problems(exc, file, model=BatchSpec, extra_keys=())
+    return problems[0] if len(problems) == 1 else ScenarioProblems(problems)
 
 
 def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> BatchSpec:

@@ -61,3 +61,11 @@ main.add_command(viz)
 from .calibrate import calibrate  # noqa: E402
 
 main.add_command(calibrate)
+
+from .settings import settings  # noqa: E402
+
+main.add_command(settings)
+
+from .store import store  # noqa: E402
+
+main.add_command(store)

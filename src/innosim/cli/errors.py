@@ -1,5 +1,7 @@
 """One-line errors: what the command prints instead of a traceback, and the exit status.
 
+One line per problem: a file with several problems gets a heading and one line for each.
+
 Bad input (a file, a key, a value) exits 2, as click does for bad options; a failure while running
 (a run, the results store, the disk, the scheduler) exits 1; an interruption (Ctrl-C, SIGTERM,
 SIGHUP) exits 130 after saying what is kept. ``innosim --debug ...`` shows the traceback instead.
@@ -71,6 +73,12 @@ def report(exc: BaseException) -> int:
         status = 1
     else:
         message, status = known
+    if isinstance(exc, ScenarioError) and len(exc.problems) > 1:
+        # every problem of a file at once: a heading, then one line per problem (file:line: key: reason)
+        head, *lines = message.splitlines()
+        click.echo("\n".join([f"error: {' '.join(head.split())}", *(f"  {' '.join(line.split())}" for line in lines)]),
+                   err=True)
+        return status
     click.echo(f"error: {' '.join(message.split())}", err=True)
     return status
 
