@@ -32,3 +32,20 @@ def make_model(scenario: Scenario | None = None, seed: int = 1) -> InnoModel:
 @pytest.fixture
 def model():
     return make_model()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def results_store(tmp_path_factory):
+    """A results store per test module (the commands share one store, here one per module)."""
+    import os
+
+    from innosim.batch import STORE_ENV
+
+    path = tmp_path_factory.mktemp("store") / "results.sqlite"
+    before = os.environ.get(STORE_ENV)
+    os.environ[STORE_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(STORE_ENV, None)
+    else:
+        os.environ[STORE_ENV] = before

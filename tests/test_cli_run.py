@@ -47,3 +47,18 @@ def test_two_processes_same_seed_same_table(tmp_path):
     for name in ("a", "b"):
         assert run_cli("run", scenario, "--seed", 9, "--months", 6, "--out", tmp_path / name).returncode == 0
     assert (tmp_path / "a" / "timeseries.csv").read_bytes() == (tmp_path / "b" / "timeseries.csv").read_bytes()
+
+
+def test_run_prints_the_main_indicators_and_takes_scale_and_set(tmp_path):
+    proc = run_cli("run", SCENARIOS / "baseline.yaml", "--months", 3, "--scale", 0.02,
+                   "--set", "policy.vouchers.scope=zone", "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    assert "Main indicators at the horizon" in proc.stdout and "scale 0.02" in proc.stdout
+    for word in ("hnte_stock", "talents", "Zone", "Qingpu", "Wujiang", "Jiashan"):
+        assert word in proc.stdout
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    zone = summary["end_values"]["hnte_stock"]["zone"]
+    assert f"{zone:,.0f}" in proc.stdout
+    bad = run_cli("run", SCENARIOS / "baseline.yaml", "--set", "policy.vouchers.scope=everywhere",
+                  "--out", tmp_path / "bad")
+    assert bad.returncode == 2 and "--set: policy.vouchers.scope" in bad.stderr and not (tmp_path / "bad").exists()

@@ -55,15 +55,15 @@ def test_partial_county_override_keeps_the_others(tmp_path):
 
 BAD = [
     ("unknown key", "policy:\n  voucher_scope: zone\n", "policy.voucher_scope", "unknown key"),
-    ("wrong type", "run:\n  months: twelve\n", "run.months", "valid integer"),
-    ("number as text", "run:\n  scale: '0.5'\n", "run.scale", "valid number"),
-    ("share above one", "policy:\n  vouchers:\n    subsidy_share: 1.5\n", "policy.vouchers.subsidy_share", "less than or equal to 1"),
-    ("negative budget", "policy:\n  vouchers:\n    budget: {jiashan: -3}\n", "policy.vouchers.budget.jiashan", "greater than or equal to 0"),
+    ("wrong type", "run:\n  months: twelve\n", "run.months", "must be a whole number"),
+    ("number as text", "run:\n  scale: '0.5'\n", "run.scale", "must be a number"),
+    ("share above one", "policy:\n  vouchers:\n    subsidy_share: 1.5\n", "policy.vouchers.subsidy_share", "must be at most 1"),
+    ("negative budget", "policy:\n  vouchers:\n    budget: {jiashan: -3}\n", "policy.vouchers.budget.jiashan", "must be at least 0"),
     ("unknown region", "policy:\n  vouchers:\n    budget: {hangzhou: 3}\n", "policy.vouchers.budget.hangzhou", "'qingpu', 'wujiang' or 'jiashan'"),
     ("unknown scope", "policy:\n  vouchers:\n    scope: everywhere\n", "policy.vouchers.scope", "own_county"),
     ("bad month", "run:\n  start: 2019/01\n", "run.start", "YYYY-MM"),
     ("returns to scale", "behaviour:\n  alpha: 0.6\n  beta: 0.6\n", "behaviour", "alpha + beta"),
-    ("boolean as text", "policy:\n  talent_recognition: 'yes'\n", "policy.talent_recognition", "valid boolean"),
+    ("boolean as text", "policy:\n  talent_recognition: 'yes'\n", "policy.talent_recognition", "true or false"),
 ]
 
 
@@ -117,7 +117,7 @@ def test_validate_command_exit_status_and_message(tmp_path):
     bad = write(tmp_path, "bad.yaml", "policy:\n  vouchers:\n    subsidy_share: 2\n")
     result = CliRunner().invoke(main, ["validate", str(SCENARIOS / "baseline.yaml"), str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}: policy.vouchers.subsidy_share:" in result.output
+    assert f"{bad}:3: policy.vouchers.subsidy_share:" in result.output
     assert "ok: " in result.output
 
 

@@ -132,5 +132,6 @@ outputs:
     assert summary["batch"]["ran"] == 0 and summary["method"] == "morris"
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "only 2 trajectories" in report and "one replicate per point" in report
+    assert "## How far to trust this" in report and "targets met" in report  # the calibration's caveats
     for name in ("rankings.csv", "heatmap.png", "morris_mu_sigma.png", "report.html", "design.csv"):
         assert (out / name).is_file()

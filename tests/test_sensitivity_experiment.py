@@ -70,7 +70,7 @@ def test_bad_top_level_settings_are_refused(tmp_path, change, key, reason):
     ("policy.vouchers.cap_per_firm: {range: [0.2, 0.1]}", "factors.policy.vouchers.cap_per_firm.range",
      "low must be below high"),
     ("policy.brokers.shanghai_reach: {range: [0.5, 1.5]}", "factors.policy.brokers.shanghai_reach.range",
-     "less than or equal to 1"),
+     "must be at most 1"),
     ("policy.talent_recognition: {range: [0, 1]}", "factors.policy.talent_recognition.range", "true/false"),
     ("policy.vouchers.scope: {levels: [own_county, everywhere]}", "factors.policy.vouchers.scope.levels",
      "everywhere"),

@@ -121,7 +121,7 @@ def test_chart_series_follow_the_indicator_records(stepped):
     assert series.years.shape == (15,)  # the initial state and fourteen months
     np.testing.assert_allclose(series.years, 2019 + np.arange(15) / 12)
     for chart in CHARTS:
-        raw = np.array([r[chart.indicator][:3] for r in records])
+        raw = np.array([r[chart.indicator][:4] for r in records])  # the counties and Shanghai's core
         expected = np.cumsum(raw, axis=0) if chart.cumulative else raw
         np.testing.assert_allclose(series.values[chart.indicator], expected)
 
@@ -247,3 +247,120 @@ def test_assets_lists_what_solaras_page_loads(tmp_path):
     assert any(name.startswith("@widgetti/solara-vuetify") for name in names)
     assert "requirejs" in names and "font-awesome" in names
     assert assets.missing(tmp_path) == assets.required_packages()
+
+
+def test_the_data_on_screen_downloads_as_csv(stepped):
+    import io
+
+    import pandas as pd
+
+    from innosim.viz.data import screen_csv
+
+    table = pd.read_csv(io.StringIO(screen_csv(stepped)))
+    assert list(table.columns) == ["panel", "date", "place", "indicator", "value"]
+    charts = table[table["panel"] == "chart"]
+    assert set(charts["place"]) == {"qingpu", "wujiang", "jiashan", "shanghai"}
+    series = chart_series(stepped)
+    last = charts[(charts["indicator"] == "hnte_stock") & (charts["place"] == "shanghai")]["value"].iloc[-1]
+    assert last == series.values["hnte_stock"][-1, 3]
+    firms = table[(table["panel"] == "map") & (table["indicator"] == "firms")].set_index("place")["value"]
+    assert firms.tolist() == map_data(stepped).firms.tolist()
+
+
+def test_viz_says_what_to_install_and_checks_the_browser_files(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import importlib
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    viz_cli = importlib.import_module("innosim.cli.viz")
+
+    monkeypatch.setattr(viz_cli, "missing_viz_packages", lambda: ["solara"])
+    result = CliRunner().invoke(main, ["viz", "--port", "0"])
+    assert result.exit_code == 2 and "pip install -e '.[viz]'" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setattr(viz_cli, "missing_viz_packages", lambda: [])
+    monkeypatch.setattr(assets, "missing", lambda cache=None: [("requirejs", "2.3.6")])
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append(args))
+    result = CliRunner().invoke(main, ["viz", "--port", "0"])
+    assert result.exit_code == 0 and calls
+    assert "requirejs@2.3.6" in result.output and "-m innosim.viz.assets" in result.output
+
+
+def test_viz_takes_scale_set_and_lang_to_the_page(monkeypatch, tmp_path):
+    import importlib
+    import os
+
+    from click.testing import CliRunner
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    viz_cli = importlib.import_module("innosim.cli.viz")
+    monkeypatch.setattr(viz_cli, "missing_viz_packages", lambda: [])
+    calls = []
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append(kwargs))
+    bad = CliRunner().invoke(main, ["viz", str(SCENARIOS / "baseline.yaml"), "--set", "policy.talent_recognitio=true"])
+    assert bad.exit_code == 2 and "did you mean 'talent_recognition'?" in bad.output and not calls
+    result = CliRunner().invoke(main, ["viz", str(SCENARIOS / "baseline.yaml"), "--port", "0", "--scale", "0.05",
+                                       "--set", "policy.talent_recognition=true", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    options = calls[0]
+    assert options["overrides"] == {"policy.talent_recognition": True} and options["scale"] == 0.05
+    env = server.page_environment(SCENARIOS / "baseline.yaml", options["overrides"], options["scale"], options["lang"])
+    monkeypatch.setattr(os, "environ", {**os.environ, **env})
+    spec = levers.load_viz_scenario(SCENARIOS / "baseline.yaml")
+    assert spec.policy.talent_recognition and levers.start_scale() == 0.05
+    assert levers.model_params(spec, SCENARIOS / "baseline.yaml")["talent_recognition"]["value"] is True
+    model = VizModel(SCENARIOS / "baseline.yaml", rng=1, scale=levers.start_scale())
+    assert model.spec.policy.talent_recognition and model.spec.run.scale == 0.05
+    assert map_data(model).names[2] == "嘉善"
+    board = ChartBoard()
+    assert board.axes["hnte_stock"].get_title() == "高新技术企业存量"
+
+
+# ---------------------------------------------------------------- what the page may show
+def test_the_page_never_shows_what_a_planted_file_extends(tmp_path, monkeypatch):
+    from innosim.scenario import ScenarioError
+    from innosim.viz.server import FOLDER_ENV
+
+    monkeypatch.setenv(FOLDER_ENV, str(tmp_path))
+    secret = tmp_path.parent / f"{tmp_path.name}-secret.yaml"  # outside the picker's folders
+    secret.write_text("top_secret_value: [1, 2\n", encoding="utf-8")
+    (tmp_path / "evil.yaml").write_text(f"extends: {secret}\n", encoding="utf-8")
+    (tmp_path / "system.yaml").write_text("extends: /etc/passwd\n", encoding="utf-8")
+    (tmp_path / "link.yaml").symlink_to(secret)
+    (tmp_path / "broken.yaml").write_text("name: x\npolicy: {vouchers: {scope: my_secret_scope}}\n", encoding="utf-8")
+    for name in ("evil", "system", "link", "broken"):
+        with pytest.raises(ScenarioError) as caught:
+            levers.load_viz_scenario(tmp_path / f"{name}.yaml")
+        message = str(caught.value)
+        assert message.startswith(f"{name}.yaml"), message
+        assert "secret" not in message and "root" not in message, message
+    assert "extends" in str(pytest.raises(ScenarioError, levers.load_viz_scenario, tmp_path / "evil.yaml").value)
+    secret.unlink()
+
+
+def test_the_projects_scenarios_still_extend_the_calibration_folder(monkeypatch):
+    from innosim.viz.server import FOLDER_ENV
+
+    monkeypatch.setenv(FOLDER_ENV, str(SCENARIOS))
+    assert levers.load_viz_scenario(SCENARIOS / "baseline.yaml") == load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("localhost", False), ("::1", False),
+                                          ("0.0.0.0", True), ("192.168.1.5", True)])
+def test_a_non_loopback_host_is_warned_that_the_page_has_no_login(monkeypatch, host, warned):
+    from click.testing import CliRunner
+
+    from innosim.cli import main
+    from innosim.viz import server
+
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: None)
+    monkeypatch.setattr(server, "port_is_free", lambda *args: True)
+    result = CliRunner().invoke(main, ["viz", "--host", host, "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert ("no login" in result.stderr) == warned

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,39 @@ def test_page_renders_switches_a_lever_and_steps(browser, server):  # browser fi
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert not missing_files, missing_files
+
+
+def test_narrow_page_keeps_the_map_clear_shows_slider_values_and_downloads_csv(browser, server):
+    """At 820 px wide: the sidebar does not cover the map, sliders show their values, the charts keep
+    their text near its drawn size, and the download button gives the data on screen as CSV."""
+    page = browser.new_page(viewport={"width": 820, "height": 1000}, accept_downloads=True)
+    page.goto(server, wait_until="domcontentloaded")
+    page.get_by_role("button", name="Step").wait_for(timeout=40_000)
+    for selector in (".innosim-map img", ".innosim-charts img"):
+        page.wait_for_function(
+            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 300; }",
+            arg=selector, timeout=20_000)
+    page.get_by_role("button", name="Step").click()
+    map_box = page.locator(".innosim-map img").bounding_box()
+    drawers = page.locator(".v-navigation-drawer")
+    for i in range(drawers.count()):
+        drawer = drawers.nth(i).bounding_box()
+        if drawer is None or drawer["width"] == 0:
+            continue
+        overlap_x = min(map_box["x"] + map_box["width"], drawer["x"] + drawer["width"]) - max(map_box["x"], drawer["x"])
+        overlap_y = min(map_box["y"] + map_box["height"], drawer["y"] + drawer["height"]) - max(map_box["y"], drawer["y"])
+        assert overlap_x <= 1 or overlap_y <= 1, f"the sidebar covers the map: {drawer} over {map_box}"
+    # the charts are not shrunk far below their drawn size (their text stays legible at 100 %)
+    ratio = page.evaluate("() => { const i = document.querySelector('.innosim-charts img');"
+                          " return i.getBoundingClientRect().width / i.naturalWidth; }")
+    assert ratio >= 0.75, ratio
+    # every slider shows its value without being touched
+    values = page.locator(".v-slider-thumb__label, .v-slider__thumb-label")
+    assert values.count() >= 5
+    shown = [values.nth(i) for i in range(values.count()) if values.nth(i).is_visible()]
+    assert len(shown) >= 5 and all(re.search(r"\d", v.inner_text()) for v in shown[:5])
+    with page.expect_download(timeout=20_000) as info:
+        page.get_by_text("Download the data (CSV)").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("panel,date,place,indicator,value") and "shanghai" in text
+    page.screenshot(path=str(SCREENSHOT.with_name("browser-820.png")), full_page=True)

@@ -11,12 +11,40 @@ from pathlib import Path
 from typing import Any
 
 
+def _left_over(part: Path, target: Path) -> bool:
+    """Whether `part` is a temporary file of `target` whose writer has gone.
+
+    Names are ``.<target>.<pid>.<random>.part`` (older ones ``.<target>.<random>.part``); a file
+    whose writer process still runs is kept, as is anything that only looks alike (another target)."""
+    fields = part.name[len(target.name) + 2:-len(".part")].split(".")
+    if len(fields) == 1:
+        return True  # the older name, from before the pid was written in it
+    if len(fields) != 2 or not fields[0].isdigit():
+        return False
+    import psutil
+
+    pid = int(fields[0])
+    return pid == os.getpid() or not psutil.pid_exists(pid)
+
+
+def remove_leftovers(target: str | Path) -> list[Path]:
+    """Delete the temporary files a killed writer of `target` left beside it (``.name.<pid>.*.part``)."""
+    target = Path(target)
+    removed = []
+    for part in target.parent.glob(f".{target.name}.*.part"):
+        if _left_over(part, target):
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
+
+
 @contextmanager
 def atomic_path(target: str | Path):
     """Yield a temporary path beside `target`; on success rename it over `target`, else delete it."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    remove_leftovers(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)

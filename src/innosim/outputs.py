@@ -19,9 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mesa  # noqa: E402
 
 from innosim import __version__  # noqa: E402
+from innosim.fonts import use_cjk_font  # noqa: E402
+from innosim.i18n import Labels  # noqa: E402
 from innosim.io import write_json_atomic  # noqa: E402
 from innosim.model import RunResult  # noqa: E402
 from innosim.scenario import COUNTIES, Scenario, content_hash  # noqa: E402
+
+use_cjk_font()  # Chinese scenario names and labels render in every PNG
 
 #: County colours used in every plot and on the visual server.
 COUNTY_COLOURS = {"qingpu": "#1f77b4", "wujiang": "#2ca02c", "jiashan": "#d62728",
@@ -46,8 +50,9 @@ def provenance(scenario: Scenario, scenario_file: str | Path | None, seed: int |
     return info
 
 
-def plot_main_indicators(table, path: Path, title: str) -> None:
+def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = None) -> None:
     """Six panels of the main indicators, one line per county (flows summed by year)."""
+    t = labels or Labels("en")
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
     flows = {"hnte_new", "startups", "vouchers_used"}
     for ax, name in zip(axes.flat, MAIN_INDICATORS, strict=True):
@@ -56,12 +61,12 @@ def plot_main_indicators(table, path: Path, title: str) -> None:
             if name in flows:
                 yearly = rows.groupby(rows["date"].str[:4])["value"].sum()
                 ax.plot(yearly.index.astype(int), yearly.values, marker="o", color=COUNTY_COLOURS[county],
-                        label=county.capitalize())
-                ax.set_title(f"{name} (per year)")
+                        label=t.place(county))
+                ax.set_title(f"{t.indicator(name)} ({t.text('per year')})")
             else:
                 years = rows["date"].str[:4].astype(int) + (rows["date"].str[5:].astype(int) - 1) / 12
-                ax.plot(years, rows["value"], color=COUNTY_COLOURS[county], label=county.capitalize())
-                ax.set_title(name)
+                ax.plot(years, rows["value"], color=COUNTY_COLOURS[county], label=t.place(county))
+                ax.set_title(t.indicator(name))
         ax.grid(alpha=0.3)
     axes.flat[0].legend()
     fig.suptitle(title)
@@ -70,7 +75,8 @@ def plot_main_indicators(table, path: Path, title: str) -> None:
 
 
 def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path,
-                      scenario_file: str | Path | None = None, seed: int | None = None) -> Path:
+                      scenario_file: str | Path | None = None, seed: int | None = None,
+                      labels: Labels | None = None) -> Path:
     """Write timeseries.csv/.parquet, summary.json and indicators.png into `out_dir` atomically."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +96,7 @@ def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path
         }
         write_json_atomic(staging / "summary.json", summary)
         plot_main_indicators(result.timeseries, staging / "indicators.png",
-                             f"{scenario.name} (seed {seed})")
+                             f"{scenario.name} ({(labels or Labels('en')).text('seed')} {seed})", labels)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
+from innosim.yamlsafe import excerpt, got
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.schema import Behaviour, RunSettings
 
@@ -30,7 +31,7 @@ _KIND = {i.name: i.kind for i in INDICATORS}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 Names = str | Annotated[list[str], Field(min_length=1)]
@@ -50,13 +51,13 @@ class Measure(_Strict):
     def _known(self) -> Measure:
         for name in _as_list(self.indicator) + _as_list(self.per):
             if name not in MEASURABLE:
-                raise ValueError(f"unknown indicator {name!r} (one of {', '.join(MEASURABLE)})")
+                raise ValueError(f"unknown indicator {excerpt(name)} (one of {', '.join(MEASURABLE)})")
             if name in EXTRA_MEASURES and self.window != "total":
                 raise ValueError(f"{name} is measured over the whole run only (window: total)")
             if "-" in self.window + (self.per_window or "") and _KIND.get(name) != "flow":
                 raise ValueError(f"{name} is a {_KIND.get(name)}: a span of years sums flows only")
         if self.region is not None and self.region not in REGIONS:
-            raise ValueError(f"unknown region {self.region!r} (one of {', '.join(REGIONS)})")
+            raise ValueError(f"unknown region {excerpt(self.region)} (one of {', '.join(REGIONS)})")
         return self
 
 
@@ -244,7 +245,7 @@ def _validated(model: type[BaseModel], data: dict, file: Path, prefix: str = "")
         reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
         if "input" in error and error["type"] not in ("missing", "extra_forbidden") \
                 and not isinstance(error["input"], dict):
-            reason = f"{reason} (got {error['input']!r})"
+            reason = f"{reason}{got(error['input'])}"
         raise ScenarioError(file, prefix + key, reason) from None
 
 
@@ -254,7 +255,7 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
     parameters_file = Path(parameters_file) if parameters_file else targets_file.parent / "parameters.yaml"
     spec = _validated(TargetsFile, read_yaml(targets_file), targets_file)
     if spec.region not in REGIONS:
-        raise ScenarioError(targets_file, "region", f"unknown region {spec.region!r} (one of {', '.join(REGIONS)})")
+        raise ScenarioError(targets_file, "region", f"unknown region {excerpt(spec.region)} (one of {', '.join(REGIONS)})")
     unknown_run = set(spec.run) - set(RunSettings.model_fields)
     if unknown_run:
         raise ScenarioError(targets_file, f"run.{sorted(unknown_run)[0]}", "unknown key")

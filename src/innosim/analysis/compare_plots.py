@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from innosim.i18n import Labels  # noqa: E402
 from innosim.outputs import COUNTY_COLOURS  # noqa: E402
 
 from .compare import PLACES, RELOCATION_KINDS, UNITS  # noqa: E402
@@ -28,11 +29,12 @@ def _years(dates: pd.Series) -> np.ndarray:
 
 
 def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
-                         path: Path, baseline: str) -> Path:
+                         path: Path, baseline: str, labels: Labels | None = None) -> Path:
     """One panel per indicator: paired difference against the baseline per region, 95 % CI error bars.
 
     Solid bars: the interval excludes zero; faded bars: it does not.
     """
+    t = labels or Labels("en")
     scenarios = list(dict.fromkeys(diffs["scenario"]))
     ncols = 4
     nrows = -(-len(indicators) // ncols)
@@ -56,8 +58,8 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
                        hatch=HATCHES[s % len(HATCHES)], edgecolor="white" if s else None, capsize=3,
                        error_kw={"elinewidth": 1, "ecolor": "#333"})
         ax.axhline(0, color="#333", lw=0.8)
-        ax.set_xticks(range(len(shown)), [REGION_LABELS[r] for r in shown], rotation=30, ha="right", fontsize=8)
-        ax.set_title(f"{indicator} ({UNITS.get(indicator, '')})", fontsize=9)
+        ax.set_xticks(range(len(shown)), [t.place(r) for r in shown], rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{t.indicator(indicator)} ({t.unit(UNITS.get(indicator, ''))})", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(indicators):]:
         ax.set_visible(False)
@@ -73,8 +75,9 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
 
 
 def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
-               scenarios: Sequence[str], path: Path) -> Path:
+               scenarios: Sequence[str], path: Path, labels: Labels | None = None) -> Path:
     """Rows of indicators, columns of regions: one line per scenario with its 95 % band."""
+    t = labels or Labels("en")
     fig, axes = plt.subplots(len(indicators), len(regions), figsize=(3.6 * len(regions), 2.3 * len(indicators)),
                              squeeze=False, sharex=True)
     fig.subplots_adjust(left=0.07, right=0.99, top=0.94, bottom=0.07, hspace=0.12, wspace=0.22)
@@ -98,10 +101,10 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=7)
             if i == 0:
-                ax.set_title(REGION_LABELS[region], color=colour, fontsize=10, fontweight="bold")
+                ax.set_title(t.place(region), color=colour, fontsize=10, fontweight="bold")
             if j == 0:
                 suffix = "\n(last 12 months)" if flow else ""
-                ax.set_ylabel(f"{indicator}{suffix}", fontsize=8)
+                ax.set_ylabel(f"{t.indicator(indicator)}{suffix}", fontsize=8)
     handles = [plt.Line2D([], [], color="#333", ls=LINE_STYLES[s % len(LINE_STYLES)]) for s in range(len(scenarios))]
     fig.legend(handles, scenarios, loc="lower center", ncols=len(scenarios), frameon=False)
     fig.suptitle("Indicators over time: mean over replicates with 95 % band", fontsize=11)
@@ -115,9 +118,9 @@ def _matrix(table: pd.DataFrame, column: str) -> np.ndarray:
     return pivot.reindex(index=list(PLACES), columns=list(PLACES)).to_numpy(dtype=float)
 
 
-def _label_axes(ax, title: str) -> None:
-    ax.set_xticks(range(4), [REGION_LABELS[p] for p in PLACES], rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(4), [REGION_LABELS[p] for p in PLACES], fontsize=8)
+def _label_axes(ax, title: str, t: Labels) -> None:
+    ax.set_xticks(range(4), [t.place(p) for p in PLACES], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(4), [t.place(p) for p in PLACES], fontsize=8)
     for tick, place in zip(ax.get_xticklabels(), PLACES, strict=True):
         tick.set_color(COUNTY_COLOURS[place])
     for tick, place in zip(ax.get_yticklabels(), PLACES, strict=True):
@@ -127,7 +130,8 @@ def _label_axes(ax, title: str) -> None:
     ax.set_title(title, fontsize=9)
 
 
-def _heat(ax, matrix: np.ndarray, cmap: str, bound: float, text: list[list[str]], title: str) -> None:
+def _heat(ax, matrix: np.ndarray, cmap: str, bound: float, text: list[list[str]], title: str,
+          t: Labels) -> None:
     shown = matrix.copy()
     np.fill_diagonal(shown, np.nan)  # staying is not a move
     colours = matplotlib.colormaps[cmap].with_extremes(bad="#eeeeee")
@@ -137,12 +141,14 @@ def _heat(ax, matrix: np.ndarray, cmap: str, bound: float, text: list[list[str]]
             continue
         dark = abs(value) > 0.6 * bound
         ax.text(j, i, text[i][j], ha="center", va="center", fontsize=8, color="white" if dark else "black")
-    _label_axes(ax, title)
+    _label_axes(ax, title, t)
 
 
-def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: Path,
+                     labels: Labels | None = None) -> Path:
     """Heat maps of moves between the four places over the horizon (rows: firms, talents): the mean
     per run in each scenario, then each scenario's change against the baseline (* where the CI excludes 0)."""
+    t = labels or Labels("en")
     baseline, others = scenarios[0], list(scenarios[1:])
     ncols = len(scenarios) + len(others)
     fig, axes = plt.subplots(2, ncols, figsize=(3.9 * ncols, 7.6), squeeze=False)
@@ -154,14 +160,14 @@ def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: 
         for c, scenario in enumerate(scenarios):
             m = means[scenario]
             _heat(axes[k, c], m, "Blues", top, [[f"{v:.3g}" for v in row] for row in m],
-                  f"{kind} moved: {scenario}")
+                  f"{kind} moved: {scenario}", t)
         for c, scenario in enumerate(others, start=len(scenarios)):
             rows = part[part["scenario"] == scenario]
             diff, sure = _matrix(rows, "diff"), _matrix(rows, "excludes_zero") > 0
             bound = np.nanmax(np.abs(diff)) or 1.0
             text = [[(f"{diff[i, j]:+.3g}" if diff[i, j] else "0") + ("*" if sure[i, j] else "") for j in range(4)]
                     for i in range(4)]
-            _heat(axes[k, c], diff, "RdBu_r", bound, text, f"{kind}: {scenario} − {baseline}")
+            _heat(axes[k, c], diff, "RdBu_r", bound, text, f"{kind}: {scenario} − {baseline}", t)
     fig.suptitle("Moves between the four places over the horizon, mean per run (row: from, column: to); "
                  "changes: * where the 95 % CI excludes 0", fontsize=10)
     fig.savefig(path, dpi=100, format="png")

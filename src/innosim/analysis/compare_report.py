@@ -9,7 +9,9 @@ import pandas as pd
 from innosim.io import write_atomic, write_json_atomic
 
 from .compare import DESCRIPTIONS, UNITS, Comparison
-from .compare_plots import REGION_LABELS, plot_bands, plot_difference_bars, plot_relocations
+from innosim.i18n import Labels
+
+from .compare_plots import plot_bands, plot_difference_bars, plot_relocations
 from .report import Report, fmt, fmt_interval
 
 #: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
@@ -42,31 +44,33 @@ def _change(row) -> str:
     return f"{row['relative']:+.1%}"
 
 
-def headline_table(comparison: Comparison, scenario: str) -> pd.DataFrame:
+def headline_table(comparison: Comparison, scenario: str, labels: Labels | None = None) -> pd.DataFrame:
     """Main indicators x regions: the paired difference against the baseline with its CI and mark."""
+    t = labels or Labels("en")
     d = comparison.differences
     d = d[d["scenario"] == scenario].set_index(["indicator", "region"])
     rows = []
     for indicator in MAIN_INDICATORS:
-        cells = {"indicator": f"{indicator} ({UNITS[indicator]})"}
+        cells = {t.text("indicator"): f"{t.both(indicator)} ({t.unit(UNITS[indicator])})"}
         zone = (indicator, "zone") in d.index
         cells[f"zone, {comparison.baseline}"] = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
         for region in REGIONS:
             has = (indicator, region) in d.index
-            cells[REGION_LABELS[region]] = diff_cell(d.loc[(indicator, region)]) if has else "–"
+            cells[t.place(region)] = diff_cell(d.loc[(indicator, region)]) if has else "–"
         rows.append(cells)
     return pd.DataFrame(rows)
 
 
-def in_short(comparison: Comparison, scenario: str) -> list[str]:
+def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None) -> list[str]:
     """Plain-language bullets: the zone's clear changes in the main indicators, then who gains and who
     loses, place by place (clear = the 95 % interval of the paired difference excludes zero)."""
+    t = labels or Labels("en")
     d = comparison.differences
     d = d[(d["scenario"] == scenario) & d["excludes_zero"]]
     zone = d[d["region"] == "zone"].set_index("indicator")
     main = [i for i in MAIN_INDICATORS if i in zone.index]
     if main:
-        parts = [f"{i} {mark(zone.loc[i])} {_change(zone.loc[i].to_dict() | {'indicator': i})}" for i in main]
+        parts = [f"{t.both(i)} {mark(zone.loc[i])} {_change(zone.loc[i].to_dict() | {'indicator': i})}" for i in main]
         items = [f"Zone, clear changes against {comparison.baseline}: " + "; ".join(parts) + "."]
     else:
         items = [f"Zone: no main indicator differs clearly from {comparison.baseline}."]
@@ -75,13 +79,13 @@ def in_short(comparison: Comparison, scenario: str) -> list[str]:
         items.append("Also clearly changed in the zone: " + ", ".join(f"{i} {mark(zone.loc[i])}" for i in rest) + ".")
     for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
         rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
-        gains = [f"{REGION_LABELS[r.region]} {_change(r._asdict())}" for r in rows.itertuples() if r.diff > 0]
-        losses = [f"{REGION_LABELS[r.region]} {_change(r._asdict())}" for r in rows.itertuples() if r.diff < 0]
+        gains = [f"{t.place(r.region)} {_change(r._asdict())}" for r in rows.itertuples() if r.diff > 0]
+        losses = [f"{t.place(r.region)} {_change(r._asdict())}" for r in rows.itertuples() if r.diff < 0]
         if gains or losses:
-            text = f"{indicator}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
+            text = f"{t.both(indicator)}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
             items.append(text + (f"; down in {', '.join(losses)}." if losses else "; no place clearly down."))
         else:
-            items.append(f"{indicator}: no place clearly up or down.")
+            items.append(f"{t.both(indicator)}: no place clearly up or down.")
     return items
 
 
@@ -119,8 +123,28 @@ def write_tables(comparison: Comparison, out_dir: Path) -> list[str]:
     return list(tables)
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict) -> Path:
+def changes_table(settings: dict, labels: Labels | None = None) -> pd.DataFrame:
+    """What each scenario changes against the base: key, base value, scenario value, who set it."""
+    from innosim.scenario.catalogue import show_value
+
+    t = labels or Labels("en")
+    rows = []
+    for s in settings["scenarios"][1:]:
+        for change in s.get("changes", []):
+            key = change["key"]
+            label = t.setting(key)
+            rows.append({t.text("Scenario"): s["label"],
+                         t.text("setting"): f"`{key}`" + (f" {label}" if label != key else ""),
+                         t.text("base value"): t.value(show_value(change["base"])),
+                         t.text("scenario value"): t.value(show_value(change["scenario"])),
+                         t.text("set in"): f"`{change['set_by']}`"})
+    return pd.DataFrame(rows)
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict,
+                     labels: Labels | None = None) -> Path:
     """Write CSVs, figures, settings.json, report.md and report.html into `out_dir`; return report.md."""
+    t = labels or Labels("en")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csvs = write_tables(comparison, out_dir)
@@ -128,23 +152,34 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
     figures = {}
     if len(comparison.differences):
         figures["differences"] = write_atomic(out_dir / "differences.png", lambda p: plot_difference_bars(
-            comparison.differences, MAIN_INDICATORS, REGIONS, p, base))
+            comparison.differences, MAIN_INDICATORS, REGIONS, p, base, t))
     if len(comparison.bands):
         figures["bands"] = write_atomic(out_dir / "timeseries.png", lambda p: plot_bands(
-            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p))
+            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p, t))
     figures["relocations"] = write_atomic(out_dir / "relocations.png", lambda p: plot_relocations(
-        comparison.relocations, comparison.scenarios, p))
+        comparison.relocations, comparison.scenarios, p, t))
     write_json_atomic(out_dir / "settings.json", settings)
 
-    report = Report(f"Scenario comparison: {' vs '.join(comparison.scenarios)}")
+    report = Report(f"{t.text('Scenario comparison')}: {' vs '.join(comparison.scenarios)}",
+                    lang="zh-CN" if t.chinese else "en")
     report.paragraph(f"Made {settings.get('created', '')} by innosim {settings.get('innosim', '')} "
                      f"(Mesa {settings.get('mesa', '')}, Python {settings.get('python', '')}).", note=True)
-    report.heading("In short")
+    report.heading(t.text("What each scenario changes"))
+    changes = changes_table(settings, t)
+    if len(changes):
+        report.table(changes, caption=f"Settings that differ from **{base}** after `extends`, `--set` and "
+                                      "`--scale` (`innosim settings FILE` lists every setting).")
+    else:
+        report.paragraph(f"No setting differs from **{base}**: the scenarios differ in name only.")
+    report.heading(t.text("How far to trust this"))
+    for text in settings.get("trust", []):
+        report.paragraph(text)
+    report.heading(t.text("In short"))
     for scenario in others:
         if len(others) > 1:
             report.paragraph(f"**{scenario}**")
-        report.bullets(in_short(comparison, scenario))
-    report.heading("Set-up")
+        report.bullets(in_short(comparison, scenario, t))
+    report.heading(t.text("Set-up"))
     report.table(pd.DataFrame([{"scenario": s["label"], "file": f"`{s['file']}`", "description": s["description"],
                                 "content hash": f"`{s['hash']}`"} for s in settings["scenarios"]]))
     report.paragraph(
@@ -162,27 +197,28 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         "difference whose interval excludes zero (up or down); without a mark the replicates cannot tell "
         "the scenarios apart.")
     for scenario in others:
-        report.heading(f"{scenario} against {base}")
-        report.table(headline_table(comparison, scenario),
+        report.heading(f"{scenario} {t.text('against')} {base}")
+        report.table(headline_table(comparison, scenario, t),
                      caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
                              f"{base} mean for scale.")
     if "differences" in figures:
         report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
     if "bands" in figures:
-        report.heading("Over time")
+        report.heading(t.text("Over time"))
         report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "
                                         "colour = county; flows as trailing 12-month totals.")
-    report.heading("Relocations: who moves where")
+    report.heading(t.text("Relocations: who moves where"))
     report.figure(figures["relocations"], "Firms and talents moved between the four places over the horizon "
                                           f"(mean per run), and the change against {base}.")
-    report.heading("All indicators at the horizon")
+    report.heading(t.text("All indicators at the horizon"))
     for region in REGIONS:
-        report.heading(REGION_LABELS[region], level=3)
+        report.heading(t.place(region), level=3)
         report.table(full_table(comparison, region))
-    report.heading("Files")
+    report.heading(t.text("Files"))
     report.bullets([f"`{name}`" for name in csvs] + [f"`{p.name}`" for p in figures.values()]
                    + ["`settings.json`: the settings and provenance of these numbers",
-                      f"`{settings['store']}`: every run (rerunning the same command reuses them)"])
+                      f"`{settings['store']}`: every run, shared by all comparisons and batches "
+                      "(rerunning reuses them; `innosim store list` / `prune`)"])
     report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
                      f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.",
                      note=True)

@@ -21,13 +21,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, load_scenario, resolve_chain
+from innosim.yamlsafe import got
 
 from .experiment_outputs import Output, parse_output
 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
@@ -251,7 +252,7 @@ def load_experiment(path: str | Path) -> Experiment:
         blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
         reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
         if error["type"] not in ("missing", "extra_forbidden") and not isinstance(error.get("input"), dict):
-            reason += f" (got {error.get('input')!r})"
+            reason += got(error.get("input"))
         raise ScenarioError(blamed, ".".join(loc), reason) from None
     # `base:` is relative to the file that set it
     base_file = (origin.get(("base",), path).parent / spec.base).resolve()

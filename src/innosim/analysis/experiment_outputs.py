@@ -13,6 +13,7 @@ from pathlib import Path
 
 from innosim.model import INDICATOR_NAMES, REGIONS
 from innosim.scenario import ScenarioError
+from innosim.yamlsafe import excerpt
 
 ZONE_ONLY = ("balance_index",)  #: indicators defined for the zone alone
 _TERM = r"([a-z_]+)\.([a-z_]+)"
@@ -47,15 +48,15 @@ def parse_output(exp_file: Path, name: str, expression: str) -> Output:
         raise ScenarioError(exp_file, where, "an output name is letters, digits and _")
     match = _EXPRESSION.match(expression)
     if not match:
-        raise ScenarioError(exp_file, where, f"cannot read {expression!r}: write indicator.region, or two of "
+        raise ScenarioError(exp_file, where, f"cannot read {excerpt(expression)}: write indicator.region, or two of "
                                              "them joined by /, -, + or * (e.g. hnte_stock.jiashan / hnte_stock.zone)")
     ind1, reg1, operator, ind2, reg2 = match.groups()
     terms = ((ind1, reg1),) if operator is None else ((ind1, reg1), (ind2, reg2))
     for indicator, region in terms:
         if indicator not in INDICATOR_NAMES:
-            raise ScenarioError(exp_file, where, f"unknown indicator {indicator!r}")
+            raise ScenarioError(exp_file, where, f"unknown indicator {excerpt(indicator)}")
         if region not in REGIONS:
-            raise ScenarioError(exp_file, where, f"unknown region {region!r} (one of {', '.join(REGIONS)})")
+            raise ScenarioError(exp_file, where, f"unknown region {excerpt(region)} (one of {', '.join(REGIONS)})")
         if indicator in ZONE_ONLY and region != "zone":
             raise ScenarioError(exp_file, where, f"{indicator} exists for the zone only")
     return Output(name, expression.strip(), terms, operator)

@@ -86,6 +86,7 @@ class Report:
 
     title: str
     blocks: list[tuple] = field(default_factory=list)
+    lang: str = "en"
 
     def heading(self, text: str, level: int = 2) -> None:
         self.blocks.append(("heading", text, level))
@@ -130,7 +131,7 @@ class Report:
 
     def to_html(self, embed: bool = True, base: str | Path = ".") -> str:
         """One HTML page; with `embed`, figures are inlined as base64 PNG so the page stands alone."""
-        parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        parts = ["<!DOCTYPE html>", f'<html lang="{html.escape(self.lang)}"><head><meta charset="utf-8">',
                  f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>",
                  f"<h1>{html.escape(self.title)}</h1>"]
         for block in self.blocks:

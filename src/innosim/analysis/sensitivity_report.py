@@ -115,7 +115,7 @@ def _output_blocks(study, name: str, result) -> list:
     return blocks
 
 
-def report_blocks(study, files: dict[str, str]) -> list:
+def report_blocks(study, files: dict[str, str], trust: list[str] | None = None) -> list:
     method = "Morris screening" if study.method == "morris" else "Sobol' indices"
     size = f"{study.n} trajectories" if study.method == "morris" else f"N = {study.n}"
     b = study.batch
@@ -126,8 +126,11 @@ def report_blocks(study, files: dict[str, str]) -> list:
               f"runs ({b.get('ran', 0)} run now, {b.get('stored_before', 0)} already stored). Indices are computed on "
               f"the replicate means; intervals are {study.settings['confidence']:.0%} bootstrap intervals "
               f"({study.settings['resamples']} resamples)."),
-        ("h2", "Summary"),
     ]
+    if trust:
+        blocks.append(("h2", "How far to trust this"))
+        blocks += [("p", text) for text in trust]
+    blocks.append(("h2", "Summary"))
     rows = []
     for name, r in study.results.items():
         top = "not analysed" if r.indices is None else ", ".join(map(study.label, r.top_full))
@@ -228,7 +231,10 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None) -> 
     heat_table(study).to_csv(out / files["heat_table"])
     plot_heatmap(study, out / files["heatmap"])
     (plot_morris if study.method == "morris" else plot_sobol)(study, out / files["indices"])
-    blocks = report_blocks(study, files)
+    from .trust import trust_paragraphs
+
+    base = (provenance or {}).get("base_scenario")
+    blocks = report_blocks(study, files, trust_paragraphs(base, study.settings.get("scale")) if base else None)
     write_text_atomic(out / files["report"], render_markdown(blocks))
     write_text_atomic(out / files["html"], render_html(blocks, f"{study.name} {study.method}"))
     summary = {"experiment": study.name, "method": study.method, "n": study.n, "replicates": study.replicates,

@@ -9,7 +9,7 @@ The one engine that `innosim compare`, `innosim batch`, sensitivity analysis and
 
 from .engine import SCHEDULER_ENV, BatchError, default_jobs, open_executor, run_batch
 from .spec import BatchSpec, load_spec, spec_tasks
-from .store import ResultStore
+from .store import STORE_ENV, ResultStore, StoreError, default_store_path
 from .tasks import (
     RunRecord,
     Task,
@@ -23,12 +23,15 @@ from .tasks import (
 
 __all__ = [
     "SCHEDULER_ENV",
+    "STORE_ENV",
+    "StoreError",
     "BatchError",
     "BatchSpec",
     "ResultStore",
     "RunRecord",
     "Task",
     "default_jobs",
+    "default_store_path",
     "derive_seeds",
     "function_name",
     "load_spec",

@@ -18,6 +18,7 @@ and the reason, and every point is applied to its scenario and validated before 
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,11 +28,15 @@ from innosim.scenario import ScenarioError, read_yaml
 
 from .tasks import Task, make_tasks
 
+#: Runs a spec may ask for unless the command is told more (``innosim batch --max-runs N``).
+MAX_RUNS = 100_000
+
 
 class BatchSpec(BaseModel):
     """What `innosim batch` reads."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict like the scenario files: replicates: '2' and timeseries: 'yes' are refused, not coerced
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[\w.-]+$")] = "batch"
     description: str = ""
@@ -63,6 +68,11 @@ class BatchSpec(BaseModel):
             keys.extend(k for k in point if k not in keys)
         return keys
 
+    def run_count(self) -> int:
+        """Runs the spec asks for (points x replicates x scenario files), counted without building them."""
+        points = (math.prod(len(values) for values in self.grid.values()) if self.grid else 0) + len(self.points)
+        return max(points, 1) * self.replicates * len(self.scenario_files)
+
     def point_list(self) -> list[tuple[str, dict[str, Any]]]:
         """(where in the spec, overrides) for every point: the grid's product, then the listed points."""
         found: list[tuple[str, dict[str, Any]]] = []
@@ -74,14 +84,16 @@ class BatchSpec(BaseModel):
 
 
 def _pydantic_error(file: Path, exc: ValidationError) -> ScenarioError:
-    error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"] if part not in ("[key]",))
-    reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-    return ScenarioError(file, key, reason)
+    """Every problem of the spec file, in plain words with its line."""
+    from innosim.scenario.diagnostics import pydantic_problems
+    from innosim.scenario.errors import ScenarioProblems
+
+    problems = pydantic_problems(exc, file, model=BatchSpec, extra_keys=())
+    return problems[0] if len(problems) == 1 else ScenarioProblems(problems)
 
 
-def load_spec(path: str | Path) -> BatchSpec:
-    """Read and validate a batch spec file (not yet its points)."""
+def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> BatchSpec:
+    """Read and validate a batch spec file (not yet its points); refuse more than `max_runs` runs."""
     path = Path(path)
     data = read_yaml(path)
     data.setdefault("name", path.stem)
@@ -89,6 +101,12 @@ def load_spec(path: str | Path) -> BatchSpec:
         spec = BatchSpec.model_validate(data)
     except ValidationError as exc:
         raise _pydantic_error(path, exc) from None
+    runs = spec.run_count()
+    if runs > max_runs:
+        raise ScenarioError(path, "grid" if spec.grid else "points",
+                            f"{runs:,} runs (points x {spec.replicates} replicates x {len(spec.scenario_files)} "
+                            f"scenario files) are more than the limit of {max_runs:,}; "
+                            f"pass --max-runs {runs} to allow them")
     for where, point in spec.point_list():
         clash = sorted(set(point) & set(spec.overrides))
         if clash:

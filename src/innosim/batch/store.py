@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +36,17 @@ CREATE TABLE IF NOT EXISTS end_values (
 CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, timeseries BLOB, relocations BLOB);
 CREATE TABLE IF NOT EXISTS scenarios (scenario_hash TEXT PRIMARY KEY, name TEXT, json TEXT);
 """
+#: Where `innosim compare` and `innosim batch` keep their runs, shared by every comparison and batch
+#: (a baseline run once is reused by every comparison that needs it); $INNOSIM_STORE moves it.
+STORE_ENV = "INNOSIM_STORE"
+DEFAULT_STORE = Path("out") / "store" / "results.sqlite"
+
+
+def default_store_path() -> Path:
+    """The shared results store: $INNOSIM_STORE, else out/store/results.sqlite."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
 ID_COLUMNS = ["key", "scenario", "scenario_file", "overrides", "replicate", "seed"]
 _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
 
@@ -54,20 +68,76 @@ def _parquet_bytes(table: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class StoreError(RuntimeError):
+    """The results store cannot be opened or written: its path, the reason and what to do."""
+
+
+#: Where to go instead: compare and batch take --store, sensitivity and calibrate keep theirs in --out.
+_ELSEWHERE = "use another --store (--out for sensitivity and calibrate)"
+
+
+def _store_problem(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        why = "the disk is full; free some space and run the same command again (finished runs are kept)"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        why = ("not a results store, or a damaged one; move it away or delete it, then run the same command "
+               "again (its runs will be done again)")
+    elif "readonly" in text or "unable to open" in text:
+        why = f"cannot be written (permissions, or a read-only disk?); {_ELSEWHERE}"
+    else:
+        why = f"{' '.join(text.split())[:200]}; move it away or {_ELSEWHERE}"
+    return StoreError(f"{path}: {why}")
+
+
 class ResultStore:
     """Finished runs on disk, keyed by `Task.key`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
-        self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        if "cpu_seconds" not in columns:  # a store from before the column existed
-            self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot be opened ({getattr(exc, 'strerror', None) or exc}); "
+                             f"{_ELSEWHERE}") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+            self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "cpu_seconds" not in columns:  # a store from before the column existed
+                self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
+            if "model_code" not in columns:  # which model code made the run (runs of older code are stale)
+                self._db.execute("ALTER TABLE runs ADD COLUMN model_code TEXT")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_problem(self.path, exc) from None
         self.last_batch: dict = {}  # what the last run_batch call on this store did
+
+    @contextmanager
+    def exclusive(self, waiting: Callable[[str], None] | None = None):
+        """Hold the store's batch lock (a file beside it) while running: a second process on the same
+        store waits, then finds the shared runs done, rather than computing them twice. The lock goes
+        with its process, however that ends."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                (waiting or (lambda text: print(text, file=sys.stderr, flush=True)))(
+                    f"waiting: another process is running a batch on {self.path}; "
+                    "this one will reuse its runs and do only the rest")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self._db.close()
@@ -120,6 +190,8 @@ class ResultStore:
         series = None if record.timeseries is None else _parquet_bytes(record.timeseries)
         moves = None if record.relocations is None else _npy_bytes(record.relocations)
         scenario_hash = content_hash(task.scenario)
+        from .tasks import model_code_hash
+
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -129,14 +201,17 @@ class ResultStore:
             db.execute("INSERT OR IGNORE INTO scenarios VALUES (?, ?, ?)",
                        (scenario_hash, task.scenario.name, task.scenario.model_dump_json()))
             db.execute("INSERT OR REPLACE INTO runs (key, scenario, scenario_hash, scenario_file, overrides, "
-                       "replicate, seed, months, run_fn, seconds, finished, cpu_seconds) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "replicate, seed, months, run_fn, seconds, finished, cpu_seconds, model_code) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (task.key, task.scenario.name, scenario_hash, task.scenario_file,
                         overrides_json(task.overrides), task.replicate, task.seed, task.months,
-                        run_fn, seconds, time.time(), cpu_seconds))
+                        run_fn, seconds, time.time(), cpu_seconds, model_code_hash()))
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _store_problem(self.path, exc) from None
             raise
 
     # -- reading ---------------------------------------------------------------------------
@@ -211,3 +286,64 @@ class ResultStore:
     def scenario_json(self, scenario_hash: str) -> dict | None:
         row = self._db.execute("SELECT json FROM scenarios WHERE scenario_hash = ?", (scenario_hash,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    # -- keeping it tidy -------------------------------------------------------------------
+    def overview(self) -> pd.DataFrame:
+        """Stored runs grouped by scenario, scenario file, overrides and horizon: how many, when,
+        and whether the current model code made them (``current``)."""
+        from .tasks import model_code_hash
+
+        table = pd.read_sql_query(
+            "SELECT scenario, scenario_file, overrides, months, COUNT(*) AS runs, "
+            "MIN(finished) AS first, MAX(finished) AS last, "
+            "SUM(CASE WHEN model_code = ? THEN 1 ELSE 0 END) AS current "
+            "FROM runs GROUP BY scenario, scenario_file, overrides, months ORDER BY last",
+            self._db, params=(model_code_hash(),))
+        for column in ("first", "last"):
+            table[column] = pd.to_datetime(table[column], unit="s").dt.strftime("%Y-%m-%d %H:%M")
+        return table
+
+    def select_keys(self, *, scenario: str | None = None, older_than_days: float | None = None,
+                    stale: bool = False) -> list[str]:
+        """Keys of the runs matching every condition given (none given: no keys)."""
+        from .tasks import model_code_hash
+
+        clauses, params = [], []
+        if scenario is not None:
+            clauses.append("scenario = ?")
+            params.append(scenario)
+        if older_than_days is not None:
+            clauses.append("finished < ?")
+            params.append(time.time() - older_than_days * 86400)
+        if stale:
+            clauses.append("(model_code IS NULL OR model_code != ?)")
+            params.append(model_code_hash())
+        if not clauses:
+            return []
+        query = "SELECT key FROM runs WHERE " + " AND ".join(clauses)
+        return [key for (key,) in self._db.execute(query, params)]
+
+    def delete(self, keys: Sequence[str]) -> int:
+        """Remove these runs (all their rows, in one transaction); returns how many were stored."""
+        db = self._db
+        removed = 0
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for chunk in _chunks(list(dict.fromkeys(keys))):
+                marks = ",".join("?" * len(chunk))
+                removed += db.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
+                db.execute(f"DELETE FROM end_values WHERE key IN ({marks})", chunk)
+                db.execute(f"DELETE FROM series WHERE key IN ({marks})", chunk)
+            db.execute("DELETE FROM scenarios WHERE scenario_hash NOT IN (SELECT scenario_hash FROM runs)")
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _store_problem(self.path, exc) from None
+            raise
+        return removed
+
+    def vacuum(self) -> None:
+        """Give the freed space back to the file system."""
+        self._db.execute("VACUUM")

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from innosim import __version__
-from innosim.scenario import ScenarioError
+
+from .errors import DEBUG_ENV, exit_with, handle_stop_signals
 
 
 class Group(click.Group):
-    """Turns a `ScenarioError` anywhere below into a one-line message and exit status 2."""
+    """Turns any failure below into a one-line message (file, key, reason) and a non-zero exit
+    status (2 for bad input, 1 otherwise); `--debug` shows the traceback instead."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except ScenarioError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: files are written whole or not
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - every other failure: one line, no traceback
+            if ctx.params.get("debug") or os.environ.get(DEBUG_ENV):
+                raise
+            exit_with(exc)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="innosim")
-def main() -> None:
+@click.option("--debug", is_flag=True, help=f"show the traceback of a failure (or set {DEBUG_ENV}=1)")
+def main(debug: bool) -> None:
     """innosim: which innovation policy works, where? An agent-based model of the Qingpu-Wujiang-Jiashan
     demonstration zone."""
+    handle_stop_signals()
 
 
 from .run import run, validate  # noqa: E402
@@ -50,3 +61,11 @@ main.add_command(viz)
 from .calibrate import calibrate  # noqa: E402
 
 main.add_command(calibrate)
+
+from .settings import settings  # noqa: E402
+
+main.add_command(settings)
+
+from .store import store  # noqa: E402
+
+main.add_command(store)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from .batching import run_or_exit
+from .batching import resolve_scheduler, run_or_exit
+from .options import store_option
 
 DEFAULT_OUT = Path("out")
 
@@ -49,26 +50,32 @@ def _point_table(tasks, swept: list[str]):
 @click.argument("spec_file", metavar="SPEC.yaml", type=click.Path(path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="output folder (default: out/batch/<spec name>); holds the results store, so rerunning resumes")
+              help="output folder (default: out/batch/<spec name>); the runs stay in the shared store, so rerunning resumes")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
+@store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help="allow a sweep of more runs than the default limit (100,000)")
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
-          progress: bool | None) -> None:
+          store_path: Path | None, progress: bool | None, max_runs: int | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    from innosim.batch import load_spec, spec_tasks
+    from innosim.batch import default_store_path, load_spec, spec_tasks
+    from innosim.batch.spec import MAX_RUNS
 
-    spec = load_spec(spec_file)
+    spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
+    scheduler = resolve_scheduler(scheduler)
 
     import mesa
 
     from innosim import __version__
     from innosim.analysis.compare import in_model_order, summarise
+    from innosim.analysis.trust import trust_paragraphs
     from innosim.io import write_atomic, write_json_atomic
 
     out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
-    store_path = out_dir / "results.sqlite"
+    store_path = store_path or default_store_path()
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
                         label=f"batch {spec.name}")
@@ -93,8 +100,10 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     write_json_atomic(out_dir / "settings.json", {
         "spec": str(spec_file), "name": spec.name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "points": len(points), "replicates": spec.replicates, "seed": spec.seed, "runs": store.last_batch,
+        "jobs": jobs, "scheduler": scheduler,
         "elapsed": time.perf_counter() - started, "innosim": __version__, "mesa": mesa.__version__,
-        "python": platform.python_version(),
+        "python": platform.python_version(), "store": str(store_path),
+        "trust": trust_paragraphs(tasks[0].scenario_file) if tasks else [],
     })
     store.close()
     stats = store.last_batch

@@ -8,6 +8,20 @@ from pathlib import Path
 import click
 
 
+def resolve_scheduler(scheduler: str | None) -> str | None:
+    """The scheduler a command uses (--scheduler, else INNOSIM_SCHEDULER, else None: local processes),
+    checked to answer within a few seconds before anything is written (BatchError if not)."""
+    import os
+
+    from innosim.batch import SCHEDULER_ENV
+    from innosim.batch.engine import check_scheduler
+
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if scheduler:
+        check_scheduler(scheduler)
+    return scheduler
+
+
 def run_or_exit(tasks, store_path: Path, **options):
     """`run_batch(tasks, store_path, **options)`; on Ctrl-C report the stored runs and exit 130
     (running the same command again does only the rest)."""

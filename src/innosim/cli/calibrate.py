@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from .batching import resolve_scheduler
+
 DEFAULT_OUT = Path("out") / "calibration"
 QUICK_OUT = Path("out") / "calibration-quick"
 #: A quick look: the initial population only, one replicate, coarse profiles (a few minutes).
@@ -48,6 +50,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, budget: int | No
     from innosim.batch import BatchError
 
     cal = load_calibration(targets_file, parameters_file)
+    scheduler = resolve_scheduler(scheduler)
     if quick:
         budget = budget or QUICK["budget"]
         replicates = replicates or QUICK["replicates"]

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import click
 
-from .batching import run_or_exit
+from innosim.scenario import ScenarioError
+
+from .batching import resolve_scheduler, run_or_exit
+from .options import SET_SOURCE, labels, lang_option, overrides_from, set_option, store_option
 
 DEFAULT_OUT = Path("out")
 #: Sized so that `innosim compare baseline full_integration` takes a few minutes on two cores.
@@ -19,14 +22,18 @@ DEFAULT_REPLICATES = 20
 DEFAULT_SCALE = 0.5
 
 
-def scenario_labels(names: list[str]) -> list[str]:
-    """Scenario names, made unique where a name repeats (``baseline``, ``baseline#2``)."""
-    seen: dict[str, int] = {}
-    labels = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        labels.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return labels
+def scenario_labels(names: list[str], files: list[str | Path] | None = None) -> list[str]:
+    """The scenarios' names, which label every table: two scenarios of one name are refused with both
+    files (a file's name is its `name:` or its file name, never inherited)."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in first:
+            where = (f": {files[first[name]]} and {files[i]}" if files else "")
+            raise ScenarioError(files[i] if files else "", "name",
+                                f"two scenarios of this comparison are named {name!r}{where}; "
+                                "give one of them another `name:`")
+        first[name] = i
+    return list(names)
 
 
 def default_out(labels: list[str]) -> Path:
@@ -43,43 +50,69 @@ def default_out(labels: list[str]) -> Path:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="output folder (default: out/compare/<names>); holds the results store, so rerunning resumes")
+              help="output folder (default: out/compare/<names>); the runs stay in the shared store, so rerunning resumes")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="root seed")
 @click.option("--months", type=click.IntRange(min=1, max=600), default=None,
               help="horizon (default: the scenarios')")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=DEFAULT_SCALE,
               show_default=True, help="population scale of every scenario (1 = real size)")
+@set_option
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
+@store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@lang_option
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
-            months: int | None, scale: float, scheduler: str | None, progress: bool | None) -> None:
-    """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences."""
-    from innosim.batch import make_tasks
+            months: int | None, scale: float, sets: tuple[str, ...], scheduler: str | None,
+            store_path: Path | None, progress: bool | None, lang: str | None) -> None:
+    """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences.
+
+    Runs are kept in one results store shared by every comparison and batch, so a baseline run
+    once is reused by the next comparison that needs it."""
+    from innosim.batch import default_store_path, make_tasks
+    from innosim.scenario.catalogue import changed_settings, scenario_settings
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
+    t = labels(lang)
+    scheduler = resolve_scheduler(scheduler)  # recorded in settings.json; a wrong address stops here
+    overrides = overrides_from(sets, scale)
     # every file is loaded and validated here: a bad one stops everything before a run or a file
-    tasks = make_tasks(list(scenarios), [{"run.scale": scale}], replicates=replicates, root_seed=seed,
-                       months=months)
+    for file in scenarios:  # --set problems are reported once, as the command line's
+        from innosim.scenario import load_scenario
+
+        load_scenario(file, overrides, override_source=SET_SOURCE)
+    tasks = make_tasks(list(scenarios), [overrides], replicates=replicates, root_seed=seed, months=months)
 
     import mesa
 
     from innosim import __version__
     from innosim.analysis.compare import gather
     from innosim.analysis.compare_report import BAND_INDICATORS, write_comparison
+    from innosim.analysis.trust import trust_paragraphs
     from innosim.model import month_label
     from innosim.scenario import content_hash
 
     groups_list = [tasks[i * replicates:(i + 1) * replicates] for i in range(len(scenarios))]
-    labels = scenario_labels([group[0].scenario.name for group in groups_list])
-    groups = dict(zip(labels, groups_list, strict=True))
-    out_dir = out_dir or default_out(labels)
-    store_path = out_dir / "results.sqlite"
+    names = scenario_labels([group[0].scenario.name for group in groups_list], list(scenarios))
+    groups = dict(zip(names, groups_list, strict=True))
+    out_dir = out_dir or default_out(names)
+    store_path = store_path or default_store_path()
+    resolved = [scenario_settings(file, overrides, override_source=SET_SOURCE) for file in scenarios]
+    cwd = Path.cwd()
+
+    def short(source: str) -> str:
+        try:
+            return str(Path(source).relative_to(cwd))
+        except ValueError:
+            return source
+
+    changes = [[{**c, "set_by": short(c["set_by"])} for c in changed_settings(resolved[0], other)]
+               for other in resolved]
 
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
-                        label=f"compare {len(labels)} scenarios")
+                        label=f"compare {len(names)} scenarios")
     comparison = gather(store, groups, band_indicators=BAND_INDICATORS)
     first = tasks[0].scenario
     horizon = months or first.run.months
@@ -87,19 +120,22 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "command": shlex.join(["innosim", "compare", *map(str, scenarios), "--replicates", str(replicates),
                                "--scale", f"{scale:g}", "--seed", str(seed),
+                               *[arg for item in sets for arg in ("--set", item)],
                                *(["--months", str(months)] if months else []), "--out", str(out_dir)]),
         "scenarios": [{"label": label, "file": str(group[0].scenario_file), "name": group[0].scenario.name,
                        "description": " ".join(group[0].scenario.description.split()),
-                       "hash": content_hash(group[0].scenario)} for label, group in groups.items()],
+                       "hash": content_hash(group[0].scenario), "changes": change}
+                      for (label, group), change in zip(groups.items(), changes, strict=True)],
+        "overrides": overrides, "trust": trust_paragraphs(scenarios[0], scale),
         "replicates": replicates, "seed": seed, "seeds": [t.seed for t in groups_list[0]], "scale": scale,
         "months": horizon, "start": first.run.start, "end": month_label(first.run.start, horizon - 1),
-        "store": store_path.name, "runs_total": store.last_batch["tasks"],
+        "store": str(store_path), "runs_total": store.last_batch["tasks"],
         "runs_reused": store.last_batch["stored_before"], "elapsed": time.perf_counter() - started,
         "jobs": jobs, "scheduler": scheduler, "level": 0.95,
         "innosim": __version__, "mesa": mesa.__version__, "python": platform.python_version(),
     }
-    report = write_comparison(comparison, out_dir, settings)
+    report = write_comparison(comparison, out_dir, settings, t)
     store.close()
-    click.echo(f"report written to {report} and {report.with_suffix('.html')} "
+    click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({settings['runs_total'] - settings['runs_reused']} runs, "
                f"{settings['runs_reused']} reused, {settings['elapsed']:.0f} s)")

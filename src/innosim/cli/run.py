@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from innosim.scenario import ScenarioError, load_scenario
+
+from .options import SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
 DEFAULT_OUT = Path("out")
 
@@ -31,25 +34,77 @@ def month_progress(label: str, enabled: bool):
         yield update
 
 
+#: The indicators `innosim run` prints at the horizon (zone and counties).
+SUMMARY_INDICATORS = ("hnte_stock", "hnte_new", "firms", "startups", "talents", "innovations",
+                      "hightech_revenue", "vouchers_used", "graduate_stay_rate")
+SUMMARY_REGIONS = ("zone", "qingpu", "wujiang", "jiashan")
+
+
+def horizon_summary(end: dict, t) -> str:
+    """The main indicators at the horizon as a small table (flows: the last 12 months)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from innosim.analysis.report import fmt
+    from innosim.model import INDICATORS
+
+    units = {i.name: i.unit for i in INDICATORS}
+    table = Table(title=t.text("Main indicators at the horizon"), header_style="bold", title_justify="left")
+    table.add_column(t.text("indicator"))
+    for region in SUMMARY_REGIONS:
+        table.add_column(t.place(region), justify="right")
+    for name in SUMMARY_INDICATORS:
+        if name not in end:
+            continue
+        label = f"{t.indicator(name)} ({t.unit(units.get(name, ''))})"
+        table.add_row(label, *(_number(end[name].get(region), fmt) for region in SUMMARY_REGIONS))
+    console = Console(width=120, file=None, force_terminal=False, color_system=None, record=True)
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get()
+
+
+def _number(value, fmt) -> str:
+    if value is not None and float(value).is_integer():
+        return f"{value:,.0f}"
+    return fmt(value)
+
+
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--seed", type=int, default=1, show_default=True, help="random seed")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="random seed")
 @click.option("--months", type=click.IntRange(min=1), default=None, help="horizon (default: the scenario's)")
+@scale_option(None, "population scale (default: the scenario's run.scale; 1 = real size)")
+@set_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/run/<scenario>-seed<N>)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
-def run(scenario: Path, seed: int, months: int | None, out_dir: Path | None, progress: bool | None) -> None:
-    """Run one SCENARIO file and write its indicators, summary and plot."""
+@lang_option
+def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets: tuple[str, ...],
+        out_dir: Path | None, progress: bool | None, lang: str | None) -> None:
+    """Run one SCENARIO file and write its indicators, summary and plot; print the main indicators
+    at the horizon."""
     from innosim.model import simulate
+    from innosim.model.ledger import MoneyError
     from innosim.outputs import write_run_outputs
 
-    spec = load_scenario(scenario)
+    t = labels(lang)
+    spec = load_scenario(scenario, overrides_from(sets, scale), override_source=SET_SOURCE)
     out_dir = out_dir or DEFAULT_OUT / "run" / f"{spec.name}-seed{seed}"
     show = sys.stderr.isatty() if progress is None else progress
-    with month_progress(f"{spec.name} (seed {seed})", show) as update:
-        result = simulate(spec, seed=seed, months=months, progress=update)
-    write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed)
-    click.echo(f"outputs written to {out_dir}/ (timeseries.csv, timeseries.parquet, summary.json, indicators.png)")
+    with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
+        # overflow in the model shows as a MoneyError naming the month and the account, not as numpy's warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            result = simulate(spec, seed=seed, months=months, progress=update)
+        except MoneyError as exc:
+            raise MoneyError(f"{scenario} (seed {seed}): {exc}") from None
+    write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed, labels=t)
+    click.echo(f"{spec.name}, seed {seed}, scale {spec.run.scale:g}, "
+               f"{int(result.timeseries['month'].max())} months")
+    click.echo(horizon_summary(result.end, t), nl=False)
+    click.echo(f"{t.text('outputs written to')} {out_dir}/ (timeseries.csv, timeseries.parquet, summary.json, "
+               "indicators.png)")
 
 
 @click.command()

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import click
 
+from innosim.batch.spec import MAX_RUNS
+from innosim.scenario import ScenarioError
+
+from .batching import resolve_scheduler
+
 DEFAULT_OUT = Path("out") / "sensitivity"
 
 
@@ -42,9 +47,11 @@ def _provenance(experiment_file: Path, base_file: Path) -> dict:
 @click.option("--second-order/--no-second-order", default=None,
               help="Sobol' second-order indices S2 too (default: the experiment's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help=f"allow a design of more runs than the default limit ({MAX_RUNS:,})")
 def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: int | None, jobs: int | None,
                 out_dir: Path | None, scheduler: str | None, second_order: bool | None,
-                progress: bool | None) -> None:
+                progress: bool | None, max_runs: int | None) -> None:
     """Sample the factors of EXPERIMENT.yaml with SALib, run every point with replicates through the
     batch engine (parallel and resumable: run the same command again after an interruption), and
     write rankings, plots and report.md/report.html."""
@@ -54,6 +61,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     from innosim.batch import BatchError, ResultStore
 
     experiment = load_experiment(experiment_file)
+    scheduler = resolve_scheduler(scheduler)
     provenance = _provenance(experiment_file, experiment.base_file)  # the file as it was when the runs started
     spec = experiment.spec
     size = n or (spec.morris.trajectories if method == "morris" else spec.sobol.n)
@@ -65,6 +73,11 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     order = spec.sobol.second_order if second_order is None else second_order
     out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
     points = design_size(experiment, method, size, order)
+    if points * reps > (max_runs or MAX_RUNS):  # refused before the design is sampled or a file is written
+        raise ScenarioError(experiment_file, "morris.trajectories" if method == "morris" else "sobol.n",
+                            f"{method} with {len(experiment.factors)} factors: {points:,} design points x {reps} "
+                            f"replicates = {points * reps:,} runs, more than the limit of "
+                            f"{max_runs or MAX_RUNS:,}; pass --max-runs {points * reps} to allow them")
     click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
                f"{reps} replicates = up to {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
     started = time.perf_counter()

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import click
+
+from .options import SET_SOURCE, labels, lang_option, parse_sets, scale_option, set_option
+
+#: What `innosim viz` imports beyond innosim's own dependencies (the `viz` extra).
+VIZ_PACKAGES = ("solara", "altair")
+
+
+def missing_viz_packages() -> list[str]:
+    """The packages of the viz extra that cannot be imported here."""
+    return [name for name in VIZ_PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 @click.command()
@@ -15,19 +39,46 @@ import click
               help="port to listen on; 0 picks a free one")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="open the page in a web browser")
-def viz(scenario: Path | None, host: str, port: int, open_browser: bool) -> None:
+@scale_option(None, "the scale the page starts at (default: 0.1, small enough to step quickly)")
+@set_option
+@lang_option
+def viz(scenario: Path | None, host: str, port: int, open_browser: bool, scale: float | None,
+        sets: tuple[str, ...], lang: str | None) -> None:
     """Browse the model in the Mesa visual server, starting from SCENARIO (default: scenarios/baseline.yaml).
 
     The page offers every file in SCENARIO's folder (or ./scenarios), the policy levers, the seed
     and the scale; Step, play and Reset are Mesa's.
     """
-    from innosim.scenario import load_scenario
+    from innosim.scenario import Scenario, apply_overrides, load_scenario, validate_data
+
+    t = labels(lang)
+    overrides = parse_sets(sets)
+    # refuse a bad file or --set here, with its key and reason, not in the browser
+    if scenario is not None:
+        load_scenario(scenario, overrides, override_source=SET_SOURCE)
+    elif overrides:
+        validate_data(apply_overrides(Scenario().model_dump(), overrides), SET_SOURCE,
+                      {tuple(k.split(".")): SET_SOURCE for k in overrides})
+    missing = missing_viz_packages()
+    if missing:
+        click.echo(f"error: the visual server needs {', '.join(missing)}, which this environment lacks; "
+                   "install innosim's viz extra:\n  pip install -e '.[viz]'   (in the project folder)", err=True)
+        sys.exit(2)
+    from innosim.viz.assets import missing as missing_assets
     from innosim.viz.server import port_is_free, serve
 
-    if scenario is not None:
-        load_scenario(scenario)  # refuse a bad file here, with its key and reason, not in the browser
+    if not is_loopback(host):
+        click.echo(f"warning: --host {host} serves the page to other machines, and it has no login: anyone who "
+                   "reaches it can run the model and see the scenario files in its folder", err=True)
+    absent = missing_assets()
+    if absent:
+        names = ", ".join(f"{name}@{version}" for name, version in absent)
+        click.echo(f"warning: the page's browser files are not in this environment ({names}); the page stays "
+                   "blank unless this machine reaches Solara's CDN. Fetch them once (npm registry):\n"
+                   f"  {sys.executable} -m innosim.viz.assets", err=True)
     if port and not port_is_free(host, port):
         raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
                                "--port 0 picks a free port")
     serve(scenario, host=host, port=port, open_browser=open_browser,
-          announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"))
+          announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"), overrides=overrides, scale=scale,
+          lang=t.lang if lang else None)

@@ -8,11 +8,19 @@ absorb the debts of firms that exit).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .places import N_PLACES
+from .places import N_PLACES, PLACES
 
 ACCOUNT_KINDS = ("market", "government", "households", "landlords", "providers", "creditors")
+#: Drift allowed in the money total, relative to the money in all accounts (rounding only).
+DRIFT_TOLERANCE = 1e-8
+
+
+class MoneyError(ArithmeticError):
+    """The money total drifted or turned non-finite: the month and the account say where."""
 
 
 class Ledger:
@@ -22,6 +30,7 @@ class Ledger:
         self.firms = firms
         self.accounts = {kind: np.zeros(N_PLACES) for kind in ACCOUNT_KINDS}
         self.funds: list = []  # Fund agents; their `capital` is an account
+        self._checked: tuple[float, dict[str, float]] | None = None  # total and accounts at the last check
 
     def firms_pay(self, rows: np.ndarray, amounts: np.ndarray, kind: str, places: np.ndarray) -> None:
         """Firms `rows` (distinct) pay `amounts` to the `kind` account of `places`."""
@@ -43,3 +52,31 @@ class Ledger:
         firm_cash = float(self.firms.view("cash").sum())
         fund_capital = float(sum(f.capital for f in self.funds))
         return firm_cash + fund_capital + float(sum(a.sum() for a in self.accounts.values()))
+
+    def balances(self) -> dict[str, float]:
+        """Every account's money by name: firms' cash, funds' capital, and each place account."""
+        found = {"firms' cash": float(self.firms.view("cash").sum()),
+                 "funds' capital": float(sum(f.capital for f in self.funds))}
+        for kind, values in self.accounts.items():
+            found.update({f"{kind} of {place}": float(v) for place, v in zip(PLACES, values, strict=False)})
+        return found
+
+    def check(self, month: int) -> None:
+        """Raise `MoneyError` when an account is NaN or infinite, or the total has drifted since the
+        first check (more than rounding): a run must stop rather than report numbers from broken money."""
+        balances = self.balances()
+        broken = [name for name, value in balances.items() if not math.isfinite(value)]
+        if broken:
+            raise MoneyError(f"month {month}: the money in {broken[0]} is {balances[broken[0]]} "
+                             "(a setting too large for the economy, e.g. a subsidy, rent or capital?)")
+        total = sum(balances.values())
+        if self._checked is None:
+            self._checked = (total, balances)
+            return
+        start, last = self._checked
+        scale = max(1.0, sum(abs(v) for v in balances.values()))
+        if abs(total - start) > DRIFT_TOLERANCE * scale:
+            changed = max(balances, key=lambda name: abs(balances[name] - last.get(name, 0.0)))
+            raise MoneyError(f"month {month}: the money total drifted by {total - start:.6g} M CNY "
+                             f"(the account that changed most this month: {changed})")
+        self._checked = (start, balances)

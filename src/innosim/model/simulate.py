@@ -32,9 +32,11 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
     model = InnoModel(scenario, rng=np.random.default_rng(seed))
     horizon = months if months is not None else scenario.run.months
     agent_steps = 0
+    model.ledger.check(0)
     for month in range(horizon):
         agent_steps += len(model.agents)
         model.step()
+        model.ledger.check(month + 1)  # money is conserved and finite, or the run stops here
         if progress is not None:
             progress(month + 1, horizon)
     records = model.datacollector.model_vars["indicators"][1:]  # [0] is the initial state

@@ -10,6 +10,7 @@ from .loader import (
     resolve_chain,
     validate_data,
 )
+from .errors import ScenarioProblems
 from .schema import COUNTIES, PLACES, Scenario
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "PLACES",
     "Scenario",
     "ScenarioError",
+    "ScenarioProblems",
     "apply_overrides",
     "content_hash",
     "deep_merge",

@@ -17,16 +17,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, load_bounded, refuse_non_finite
+
+from .diagnostics import first_comment, line_of, pydantic_problems, yaml_problem
+from .errors import ScenarioError, raise_all
 from .schema import Scenario
-
-
-class ScenarioError(ValueError):
-    """A scenario (or experiment, or target) file that cannot be used: file, key path, reason."""
-
-    def __init__(self, file: str | Path, key: str, reason: str):
-        self.file, self.key, self.reason = str(file), key, reason
-        where = f"{self.file}: {key}" if key else self.file
-        super().__init__(f"{where}: {reason}")
 
 
 class _PlainLoader(yaml.SafeLoader):
@@ -35,7 +30,7 @@ class _PlainLoader(yaml.SafeLoader):
 
 def _refuse_tag(loader, tag_suffix, node):
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag!r} is not allowed (scenario files hold plain data only)", node.start_mark
+        None, None, f"tag {excerpt(node.tag)} is not allowed (scenario files hold plain data only)", node.start_mark
     )
 
 
@@ -45,7 +40,7 @@ def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, de
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -64,32 +59,56 @@ def _explicit_tag(text: str) -> yaml.Token | None:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read one YAML file as a plain mapping, or raise ScenarioError naming the file."""
+    """Read one YAML file as a plain mapping, or raise ScenarioError naming the file.
+
+    Hostile files are bounded (`innosim.yamlsafe`): size, alias expansion, tags, NaN and infinity."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(path, "", "file not found")
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
         tag = _explicit_tag(text)
         if tag is not None:
             line = tag.start_mark.line + 1
-            raise ScenarioError(path, "", f"line {line}: YAML tags such as {tag.value[0]}{tag.value[1]} "
+            raise ScenarioError(path, "", f"line {line}: YAML tags such as {excerpt(tag.value[0] + tag.value[1])} "
                                           "are not allowed (plain data only)")
-        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - _PlainLoader is a SafeLoader
+        data = load_bounded(text, _PlainLoader)
     except ScenarioError:
         raise
+    except UnsafeYaml as exc:
+        raise ScenarioError(path, exc.key, exc.reason) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(path, "", f"not valid YAML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not UTF-8 text") from None
+        line, reason = yaml_problem(exc)
+        raise ScenarioError(path, "", reason, line) from None
+    except RecursionError:
+        raise ScenarioError(path, "", "not valid YAML: nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(path, "", f"the top level must be a mapping of keys, not {type(data).__name__}")
     for key in data:
         if not isinstance(key, str):
-            raise ScenarioError(path, str(key), "keys must be text")
+            raise ScenarioError(path, excerpt(key), "keys must be text")
+    try:
+        refuse_non_finite(data)
+    except UnsafeYaml as exc:
+        raise ScenarioError(path, exc.key, exc.reason) from None
     return data
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, or a ScenarioError saying why it cannot be read (not its contents)."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ScenarioError(path, "", "not a file (a folder or a device?)")
+        if size > MAX_BYTES:
+            raise ScenarioError(path, "", f"larger than {MAX_BYTES:,} bytes (no settings file needs that much)")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "file not found") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "not UTF-8 text") from None
+    except OSError as exc:  # permission denied, a symlink loop, a folder, ...
+        raise ScenarioError(path, "", f"cannot be read: {exc.strerror or type(exc).__name__}") from None
 
 
 def deep_merge(base: Mapping, override: Mapping) -> dict:
@@ -113,27 +132,89 @@ def _leaf_paths(data: Mapping, prefix: tuple = ()) -> list[tuple]:
     return paths
 
 
+def _chain_text(seen: tuple[Path, ...], path: Path | str) -> str:
+    return " -> ".join([*(str(p) for p in seen), str(path)])
+
+
+def _canonical_regions(data: Any, path: Path) -> Any:
+    """Region keys written in Chinese (青浦, 吴江, 嘉善, 上海中心城区) as the schema's keys."""
+    if isinstance(data, list):
+        return [_canonical_regions(item, path) for item in data]
+    if not isinstance(data, dict):
+        return data
+    from innosim.i18n import region_aliases
+
+    aliases = region_aliases()
+    out: dict = {}
+    for key, value in data.items():
+        canonical = aliases.get(key, key) if isinstance(key, str) else key
+        if canonical in out:
+            raise ScenarioError(path, excerpt(key)[1:-1], f"{excerpt(key)} and {canonical!r} name the same place: "
+                                                         "keep one")
+        out[canonical] = _canonical_regions(value, path)
+    return out
+
+
 def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, Path]]:
-    """Follow `extends:` and merge, returning the merged data and which file set each key path."""
-    path = Path(path).resolve()
+    """Follow `extends:` and merge, returning the merged data and which file set each key path.
+
+    A problem with a file that another one extends names the file that asked for it and the
+    chain (``a.yaml -> b.yaml -> /etc/passwd``). A file without settings is refused. Every file is
+    read bounded (`read_yaml`), and a message quotes only short excerpts of what a file says."""
+    try:
+        path = _resolved(Path(path))
+    except ScenarioError as exc:
+        if not _seen:
+            raise
+        raise _cannot_build_on(_seen, path, exc) from None
     if path in _seen:
         cycle = " -> ".join(p.name for p in (*_seen, path))
-        raise ScenarioError(_seen[-1], "extends", f"cycle of extends: {cycle}")
-    data = read_yaml(path)
+        raise ScenarioError(_seen[-1], "extends", f"cycle of extends: {cycle}", line_of(_seen[-1], ("extends",)))
+    try:
+        data = read_yaml(path)
+    except ScenarioError as exc:
+        if not _seen:
+            raise
+        raise _cannot_build_on(_seen, path, exc) from None
+    if not data:
+        reason = "the file is empty (no settings): a scenario needs at least `extends:` or one setting"
+        if _seen:
+            raise _cannot_build_on(_seen, path, ScenarioError(path, "", reason))
+        raise ScenarioError(path, "", reason)
+    data = _canonical_regions(data, path)
     parent = data.pop("extends", None)
     origin: dict[tuple, Path] = {}
     merged: dict = {}
     if parent is not None:
         if not isinstance(parent, str) or not parent:
-            raise ScenarioError(path, "extends", "must be the path of another scenario file")
+            raise ScenarioError(path, "extends", "must be the path of another scenario file",
+                                line_of(path, ("extends",)))
         parent_path = (path.parent / parent)
-        if not parent_path.is_file():
-            raise ScenarioError(path, "extends", f"file not found: {parent}")
+        if not (parent_path.exists() or parent_path.is_symlink()):  # a symlink loop is reported as one
+            chain = f" (chain: {_chain_text(_seen, path)})" if _seen else ""
+            raise ScenarioError(path, "extends", f"file not found: {excerpt(parent)[1:-1]}{chain}",
+                                line_of(path, ("extends",)))
         merged, origin = resolve_chain(parent_path, (*_seen, path))
     merged = deep_merge(merged, data)
     for leaf in _leaf_paths(data):
         origin[leaf] = path
     return merged, origin
+
+
+def _cannot_build_on(seen: tuple[Path, ...], path: Path | str, exc: ScenarioError) -> ScenarioError:
+    """A problem of an extended file, told as the problem of the file that asked for it, with the chain."""
+    where = f"{exc.file}:{exc.line}" if exc.line else exc.file
+    where = f"{where}: {exc.key}" if exc.key else where
+    return ScenarioError(seen[-1], "extends", f"cannot build on {where}: {exc.reason} "
+                                              f"(chain: {_chain_text(seen, path)})",
+                         line_of(seen[-1], ("extends",)))
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+        raise ScenarioError(path, "", "cannot be read: a loop of symbolic links") from None
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
@@ -152,57 +233,49 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
     return data
 
 
-def _format_loc(loc: tuple) -> str:
-    parts = []
-    for item in loc:
-        if item == "[key]":
-            continue
-        parts.append(str(item))
-    return ".".join(parts)
-
-
-def _blame(origin: dict[tuple, Path], loc: tuple, default: Path) -> Path:
-    """The file that set the deepest part of `loc` (an error in an inherited value names its file)."""
-    loc = tuple(x for x in loc if x != "[key]")
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in origin:
-            return origin[loc[:n]]
-    return default
-
-
 def _default_data() -> dict:
     return Scenario().model_dump(mode="python")
 
 
 def validate_data(data: dict, file: str | Path, origin: dict[tuple, Path] | None = None) -> Scenario:
-    """Validate merged scenario data onto the defaults, or raise ScenarioError."""
+    """Validate merged scenario data onto the defaults, or raise ScenarioError with every problem
+    (each naming the file that set the key, its line and the reason in plain words)."""
     full = deep_merge(_default_data(), data)
     try:
         return Scenario.model_validate(full)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        key = _format_loc(loc)
-        culprit = _blame(origin or {}, loc, Path(file))
-        reason = error["msg"]
-        if error["type"] == "extra_forbidden":
-            reason = "unknown key"
-        elif "input" in error and error["type"] not in ("missing",) and not isinstance(error["input"], dict):
-            reason = f"{reason} (got {error['input']!r})"
-        more = len(exc.errors()) - 1
-        if more:
-            reason += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ScenarioError(culprit, key, reason) from None
+        raise_all(pydantic_problems(exc, file, origin, model=Scenario))
+        raise  # not reached: pydantic reports at least one error
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load, merge, override and validate one scenario file."""
+def own_name_and_description(path: str | Path, origin: dict[tuple, Path]) -> dict[str, str]:
+    """A scenario's name and description are its own, never inherited through `extends`: the file's
+    `name:` else its file name, its `description:` else its opening comment."""
+    path = Path(path).resolve()
+    data = read_yaml(path)
+    own: dict[str, str] = {}
+    if origin.get(("name",)) != path or not isinstance(data.get("name"), str):
+        own["name"] = path.stem
+    if origin.get(("description",)) != path:
+        own["description"] = first_comment(path.read_text(encoding="utf-8"))
+    return own
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  override_source: str = "<overrides>") -> Scenario:
+    """Load, merge, override and validate one scenario file.
+
+    `overrides` are dotted keys (``{"policy.vouchers.scope": "zone"}``); a problem with one of them
+    is blamed on `override_source` (``--set`` on the command line) rather than on a file."""
     data, origin = resolve_chain(path)
+    data = {**data, **own_name_and_description(path, origin)}
     data = apply_overrides(data, overrides)
-    scenario = validate_data(data, path, origin)
-    if "name" not in data:
-        scenario = scenario.model_copy(update={"name": Path(path).stem})
-    return scenario
+    for dotted in overrides or {}:
+        keys = tuple(dotted.split("."))
+        for n in range(1, len(keys)):  # sections the override creates are the override's too
+            origin.setdefault(keys[:n], override_source)
+        origin[keys] = override_source
+    return validate_data(data, path, origin)
 
 
 def content_hash(scenario: Scenario) -> str:

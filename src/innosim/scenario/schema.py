@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
 PLACES: tuple[str, ...] = (*COUNTIES, "shanghai")
@@ -21,7 +22,7 @@ County = Literal["qingpu", "wujiang", "jiashan"]
 class Strict(BaseModel):
     """Base of every section: unknown keys are refused, types are not coerced from strings."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def _scalar_to_counties(value):
@@ -74,10 +75,10 @@ class RunSettings(Strict):
 class Population(Strict):
     """Initial agents at scale 1. Firms and talents are split across the counties by residents."""
 
-    firms: Annotated[int, Field(ge=0)] = 5000
-    talents: Annotated[int, Field(ge=0)] = 20000
-    shanghai_talents: Annotated[int, Field(ge=0)] = 8000
-    shanghai_firms: Annotated[int, Field(ge=0)] = 1000
+    firms: Annotated[int, Field(ge=0, le=200_000)] = 5000
+    talents: Annotated[int, Field(ge=0, le=1_000_000)] = 20000
+    shanghai_talents: Annotated[int, Field(ge=0, le=200_000)] = 8000
+    shanghai_firms: Annotated[int, Field(ge=0, le=200_000)] = 1000
     sectors: Annotated[int, Field(ge=1, le=20)] = 4
     incubators_per_county: Annotated[int, Field(ge=0, le=10)] = 1
     funds_per_county: Annotated[int, Field(ge=0, le=10)] = 1
@@ -295,13 +296,32 @@ class Policy(Strict):
     brokers: Brokers = Brokers()
 
 
+#: Agents (firms and talents, after run.scale) a scenario may ask for, and the memory each takes
+#: (measured: about 550 bytes per firm, with talents and the tables they fill around them).
+MAX_AGENTS = 2_000_000
+BYTES_PER_AGENT = 600
+
+
+def _population_fits(population: Population, info: ValidationInfo) -> Population:
+    run = info.data.get("run")
+    scale = run.scale if isinstance(run, RunSettings) else 1.0
+    agents = round((population.firms + population.shanghai_firms + population.talents
+                    + population.shanghai_talents) * scale)
+    if agents > MAX_AGENTS:
+        raise PydanticCustomError(
+            "too_large", "firms and talents x run.scale = {agents} agents (about {gb} GB of memory), more than "
+            "the limit of {limit}: lower run.scale or the population",
+            {"agents": f"{agents:,}", "gb": f"{agents * BYTES_PER_AGENT / 1e9:.1f}", "limit": f"{MAX_AGENTS:,}"})
+    return population
+
+
 class Scenario(Strict):
     """One validated scenario: what the model reads, and all it reads."""
 
     name: Annotated[str, Field(min_length=1)] = "unnamed"
     description: str = ""
     run: RunSettings = RunSettings()
-    population: Population = Population()
+    population: Annotated[Population, AfterValidator(_population_fits)] = Population()
     places: Places = Field(default_factory=lambda: Places(**_default_places()))
     behaviour: Behaviour = Behaviour()
     policy: Policy = Policy()

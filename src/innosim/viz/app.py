@@ -19,6 +19,7 @@ from pathlib import Path
 import solara
 from mesa.visualization import SolaraViz
 
+from innosim.i18n import Labels
 from innosim.scenario import ScenarioError
 
 from .charts import IndicatorCharts
@@ -28,12 +29,30 @@ from .levers import (
     load_viz_scenario,
     model_params,
     scenario_files,
+    start_scale,
 )
+from .data import screen_csv
 from .mapview import PlaceMap
 from .server import FOLDER_ENV, SCENARIO_ENV
 from .vizmodel import VizModel
 
 NO_FILE = "(schema defaults)"
+#: Legible at 100 % zoom, slider values always shown (Vuetify 2 and 3 class names), and at 800 px
+#: wide the sidebar stacks above the page instead of covering the map.
+PAGE_CSS = """
+.innosim-summary { font-size: 15px !important; }
+.v-application { font-size: 15px; }
+.v-slider__thumb-label, .v-slider-thumb__label-container { display: block !important; }
+.v-slider-thumb__label, .v-slider__thumb-label { font-size: 12px; }
+.v-input__slot, .v-slider { margin-top: 14px; }
+@media (max-width: 960px) {
+  .v-navigation-drawer { position: relative !important; width: 100vw !important; max-width: none !important;
+                         transform: none !important; max-height: none !important; height: auto !important;
+                         box-shadow: none !important; }
+  .v-navigation-drawer__scrim { display: none !important; }
+  .v-main { padding-left: 0 !important; }
+}
+"""
 
 
 def startup_choice() -> tuple[dict[str, Path], str]:
@@ -52,12 +71,13 @@ def startup_choice() -> tuple[dict[str, Path], str]:
 
 @solara.component
 def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | None, description: str):
-    with solara.Card("Scenario"):
-        solara.Select("Scenario file", values=list(files), value=choice.value, on_value=on_pick)
+    t = Labels()
+    with solara.Card(t.text("Scenario")):
+        solara.Select(t.text("Scenario file"), values=list(files), value=choice.value, on_value=on_pick)
         with solara.Column(gap="4px"):
             if description:
                 solara.Text(description, style={"font-size": "0.85em"})
-            solara.Text("Below: the levers (in brackets: the file's value), the seed and the scale (the share "
+            solara.Text("Below: the levers (starting from the file's values), the seed and the scale (the share "
                         "of the real population simulated) take effect on Reset.",
                         style={"font-size": "0.8em", "opacity": 0.7})
             if error:
@@ -75,11 +95,15 @@ def run_summary(model: VizModel) -> str:
 @solara.component
 def ModelView(model):
     """What is running, then the map and the charts side by side (stacked on a narrow screen)."""
-    solara.Text(run_summary(model), classes=["innosim-summary"], style={"font-size": "0.9em"})
+    solara.Style(PAGE_CSS)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text(run_summary(model), classes=["innosim-summary"])
+        solara.FileDownload(lambda: screen_csv(model), filename=f"innosim-{model.spec.name}.csv",
+                            label=Labels().text("Download the data (CSV)"), mime_type="text/csv")
     with solara.ColumnsResponsive(default=12, large=6):
-        with solara.Card("Places and moves", margin=0, classes=["innosim-map"]):
+        with solara.Card(Labels().text("Places and moves"), margin=0, classes=["innosim-map"]):
             PlaceMap(model)
-        with solara.Card("Indicators by county", margin=0, classes=["innosim-charts"]):
+        with solara.Card(Labels().text("Indicators by county"), margin=0, classes=["innosim-charts"]):
             IndicatorCharts(model)
 
 
@@ -89,7 +113,7 @@ def Page():
     choice = solara.use_reactive(first)
     error = solara.use_reactive(None)
     spec = solara.use_memo(lambda: load_viz_scenario(files[choice.value]), [choice.value])
-    model = solara.use_reactive(solara.use_memo(lambda: VizModel(files[first]), []))
+    model = solara.use_reactive(solara.use_memo(lambda: VizModel(files[first], scale=start_scale()), []))
 
     def pick(name: str) -> None:
         """Open another file: its model at once (same seed and scale), its levers in the controls."""

@@ -17,9 +17,11 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization.utils import update_counter
 
 from innosim.outputs import COUNTY_COLOURS
-from innosim.scenario import COUNTIES
+from innosim.scenario import PLACES
 
 from .board import Board
+from innosim.i18n import Labels
+
 from .data import CHARTS, ChartSeries, chart_series, decimal_year
 
 NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -38,33 +40,42 @@ def nice_ceiling(value: float) -> float:
 HEADROOM = {False: 1.15, True: 1.5}
 
 
+def chart_title(chart, labels: Labels) -> str:
+    """The chart's English title, or the indicator's translation (flows: summed since the start)."""
+    if not labels.chinese:
+        return chart.title
+    return labels.indicator(chart.indicator) + (f"（{labels.text('since start')}）" if chart.cumulative else "")
+
+
 class ChartBoard(Board):
     """The charts of `data.CHARTS` in a grid of panels."""
 
     def __init__(self, columns: int = 2, dpi: int = 100):
+        t = Labels()  # the page's language ($INNOSIM_LANG)
         rows = -(-len(CHARTS) // columns)
-        figure = Figure(figsize=(3.3 * columns, 2.0 * rows + 0.3), dpi=dpi)
+        figure = Figure(figsize=(3.3 * columns, 2.1 * rows + 0.4), dpi=dpi)
         super().__init__(figure)
         axes = list(figure.subplots(rows, columns, squeeze=False).flat)
-        figure.subplots_adjust(left=0.09, right=0.98, top=1 - 0.5 / (2.0 * rows + 0.3), bottom=0.05,
-                               wspace=0.25, hspace=0.5)
+        figure.subplots_adjust(left=0.1, right=0.98, top=1 - 0.6 / (2.1 * rows + 0.4), bottom=0.05,
+                               wspace=0.3, hspace=0.6)
         self.axes, self.lines = {}, {}
         for ax, chart in zip(axes, CHARTS, strict=False):  # a grid may have a panel to spare
-            ax.set_title(chart.title, fontsize=8.5)
-            ax.tick_params(labelsize=7.5)
+            ax.set_title(chart_title(chart, t), fontsize=10.5)
+            ax.tick_params(labelsize=9.5)
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
             ax.yaxis.set_major_locator(MaxNLocator(integer=chart.counts, nbins=5))
             ax.set_ylim(0, 1)
             self.axes[chart.indicator] = ax
             self.lines[chart.indicator] = [
-                self.animate(ax.plot([], [], color=COUNTY_COLOURS[c], lw=1.6, label=c.capitalize())[0])
-                for c in COUNTIES
+                self.animate(ax.plot([], [], color=COUNTY_COLOURS[c], lw=1.6, label=t.place(c),
+                                     ls="--" if c == "shanghai" else "-")[0])
+                for c in PLACES
             ]
         for ax in axes[len(CHARTS):]:
             ax.set_visible(False)
-        figure.legend(handles=self.lines[CHARTS[0].indicator], loc="upper center", ncol=len(COUNTIES),
-                      fontsize=8, frameon=False)
+        figure.legend(handles=self.lines[CHARTS[0].indicator], loc="upper center", ncol=len(PLACES),
+                      fontsize=10.5, frameon=False)
         self.span: tuple[float, float] | None = None
 
     def set_horizon(self, start: str, months: int) -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from innosim.model.places import LABELS, LONLAT
-from innosim.scenario import COUNTIES, PLACES
+from innosim.i18n import Labels
+from innosim.model.places import LONLAT
+from innosim.scenario import PLACES
 
 #: Months of flows the map's arrows sum over.
 FLOW_WINDOW = 12
@@ -33,13 +34,14 @@ CHARTS: tuple[Chart, ...] = (
     Chart("talents", "Key talents"),
     Chart("startups", "Start-ups founded, since start", cumulative=True),
     Chart("vouchers_used", "Vouchers used (M CNY), since start", cumulative=True, counts=False),
-    Chart("graduates_stayed", "Incubator graduates who stayed, since start", cumulative=True),
+    Chart("graduates_stayed", "Graduates who stayed, since start", cumulative=True),
 )
 
 
 @dataclass(frozen=True)
 class ChartSeries:
-    """The charts' data: time in decimal years and, per chart, a (months, counties) array."""
+    """The charts' data: time in decimal years and, per chart, a (months, places) array (the three
+    counties, then Shanghai's core)."""
 
     years: np.ndarray
     values: dict[str, np.ndarray]
@@ -63,8 +65,8 @@ def chart_series(model) -> ChartSeries:
     records = model.datacollector.model_vars.get("indicators") or []
     values = {}
     for chart in CHARTS:
-        lines = np.array([record[chart.indicator][: len(COUNTIES)] for record in records], dtype=float)
-        lines = lines.reshape(len(records), len(COUNTIES))
+        lines = np.array([record[chart.indicator][: len(PLACES)] for record in records], dtype=float)
+        lines = lines.reshape(len(records), len(PLACES))
         values[chart.indicator] = np.cumsum(lines, axis=0) if chart.cumulative else lines
     return ChartSeries(years=record_years(model, len(records)), values=values)
 
@@ -104,10 +106,41 @@ def map_data(model, window: int = FLOW_WINDOW) -> MapData:
     region = model.firms.region[alive].astype(np.int64)
     firms = np.bincount(region, minlength=n)
     hnte = np.bincount(region[model.hnte_valid()[alive]], minlength=n)
-    talents = np.bincount(np.asarray(model.talents.view("region"), dtype=np.int64), minlength=n)
+    present = model.present_talents()  # talents gone for good or retired stay in the table, not on the map
+    talents = np.bincount(np.asarray(model.talents.view("region")[present], dtype=np.int64), minlength=n)
     month = model.month_labels[-1] if model.month_labels else f"{model.start} (start)"
     return MapData(
-        names=tuple(LABELS[p] for p in PLACES), lonlat=np.asarray(LONLAT, dtype=float),
+        names=tuple(Labels().place(p) for p in PLACES),  # the page's language ($INNOSIM_LANG)
+        lonlat=np.asarray(LONLAT, dtype=float),
         firms=firms, hnte=hnte, talents=talents, flows=recent_flows(model, window),
         window=window, month=month, scale=float(model.spec.run.scale),
     )
+
+
+def screen_csv(model) -> str:
+    """The numbers on screen as CSV: every chart's lines (date, place, indicator, value as drawn,
+    flows summed since the start) and the map's stocks and moves now."""
+    import pandas as pd
+
+    series = chart_series(model)
+    labels = list(model.month_labels)
+    dates = ([f"{model.start} (start)"] + labels)[-len(series.years):] if len(series.years) else []
+    rows = []
+    for chart in CHARTS:
+        values = series.values[chart.indicator]
+        for m, date in enumerate(dates):
+            for p, place in enumerate(PLACES):
+                rows.append(("chart", date, place, chart.indicator + (" (since start)" if chart.cumulative else ""),
+                             float(values[m, p])))
+    data = map_data(model)
+    for attribute in ("firms", "hnte", "talents"):
+        for p, place in enumerate(PLACES):
+            rows.append(("map", data.month, place, attribute, float(getattr(data, attribute)[p])))
+    for kind, name in ((0, "firms moved"), (1, "talents moved")):
+        for i, origin in enumerate(PLACES):
+            for j, destination in enumerate(PLACES):
+                if i != j:
+                    rows.append(("map", data.month, f"{origin}->{destination}",
+                                 f"{name}, last {data.window} months", float(data.flows[kind, i, j])))
+    table = pd.DataFrame(rows, columns=["panel", "date", "place", "indicator", "value"])
+    return table.to_csv(index=False, float_format="%.6g")

@@ -9,11 +9,12 @@ proportions, so that the file's differences between counties survive a change of
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from innosim.scenario import COUNTIES, Scenario, load_scenario
+from innosim.scenario import COUNTIES, Scenario, ScenarioError, load_scenario, read_yaml
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
 DEFAULT_SCALE = 0.1
@@ -158,7 +159,7 @@ def control(lever: Lever, value: Any) -> dict[str, Any]:
     if lever.kind == "choice":
         return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
     high = max(lever.high, value)  # a file may hold more than the slider's usual range
-    label = f"{lever.label} ({value:g})"  # Mesa's sliders show no number: say where the file sets it
+    label = lever.label  # the slider's thumb shows its current value (the page's style keeps it visible)
     if lever.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
                 "step": int(lever.step), "label": label}
@@ -174,16 +175,100 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
         "scenario_file": None if scenario_file is None else str(scenario_file),
         "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
-                  "label": f"Scale ({scale:g})"},
+                  "label": "Scale"},
     }
     for lever in LEVERS:
         params[lever.param] = control(lever, lever_value(spec, lever))
     return params
 
 
+def page_overrides() -> dict[str, Any]:
+    """The `innosim viz --set` overrides, applied to every file the page opens."""
+    import json
+    import os
+
+    from .server import OVERRIDES_ENV
+
+    return json.loads(os.environ.get(OVERRIDES_ENV) or "{}")
+
+
+def start_scale() -> float:
+    """The scale the page starts at: `innosim viz --scale`, else `DEFAULT_SCALE`."""
+    import os
+
+    from .server import SCALE_ENV
+
+    text = os.environ.get(SCALE_ENV) or ""
+    return float(text) if text else DEFAULT_SCALE
+
+
 def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
-    """The scenario a page shows: a file, or the schema's defaults (the baseline) without one."""
-    return Scenario() if scenario_file is None else load_scenario(scenario_file)
+    """The scenario a page shows: a file, or the schema's defaults (the baseline) without one,
+    with the command line's --set overrides.
+
+    The page is served to whoever reaches it, so a file may extend only files in the allowed
+    folders (`allowed_folders`), and a problem is reported by file and key only (`public_error`):
+    never a line or a value of the file, which could be another file's contents."""
+    overrides = page_overrides()
+    if scenario_file is None:
+        if not overrides:
+            return Scenario()
+        from innosim.scenario import apply_overrides, validate_data
+
+        # the overrides come from the command line that started the page (checked there already)
+        return validate_data(apply_overrides({}, overrides), "--set",
+                             {tuple(k.split(".")): "--set" for k in overrides})
+    try:
+        from .server import FOLDER_ENV
+
+        # the launcher names the picker's folder; a model made without it trusts its own file's folder
+        check_extends(scenario_file, allowed_folders(os.environ.get(FOLDER_ENV) or find_scenario_dir(scenario_file)))
+        return load_scenario(scenario_file, overrides, override_source="--set")
+    except ScenarioError as exc:
+        raise public_error(exc) from None
+
+
+def public_error(exc: ScenarioError) -> ScenarioError:
+    """The same error naming only the file and the key (the reason may quote the file's contents)."""
+    name = Path(exc.file).name
+    return ScenarioError(name, exc.key, f"cannot be used here (innosim validate {name} says why)")
+
+
+def allowed_folders(picker_folder: str | Path | None = None) -> list[Path]:
+    """Where the page's scenarios may live and what they may extend: the picker's folder, the
+    calibration folder beside it, and the project's scenarios/ and calibration/."""
+    import innosim
+
+    from .server import FOLDER_ENV
+
+    folder = picker_folder or os.environ.get(FOLDER_ENV) or find_scenario_dir()
+    project = Path(innosim.__file__).resolve().parents[2]
+    found = [project / "scenarios", project / "calibration"]
+    if folder:
+        folder = Path(folder).resolve()
+        found += [folder, folder.parent / "calibration"]
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def check_extends(scenario_file: str | Path, folders: list[Path]) -> None:
+    """Raise ScenarioError when the file, or any file its `extends:` chain names, lies outside `folders`
+    (symbolic links followed); nothing outside them is read."""
+    path, seen = Path(scenario_file), set()
+    key = ""
+    while True:
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            raise ScenarioError(scenario_file, key, "cannot be read") from None
+        if not any(real.is_relative_to(folder) for folder in folders):
+            raise ScenarioError(scenario_file, key, "may only name files in the scenario and calibration folders")
+        if real in seen:
+            return  # a cycle: the loader reports it
+        seen.add(real)
+        parent = read_yaml(real).get("extends")
+        if not isinstance(parent, str) or not parent:
+            return
+        path, key = real.parent / parent, "extends"
 
 
 def parse_seed(seed: int | str | None) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib import patheffects
 import solara
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -84,8 +85,10 @@ class MapBoard(Board):
         self.bars, self.numbers = {}, {}
         for i, name in enumerate(names):
             lon, lat = self.lonlat[i]
-            self.animate(ax.text(lon, lat + 0.03, name, ha="center", va="bottom", fontsize=10, fontweight="bold",
-                                 color=colours[i]))
+            # a white halo and a drawing order above the arrows keep the names readable over wide arrows
+            self.animate(ax.text(lon, lat + 0.03, name, ha="center", va="bottom", fontsize=11, fontweight="bold",
+                                 color=colours[i], zorder=10,
+                                 path_effects=[patheffects.withStroke(linewidth=3.5, foreground="white")]))
             for row, (attribute, _) in enumerate(STOCKS):
                 bottom = lat - 0.05 - row * ROW - BAR_HEIGHT
                 self.animate(ax.add_patch(Rectangle((lon - 0.07, bottom), BAR_LENGTH, BAR_HEIGHT, facecolor="white",

@@ -13,6 +13,9 @@ DEFAULT_PORT = 8765
 #: How the launcher tells the page which file to open and which folder the picker lists.
 SCENARIO_ENV = "INNOSIM_VIZ_SCENARIO"
 FOLDER_ENV = "INNOSIM_VIZ_SCENARIOS"
+#: --set overrides (JSON) applied to every file the page opens, and the scale the page starts at.
+OVERRIDES_ENV = "INNOSIM_VIZ_SET"
+SCALE_ENV = "INNOSIM_VIZ_SCALE"
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -33,22 +36,32 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def page_environment(scenario: Path | None) -> dict[str, str]:
-    """Environment variables that tell the page which file to open and which folder to list."""
+def page_environment(scenario: Path | None, overrides: dict | None = None, scale: float | None = None,
+                     lang: str | None = None) -> dict[str, str]:
+    """Environment variables that tell the page which file to open, which folder to list, the
+    command line's --set and --scale, and the language."""
+    import json
+
     from .levers import find_scenario_dir
 
-    env = {SCENARIO_ENV: "" if scenario is None else str(Path(scenario).resolve())}
+    env = {SCENARIO_ENV: "" if scenario is None else str(Path(scenario).resolve()),
+           OVERRIDES_ENV: json.dumps(overrides or {}), SCALE_ENV: "" if scale is None else repr(float(scale))}
+    if lang:
+        from innosim.i18n import LANG_ENV
+
+        env[LANG_ENV] = lang
     folder = find_scenario_dir(scenario)
     env[FOLDER_ENV] = "" if folder is None else str(folder)
     return env
 
 
 def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          open_browser: bool = False, announce=print) -> None:
+          open_browser: bool = False, announce=print, overrides: dict | None = None,
+          scale: float | None = None, lang: str | None = None) -> None:
     """Run the server until interrupted. `port=0` picks a free port; the address is announced first."""
     if port == 0:
         port = free_port(host)
-    os.environ.update(page_environment(scenario))  # telemetry is off: see innosim.viz
+    os.environ.update(page_environment(scenario, overrides, scale, lang))  # telemetry is off: see innosim.viz
     # Solara warns on every plain-http address but "localhost" that it sets its session cookie
     # with SameSite=Lax rather than None: right for this page, which is never embedded in a frame
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)

@@ -1,0 +1,75 @@
+"""Options several commands share: --set KEY=VALUE, --scale, --lang, --store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from innosim.scenario import ScenarioError
+
+SET_SOURCE = "--set"
+
+
+def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as dotted overrides, each value read as YAML (``0.2``, ``true``, ``{jiashan: 3}``)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError(SET_SOURCE, item, "must be KEY=VALUE, e.g. --set policy.vouchers.scope=zone")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise ScenarioError(SET_SOURCE, key, f"the value {text!r} is not valid YAML: "
+                                                 f"{getattr(exc, 'problem', exc)}") from None
+        if key in overrides:
+            raise ScenarioError(SET_SOURCE, key, "given twice")
+        overrides[key] = value
+    return overrides
+
+
+def set_option(function):
+    return click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                        help="change one setting (repeatable), validated like a file: "
+                             "--set policy.vouchers.scope=zone --set run.months=60")(function)
+
+
+def scale_option(default: float | None, help_text: str = "population scale (1 = real size)"):
+    def decorate(function):
+        return click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=default,
+                            show_default=default is not None, help=help_text)(function)
+    return decorate
+
+
+def lang_option(function):
+    return click.option("--lang", default=None, metavar="LANG",
+                        help="language of reports, plots and summaries: en or zh (default: $INNOSIM_LANG, "
+                             "else en)")(function)
+
+
+def store_option(function):
+    return click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+                        help="the results store shared by every comparison and batch "
+                             "(default: $INNOSIM_STORE, else out/store/results.sqlite)")(function)
+
+
+def overrides_from(sets: tuple[str, ...], scale: float | None) -> dict[str, Any]:
+    """--set pairs and --scale as one overrides mapping (--scale wins over --set run.scale)."""
+    overrides = parse_sets(sets)
+    if scale is not None:
+        overrides["run.scale"] = float(scale)
+    return overrides
+
+
+def labels(lang: str | None):
+    """The labels of the chosen language, or a usage error naming the bad one."""
+    from innosim.i18n import Labels
+
+    try:
+        return Labels(lang)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -1,0 +1,122 @@
+"""Labels in the reader's language: one glossary file per language (``zh.yaml`` beside this file).
+
+``--lang zh`` or ``INNOSIM_LANG=zh`` chooses Chinese; English labels are the code's own names and
+words. A name the glossary does not (yet) translate falls back to English, so a new indicator or
+setting never breaks a report; `untranslated()` lists them for the translator.
+
+    from innosim.i18n import Labels
+    t = Labels("zh")
+    t.place("jiashan")          # 嘉善
+    t.indicator("hnte_stock")   # 高新技术企业存量
+    t.text("In short")          # 要点
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import yaml
+
+LANG_ENV = "INNOSIM_LANG"
+LANGUAGES = ("en", "zh")
+SECTIONS = ("places", "indicators", "units", "settings", "values", "text")
+_HERE = Path(__file__).resolve().parent
+#: English place names (the model's own labels).
+PLACE_NAMES_EN = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
+                  "zone": "Zone"}
+
+
+def glossary_path(lang: str) -> Path:
+    return _HERE / f"{lang}.yaml"
+
+
+@functools.cache
+def glossary(lang: str) -> dict[str, dict[str, str]]:
+    """The glossary of `lang` as section -> English key -> translation (empty for English)."""
+    if lang == "en":
+        return {section: {} for section in SECTIONS}
+    path = glossary_path(lang)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {section: {str(k): str(v) for k, v in (data.get(section) or {}).items()} for section in SECTIONS}
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """The language asked for: `lang`, else $INNOSIM_LANG, else English; refuses an unknown one."""
+    chosen = (lang or os.environ.get(LANG_ENV) or "en").strip().lower()
+    chosen = {"zh-cn": "zh", "zh_cn": "zh", "cn": "zh", "chinese": "zh", "english": "en"}.get(chosen, chosen)
+    if chosen not in LANGUAGES:
+        raise ValueError(f"unknown language {chosen!r}: choose one of {', '.join(LANGUAGES)} "
+                         f"(--lang or ${LANG_ENV})")
+    return chosen
+
+
+class Labels:
+    """Translated labels for one language, falling back to English for a missing name."""
+
+    def __init__(self, lang: str | None = None):
+        self.lang = resolve_lang(lang)
+        self._g = glossary(self.lang)
+
+    @property
+    def chinese(self) -> bool:
+        return self.lang == "zh"
+
+    def _get(self, section: str, key: str, fallback: str) -> str:
+        return self._g[section].get(key, fallback)
+
+    def place(self, key: str) -> str:
+        return self._get("places", key, PLACE_NAMES_EN.get(key, key))
+
+    def indicator(self, name: str) -> str:
+        return self._get("indicators", name, name)
+
+    def unit(self, unit: str) -> str:
+        return self._get("units", unit, unit)
+
+    def setting(self, dotted: str) -> str:
+        """A setting's label: the whole dotted key, else its last part, else the key itself."""
+        if dotted in self._g["settings"]:
+            return self._g["settings"][dotted]
+        parts = dotted.split(".")
+        if parts[-1] in self._g["settings"]:
+            return self._g["settings"][parts[-1]]
+        if len(parts) > 1 and parts[-1] in PLACE_NAMES_EN:  # a per-county value: budget.jiashan
+            parent = self.setting(".".join(parts[:-1]))
+            if parent != ".".join(parts[:-1]):
+                return f"{parent} ({self.place(parts[-1])})"
+        return dotted
+
+    def value(self, value) -> str:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return self._get("values", text, str(value))
+
+    def text(self, phrase: str) -> str:
+        return self._get("text", phrase, phrase)
+
+    def both(self, name: str, kind: str = "indicator") -> str:
+        """``高新技术企业存量 (hnte_stock)`` in Chinese, ``hnte_stock`` in English."""
+        label = getattr(self, kind)(name)
+        return f"{label} ({name})" if label != name else name
+
+
+def region_aliases() -> dict[str, str]:
+    """Every translated place name -> its key (青浦 -> qingpu, 上海中心城区 -> shanghai), all languages."""
+    aliases: dict[str, str] = {}
+    for lang in LANGUAGES:
+        for key, label in glossary(lang)["places"].items():
+            aliases[label] = key
+    return aliases
+
+
+def untranslated(lang: str, indicators: list[str], settings: list[str]) -> dict[str, list[str]]:
+    """Names with no translation in `lang`: indicators, and settings (by their last key part)."""
+    g, t = glossary(lang), Labels(lang)
+    return {
+        "indicators": [n for n in indicators if n not in g["indicators"]],
+        "settings": [s for s in settings if t.setting(s) == s],
+    }
+
+
+__all__ = ["LANGUAGES", "LANG_ENV", "Labels", "glossary", "region_aliases", "resolve_lang", "untranslated"]

@@ -1,0 +1,285 @@
+"""Turn pydantic's and PyYAML's errors into plain words: file, line, key path, reason, a hint.
+
+A planner should read "policy.vouchers.subsidy_share: must be at most 1 (got 15); a share is
+written as a fraction: 15 % is 0.15", not "Input should be less than or equal to 1". Every
+problem of one validation is reported, each at the line of the file that set the key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import functools
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from innosim.yamlsafe import MAX_BYTES, excerpt, float_hint
+
+from .errors import ScenarioError
+
+#: Keys a scenario file may hold that are not settings of the schema.
+FILE_KEYS = ("extends",)
+
+
+# ---------------------------------------------------------------- where a key is written
+@functools.lru_cache(maxsize=64)
+def _key_lines_cached(path: str, mtime: float) -> dict[tuple, int]:
+    try:
+        if Path(path).stat().st_size > MAX_BYTES:  # read_yaml refuses such a file: no lines to find
+            return {}
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return {}
+    lines: dict[tuple, int] = {}
+
+    def walk(node, prefix: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = (*prefix, str(key_node.value))
+                lines.setdefault(key, key_node.start_mark.line + 1)
+                walk(value_node, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault((*prefix, str(i)), item.start_mark.line + 1)
+                walk(item, (*prefix, str(i)))
+
+    try:
+        walk(root, ())
+    except RecursionError:
+        pass
+    return lines
+
+
+def key_lines(path: str | Path) -> dict[tuple, int]:
+    """Key path (as text) -> line number (1-based) where the key is written in the YAML file."""
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    return _key_lines_cached(str(path), mtime)
+
+
+def line_of(path: str | Path, loc: tuple) -> int | None:
+    """The line of the deepest part of `loc` written in `path` (None when the file lacks it)."""
+    lines = key_lines(path)
+    loc = tuple(str(x) for x in loc)
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def first_comment(text: str) -> str:
+    """The comment block a file opens with (``# ...`` lines), as one line of text."""
+    words = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            if words:
+                break
+            continue
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("#").strip())
+    return " ".join(w for w in words if w)
+
+
+# ---------------------------------------------------------------- did you mean
+def suggest(word: str, choices) -> str:
+    """``; did you mean 'policy'?`` for a close choice, else nothing."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """The keys a mapping at `loc` may hold, walking the schema (None where it is not a section)."""
+    current = model
+    for part in loc:
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        nested = _model_of(field.annotation)
+        if nested is None:
+            return None
+        current = nested
+    return list(current.model_fields)
+
+
+# ---------------------------------------------------------------- plain words
+_KIND = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
+    "bool_parsing": "true or false", "string_type": "text", "dict_type": "a mapping of settings",
+    "list_type": "a list",
+}
+_BOUNDS = {"less_than_equal": ("le", "at most"), "less_than": ("lt", "less than"),
+           "greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than")}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return excerpt(value, 60)  # a short excerpt, never a whole (expanded) value
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def plain_reason(error: dict) -> str:
+    """One pydantic error in plain words, with a hint where a common slip explains it."""
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    got = f" (got {_shown(value)})"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "missing: this setting must be given"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        if value is None:
+            return ("has no value: the settings under it must be indented below it "
+                    "(e.g. two spaces more than this key)")
+        return f"must be a mapping of settings, one `key: value` per line below it{got}"
+    if kind == "string_type" and isinstance(value, (datetime.date, datetime.datetime)):
+        return (f"must be a month written YYYY-MM in quotes, e.g. \"{value:%Y-%m}\" "
+                f"(got {_shown(value)}: YAML reads an unquoted YYYY-MM-DD as a date)")
+    if kind in _KIND:
+        reason = f"must be {_KIND[kind]}{got}"
+        if float_hint(value) and kind.startswith(("float", "int")):
+            reason += float_hint(value)  # YAML 1.1 reads 1e-3 (no dot) as text
+        elif isinstance(value, str) and kind.startswith(("float", "int")):
+            try:
+                float(value)
+                reason += ": write the number without quotes"
+            except ValueError:
+                pass
+        if isinstance(value, str) and kind.startswith("bool") and value.lower() in ("yes", "no", "on", "off"):
+            reason += ": write true or false"
+        return reason
+    if kind in _BOUNDS:
+        name, words = _BOUNDS[kind]
+        bound = ctx.get(name)
+        reason = f"must be {words} {bound:g}{got}" if isinstance(bound, (int, float)) else f"{error['msg']}{got}"
+        number = _number(value)
+        if kind in ("less_than_equal", "less_than") and bound == 1 and number is not None and 2 <= number <= 100:
+            reason += f"; a share is written as a fraction: {number:g} % is {number / 100:g}"
+        return reason
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', '')}{got}".replace("must be  (", "must be one of the choices (")
+    if kind in ("value_error", "assertion_error"):
+        message = error["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        return message
+    return f"{error['msg']}{got}"
+
+
+def _loc_key(loc: tuple) -> tuple:
+    return tuple(x for x in loc if x != "[key]")
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(x) for x in _loc_key(loc))
+
+
+def sections_with(model: type[BaseModel], key: str, prefix: tuple = ()) -> list[str]:
+    """Dotted paths of the schema where `key` is a setting (to say where a misplaced key belongs)."""
+    found = []
+    for name, field in model.model_fields.items():
+        if name == key and prefix:
+            found.append(".".join((*prefix, name)))
+        nested = _model_of(field.annotation)
+        if nested is not None:
+            found += sections_with(nested, key, (*prefix, name))
+    return found
+
+
+def pydantic_problems(exc: ValidationError, file: str | Path, origin: Mapping[tuple, Any] | None = None,
+                      model: type[BaseModel] | None = None, extra_keys: tuple[str, ...] = FILE_KEYS
+                      ) -> list[ScenarioError]:
+    """Every error of `exc` as a `ScenarioError` in plain words, blamed on the file that set the
+    key (`origin`: key path -> file), with its line, and a "did you mean" for unknown keys."""
+    problems: list[ScenarioError] = []
+    seen: set[tuple] = set()
+    for error in exc.errors():
+        loc = _loc_key(tuple(error["loc"]))
+        reason = plain_reason(error)
+        if model is not None and error["type"] == "extra_forbidden" and loc:
+            choices = allowed_keys(model, loc[:-1]) or []
+            if len(loc) == 1:
+                choices = [*choices, *extra_keys]
+            hint = suggest(loc[-1], choices)
+            if not hint:
+                homes = [h for h in sections_with(model, str(loc[-1])) if h != _dotted(loc)]
+                if homes:
+                    hint = f"; {loc[-1]!r} is a setting of {homes[0].rsplit('.', 1)[0]}: check the indentation"
+            reason += hint
+        elif model is not None and error["type"] == "literal_error" and isinstance(error.get("input"), str):
+            expected = (error.get("ctx") or {}).get("expected", "")
+            options = [part.strip(" '") for part in expected.replace(" or ", ",").split(",") if part.strip(" '")]
+            reason += suggest(error["input"], options)
+        culprit = _blame(origin or {}, loc, file)
+        line = None if str(culprit).startswith("<") or str(culprit).startswith("--") else line_of(culprit, loc)
+        if (loc, reason) in seen:
+            continue
+        seen.add((loc, reason))
+        problems.append(ScenarioError(culprit, _dotted(loc), reason, line))
+    problems.sort(key=lambda p: (p.file != str(file), p.file, p.line or 0))
+    return problems
+
+
+def _blame(origin: Mapping[tuple, Any], loc: tuple, default: str | Path) -> str | Path:
+    """The file that set the deepest part of `loc` (an error in an inherited value names its file)."""
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origin:
+            return origin[loc[:n]]
+    return default
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """(line, reason) of a YAML syntax error, without PyYAML's ``<unicode string>``."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = _short(getattr(exc, "problem", None) or type(exc).__name__)  # never the whole str(exc):
+    context = _short(getattr(exc, "context", None) or "")  # it may quote the file's lines
+    line = mark.line + 1 if mark is not None else None
+    reason = f"not valid YAML: {problem}"
+    if context:
+        reason += f" ({context})"
+    if mark is not None:
+        reason += f" at line {mark.line + 1}, column {mark.column + 1}"
+        if "mapping values are not allowed" in problem or "expected <block end>" in problem:
+            reason += "; check the indentation and that each `key: value` has a space after the colon"
+    return line, reason
+
+
+__all__ = ["first_comment", "key_lines", "line_of", "plain_reason", "pydantic_problems", "suggest",
+           "yaml_problem"]
