@@ -170,7 +170,8 @@ def test_calibrate_command_writes_results_a_scenario_can_extend(synthetic, tmp_p
     assert set(written["calibrated"]) == set(TRUE)
     assert written["seeds"]["root_seed"] == 7 and len(written["seeds"]["check"]) == 2
     assert set(written["targets"]) == set(MEASURES)
-    assert [row["parameters"] for row in written["policy_horizon"]] == ["start values", "calibrated"]
+    assert [(row["parameters"], row["region"]) for row in written["policy_horizon"]] == [
+        ("start values", "zone"), ("start values", "jiashan"), ("calibrated", "zone"), ("calibrated", "jiashan")]
     for name in ("report.md", "report.html", "fit.csv", "profiles.csv", "figures/fit.png",
                  "figures/profiles.png", "figures/stylised_growth.png"):
         assert (out / name).is_file(), name

@@ -119,10 +119,11 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
     if horizon is not None and len(horizon):
         report.heading("The baseline over the policy horizon", 3)
         shown = horizon.copy()
-        for column in shown.columns[1:]:
+        for column in shown.columns[2:]:
             shown[column] = [f"{v:+.0%}" if column.endswith("change") else fmt(v) for v in shown[column]]
-        report.table(shown, caption="Jiashan in the baseline scenario over its own horizon, mean of 3 runs: the fit "
-                                    "covers 2015–2018 only, so this checks that the calibrated economy holds up "
+        report.table(shown, caption="The zone and Jiashan in the baseline scenario over its own horizon, mean of 3 "
+                                    "runs (stocks at the end of the first and last year, flows over those years): "
+                                    "the fit sees 2015–2019 only, so this checks that the calibrated economy grows "
                                     "over the years policies are compared.")
     report.heading("Parameters and identifiability")
     table = ident.assign(meaning=ident["parameter"].map(meanings))

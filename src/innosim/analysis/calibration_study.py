@@ -77,10 +77,15 @@ def _git_commit(folder: Path) -> str:
         return "unknown"
 
 
+#: What the horizon check reads: stocks at the end of the first and last year, flows over those years.
+HORIZON_INDICATORS = ("firms", "hnte_stock", "talents", "revenue", "innovations")
+
+
 def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float]], replicates: int = 3,
-                  region: str = "jiashan") -> pd.DataFrame:
+                  regions: tuple[str, ...] = ("zone", "jiashan")) -> pd.DataFrame:
     """The base scenario run over its own horizon (the policy period) at each of `points`: does the
-    economy hold up? Firms, HNTE stock and talents at the end of the first and the last year."""
+    economy grow as the zone did? Firms, HNTE stock and talents at the end of the first and the last
+    year, revenue and innovations in those years, for the zone and for Jiashan."""
     from innosim.batch import make_tasks, run_batch
 
     points_overrides = [{**cal.horizon_overrides, **{f"behaviour.{k}": v for k, v in p.items()}} for p in points.values()]
@@ -93,13 +98,14 @@ def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float
     last = first + (int(cal.base_horizon.run.start[5:]) - 2 + cal.base_horizon.run.months) // 12
     rows = []
     for label, group in zip(points, [tasks[i:i + replicates] for i in range(0, len(tasks), replicates)], strict=True):
-        part = values[values["key"].isin([t.key for t in group]) & (values["region"] == region)]
-        mean = part.groupby("indicator")["value"].mean()
-        row = {"parameters": label}
-        for name in ("firms", "hnte_stock", "talents"):
-            a, b = mean.get(f"{name}@{first}", np.nan), mean.get(f"{name}@{last}", np.nan)
-            row.update({f"{name} {first}": a, f"{name} {last}": b, f"{name} change": b / a - 1.0})
-        rows.append(row)
+        for region in regions:
+            part = values[values["key"].isin([t.key for t in group]) & (values["region"] == region)]
+            mean = part.groupby("indicator")["value"].mean()
+            row = {"parameters": label, "region": region}
+            for name in HORIZON_INDICATORS:
+                a, b = mean.get(f"{name}@{first}", np.nan), mean.get(f"{name}@{last}", np.nan)
+                row.update({f"{name} {first}": a, f"{name} {last}": b, f"{name} change": b / a - 1.0})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -97,8 +97,6 @@ def decide_hnte(model) -> None:
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     due = rows[f.hnte_pending[rows] == model.month]
-    if due.size == 0:
-        return
     valid = model.hnte_valid()[due]
     first = ~f.hnte_ever[due]
     chance = np.where(valid, b.hnte_renewal_approval, b.hnte_first_approval)
@@ -106,6 +104,11 @@ def decide_hnte(model) -> None:
     approved = due[approved_mask]
     new, renewed = approved[first[approved_mask]], approved[valid[approved_mask]]
     regained = approved[~first[approved_mask] & ~valid[approved_mask]]
+    # certificates that run out at this round and were not renewed end now
+    expiring = rows[(f.hnte_until[rows] == model.month) & ~np.isin(rows, approved)]
+    valid_here = f.hnte_region[expiring] == f.region[expiring]
+    model.count("hnte_lapsed", f.region[expiring[valid_here]].astype(np.int64), np.ones(int(valid_here.sum())))
+    f.hnte_until[expiring] = model.month - 1
     f.hnte_until[approved] = model.month + HNTE_VALID_MONTHS
     f.hnte_region[approved] = f.region[approved]
     f.hnte_ever[approved] = True
@@ -121,7 +124,8 @@ def decide_hnte(model) -> None:
 
 
 def count_lapses(model) -> None:
-    """Certificates that ran out last month without a renewal."""
+    """Certificates that ran out last month without a renewal (outside the decision rounds, where
+    `decide_hnte` ends and counts them)."""
     f = model.firms
     rows = model.alive_rows()
     lapsed = rows[(f.hnte_until[rows] == model.month - 1) & (f.hnte_region[rows] == f.region[rows])]

@@ -39,6 +39,12 @@ PREVIOUSLY_CERTIFIED = 0.1
 INITIAL_OCCUPANCY = 0.9
 #: Spread of the initial high-tech shares around each firm's stationary share.
 HIGHTECH_NOISE = 0.1
+#: Young firms at the start: founded up to this many months before it ...
+YOUNG_FIRM_MONTHS = 48
+#: ... thinned by a start-up's yearly exit rate (SAIC 2013: 6-10 % in years 2-7) ...
+YOUNG_FIRM_EXIT = 0.07
+#: ... and grown towards their potential with this time constant (an assumption).
+YOUNG_FIRM_GROWTH_MONTHS = 36
 #: Skill of talents: lognormal(0, 0.35).
 SKILL_SIGMA = 0.35
 
@@ -166,7 +172,8 @@ def populate(model) -> None:
     rows = add_established(model, place.size, place, age, talent_scale)
     certify_history(model, rows)
     tenants = populate_incubator_tenants(model)
-    populate_talents(model, np.concatenate([rows, tenants]), talents)
+    young = populate_young_firms(model, talents)
+    populate_talents(model, np.concatenate([rows, tenants, young]), talents)
     populate_institutions(model)
 
 
@@ -204,6 +211,33 @@ def populate_incubator_tenants(model) -> np.ndarray:
         f.talents[new] = 1
         rows.append(new)
     return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
+
+def populate_young_firms(model, talents: np.ndarray) -> np.ndarray:
+    """Start-ups founded in the years before the run and still alive, outside the incubators, so
+    that the run starts with the young firms whose failures it would otherwise lack for years:
+    the founding rate of the run applied to the talents there are, thinned by a start-up's exit
+    rate (SAIC 2013: about 7 % a year), each part of the way from its founding state towards its
+    potential."""
+    b, rng, f = model.behaviour, model.rng, model.firms
+    able = np.bincount(talents[draw_skills(rng, talents.size) >= b.founding_skill_threshold], minlength=N_PLACES)
+    ages = np.arange(1, YOUNG_FIRM_MONTHS + 1)
+    per_month = rng.poisson(b.founding_rate * able[:, None] * (1.0 - YOUNG_FIRM_EXIT) ** (ages[None, :] / 12.0))
+    place = np.repeat(np.repeat(np.arange(N_PLACES), YOUNG_FIRM_MONTHS), per_month.reshape(-1))
+    age = np.repeat(np.tile(ages, N_PLACES), per_month.reshape(-1))
+    if place.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = add_established(model, place.size, place, np.zeros(place.size, dtype=np.int64))
+    potential_k, potential_staff = f.knowledge[rows].copy(), f.employees[rows].copy()
+    f.productivity[rows] *= rng.lognormal(0.0, b.startup_productivity_sigma, rows.size)
+    grown = 1.0 - np.exp(-age / YOUNG_FIRM_GROWTH_MONTHS)
+    f.knowledge[rows] = b.startup_knowledge + (potential_k - b.startup_knowledge) * grown
+    f.employees[rows] = 3.0 + np.maximum(potential_staff - 3.0, 0.0) * grown
+    f.talents[rows] = seats(f, rows)
+    f.birth_month[rows] = model.month - age
+    f.startup[rows] = True
+    f.stage[rows] = 0
+    return rows
 
 
 def talent_places(model) -> np.ndarray:
