@@ -179,7 +179,7 @@ class Behaviour(Strict):
     migration_response: Annotated[float, Field(ge=0.0, le=12.0)] = Field(
         1.0, description="migrants drawn a year per key-talent position left open")
     # start-ups and incubation
-    founding_rate: Share = 0.0015
+    founding_rate: Share = Field(0.0019, description="monthly chance that a skilled talent founds a start-up")
     founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
     founding_equity_effect: NonNeg = 0.8
     founder_seed_capital: NonNeg = 0.5
