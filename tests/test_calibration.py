@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from innosim.scenario.schema import Behaviour
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -218,6 +220,8 @@ def test_a_calibration_never_reads_its_own_output(tmp_path):
     (tmp_path / "calibrated.yaml").write_text("# earlier fit\nbehaviour: {input_share: 0.62, founding_rate: 0.004}\n")
     (tmp_path / "base.yaml").write_text("# synthetic base\nextends: calibrated.yaml\nname: synthetic\n")
     cal = load_calibration(targets)
-    assert cal.base.behaviour.input_share == 0.65 and cal.base.behaviour.founding_rate == 0.0015  # schema defaults
-    assert cal.reset == {"behaviour.founding_rate": 0.0015}  # not free: set back in every run too
-    assert cal.overrides(TRUE)["behaviour.founding_rate"] == 0.0015
+    default = Behaviour.model_fields["founding_rate"].default
+    assert cal.base.behaviour.input_share == Behaviour.model_fields["input_share"].default  # schema defaults
+    assert cal.base.behaviour.founding_rate == default != 0.004
+    assert cal.reset == {"behaviour.founding_rate": default}  # not free: set back in every run too
+    assert cal.overrides(TRUE)["behaviour.founding_rate"] == default

@@ -292,6 +292,12 @@ def test_productivity_trend_makes_firms_grow_in_real_terms():
 
     flat, growing = real_value_added(0.0), real_value_added(0.01)
     assert growing[-1] / growing[0] > flat[-1] / flat[0] + 0.05
+    # the place's TFP itself follows the trend
+    places = {p: {"productivity_growth": 0.01} for p in ("qingpu", "wujiang", "jiashan", "shanghai")}
+    model = make_model(validate_data({"run": {"scale": 0.02, "months": 24}, "places": places}, "<test>"), 4)
+    for _ in range(12):
+        model.step()
+    np.testing.assert_allclose(model.place_productivity, model.base_productivity * 1.01)
 
 
 def test_shanghai_core_demand_grows_with_its_economy():

@@ -137,7 +137,7 @@ class Behaviour(Strict):
         0.06, description="median after-tax margin of firms on the growth path (NBS 2019: 5.9 %)")
     margin_sigma: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
     firm_exit_hazard: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
-        0.015, description="yearly chance that a firm closes for reasons outside the model")
+        0.01, description="yearly chance that a firm closes for reasons outside the model")
     # knowledge: K' = (1 - delta) K + N, N ~ Poisson(theta * R^gamma * S^(1-gamma) * (1 + bonus * collaboration))
     knowledge_depreciation: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.15, description="yearly depreciation of the knowledge stock (R&D capital, 15 %)")
