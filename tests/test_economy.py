@@ -361,3 +361,19 @@ def test_incubator_mentoring_raises_tenants_innovation():
     f.incubator[tenants] = -1
     outside = economy.innovation_rate(model, tenants)
     np.testing.assert_allclose(inside, outside * (1 + model.behaviour.incubator_mentoring))
+
+
+def test_the_longest_horizon_at_a_fifth_of_full_scale_stays_bounded_in_memory():
+    """The schema's longest horizon (600 months) at scale 0.2, three seeds: growth, not explosion."""
+    import psutil
+
+    process = psutil.Process()
+    before = process.memory_info().rss
+    for seed in (1, 2, 3):
+        result = simulate(scenario(scale=0.2, months=600), seed=seed)
+        revenue = yearly(zone_series(result, "revenue"))
+        assert np.isfinite(revenue).all() and revenue[-1] > revenue[0]
+        # about 7 %/yr in the first decade, faster later as talents and start-ups feed each other
+        # (docs/growth.md), but never an explosion
+        assert (revenue[-1] / revenue[0]) ** (1 / (revenue.size - 1)) - 1 < 0.15
+    assert process.memory_info().rss - before < 1.5e9

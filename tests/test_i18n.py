@@ -82,3 +82,19 @@ def test_a_chinese_comparison_report(tmp_path):
     assert md.startswith("# 情景比较") and "## 各情景改变的设置" in md and "## 结果的可信程度" in md
     assert "高新技术企业存量 (hnte_stock)" in md and "### 嘉善" in md
     assert '<html lang="zh-CN">' in (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
+
+
+def test_viz_lever_labels_follow_the_language(monkeypatch):
+    from innosim.scenario import Scenario
+    from innosim.viz.levers import LEVERS, model_params
+
+    monkeypatch.setenv("INNOSIM_LANG", "zh")
+    params = model_params(Scenario(), None)
+    label = params["hnte_mutual_recognition"]["label"]
+    assert label == "高新技术企业异地互认"
+    assert params["rng"]["label"] == "随机种子"
+    english = [lever.label for lever in LEVERS]
+    untranslated = [p["label"] for k, p in params.items() if isinstance(p, dict) and p.get("label") in english]
+    assert len(untranslated) < len(LEVERS) / 2  # most levers have a Chinese name
+    monkeypatch.setenv("INNOSIM_LANG", "en")
+    assert model_params(Scenario(), None)["hnte_mutual_recognition"]["label"] == "HNTE mutual recognition"

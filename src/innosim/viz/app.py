@@ -86,10 +86,13 @@ def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | N
 
 def run_summary(model: VizModel) -> str:
     """What is running: the scenario, the seed, the scale and the levers moved away from the file."""
+    from innosim.i18n import Labels
+
+    t = Labels()
     changed = describe_overrides(model.lever_overrides)
-    seed = "random" if model.seed is None else model.seed
-    text = f"Running {model.spec.name}, seed {seed}, scale {model.spec.run.scale:g}"
-    return text + (f"; changed: {'; '.join(changed)}" if changed else "; levers as in the file")
+    seed = t.text("random") if model.seed is None else model.seed
+    text = f"{t.text('Running')} {model.spec.name}, {t.text('seed')} {seed}, {t.text('scale')} {model.spec.run.scale:g}"
+    return text + (f"; {t.text('changed')}: {'; '.join(changed)}" if changed else f"; {t.text('levers as in the file')}")
 
 
 @solara.component

@@ -148,23 +148,43 @@ def describe_overrides(overrides: dict[str, Any]) -> list[str]:
             text = f"{value:g}"
         else:
             text = str(value)
-        lines.append(f"{lever.label}: {text}")
+        from innosim.i18n import Labels
+
+        lines.append(f"{lever_label(lever)}: {Labels().value(text) if isinstance(value, bool) else text}")
     return lines
+
+
+def lever_label(lever: Lever) -> str:
+    """The lever's label in the page's language (`innosim viz --lang`, or $INNOSIM_LANG): the
+    glossary's name for its setting in Chinese, falling back to the English label."""
+    from innosim.i18n import Labels
+
+    labels = Labels()
+    if not labels.chinese:
+        return lever.label
+    name = labels.setting(lever.key)
+    return lever.label if name == lever.key else name
 
 
 def control(lever: Lever, value: Any) -> dict[str, Any]:
     """Mesa `model_params` entry for one lever showing `value`."""
     if lever.kind == "toggle":
-        return {"type": "Checkbox", "value": bool(value), "label": lever.label}
+        return {"type": "Checkbox", "value": bool(value), "label": lever_label(lever)}
     if lever.kind == "choice":
-        return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
+        return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever_label(lever)}
     high = max(lever.high, value)  # a file may hold more than the slider's usual range
-    label = lever.label  # the slider's thumb shows its current value (the page's style keeps it visible)
+    label = lever_label(lever)  # the slider's thumb shows its current value (the page's style keeps it visible)
     if lever.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
                 "step": int(lever.step), "label": label}
     return {"type": "SliderFloat", "value": float(value), "min": float(lever.low), "max": float(high),
             "step": float(lever.step), "label": label}
+
+
+def _text(phrase: str) -> str:
+    from innosim.i18n import Labels
+
+    return Labels().text(phrase)
 
 
 def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | str = DEFAULT_SEED,
@@ -173,9 +193,9 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
     low, high, step = SCALE_RANGE
     params: dict[str, Any] = {
         "scenario_file": None if scenario_file is None else str(scenario_file),
-        "rng": {"type": "InputText", "value": str(seed), "label": "Seed"},
+        "rng": {"type": "InputText", "value": str(seed), "label": _text("Seed")},
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
-                  "label": "Scale"},
+                  "label": _text("Scale")},
     }
     for lever in LEVERS:
         params[lever.param] = control(lever, lever_value(spec, lever))
