@@ -170,9 +170,9 @@ def populate(model) -> None:
     talent_scale = np.divide(have, asked, out=np.ones(N_PLACES), where=asked > 0)
     age = rng.integers(12, 240, place.size)
     rows = add_established(model, place.size, place, age, talent_scale)
-    certify_history(model, rows)
     tenants = populate_incubator_tenants(model)
     young = populate_young_firms(model, talents)
+    certify_history(model, np.concatenate([rows, young]))
     populate_talents(model, np.concatenate([rows, tenants, young]), talents)
     populate_institutions(model)
 
@@ -237,6 +237,7 @@ def populate_young_firms(model, talents: np.ndarray) -> np.ndarray:
     f.birth_month[rows] = model.month - age
     f.startup[rows] = True
     f.stage[rows] = 0
+    f.cash[rows] = b.founder_seed_capital  # what their founders put in; losses have not eaten it yet
     return rows
 
 
