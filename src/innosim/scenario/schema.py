@@ -135,7 +135,8 @@ class Behaviour(Strict):
     talent_efficiency: Annotated[float, Field(gt=0.0, le=10.0)] = 2.0
     margin_median: Annotated[float, Field(ge=-0.2, le=0.3)] = Field(
         0.06, description="median after-tax margin of firms on the growth path (NBS 2019: 5.9 %)")
-    margin_sigma: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
+    margin_sigma: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.06, description="spread of initial after-tax margins (about 16 % of firms make a loss, NBS 2019)")
     firm_exit_hazard: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.01, description="yearly chance that a firm closes for reasons outside the model")
     # knowledge: K' = (1 - delta) K + N, N ~ Poisson(theta * R^gamma * S^(1-gamma) * (1 + bonus * collaboration))
