@@ -28,7 +28,7 @@ MEASURES = {
 }
 
 
-def write_files(folder, observed: dict[str, float], relative: float = 0.02, search_settings: dict | None = None,
+def write_files(folder, observed: dict[str, float], relative: float = 0.05, search_settings: dict | None = None,
                 targets_extra: dict | None = None, parameters: dict | None = None):
     # the schema's defaults with the baseline's policies: independent of the committed calibration
     (folder / "base.yaml").write_text("# synthetic base\nname: synthetic\n")
@@ -88,7 +88,7 @@ def test_search_recovers_known_parameters_and_resumes_from_the_store(synthetic):
     assert len(evaluator.store) - stored <= 30  # the first 3 generations came from the store
     pd.testing.assert_frame_equal(found.history.iloc[:3].drop(columns="seconds"),
                                   early.history.drop(columns="seconds"))
-    assert found.distance < 1.0  # within tolerance (2 %) on average
+    assert found.distance < 1.0  # within tolerance (5 %) on average
     for name, value in TRUE.items():
         assert found.best[name] == pytest.approx(value, rel=0.08), name
     assert found.evaluations == 60 and found.generations == 6
