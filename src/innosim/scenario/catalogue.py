@@ -21,6 +21,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from .diagnostics import _model_of
 from .loader import load_scenario, own_name_and_description, resolve_chain
 from .schema import Scenario
 
@@ -105,16 +106,6 @@ def _unit(key: str, found: dict, meaning: str) -> str:
     if "logit" in meaning:
         return "logit units"
     return ""
-
-
-def _model_of(annotation) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _first_sentence(text: str | None) -> str:
