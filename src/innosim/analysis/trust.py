@@ -58,10 +58,21 @@ def trust_paragraphs(scenario_file: str | Path | None, scale: float | None = Non
                         if isinstance(t, dict) and t.get("verdict") == "not modelled"]
         loose = [name for name, p in (result.get("parameters") or {}).items()
                  if isinstance(p, dict) and p.get("identifiability") == "not identified"]
-        text = (f"The figures come from a model calibrated to the seed paper's Jiashan figures for 2015-2018 "
-                f"(`{result_path}`): {met} targets met.")
+        period = result.get("period") or {}
+        try:  # {start: YYYY-MM, months: N} -> " over 2015-2019"
+            first = int(str(period["start"])[:4])
+            last = first + (int(str(period["start"])[5:7]) - 2 + int(period["months"])) // 12
+            period = f" over {first}-{last}"
+        except (KeyError, TypeError, ValueError):
+            period = ""
+        try:
+            shown = result_path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            shown = result_path
+        text = (f"The figures come from a model calibrated to the seed paper's Jiashan figures and the zone's"
+                f"{period} (`{shown}`): {met} targets met.")
         if missed:
-            misses = "; ".join(f"{name} (paper {_number(t.get('observed'))}, model {_number(t.get('mean'))})"
+            misses = "; ".join(f"{name} (observed {_number(t.get('observed'))}, model {_number(t.get('mean'))})"
                                for name, t in missed)
             text += f" Known misses: {misses}."
         if not_modelled:
@@ -69,7 +80,7 @@ def trust_paragraphs(scenario_file: str | Path | None, scale: float | None = Non
         paragraphs.append(text)
         if loose:
             paragraphs.append(f"The data do not pin down {', '.join(loose)}: a result that depends on "
-                              "them (incubation, graduates' choices) is less certain than the intervals show.")
+                              "them is less certain than the intervals show.")
     paragraphs.append("The intervals cover replicate noise only, not the model's structure or its parameters. "
                       "Differences between scenarios (same seeds, same model) are more reliable than levels"
                       + (f"; counts and money are those of a zone {scale:g} times the real size." if scale else "."))
