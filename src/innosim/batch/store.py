@@ -182,6 +182,21 @@ class ResultStore:
         return set(self._present([t.key for t in tasks]).values())
 
     # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self):
+        """One write transaction: committed whole, or rolled back with the store's problem named."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _store_problem(self.path, exc) from None
+            raise
+
     def put(self, task: Task, record: RunRecord, run_fn: str = "", seconds: float = float("nan"),
             cpu_seconds: float = float("nan")) -> None:
         """Store one finished run in one transaction (all of it or nothing); seconds: wall and CPU time."""
@@ -192,9 +207,7 @@ class ResultStore:
         scenario_hash = content_hash(task.scenario)
         from .tasks import model_code_hash
 
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             db.execute("DELETE FROM end_values WHERE key = ?", (task.key,))
             db.executemany("INSERT INTO end_values VALUES (?, ?, ?, ?)", end_rows)
             db.execute("INSERT OR REPLACE INTO series VALUES (?, ?, ?)", (task.key, series, moves))
@@ -206,13 +219,6 @@ class ResultStore:
                        (task.key, task.scenario.name, scenario_hash, task.scenario_file,
                         overrides_json(task.overrides), task.replicate, task.seed, task.months,
                         run_fn, seconds, time.time(), cpu_seconds, model_code_hash()))
-            db.execute("COMMIT")
-        except BaseException as exc:
-            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
-                db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise _store_problem(self.path, exc) from None
-            raise
 
     # -- reading ---------------------------------------------------------------------------
     @staticmethod
@@ -325,23 +331,14 @@ class ResultStore:
 
     def delete(self, keys: Sequence[str]) -> int:
         """Remove these runs (all their rows, in one transaction); returns how many were stored."""
-        db = self._db
         removed = 0
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             for chunk in _chunks(list(dict.fromkeys(keys))):
                 marks = ",".join("?" * len(chunk))
                 removed += db.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
                 db.execute(f"DELETE FROM end_values WHERE key IN ({marks})", chunk)
                 db.execute(f"DELETE FROM series WHERE key IN ({marks})", chunk)
             db.execute("DELETE FROM scenarios WHERE scenario_hash NOT IN (SELECT scenario_hash FROM runs)")
-            db.execute("COMMIT")
-        except BaseException as exc:
-            if db.in_transaction:  # SQLite may have rolled back already (a full disk does)
-                db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise _store_problem(self.path, exc) from None
-            raise
         return removed
 
     def vacuum(self) -> None:
