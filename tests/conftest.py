@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from innosim.model import InnoModel
-from innosim.scenario import Scenario, validate_data
+from innosim.scenario import Scenario, ScenarioError, load_scenario, validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -49,3 +49,17 @@ def results_store(tmp_path_factory):
         os.environ.pop(STORE_ENV, None)
     else:
         os.environ[STORE_ENV] = before
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    """A scenario (or any) file written for a test."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(path: Path) -> ScenarioError:
+    """The error loading `path` raises (the test fails if it loads)."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value

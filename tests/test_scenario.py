@@ -12,19 +12,7 @@ from click.testing import CliRunner
 from innosim.cli import main
 from innosim.scenario import ScenarioError, content_hash, load_scenario
 
-from .conftest import SCENARIOS
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def refused(path: Path) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    return info.value
+from .conftest import SCENARIOS, refused, write
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
