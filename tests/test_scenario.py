@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from innosim.cli import main
-from innosim.scenario import ScenarioError, content_hash, load_scenario
+from innosim.scenario import content_hash, load_scenario
 
 from .conftest import SCENARIOS, refused, write
 

@@ -9,7 +9,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from innosim.scenario import COUNTIES, Scenario, apply_overrides, load_scenario, validate_data
+from innosim.scenario import Scenario, apply_overrides, load_scenario, validate_data
 
 from . import demography, economy, finance, hnte, incubation, labour, population, relocation, techmarket
 from .agents import Firm, Talent
@@ -17,7 +17,7 @@ from .indicators import snapshot
 from .ledger import Ledger
 from .places import N_PLACES, build_space
 from .policy import PolicyRules
-from .state import NO_STATUS, SHANGHAI_JOB, FirmTable, TalentTable
+from .state import SHANGHAI_JOB, FirmTable, TalentTable
 from .vouchers import VoucherBook
 
 FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
