@@ -79,6 +79,7 @@ def test_knowledge_depreciates_at_the_rd_capital_rate_without_innovation():
     rows = model.alive_rows()
     knowledge = f.knowledge[rows].copy()
     f.rd_intensity[rows] = 0.0
+    f.extra_rd[rows] = 0.0
     model.monthly["innovations"][:] = 0
     for _ in range(12):
         economy.innovate(model)
@@ -187,7 +188,7 @@ def test_equity_incentives_raise_talent_retention():
     def search_rate(enabled):
         model = make_model(small_scenario(equity_incentives={"enabled": enabled, "equity_share": 0.2,
                                                              "vesting_months": 48, "tax_deferral": True}), seed=7)
-        labour.grant_equity(model)
+        labour.grant_to_staff(model)
         t = model.talents
         employed = np.flatnonzero(t.view("employer") >= 0)
         return labour.search_rate(model, employed).mean()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import finance
 from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
 from .policy import CIT_RATE, HNTE_RATE
 
@@ -171,33 +172,62 @@ def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     return np.argmax(utility + gumbel, axis=1)
 
 
+def rd_spend(model, rows: np.ndarray) -> np.ndarray:
+    """This month's real R&D (nominal M CNY): the year's plan as a share of revenue, plus what a
+    voucher project or venture money adds this month (`extra_rd`, set by `spend_on_rnd`)."""
+    f = model.firms
+    return f.rd_intensity[rows] * f.revenue[rows] + f.extra_rd[rows]
+
+
 def spend_on_rnd(model) -> None:
     """R&D: in-house work pays staff; the external part buys services, a voucher paying a share.
+
+    A voucher works in one of two ways (`voucher_additionality`, the Dutch lottery's 8 in 10):
+    it pays for an additional project with a provider where the voucher is accepted, a first
+    contact the firm would not have made (extra R&D for a few months, and a collaboration that
+    fades after it, `voucher_link_months`); or it pays part of the services the firm buys
+    anyway (deadweight). Venture money adds in-house R&D (finance.spend_venture_money).
 
     What a firm reports as R&D (for the HNTE test) can exceed what it spends: near a threshold
     part of the reported R&D is relabelled (Chen, Liu, Suarez Serrato & Xu 2021)."""
     f, b, rules, ledger = model.firms, model.behaviour, model.rules, model.ledger
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
-    rd = f.rd_intensity[rows] * f.revenue[rows]
-    reported = f.rd_reported_intensity[rows] * f.revenue[rows]
-    f.rd_y0[rows] += reported
-    external = rd * b.external_share
-    ledger.firms_pay(rows, rd - external, "households", region)
-    model.count("rd_spending", region, rd)
-    model.count("rd_reported", region, reported)
+    planned = f.rd_intensity[rows] * f.revenue[rows]
+    external = planned * b.external_share
+    venture = finance.spend_venture_money(model, rows)
+    ledger.firms_pay(rows, planned - external + venture, "households", region)
 
     provider = choose_providers(model, rows)
     f.collaboration[rows] = np.where(external > 0, model.provider_quality[provider], 0.0)
 
-    # a voucher pays part of the bill where it is spendable and the provider accepts it
+    # a voucher pays where it is spendable and the provider accepts it
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     accepted = model.rng.random(rows.size) < rules.voucher_acceptance[issuer, provider]
-    redeem = holds & rules.voucher_spendable[issuer, provider] & accepted & (external > 0)
-    subsidy = np.where(redeem, np.minimum(f.voucher[rows], rules.voucher_subsidy_share * external), 0.0)
+    usable = holds & rules.voucher_spendable[issuer, provider] & accepted
+    share = rules.voucher_subsidy_share
+    in_project = f.voucher_project[rows] > 0
+    project = np.where(usable & in_project,
+                       np.minimum(f.voucher_project[rows], f.voucher_project_rate[rows]), 0.0)
+    covered = np.where(in_project, project, np.where(usable, external, 0.0))
+    subsidy = np.minimum(f.voucher[rows], share * covered)
+    redeem = subsidy > 0
     model.vouchers.redeem(rows[redeem], issuer[redeem], provider[redeem], subsidy[redeem])
-    ledger.firms_pay(rows, external - subsidy, "providers", provider)
+    ledger.firms_pay(rows, external + project - subsidy, "providers", provider)
+    f.voucher_project[rows] -= project
+    started = project > 0
+    fade = np.exp(-1.0 / b.voucher_link_months) if b.voucher_link_months > 0 else 0.0
+    f.voucher_link[rows] = np.where(started, np.maximum(f.voucher_link[rows] * fade, model.provider_quality[provider]),
+                                    f.voucher_link[rows] * fade)
+
+    f.extra_rd[rows] = project + venture
+    rd = planned + f.extra_rd[rows]
+    reported = f.rd_reported_intensity[rows] * f.revenue[rows] + f.extra_rd[rows]
+    f.rd_y0[rows] += reported
+    model.count("rd_spending", region, rd)
+    model.count("rd_reported", region, reported)
+    model.count("voucher_project_spending", region, project)
 
 
 def pay_tax(model) -> None:
@@ -205,7 +235,7 @@ def pay_tax(model) -> None:
     f = model.firms
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
-    rd = f.rd_intensity[rows] * f.revenue[rows]
+    rd = rd_spend(model, rows)
     taxable = np.maximum(f.profit[rows] - rd, 0.0)
     valid = model.hnte_valid()[rows]
     tax = model.rules.tax_rate(valid) * taxable
@@ -220,11 +250,12 @@ def innovation_rate(model, rows: np.ndarray) -> np.ndarray:
     """Expected innovations a month: theta * (real R&D)^gamma * (researchers' skill)^(1-gamma) * bonuses."""
     f, b = model.firms, model.behaviour
     region = f.region[rows].astype(np.int64)
-    real_rd = f.rd_intensity[rows] * f.revenue[rows] / model.price[region]
+    real_rd = rd_spend(model, rows) / model.price[region]
     g = b.innovation_gamma
     mentoring = 1.0 + b.incubator_mentoring * (f.incubator[rows] >= 0)
+    collaboration = np.maximum(f.collaboration[rows], f.voucher_link[rows])
     return (b.innovation_theta * real_rd**g * f.skill_sum[rows] ** (1.0 - g)
-            * (1.0 + b.collaboration_bonus * f.collaboration[rows]) * mentoring)
+            * (1.0 + b.collaboration_bonus * collaboration) * mentoring)
 
 
 def innovate(model) -> None:

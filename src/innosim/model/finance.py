@@ -1,6 +1,16 @@
-"""Funds screen young firms in the places they may invest in, invest for equity, and exit
-after a holding period (DESIGN.md section 3, step 7). Screening: a noisy score over the firm's
-knowledge against a reservation value; the cross-county-investment lever widens the pool.
+"""Government-guided funds (DESIGN.md section 3, step 7): screen young firms, invest for equity,
+spend-down of the money by the firm on R&D and hiring, exit after a holding period.
+
+- Deal flow: each month a fund looks at each young firm it may invest in (its county; the zone
+  with the cross-county-investment lever) with chance `fund_screen_rate` / 12 and scores it, a
+  noisy signal of its knowledge. Firms above `fund_reservation` are backed, best first, while the
+  fund's capital covers a ticket: capital limits deal flow, and exits recycle it.
+- Use of the money: a venture investment finances growth, not cash in the bank. The firm spends
+  the ticket over VENTURE_MONTHS, half on extra R&D and half on extra key-talent positions it
+  pays from the ticket (Kortum & Lerner 2000; Bernstein, Giroud & Townsend 2016 find VC-backed
+  firms patent and hire more).
+- The stake is the ticket over the post-money value; at exit the fund sells the stake at the
+  firm's value then (`fund_returns`).
 """
 
 from __future__ import annotations
@@ -10,37 +20,72 @@ import numpy as np
 from .agents import Holding
 
 YOUNG_MONTHS = 60          #: a firm younger than five years is a venture-stage candidate
-EXIT_VALUE_MULTIPLE = 3.0  #: firm value at exit: three years of sales
+#: A firm's value in venture deals: three years of sales (an assumption, a growth-stage multiple).
+EXIT_VALUE_MULTIPLE = 3.0
+#: Months over which a firm spends a ticket, and the share of it that goes to R&D; the rest pays
+#: key talents in extra positions (assumptions: a round is meant to last about two years).
+VENTURE_MONTHS = 24
+VENTURE_RD_SHARE = 0.5
 
 
 def invest(model) -> None:
-    """Each fund, with some probability this month, backs its best candidate above reservation."""
+    """Each fund backs the young firms it screened this month that score above its reservation
+    value, best first, while its capital lasts."""
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     young = rows[model.month - f.birth_month[rows] < YOUNG_MONTHS]
+    held = {h.firm for fund in model.funds for h in fund.holdings}
     for fund in model.funds:
-        if fund.capital < b.fund_ticket or model.rng.random() >= b.fund_screen_rate:
+        if fund.capital < b.fund_ticket or b.fund_ticket <= 0:
             continue
-        held = {h.firm for h in fund.holdings}
         pool = young[rules.fund_may_invest[fund.region, f.region[young]]]
-        pool = pool[~np.isin(pool, list(held))] if held else pool
+        pool = pool[model.rng.random(pool.size) < b.fund_screen_rate / 12.0]
+        if held:
+            pool = pool[~np.isin(pool, list(held))]
         if pool.size == 0:
             continue
-        score = np.log(f.knowledge[pool] / model.behaviour.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
-        best = int(np.argmax(score))
-        if score[best] < b.fund_reservation:
-            continue
-        firm = int(pool[best])
-        valuation = max(EXIT_VALUE_MULTIPLE * 12.0 * f.revenue[firm], 2.0 * b.fund_ticket)
-        stake = b.fund_ticket / (valuation + b.fund_ticket)
-        fund.capital -= b.fund_ticket
-        f.cash[firm] += b.fund_ticket
-        fund.holdings.append(Holding(firm=firm, stake=stake, amount=b.fund_ticket, entry_month=model.month))
-        place = np.array([f.region[firm]])
-        model.count("fund_investments", place, np.ones(1))
-        model.count("fund_invested", place, np.array([b.fund_ticket]))
-        if f.region[firm] != fund.region:
-            model.count("fund_investments_across", place, np.ones(1))
+        score = np.log(f.knowledge[pool] / b.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
+        backed = pool[np.argsort(-score, kind="stable")][: int(np.count_nonzero(score >= b.fund_reservation))]
+        affordable = int(fund.capital // b.fund_ticket)
+        for firm in backed[:affordable].tolist():
+            back(model, fund, firm)
+            held.add(firm)
+
+
+def back(model, fund, firm: int) -> None:
+    """`fund` invests one ticket in `firm`, which plans to spend it on R&D and hiring."""
+    f, b = model.firms, model.behaviour
+    ticket = b.fund_ticket
+    valuation = max(EXIT_VALUE_MULTIPLE * 12.0 * f.revenue[firm], 2.0 * ticket)
+    stake = ticket / (valuation + ticket)
+    fund.capital -= ticket
+    f.cash[firm] += ticket
+    f.venture_budget[firm] += ticket
+    f.venture_rate[firm] = f.venture_budget[firm] / VENTURE_MONTHS
+    region = int(f.region[firm])
+    wage = model.talent_wage[region] * model.price[region]
+    f.extra_seats[firm] = int(round((1.0 - VENTURE_RD_SHARE) * f.venture_rate[firm] / wage))
+    fund.holdings.append(Holding(firm=firm, stake=stake, amount=ticket, entry_month=model.month))
+    place = np.array([region])
+    model.count("fund_investments", place, np.ones(1))
+    model.count("fund_invested", place, np.array([ticket]))
+    if region != fund.region:
+        model.count("fund_investments_across", place, np.ones(1))
+
+
+def spend_venture_money(model, rows: np.ndarray) -> np.ndarray:
+    """This month's R&D paid from venture money (M CNY per row); the money for the extra positions
+    is drawn down alongside, and the positions end when the money does."""
+    f = model.firms
+    funded = f.venture_budget[rows] > 0
+    if not funded.any():
+        return np.zeros(rows.size)
+    spend = np.where(funded, np.minimum(f.venture_budget[rows], f.venture_rate[rows]), 0.0)
+    f.venture_budget[rows] -= spend
+    done = rows[funded & (f.venture_budget[rows] <= 1e-12)]
+    f.venture_budget[done] = 0.0
+    f.extra_seats[done] = 0
+    return VENTURE_RD_SHARE * spend
 
 
 def exit_holdings(model) -> None:
@@ -56,6 +101,8 @@ def exit_holdings(model) -> None:
                 continue
             value = holding.stake * EXIT_VALUE_MULTIPLE * 12.0 * f.revenue[holding.firm]
             fund.capital += value
-            model.ledger.accounts["market"][f.region[holding.firm]] -= value
-            model.count("fund_exits", np.array([f.region[holding.firm]]), np.ones(1))
+            place = np.array([f.region[holding.firm]])
+            model.ledger.accounts["market"][place[0]] -= value
+            model.count("fund_exits", place, np.ones(1))
+            model.count("fund_returns", place, np.array([value]))
         fund.holdings = keep

@@ -38,6 +38,11 @@ def admit(model) -> None:
         f.incubated_since[chosen] = model.month
 
 
+def free_post_space(model) -> None:
+    """January: the year's post-incubation places are free again."""
+    model.post_space_used[:] = 0
+
+
 def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
     """Utility of each place for `n` graduates of an incubator in `incubator_place`."""
     b, rules = model.behaviour, model.rules
@@ -75,6 +80,7 @@ def graduate(model) -> None:
             if model.rules.stay_subsidy > 0:
                 model.ledger.firms_receive(np.array([row]), np.array([model.rules.stay_subsidy]),
                                            "government", np.array([home]))
+                model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy]))
         else:
             model.relocate_firm(row, place)
         if model.rules.post_incubation_space[place] - model.post_space_used[place] > 0:

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import population
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .policy import EQUITY_KEPT_WITHOUT_DEFERRAL
 from .state import NO_STATUS, SHANGHAI_JOB
+
+#: A firm's value for an equity grant: one year of sales, about 17 times the after-tax profit at
+#: the median margin of 6 % (an assumption; a venture-style valuation is higher, a listed
+#: manufacturer's lower).
+FIRM_VALUE_SALES_MULTIPLE = 1.0
+#: Start-ups younger than this (and HNTEs) may grant equity with the deferral: the firms in view of
+#: Caishui [2016] 101 (non-listed, in encouraged high-tech fields).
+EQUITY_YOUNG_MONTHS = 60
 
 
 def count_staff(model) -> None:
@@ -24,12 +34,31 @@ def count_staff(model) -> None:
     model.talent_wage_bill = np.bincount(employer, t.view("wage")[employed], minlength=f._capacity)
 
 
+def vested_share(model, rows: np.ndarray) -> np.ndarray:
+    """Share of each talent's current grant vested by now (linear from the grant month)."""
+    t = model.talents
+    return np.clip((model.month - t.equity_start[rows]) / model.rules.equity_vesting, 0.0, 1.0)
+
+
 def unvested_equity(model, rows: np.ndarray) -> np.ndarray:
-    """Value of the part of each talent's grant that has not vested yet (lost on leaving)."""
+    """After-tax value of the part of each talent's grant that has not vested yet (lost on leaving)."""
     t, rules = model.talents, model.rules
-    tenure = model.month - t.hired_month[rows]
-    remaining = np.clip(1.0 - tenure / rules.equity_vesting, 0.0, 1.0)
-    return t.equity_grant[rows] * remaining * rules.equity_kept
+    return t.equity_grant[rows] * (1.0 - vested_share(model, rows)) * rules.equity_kept
+
+
+def equity_offer(model, firms: np.ndarray) -> np.ndarray:
+    """Value of the grant each firm offers a key talent it hires (0 where it offers none).
+
+    Eligible firms (start-ups under five years and HNTEs, the firms Caishui [2016] 101 has in
+    view) reserve `equity_share` of their value for their key staff, shared over their key-talent
+    positions. A firm's value is FIRM_VALUE_SALES_MULTIPLE years of sales."""
+    f, rules = model.firms, model.rules
+    if not rules.equity_enabled or firms.size == 0:
+        return np.zeros(firms.size)
+    eligible = (model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid()[firms]
+    value = FIRM_VALUE_SALES_MULTIPLE * 12.0 * f.revenue[firms]
+    positions = np.maximum(population.seats(f, firms), f.talents[firms]).astype(float)
+    return np.where(eligible, rules.equity_share * value / np.maximum(positions, 1.0), 0.0)
 
 
 def place_utility(model, rows: np.ndarray) -> np.ndarray:
@@ -51,9 +80,14 @@ def search_rate(model, rows: np.ndarray) -> np.ndarray:
     employed = t.employer[rows] != NO_STATUS
     rate = np.where(employed, b.job_search_rate, b.unemployed_search_rate)
     if model.rules.equity_enabled:
-        stay_value = unvested_equity(model, rows) / (12.0 * model.talent_wage[t.region[rows].astype(np.int64)])
-        rate = rate * np.exp(-b.equity_retention_weight * stay_value)
+        rate = rate * np.exp(-b.equity_retention_weight * wage_years(model, unvested_equity(model, rows), t.region[rows]))
     return rate
+
+
+def wage_years(model, value: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """A sum of money in years of a key talent's wage where they are (today's prices)."""
+    region = np.asarray(region, dtype=np.int64)
+    return value / (12.0 * model.talent_wage[region] * model.price[region])
 
 
 def search_jobs(model) -> None:
@@ -71,7 +105,7 @@ def search_jobs(model) -> None:
     for place in range(N_PLACES):
         seekers = model.rng.permutation(searching[choice == place])
         open_rows = vacancies[f.region[vacancies] == place] if vacancies.size else vacancies
-        open_rows = model.rng.permutation(open_rows)
+        open_rows = order_vacancies(model, open_rows, place)
         matched = min(seekers.size, open_rows.size)
         for talent, firm in zip(seekers[:matched].tolist(), open_rows[:matched].tolist(), strict=True):
             if t.employer[talent] == firm:
@@ -84,6 +118,16 @@ def search_jobs(model) -> None:
                 hire_in_shanghai(model, talent)
 
 
+def order_vacancies(model, rows: np.ndarray, place: int) -> np.ndarray:
+    """The order in which seekers take a place's open positions: at random, except that a position
+    with an equity grant on offer draws a talent first in proportion to the grant's after-tax value."""
+    noise = model.rng.gumbel(size=rows.size)
+    if model.rules.equity_enabled and rows.size:
+        offer = equity_offer(model, rows) * model.rules.equity_kept
+        noise = noise + model.behaviour.equity_retention_weight * wage_years(model, offer, np.full(rows.size, place))
+    return rows[np.argsort(-noise, kind="stable")]
+
+
 def hire(model, talent: int, firm: int) -> None:
     """`talent` joins `firm`, moving to the firm's place if needed; unvested equity is forfeited."""
     t, f = model.talents, model.firms
@@ -94,7 +138,7 @@ def hire(model, talent: int, firm: int) -> None:
     t.employer[talent] = firm
     t.wage[talent] = model.talent_wage[destination] * (0.8 + 0.2 * t.skill[talent])
     t.hired_month[talent] = model.month
-    t.equity_grant[talent] = f.equity_grant[firm]
+    grant_equity(model, np.array([talent]), np.array([firm]))
     f.talents[firm] += 1
     model.monthly["hires"][destination] += 1
 
@@ -104,7 +148,7 @@ def leave_employer(model, talent: int) -> None:
     old = int(model.talents.employer[talent])
     if old >= 0:
         model.firms.talents[old] -= 1
-        model.vest_equity(np.array([talent]))
+        vest_equity(model, np.array([talent]))
 
 
 def hire_in_shanghai(model, talent: int) -> None:
@@ -116,37 +160,73 @@ def hire_in_shanghai(model, talent: int) -> None:
     t.employer[talent] = SHANGHAI_JOB
     t.wage[talent] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talent])
     t.hired_month[talent] = model.month
-    t.equity_grant[talent] = 0.0
 
 
 def quit_job(model, talents: np.ndarray) -> None:
     """Talents leave their employer and stay where they are, unemployed."""
     t = model.talents
-    model.vest_equity(talents)
+    vest_equity(model, talents)
     t.employer[talents] = NO_STATUS
     t.wage[talents] = 0.0
-    t.equity_grant[talents] = 0.0
 
 
-def grant_equity(model) -> None:
-    """Each January, start-ups and HNTEs reserve an equity share for their key staff (lever)."""
-    rules, f, t = model.rules, model.firms, model.talents
-    if not rules.equity_enabled:
+def grant_equity(model, talents: np.ndarray, firms: np.ndarray) -> None:
+    """Talents joining `firms` (or on the staff of a firm that starts a plan) get a grant once, which
+    vests linearly over the vesting period from now. Nothing is paid: the owners are diluted by the
+    grant's value (`equity_granted`). A firm grants a talent once, however long they stay."""
+    t = model.talents
+    offer = equity_offer(model, firms)
+    new = (offer > 0) & (t.equity_employer[talents] != firms)
+    talents, firms, offer = talents[new], firms[new], offer[new]
+    if talents.size == 0:
         return
-    rows = model.alive_rows()
-    eligible = rows[(model.month - f.birth_month[rows] < 60) | model.hnte_valid()[rows]]
-    firm_value = 3.0 * 12.0 * f.revenue[eligible]  # three years of sales
-    f.equity_grant[eligible] = rules.equity_share * firm_value / np.maximum(f.talents[eligible], 1)
-    staff = np.flatnonzero(np.isin(t.view("employer"), eligible))
-    model.vest_equity(staff)
-    t.equity_grant[staff] = f.equity_grant[t.employer[staff]]
-    t.hired_month[staff] = model.month
+    vest_equity(model, talents)
+    t.equity_grant[talents] = offer
+    t.equity_start[talents] = model.month
+    t.equity_employer[talents] = firms
+    model.count("equity_granted", model.firms.region[firms].astype(np.int64), offer)
+
+
+def grant_to_staff(model) -> None:
+    """January: key staff of eligible firms who hold no grant from their employer get one (when
+    the lever comes into force, or a firm becomes eligible, e.g. on certification)."""
+    t = model.talents
+    if not model.rules.equity_enabled:
+        return
+    staff = np.flatnonzero(t.view("employer") >= 0)
+    staff = staff[t.equity_employer[staff] != t.employer[staff]]
+    grant_equity(model, staff, t.employer[staff].astype(np.int64))
+
+
+def vest_equity(model, talents: np.ndarray) -> None:
+    """Bank the vested part of the talents' current grants (the unvested part is forfeited: it goes
+    back to the owners). The deferral of Caishui [2016] 101 is income tax the state forgoes
+    (`equity_tax_forgone`, in present value: EQUITY_KEPT_WITH_DEFERRAL - EQUITY_KEPT_WITHOUT_DEFERRAL
+    of the value)."""
+    t, rules = model.talents, model.rules
+    talents = talents[t.equity_grant[talents] > 0]
+    if talents.size == 0:
+        return
+    vested = t.equity_grant[talents] * vested_share(model, talents)
+    t.equity_vested[talents] += vested * rules.equity_kept
+    t.equity_grant[talents] = 0.0
+    region = t.region[talents].astype(np.int64)
+    model.count("equity_vested", region, vested)
+    model.count("equity_tax_forgone", region, vested * (rules.equity_kept - EQUITY_KEPT_WITHOUT_DEFERRAL))
+
+
+def vest_completed(model) -> None:
+    """January: grants that have fully vested are banked."""
+    t = model.talents
+    holders = np.flatnonzero(t.view("equity_grant") > 0)
+    vest_equity(model, holders[vested_share(model, holders) >= 1.0])
 
 
 def found_startups(model) -> None:
-    """Skilled talents found start-ups in their place; equity incentives make founding likelier."""
-    t, b, rules = model.talents, model.behaviour, model.rules
-    rate = b.founding_rate * (1.0 + b.founding_equity_effect * rules.equity_enabled * rules.equity_kept)
+    """Skilled talents found start-ups in their place (equity incentives act on start-ups through
+    hiring: a grant draws talents to their positions, see `order_vacancies`)."""
+    t, b = model.talents, model.behaviour
+    rate = b.founding_rate
     able = np.flatnonzero(t.view("present") & (t.view("skill") >= b.founding_skill_threshold))
     founders = able[model.rng.random(able.size) < rate]
     if founders.size == 0:

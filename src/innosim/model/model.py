@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class InnoModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path | None = None, *, rng: Any = None,
                  overrides: dict[str, Any] | None = None, **flat_overrides: Any):
         super().__init__(rng=rng)
+        self._root_seed = int(self.rng.integers(2**63))  # roots the per-month, per-mechanism streams
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
         if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
@@ -97,45 +99,50 @@ class InnoModel(mesa.Model):
 
     # ------------------------------------------------------------------ the schedule
     def step(self) -> None:
-        """One month, in the order of DESIGN.md section 3."""
+        """One month, in the order of DESIGN.md section 3. Each mechanism draws from its own random
+        stream for the month (`_stream`), so a lever that changes one mechanism's draws leaves the
+        others' draws as they were: common random numbers between scenarios run on the same seed."""
         self._begin_month()
-        if self.calendar_month == 1:
-            self.start_year()
-        economy.produce(self)                     # 1. production, wages, rent, overheads
-        economy.spend_on_rnd(self)                # 2. R&D and external services (vouchers)
-        economy.pay_tax(self)                     #    tax on profit after R&D (25 % / 15 %)
-        economy.innovate(self)                    # 3. innovations build the knowledge stock
-        techmarket.match_technical_problems(self)  #    technical problems find solvers
-        hnte.certify(self)                        # 4. HNTE applications and decisions
-        demography.arrive(self)                   # 5. graduates, migrants, programme talents arrive
-        labour.search_jobs(self)                  #    job search and talent moves
-        labour.found_startups(self)               #    start-ups
-        demography.leave(self)                    #    retirement, leaving for good
-        incubation.admit(self)                    # 6. incubation
-        incubation.graduate(self)
-        finance.invest(self)                      # 7. funds
-        finance.exit_holdings(self)
-        demography.enter_firms(self)              # 8. firms enter from outside
-        relocation.review_locations(self)         #    location review, exits
-        relocation.exit_failed_firms(self)
-        economy.pay_dividends(self)               #    cash beyond a buffer goes to the owners
-        if self.calendar_month == 12:
-            self.end_year()
+        for mechanism in self.schedule():
+            self._stream(mechanism)
+            mechanism(self)
         self._end_month()
         self.datacollector.collect(self)          # 9. indicators
         self.running = self.month < self.spec.run.months
 
-    def start_year(self) -> None:
-        """January: R&D plans, vouchers, equity grants, post-incubation space for the year."""
-        hnte.plan_rnd(self)
-        self.vouchers.issue()
-        labour.grant_equity(self)
-        self.post_space_used[:] = 0
+    def schedule(self) -> list:
+        """This month's mechanisms in order (January and December add the year's start and close)."""
+        january = [hnte.plan_rnd, VoucherBook.issue_for, labour.vest_completed, labour.grant_to_staff,
+                   incubation.free_post_space] if self.calendar_month == 1 else []
+        december = [VoucherBook.expire_for, hnte.close_accounting_year] if self.calendar_month == 12 else []
+        return [
+            *january,                             # the year's R&D plans, vouchers, equity grants
+            economy.produce,                      # 1. production, wages, rent, overheads
+            economy.spend_on_rnd,                 # 2. R&D and external services (vouchers)
+            economy.pay_tax,                      #    tax on profit after R&D (25 % / 15 %)
+            economy.innovate,                     # 3. innovations build the knowledge stock
+            techmarket.match_technical_problems,  #    technical problems find solvers
+            hnte.certify,                         # 4. HNTE applications and decisions
+            demography.arrive,                    # 5. graduates, migrants, programme talents arrive
+            labour.search_jobs,                   #    job search and talent moves
+            labour.found_startups,                #    start-ups
+            demography.leave,                     #    retirement, leaving for good
+            incubation.admit,                     # 6. incubation
+            incubation.graduate,
+            finance.invest,                       # 7. funds
+            finance.exit_holdings,
+            demography.enter_firms,               # 8. firms enter from outside
+            relocation.review_locations,          #    location review, exits
+            relocation.exit_failed_firms,
+            economy.pay_dividends,                #    cash beyond a buffer goes to the owners
+            *december,                            # vouchers lapse, the accounting year closes
+        ]
 
-    def end_year(self) -> None:
-        """December: vouchers lapse and the accounting year closes."""
-        self.vouchers.expire()
-        hnte.close_accounting_year(self)
+    def _stream(self, mechanism) -> None:
+        """Point `self.rng` at the stream of (run seed, month, mechanism): the same in every scenario
+        run on the same seed, whatever the other mechanisms drew."""
+        key = zlib.crc32(mechanism.__qualname__.encode())
+        self.rng = np.random.default_rng([self._root_seed, self.month, key])
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
@@ -235,16 +242,6 @@ class InnoModel(mesa.Model):
         self.firm_agents.pop(row).remove()
         self.exits += 1
         self.count("exits", np.array([place]), np.ones(1))
-
-    def vest_equity(self, talents: np.ndarray) -> None:
-        """Bank the vested part of the talents' current grants (the unvested part is forfeited)."""
-        t = self.talents
-        if talents.size == 0 or not self.rules.equity_enabled:
-            return
-        tenure = self.month - t.hired_month[talents]
-        vested = np.clip(tenure / self.rules.equity_vesting, 0.0, 1.0)
-        t.equity_vested[talents] += t.equity_grant[talents] * vested
-        t.equity_grant[talents] = 0.0
 
     # ------------------------------------------------------------------ creation
     def add_firms(self, count: int, place: np.ndarray | int, **columns) -> np.ndarray:

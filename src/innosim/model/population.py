@@ -71,8 +71,10 @@ def draw_firm_traits(model, n: int) -> dict[str, np.ndarray]:
 
 
 def seats(firms, rows: np.ndarray) -> np.ndarray:
-    """Key-talent positions a firm wants: its share of its staff, at least one."""
-    return np.maximum(1, np.round(firms.rd_staff_target[rows] * firms.employees[rows])).astype(np.int64)
+    """Key-talent positions a firm wants: its share of its staff, at least one, plus the positions
+    venture money pays for."""
+    planned = np.maximum(1, np.round(firms.rd_staff_target[rows] * firms.employees[rows])).astype(np.int64)
+    return planned + firms.extra_seats[rows]
 
 
 def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:

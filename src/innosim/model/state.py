@@ -91,7 +91,13 @@ class FirmTable(Table):
         "voucher": (np.float64, 0.0),            # unspent voucher balance, M CNY
         "voucher_issuer": (np.int8, -1),
         "collaboration": (np.float64, 0.0),      # quality-weighted external R&D this month
-        "equity_grant": (np.float64, 0.0),       # value granted per key talent, M CNY
+        "voucher_project": (np.float64, 0.0),    # additional external project a voucher triggered: M CNY left to buy
+        "voucher_project_rate": (np.float64, 0.0),  # M CNY of it bought a month
+        "voucher_link": (np.float64, 0.0),       # provider quality of a voucher project, fading after it
+        "extra_rd": (np.float64, 0.0),           # R&D this month beyond the plan (voucher project, venture money)
+        "venture_budget": (np.float64, 0.0),     # venture money left to spend on R&D and hiring, M CNY
+        "venture_rate": (np.float64, 0.0),       # M CNY of it spent a month
+        "extra_seats": (np.int32, 0),            # key-talent positions venture money pays for
         "review_month": (np.int8, 0),            # calendar month of the annual location review
     }
 
@@ -108,6 +114,8 @@ class TalentTable(Table):
         "wage": (np.float64, 0.0),
         "hired_month": (np.int32, 0),
         "arrived": (np.int32, NO_STATUS),  # month the talent entered the model (initial talents: none)
-        "equity_grant": (np.float64, 0.0),  # value of the current grant, vests linearly
+        "equity_grant": (np.float64, 0.0),  # value of the current grant, vests linearly from equity_start
+        "equity_start": (np.int32, 0),      # month the current grant was made
+        "equity_employer": (np.int32, NO_STATUS),  # firm that made the current (or last) grant
         "equity_vested": (np.float64, 0.0),  # value vested and kept, M CNY
     }

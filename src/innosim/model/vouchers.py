@@ -1,6 +1,9 @@
 """Innovation vouchers: issued each January from a county's budget, spent on external R&D
 services, expired at the year's end. The book keeps issued = used + expired + outstanding.
 
+A voucher either pays for an additional project (a first contact with a provider) or for part
+of the services the firm buys anyway: see `economy.spend_on_rnd`.
+
 Source of the figures the baseline aims at: Jiashan issued 30.24 M CNY of vouchers and
 23.08 M CNY were used (76.3 %) in 3,460 firm-uses, cumulative to 2018 (seed paper, 1.3).
 """
@@ -14,6 +17,9 @@ from .places import N_PLACES
 
 #: Firms ask for a little more than they expect to spend: plans change.
 VOUCHER_ASK_MARGIN = 1.2
+#: An additional project a voucher pays for is bought over this many months (an assumption: the
+#: projects are small, e.g. a test, a prototype, a feasibility study; Cornet et al. 2006).
+VOUCHER_PROJECT_MONTHS = 3
 
 
 class VoucherBook:
@@ -27,6 +33,16 @@ class VoucherBook:
         self.used_across = np.zeros(N_PLACES)   # spent with a provider outside the issuing county
         self.spent_at = np.zeros((N_PLACES, N_PLACES))  # [issuer, provider place]
         self.uses = np.zeros(N_PLACES)          # firm-months with a redemption
+
+    @staticmethod
+    def issue_for(model) -> None:
+        """January: the model's voucher book issues the year's vouchers."""
+        model.vouchers.issue()
+
+    @staticmethod
+    def expire_for(model) -> None:
+        """December: the year's unspent vouchers lapse."""
+        model.vouchers.expire()
 
     def outstanding(self) -> np.ndarray:
         f = self.model.firms
@@ -57,6 +73,19 @@ class VoucherBook:
             f.voucher_issuer[takers] = place
             self.issued[place] += grants.sum()
             model.count("vouchers_issued", np.full(takers.size, place), grants)
+            self.start_projects(takers, grants)
+
+    def start_projects(self, takers: np.ndarray, grants: np.ndarray) -> None:
+        """A share `voucher_additionality` of the vouchers pay for a project the firm would not have
+        bought: the voucher covers the subsidy share of it, the firm the rest."""
+        model = self.model
+        f, rules = model.firms, model.rules
+        additional = model.rng.random(takers.size) < model.behaviour.voucher_additionality
+        share = rules.voucher_subsidy_share
+        size = np.where(additional, grants / share, 0.0) if share > 0 else np.zeros(takers.size)
+        f.voucher_project[takers] = size
+        f.voucher_project_rate[takers] = size / VOUCHER_PROJECT_MONTHS
+        model.count("voucher_projects", f.region[takers[additional]].astype(np.int64), np.ones(int(additional.sum())))
 
     def expected_need(self, rows: np.ndarray) -> np.ndarray:
         """What a firm asks for: the subsidy on a year of its external R&D services, plus a margin."""
@@ -89,6 +118,7 @@ class VoucherBook:
                                     minlength=N_PLACES)
         f.voucher[holders] = 0.0
         f.voucher_issuer[holders] = -1
+        f.voucher_project[: f.n] = 0.0  # a project not started by the year's end is dropped
 
     def forfeit(self, rows: np.ndarray) -> None:
         """Vouchers of firms that exit lapse at once."""
@@ -97,6 +127,7 @@ class VoucherBook:
         self.expired += np.bincount(f.voucher_issuer[rows].astype(np.int64), f.voucher[rows], minlength=N_PLACES)
         f.voucher[rows] = 0.0
         f.voucher_issuer[rows] = -1
+        f.voucher_project[rows] = 0.0
 
     def use_rate(self) -> np.ndarray:
         return np.divide(self.used, self.issued, out=np.zeros(N_PLACES), where=self.issued > 0)

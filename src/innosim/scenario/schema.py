@@ -169,7 +169,9 @@ class Behaviour(Strict):
     talent_wage_weight: NonNeg = 3.0
     talent_distance_cost: NonNeg = 1.5
     recognition_penalty: NonNeg = 1.0
-    equity_retention_weight: NonNeg = 1.5
+    equity_retention_weight: NonNeg = Field(
+        0.5, description="weight, in a talent's job choices, of equity worth a year's wage (unvested equity keeps "
+                         "a talent; a grant on offer draws one to the vacancy)")
     follow_employer_prob: Share = 0.7
     talent_arrival_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.07, description="graduates and migrants arriving per year, as a share of the talents there are")
@@ -182,7 +184,6 @@ class Behaviour(Strict):
     # start-ups and incubation
     founding_rate: Share = Field(0.0019, description="monthly chance that a skilled talent founds a start-up")
     founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
-    founding_equity_effect: NonNeg = 0.8
     founder_seed_capital: NonNeg = 0.5
     startup_productivity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
     startup_knowledge: Annotated[float, Field(gt=0.0, le=100.0)] = 2.0
@@ -203,7 +204,7 @@ class Behaviour(Strict):
     firm_distance_weight: NonNeg = 0.8
     exit_negative_months: Annotated[int, Field(ge=1, le=60)] = 12
     # finance
-    fund_screen_rate: Share = 0.3
+    fund_screen_rate: Share = Field(0.3, description="yearly chance that a fund screens a given young firm it may invest in")
     fund_ticket: NonNeg = 2.0
     fund_holding_months: Annotated[int, Field(ge=1, le=240)] = 60
     fund_reservation: float = 0.5
@@ -214,6 +215,12 @@ class Behaviour(Strict):
     deal_value: NonNeg = 0.3
     # vouchers
     voucher_apply_prob: Share = 0.5
+    voucher_additionality: Share = Field(
+        0.8, description="share of vouchers that pay for an additional external project the firm would not have "
+                         "bought (Dutch voucher lottery: about 8 in 10, Cornet, Vroomen & van der Steeg 2006)")
+    voucher_link_months: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        6.0, description="mean life, in months, of the collaboration a voucher project starts (no effect left "
+                         "after 12-18 months: Cornet et al. 2006; Bakhshi et al. 2013)")
     provider_acceptance_without_settlement: Share = 0.3
 
     @model_validator(mode="after")
