@@ -142,13 +142,22 @@ def test_equity_on_offer_puts_a_position_first_in_line(equity_model):
 # ---------------------------------------------------------------- venture money
 def test_fund_capital_limits_deal_flow():
     model = make_model(small_scenario(behaviour={"fund_screen_rate": 1.0, "fund_reservation": -10.0},
-                                      finance={"fund_capital": 40}), seed=1)
+                                      finance={"fund_capital": 400}), seed=1)
     capital = {id(fund): fund.capital for fund in model.funds}
-    for _ in range(24):
-        finance.invest(model)
     ticket = model.behaviour.fund_ticket
+    for month in range(1, 25):
+        finance.invest(model)
+        for fund in model.funds:
+            # the endowment sets the pace: what a fund has invested by now is at most its pace so far
+            assert capital[id(fund)] - fund.capital <= month * fund.size / finance.FUND_INVESTMENT_MONTHS + 1e-9
     for fund in model.funds:
-        assert 0 <= fund.capital < ticket  # capital, not screening, ended the deals
+        assert fund.holdings  # the pace let some deals through
+    for _ in range(24):
+        for fund in model.funds:
+            fund.pace_left = 1e9  # with no pace limit, capital ends the deals
+        finance.invest(model)
+    for fund in model.funds:
+        assert 0 <= fund.capital < ticket
         assert sum(h.amount for h in fund.holdings) == pytest.approx(capital[id(fund)] - fund.capital)
 
 

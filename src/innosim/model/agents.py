@@ -95,6 +95,8 @@ class Fund(CellAgent):
         super().__init__(model)
         self.region = region
         self.capital = capital
+        self.size = capital       # the endowment, which sets the pace of investing
+        self.pace_left = 0.0      # M CNY the fund may still invest at its pace
         self.cell = cell
         self.holdings: list[Holding] = []
 

@@ -4,7 +4,8 @@ spend-down of the money by the firm on R&D and hiring, exit after a holding peri
 - Deal flow: each month a fund looks at each young firm it may invest in (its county; the zone
   with the cross-county-investment lever) with chance `fund_screen_rate` / 12 and scores it, a
   noisy signal of its knowledge. Firms above `fund_reservation` are backed, best first, while the
-  fund's capital covers a ticket: capital limits deal flow, and exits recycle it.
+  fund's capital covers a ticket and its pace allows (the endowment over FUND_INVESTMENT_MONTHS):
+  the endowment limits deal flow, and exits recycle capital.
 - Use of the money: a venture investment finances growth, not cash in the bank. The firm spends
   the ticket over VENTURE_MONTHS, half on extra R&D and half on extra key-talent positions it
   pays from the ticket (Kortum & Lerner 2000; Bernstein, Giroud & Townsend 2016 find VC-backed
@@ -26,6 +27,10 @@ EXIT_VALUE_MULTIPLE = 3.0
 #: key talents in extra positions (assumptions: a round is meant to last about two years).
 VENTURE_MONTHS = 24
 VENTURE_RD_SHARE = 0.5
+#: A fund invests its endowment over about five years (a common investment period of guided
+#: funds and venture funds; an assumption): each month adds 1/60 of it to what it may invest, and
+#: a pace not used within a year is lost.
+FUND_INVESTMENT_MONTHS = 60
 
 
 def invest(model) -> None:
@@ -36,7 +41,9 @@ def invest(model) -> None:
     young = rows[model.month - f.birth_month[rows] < YOUNG_MONTHS]
     held = {h.firm for fund in model.funds for h in fund.holdings}
     for fund in model.funds:
-        if fund.capital < b.fund_ticket or b.fund_ticket <= 0:
+        pace = fund.size / FUND_INVESTMENT_MONTHS
+        fund.pace_left = min(fund.pace_left + pace, 12.0 * pace)
+        if min(fund.capital, fund.pace_left) < b.fund_ticket or b.fund_ticket <= 0:
             continue
         pool = young[rules.fund_may_invest[fund.region, f.region[young]]]
         pool = pool[model.rng.random(pool.size) < b.fund_screen_rate / 12.0]
@@ -46,7 +53,7 @@ def invest(model) -> None:
             continue
         score = np.log(f.knowledge[pool] / b.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
         backed = pool[np.argsort(-score, kind="stable")][: int(np.count_nonzero(score >= b.fund_reservation))]
-        affordable = int(fund.capital // b.fund_ticket)
+        affordable = int(min(fund.capital, fund.pace_left) // b.fund_ticket)
         for firm in backed[:affordable].tolist():
             back(model, fund, firm)
             held.add(firm)
@@ -59,6 +66,7 @@ def back(model, fund, firm: int) -> None:
     valuation = max(EXIT_VALUE_MULTIPLE * 12.0 * f.revenue[firm], 2.0 * ticket)
     stake = ticket / (valuation + ticket)
     fund.capital -= ticket
+    fund.pace_left -= ticket
     f.cash[firm] += ticket
     f.venture_budget[firm] += ticket
     f.venture_rate[firm] = f.venture_budget[firm] / VENTURE_MONTHS
@@ -68,7 +76,7 @@ def back(model, fund, firm: int) -> None:
     fund.holdings.append(Holding(firm=firm, stake=stake, amount=ticket, entry_month=model.month))
     place = np.array([region])
     model.count("fund_investments", place, np.ones(1))
-    model.count("fund_invested", place, np.array([ticket]))
+    model.count("fund_invested", np.array([fund.region]), np.array([ticket]))  # the county's outlay
     if region != fund.region:
         model.count("fund_investments_across", place, np.ones(1))
 
@@ -104,5 +112,5 @@ def exit_holdings(model) -> None:
             place = np.array([f.region[holding.firm]])
             model.ledger.accounts["market"][place[0]] -= value
             model.count("fund_exits", place, np.ones(1))
-            model.count("fund_returns", place, np.array([value]))
+            model.count("fund_returns", np.array([fund.region]), np.array([value]))  # back to the county's fund
         fund.holdings = keep
