@@ -17,9 +17,9 @@ from .conftest import SCENARIOS, make_model, small_scenario
 
 #: Levers that cost money: stay subsidies, equity incentives with tax deferral, funds investing anywhere
 #: and selling after six months, so that every item can move within two years.
-COSTLY = dict(equity_incentives={"enabled": True, "tax_deferral": True},
-              incubation={"post_incubation_space": 20, "stay_subsidy": 0.5},
-              finance={"cross_county_investment": True})
+COSTLY = {"equity_incentives": {"enabled": True, "tax_deferral": True},
+          "incubation": {"post_incubation_space": 20, "stay_subsidy": 0.5},
+          "finance": {"cross_county_investment": True}}
 SHORT_HOLDING = {"fund_holding_months": 6}
 
 

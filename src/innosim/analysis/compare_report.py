@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from innosim.i18n import Labels
 from innosim.io import write_atomic, write_json_atomic
 
 from .compare import DESCRIPTIONS, UNITS, Comparison
 from .compare_cost import OUTCOMES
-from innosim.i18n import Labels
-
 from .compare_plots import plot_bands, plot_difference_bars, plot_relocations
 from .report import Report, fmt, fmt_interval
 
