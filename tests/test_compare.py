@@ -88,6 +88,10 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(compared):
     assert (reloc.loc[reloc["scenario"] == "baseline_again", "diff"] == 0).all()
     end = pd.read_csv(out / "end_values.csv")
     assert end.groupby("scenario")["seed"].apply(lambda s: tuple(sorted(set(s)))).nunique() == 1
+    costs = pd.read_csv(out / "public_cost_differences.csv")
+    assert (costs.loc[costs["scenario"] == "baseline_again", "diff"] == 0).all()
+    effect = pd.read_csv(out / "cost_effectiveness.csv")
+    assert (effect.loc[effect["scenario"] == "baseline_again", "verdict"] == "no significant gain").all()
 
 
 def test_the_report_has_tables_plots_and_marks(compared):
@@ -95,7 +99,8 @@ def test_the_report_has_tables_plots_and_marks(compared):
     assert "report written to" in result.output and "9 runs, 0 reused" in result.output
     for name in ("report.md", "report.html", "summary.csv", "differences.csv", "end_values.csv",
                  "timeseries_bands.csv", "relocations.csv", "differences.png", "timeseries.png",
-                 "relocations.png", "settings.json"):
+                 "relocations.png", "settings.json", "public_cost.csv", "public_cost_differences.csv",
+                 "public_cost_by_year.csv", "public_cost_by_year_differences.csv", "cost_effectiveness.csv"):
         assert (out / name).is_file(), name
     md = (out / "report.md").read_text()
     assert "## full_integration against baseline" in md and "## baseline_again against baseline" in md

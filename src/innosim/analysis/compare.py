@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from scipy import stats
 
 from innosim.batch import ResultStore, Task
 from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
+
+if TYPE_CHECKING:
+    from .compare_cost import PublicCost
 
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
@@ -71,18 +75,19 @@ def summarise(end: pd.DataFrame, by: Sequence[str] = ("scenario", "indicator", "
     return _interval(end.groupby(list(by), sort=False, dropna=False)["value"], level).reset_index()
 
 
-def paired_differences(end: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
-    """Each scenario minus `baseline`, paired by replicate and seed, per indicator and region.
+def paired_differences(end: pd.DataFrame, baseline: str, level: float = 0.95,
+                       by: Sequence[str] = ("indicator", "region")) -> pd.DataFrame:
+    """Each scenario minus `baseline`, paired by replicate and seed, per `by` group (indicator and region).
 
-    Columns: scenario, baseline, indicator, region, n, baseline_mean, mean (of the scenario), diff,
+    Columns: scenario, baseline, the `by` columns, n, baseline_mean, mean (of the scenario), diff,
     sd, ci_low, ci_high, excludes_zero, relative (diff / |baseline_mean|, NaN when that is 0).
     """
-    ids = ["replicate", "seed", "indicator", "region"]
+    ids = ["replicate", "seed", *by]
     base = end[end["scenario"] == baseline][ids + ["value"]].rename(columns={"value": "base"})
     others = end[end["scenario"] != baseline]
     paired = others.merge(base, on=ids, how="inner").dropna(subset=["value", "base"])
     paired["diff"] = paired["value"] - paired["base"]
-    keys = ["scenario", "indicator", "region"]
+    keys = ["scenario", *by]
     table = _interval(paired.groupby(keys, sort=False)["diff"], level).rename(columns={"mean": "diff"})
     means = paired.groupby(keys, sort=False)[["base", "value"]].mean()
     table = table.join(means).rename(columns={"base": "baseline_mean", "value": "mean"}).reset_index()
@@ -90,7 +95,7 @@ def paired_differences(end: pd.DataFrame, baseline: str, level: float = 0.95) ->
     table["excludes_zero"] = excludes_zero(table["ci_low"], table["ci_high"])
     scale = table["baseline_mean"].abs().replace(0.0, np.nan)
     table["relative"] = table["diff"] / scale
-    columns = ["scenario", "baseline", "indicator", "region", "n", "baseline_mean", "mean", "diff", "sd",
+    columns = ["scenario", "baseline", *by, "n", "baseline_mean", "mean", "diff", "sd",
                "ci_low", "ci_high", "excludes_zero", "relative"]
     return table[columns]
 
@@ -147,6 +152,7 @@ class Comparison:
     differences: pd.DataFrame               # paired differences against the baseline
     bands: pd.DataFrame                     # time-series means and bands
     relocations: pd.DataFrame               # relocation means and paired differences
+    costs: PublicCost | None = None         # public cost and cost per extra outcome (compare_cost.py)
     settings: dict = field(default_factory=dict)
 
     @property
@@ -157,13 +163,18 @@ class Comparison:
 def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: float = 0.95,
            band_indicators: Sequence[str] | None = None) -> Comparison:
     """Read the runs of each labelled group of tasks (the baseline first) and build every table."""
+    from .compare_cost import SERIES_INDICATORS, public_cost_tables
+
     labels = list(groups)
     end = in_model_order(pd.concat([store.end_values(tasks).assign(scenario=label)
                                     for label, tasks in groups.items()], ignore_index=True), labels)
-    ts = pd.concat([store.timeseries(tasks, indicators=band_indicators).assign(scenario=label)
+    wanted = None if band_indicators is None else list(dict.fromkeys([*band_indicators, *SERIES_INDICATORS]))
+    ts = pd.concat([store.timeseries(tasks, indicators=wanted).assign(scenario=label)
                     for label, tasks in groups.items()], ignore_index=True)
+    banded = ts if band_indicators is None else ts[ts["indicator"].isin(band_indicators)]
     matrices = {label: store.relocations(tasks) for label, tasks in groups.items()}
     return Comparison(scenarios=labels, end=end, summary=summarise(end, level=level),
                       differences=paired_differences(end, labels[0], level),
-                      bands=timeseries_bands(ts, level) if len(ts) else ts,
-                      relocations=relocation_table(matrices, labels[0], level), settings={"level": level})
+                      bands=timeseries_bands(banded, level) if len(banded) else banded,
+                      relocations=relocation_table(matrices, labels[0], level),
+                      costs=public_cost_tables(ts, labels[0], level), settings={"level": level})

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from innosim.i18n import Labels
 from innosim.io import write_atomic, write_json_atomic
 
 from .compare import DESCRIPTIONS, UNITS, Comparison
-from innosim.i18n import Labels
-
+from .compare_cost import OUTCOMES
 from .compare_plots import plot_bands, plot_difference_bars, plot_relocations
 from .report import Report, fmt, fmt_interval
 
@@ -21,6 +21,11 @@ MAIN_INDICATORS = ("hnte_stock", "hnte_new", "innovations", "rd_spending", "high
 BAND_INDICATORS = ("hnte_stock", "innovations", "hightech_revenue", "firms", "startups", "talents")
 BAND_REGIONS = ("qingpu", "wujiang", "jiashan", "zone")
 REGIONS = ("qingpu", "wujiang", "jiashan", "shanghai", "zone")
+#: Column labels of the public-cost tables, by item of `PUBLIC_COST_ITEMS` (and the total).
+COST_ITEMS = {"vouchers": "vouchers", "hnte_tax_forgone": "HNTE tax forgone", "hnte_rewards": "HNTE rewards",
+              "incubator_rent": "incubator rent", "stay_subsidies": "stay subsidies",
+              "equity_tax_deferral": "equity tax deferral", "funds_net": "funds, net", "public_cost": "total"}
+OUTCOME_LABELS = {"hnte": "per extra HNTE", "startups": "per extra start-up", "talents": "per extra talent"}
 UP, DOWN = "▲", "▼"
 
 
@@ -89,6 +94,86 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     return items
 
 
+def cost_table(comparison: Comparison, labels: Labels | None = None) -> pd.DataFrame:
+    """Per scenario and place: the public cost a year by item, mean over replicates [95 % CI]."""
+    t = labels or Labels("en")
+    s = comparison.costs.summary.set_index(["scenario", "region", "item"])
+    rows = []
+    for scenario in comparison.scenarios:
+        for region in REGIONS:
+            cells = {t.text("Scenario"): scenario, t.text("place"): t.place(region)}
+            for item, label in COST_ITEMS.items():
+                row = s.loc[(scenario, region, item)] if (scenario, region, item) in s.index else None
+                cells[t.text(label)] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
+            rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def cost_difference_table(comparison: Comparison, scenario: str, labels: Labels | None = None) -> pd.DataFrame:
+    """Per place: the paired difference of the public cost a year against the baseline, by item."""
+    t = labels or Labels("en")
+    d = comparison.costs.differences
+    d = d[d["scenario"] == scenario].set_index(["region", "item"])
+    rows = []
+    for region in REGIONS:
+        cells = {t.text("place"): t.place(region)}
+        for item, label in COST_ITEMS.items():
+            cells[t.text(label)] = diff_cell(d.loc[(region, item)]) if (region, item) in d.index else "–"
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def ratio_cell(row, labels: Labels | None = None) -> str:
+    """``0.52 [0.31, 0.95] (Δ +14.2)``; a verdict in words where there is no clear gain to divide by."""
+    t = labels or Labels("en")
+    gain = fmt_interval(row["extra_outcome"], row["extra_outcome_low"], row["extra_outcome_high"], signed=True)
+    if row["verdict"] != "ratio":
+        return f"{t.text(row['verdict'])} (Δ {gain})"
+    return f"**{fmt_interval(row['ratio'], row['ratio_low'], row['ratio_high'])}** (Δ {gain})"
+
+
+def effectiveness_table(comparison: Comparison, scenario: str, labels: Labels | None = None) -> pd.DataFrame:
+    """Per place: the extra public cost over the horizon, and that cost per extra HNTE, start-up, talent."""
+    t = labels or Labels("en")
+    e = comparison.costs.effectiveness
+    e = e[e["scenario"] == scenario].set_index(["region", "outcome"])
+    rows = []
+    for region in REGIONS:
+        cells = {t.text("place"): t.place(region)}
+        if (region, "hnte") not in e.index:
+            continue
+        first = e.loc[(region, "hnte")]
+        cells[t.text("extra public cost (M CNY)")] = fmt_interval(first["extra_cost"], first["extra_cost_low"],
+                                                                  first["extra_cost_high"], signed=True)
+        for outcome, label in OUTCOME_LABELS.items():
+            cells[t.text(label)] = ratio_cell(e.loc[(region, outcome)], t)
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def cost_in_short(comparison: Comparison, scenario: str, labels: Labels | None = None) -> list[str]:
+    """The zone's public cost a year against the baseline's, and its cost per extra HNTE (and more)."""
+    t = labels or Labels("en")
+    costs, base = comparison.costs, comparison.baseline
+    if costs is None or costs.summary.empty:
+        return []
+    s = costs.summary.set_index(["scenario", "region", "item"])
+    d = costs.differences.set_index(["scenario", "region", "item"])
+    e = costs.effectiveness.set_index(["scenario", "region", "outcome"])
+
+    def level(name: str) -> str:
+        row = s.loc[(name, "zone", "public_cost")]
+        return fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
+
+    diff = diff_cell(d.loc[(scenario, "zone", "public_cost")])
+    items = [f"Public cost, zone: {level(scenario)} M CNY a year against {level(base)} in {base} (Δ {diff})."]
+    parts = [f"{t.text(label)}: {ratio_cell(e.loc[(scenario, 'zone', outcome)], t)}"
+             for outcome, label in OUTCOME_LABELS.items() if (scenario, "zone", outcome) in e.index]
+    if parts:
+        items.append("Extra public cost over the horizon (M CNY) " + "; ".join(parts) + ".")
+    return items
+
+
 def full_table(comparison: Comparison, region: str) -> pd.DataFrame:
     """Every indicator in one region: each scenario's mean [CI], and each difference against the baseline."""
     s = comparison.summary[comparison.summary["region"] == region].set_index(["scenario", "indicator"])
@@ -118,6 +203,12 @@ def write_tables(comparison: Comparison, out_dir: Path) -> list[str]:
         "timeseries_bands.csv": comparison.bands,
         "relocations.csv": comparison.relocations,
     }
+    if comparison.costs is not None:
+        tables |= {"public_cost.csv": comparison.costs.summary,
+                   "public_cost_differences.csv": comparison.costs.differences,
+                   "public_cost_by_year.csv": comparison.costs.by_year,
+                   "public_cost_by_year_differences.csv": comparison.costs.year_differences,
+                   "cost_effectiveness.csv": comparison.costs.effectiveness}
     for name, table in tables.items():
         write_atomic(out_dir / name, lambda p, t=table: t.to_csv(p, index=False, float_format="%.10g"))
     return list(tables)
@@ -178,7 +269,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
     for scenario in others:
         if len(others) > 1:
             report.paragraph(f"**{scenario}**")
-        report.bullets(in_short(comparison, scenario, t))
+        report.bullets(cost_in_short(comparison, scenario, t) + in_short(comparison, scenario, t))
     report.heading(t.text("Set-up"))
     report.table(pd.DataFrame([{"scenario": s["label"], "file": f"`{s['file']}`", "description": s["description"],
                                 "content hash": f"`{s['hash']}`"} for s in settings["scenarios"]]))
@@ -203,6 +294,8 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
                              f"{base} mean for scale.")
     if "differences" in figures:
         report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
+    if comparison.costs is not None and not comparison.costs.summary.empty:
+        write_costs(report, comparison, settings, t)
     if "bands" in figures:
         report.heading(t.text("Over time"))
         report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "
@@ -224,3 +317,37 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
                      note=True)
     md, _ = report.write(out_dir)
     return md
+
+
+def write_costs(report: Report, comparison: Comparison, settings: dict, labels: Labels | None = None) -> None:
+    """The public-cost section: cost a year by item and place, its change, and the cost per extra outcome."""
+    t = labels or Labels("en")
+    base, scale = comparison.baseline, settings.get("scale", 1.0)
+    report.heading(t.text("Public cost"))
+    report.paragraph(
+        "Public money spent or forgone, M CNY a year (the horizon's total divided by its years), mean over "
+        "replicates [95 % CI]: vouchers redeemed (by issuing county), corporate income tax forgone through "
+        "the 15 % HNTE rate, county rewards for HNTE certification, incubator rent and stay subsidies, "
+        "personal income tax deferred on equity incentives, and government-guided funds' investments less "
+        "the money they realise on selling (a cash view: an endowment counts when invested). Tax and rewards "
+        "count where the firm is, fund money where the invested firm is; the zone is the three counties. "
+        f"At scale {scale:g} money is {scale:g} times its real size. `public_cost_by_year.csv` gives each "
+        "calendar year.")
+    report.table(cost_table(comparison, t), caption="Public cost a year by item, mean [95 % CI].")
+    for scenario in comparison.scenarios[1:]:
+        report.table(cost_difference_table(comparison, scenario, t),
+                     caption=f"Δ public cost a year, {scenario} − {base}, paired by replicate [95 % CI].")
+    report.heading(t.text("Cost per extra outcome"), level=3)
+    measures = "; ".join(f"{outcome}: {indicator} as the {how}" for outcome, (indicator, how)
+                         in OUTCOMES.items())
+    report.paragraph(
+        f"The extra public cost over the whole horizon (M CNY) per extra outcome against **{base}** "
+        f"({measures}): the ratio of the summed paired differences, with a 95 % percentile bootstrap interval "
+        f"over the replicate pairs (fixed seed, so the report is reproducible). Given only where the extra "
+        "outcome's 95 % interval lies above zero; otherwise **no significant gain** or **significant loss**, "
+        "with the extra outcome (Δ) in brackets. A negative ratio: the scenario gains and costs less. Costs "
+        "and outcomes scale alike, so the ratios are about those of the real zone.")
+    for scenario in comparison.scenarios[1:]:
+        report.table(effectiveness_table(comparison, scenario, t),
+                     caption=f"{scenario} against {base}: extra public cost over the horizon and its cost "
+                             "per extra outcome (M CNY each) [95 % CI].")

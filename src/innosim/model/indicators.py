@@ -2,6 +2,10 @@
 
 Flows are this month's totals; stocks are values at the month's end; rates are cumulative
 since the start of the run. `snapshot` is what Mesa's DataCollector records each month.
+
+Public money is counted where it is spent or forgone: `public_cost` is the sum of the items of
+`PUBLIC_COST_ITEMS`, a cash view (a fund's investment counts when it is paid out, its returns when
+they come back; the endowment itself is not a cost until invested).
 """
 
 from __future__ import annotations
@@ -73,10 +77,30 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("tech_deals_across", "flow", "deals", "deals with a solver outside the firm's place"),
     Indicator("fund_investments", "flow", "deals", "fund investments (by the firm's place)"),
     Indicator("fund_invested", "flow", "M CNY", "money invested by funds"),
+    Indicator("fund_returns", "flow", "M CNY", "money funds realised by selling holdings"),
+    Indicator("incubator_rent_subsidy", "flow", "M CNY", "rent the county pays for its incubator tenants"),
+    Indicator("stay_subsidies", "flow", "M CNY", "subsidies paid to incubator graduates staying in their county"),
+    Indicator("voucher_projects", "flow", "projects", "external R&D projects a voucher triggered (additional)"),
+    Indicator("equity_granted", "flow", "M CNY", "equity granted to key staff (the owners' dilution)"),
+    Indicator("equity_tax_forgone", "flow", "M CNY", "personal income tax forgone through the equity-incentive tax deferral"),
+    Indicator("public_cost", "flow", "M CNY", "public money spent or forgone: vouchers used, HNTE tax forgone and "
+              "rewards, incubator rent and stay subsidies, equity tax deferred, fund investments less returns"),
     Indicator("tax", "flow", "M CNY", "corporate income tax paid"),
     Indicator("balance_index", "stock", "index", "1 - Gini of HNTEs per resident across the three counties (zone only)"),
 )
 INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+#: The items of `public_cost` (M CNY) as item -> (indicator, sign) terms, in the order reports show them.
+#: Each item is counted where the money is spent or forgone: vouchers by issuing county, HNTE tax and
+#: rewards, rent and stay subsidies by the firm's county, fund money by the invested firm's place.
+PUBLIC_COST_ITEMS: dict[str, tuple[tuple[str, int], ...]] = {
+    "vouchers": (("vouchers_used", 1),),
+    "hnte_tax_forgone": (("hnte_tax_saved", 1),),
+    "hnte_rewards": (("hnte_rewards", 1),),
+    "incubator_rent": (("incubator_rent_subsidy", 1),),
+    "stay_subsidies": (("stay_subsidies", 1),),
+    "equity_tax_deferral": (("equity_tax_forgone", 1),),
+    "funds_net": (("fund_invested", 1), ("fund_returns", -1)),
+}
 #: Cumulative rates: numerator and denominator counters.
 RATES = {
     "voucher_use_rate": ("vouchers_used", "vouchers_issued"),
@@ -109,8 +133,10 @@ def snapshot(model) -> dict[str, list[float]]:
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
                  "vouchers_issued", "vouchers_used", "voucher_uses", "graduates", "graduates_stayed", "incubator_failures",
                  "problems_posted", "tech_deals", "tech_deals_shanghai", "tech_deals_across",
-                 "fund_investments", "fund_invested", "tax"):
+                 "fund_investments", "fund_invested", "tax", "fund_returns", "incubator_rent_subsidy",
+                 "stay_subsidies", "voucher_projects", "equity_granted", "equity_tax_forgone"):
         out[name] = _with_zone(month[name])
+    out["public_cost"] = sum(sign * out[name] for terms in PUBLIC_COST_ITEMS.values() for name, sign in terms)
     # moves inside the zone are not zone in/out-flows
     rel = model.relocations_month
     out["talents_in"][-1] = rel[1, 3, :3].sum()
@@ -177,4 +203,5 @@ def end_values(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-__all__ = ["COUNTIES", "INDICATORS", "INDICATOR_NAMES", "REGIONS", "end_values", "snapshot", "tidy"]
+__all__ = ["COUNTIES", "INDICATORS", "INDICATOR_NAMES", "PUBLIC_COST_ITEMS", "REGIONS", "end_values", "snapshot",
+           "tidy"]
