@@ -233,9 +233,9 @@ def test_graduates_stay_more_with_post_incubation_space_and_subsidy():
 def test_fund_invests_only_across_county_lines_when_allowed():
     for cross in (False, True):
         model = make_model(small_scenario(behaviour={"fund_screen_rate": 1.0, "fund_reservation": -10.0},
-                                          finance={"cross_county_investment": cross}))
+                                          finance={"cross_county_investment": cross, "fund_capital": 3000}))
         money = model.ledger.total()
-        for _ in range(12):
+        for _ in range(24):
             finance.invest(model)
         places = {(fund.region, int(model.firms.region[h.firm])) for fund in model.funds for h in fund.holdings}
         assert places
