@@ -166,7 +166,7 @@ def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     usable = holds[:, None] & rules.voucher_spendable[issuer]
-    utility = utility + b.voucher_weight * rules.voucher_subsidy_share * usable
+    utility = utility + b.voucher_weight * rules.voucher_subsidy_share[issuer][:, None] * usable
     gumbel = model.rng.gumbel(size=utility.shape)
     return np.argmax(utility + gumbel, axis=1)
 
@@ -195,7 +195,7 @@ def spend_on_rnd(model) -> None:
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     accepted = model.rng.random(rows.size) < rules.voucher_acceptance[issuer, provider]
     redeem = holds & rules.voucher_spendable[issuer, provider] & accepted & (external > 0)
-    subsidy = np.where(redeem, np.minimum(f.voucher[rows], rules.voucher_subsidy_share * external), 0.0)
+    subsidy = np.where(redeem, np.minimum(f.voucher[rows], rules.voucher_subsidy_share[issuer] * external), 0.0)
     model.vouchers.redeem(rows[redeem], issuer[redeem], provider[redeem], subsidy[redeem])
     ledger.firms_pay(rows, external - subsidy, "providers", provider)
 

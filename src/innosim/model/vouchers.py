@@ -44,11 +44,11 @@ class VoucherBook:
         applicants = model.rng.permutation(applicants)
         for place in range(N_PLACES):
             budget = rules.voucher_budget[place]
-            if budget <= 0 or rules.voucher_cap <= 0:
+            if budget <= 0 or rules.voucher_cap[place] <= 0:
                 continue
             here = applicants[f.region[applicants] == place]
             need = self.expected_need(here)
-            asked = np.minimum(rules.voucher_cap, need)
+            asked = np.minimum(rules.voucher_cap[place], need)
             before = np.cumsum(asked) - asked  # granted to earlier applicants
             grants = np.clip(budget - before, 0.0, asked)
             takers = here[grants > 0]
@@ -63,7 +63,7 @@ class VoucherBook:
         model = self.model
         f, b = model.firms, model.behaviour
         external = 12.0 * f.rd_intensity[rows] * f.revenue[rows] * b.external_share
-        return VOUCHER_ASK_MARGIN * model.rules.voucher_subsidy_share * external
+        return VOUCHER_ASK_MARGIN * model.rules.voucher_subsidy_share[f.region[rows].astype(np.int64)] * external
 
     def redeem(self, rows: np.ndarray, issuer: np.ndarray, provider: np.ndarray, amount: np.ndarray) -> None:
         """Part of a service bill paid by vouchers: the issuing government pays the provider."""
