@@ -395,7 +395,8 @@ class Scenario(Strict):
     places: Places = Field(default_factory=lambda: Places(**_default_places()))
     behaviour: Behaviour = Behaviour()
     policy: Policy = Policy()
-    changes: list[PolicyChange] = Field(default_factory=list, description="dated policy changes")
+    changes: Annotated[list[PolicyChange], Field(max_length=240)] = Field(
+        default_factory=list, description="dated policy changes")
 
     def changes_in_order(self) -> list[tuple[int, PolicyChange]]:
         """(index in the file, change) in date order; changes of the same month in file order."""
