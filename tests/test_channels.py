@@ -45,7 +45,7 @@ def test_a_voucher_project_is_bought_over_a_few_months_and_its_subsidy_is_the_su
     # after the first month a project has at most one month's share bought
     assert (f.voucher_project[rows] >= rate * (VOUCHER_PROJECT_MONTHS - 1) - 1e-12).all()
     assert (f.voucher_project[rows] <= rate * VOUCHER_PROJECT_MONTHS + 1e-12).all()
-    share = model.rules.voucher_subsidy_share
+    share = model.rules.voucher_subsidy_share.max()
     run(model, VOUCHER_PROJECT_MONTHS + 6)
     # money a voucher paid is the subsidy share of what the projects and services cost, no more
     assert model.vouchers.used.sum() <= share * (model.cumulative["voucher_project_spending"].sum()

@@ -162,7 +162,7 @@ def test_the_report_opens_with_what_each_scenario_changes_and_how_far_to_trust_i
     table = md[changes:md.index("## How far to trust this")]
     assert "| full_integration | `policy.hnte_mutual_recognition` | false | true | `scenarios/full_integration.yaml` |" \
         in table.replace(str(SCENARIOS.parent) + "/", "")
-    assert "`policy.vouchers.scope` | own_county | zone_shanghai |" in table
+    assert "`policy.vouchers.scope.qingpu` | own_county | zone_shanghai |" in table
     assert "baseline_again" not in table  # a renamed copy changes no setting
     trust = md[md.index("## How far to trust this"):md.index("## In short")]
     assert "calibration/result.yaml" in trust and "targets met" in trust and "Known misses" in trust

@@ -132,8 +132,8 @@ def test_sample_numbers_become_scenario_values(tmp_path):
     switch = by_name["policy.hnte_mutual_recognition"]
     assert [switch.values(x)[switch.name] for x in (0, 1 / 3, 2 / 3, 1)] == [False, False, True, True]
     scope = by_name["policy.vouchers.scope"]
-    assert [scope.values(x)[scope.name] for x in (0, 1 / 3, 2 / 3, 1)] == ["own_county", "zone", "zone_shanghai",
-                                                                           "zone_shanghai"]
+    assert [scope.values(x)[scope.name] for x in (0, 1 / 4, 2 / 4, 3 / 4, 1)] == [
+        "own_county", "own_county_shanghai", "zone", "zone_shanghai", "zone_shanghai"]
     wait = by_name["policy.hnte_reapply_wait_months"]
     assert wait.bounds == (0, 25) and wait.values(24.99)[wait.name] == 24 and wait.values(0)[wait.name] == 0
     assert by_name["policy.vouchers.budget"].values(2.0) == {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -74,9 +74,25 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
     return path
 
 
+def mark_switches(ax, switches: Sequence[Mapping], dates: pd.Series, style: str, label: bool) -> None:
+    """A thin vertical line at each dated policy change's month (`{"from": "2020-01", "note": ...}`)
+    within `dates`, in the scenario's line style; with `label`, its month and note in small print."""
+    for change in switches:
+        if not dates.min() < change["from"] <= dates.max():
+            continue  # in force from the start, or after the horizon
+        x = _years(pd.Series([change["from"]]))[0]
+        ax.axvline(x, color="#555", ls=style, lw=0.7, alpha=0.8)
+        if label:
+            text = f"{change['from']} {change.get('note') or ''}".strip()
+            ax.text(x, 0.98, f" {text[:40]}", transform=ax.get_xaxis_transform(), rotation=90, va="top",
+                    ha="left", fontsize=5.5, color="#333")
+
+
 def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
-               scenarios: Sequence[str], path: Path, labels: Labels | None = None) -> Path:
-    """Rows of indicators, columns of regions: one line per scenario with its 95 % band."""
+               scenarios: Sequence[str], path: Path, labels: Labels | None = None,
+               switches: Mapping[str, Sequence[Mapping]] | None = None) -> Path:
+    """Rows of indicators, columns of regions: one line per scenario with its 95 % band; a thin
+    line marks each scenario's dated policy changes (`switches`: scenario -> its changes)."""
     t = labels or Labels("en")
     fig, axes = plt.subplots(len(indicators), len(regions), figsize=(3.6 * len(regions), 2.3 * len(indicators)),
                              squeeze=False, sharex=True)
@@ -98,6 +114,9 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
                 ax.fill_between(x, line["ci_low"], line["ci_high"], color=colour, alpha=0.15, lw=0)
                 ax.plot(x, line["mean"], color=colour, ls=LINE_STYLES[s % len(LINE_STYLES)], lw=1.4,
                         label=scenario)
+            for s, scenario in enumerate(scenarios):
+                mark_switches(ax, (switches or {}).get(scenario, ()), bands["date"],
+                              LINE_STYLES[s % len(LINE_STYLES)], label=i == 0)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=7)
             if i == 0:

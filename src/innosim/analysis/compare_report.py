@@ -246,7 +246,8 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
             comparison.differences, MAIN_INDICATORS, REGIONS, p, base, t))
     if len(comparison.bands):
         figures["bands"] = write_atomic(out_dir / "timeseries.png", lambda p: plot_bands(
-            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p, t))
+            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p, t,
+            switches={s["label"]: s.get("switches", []) for s in settings.get("scenarios", [])}))
     figures["relocations"] = write_atomic(out_dir / "relocations.png", lambda p: plot_relocations(
         comparison.relocations, comparison.scenarios, p, t))
     write_json_atomic(out_dir / "settings.json", settings)

@@ -100,7 +100,7 @@ class Factor:
             value = float(self.base * x)
         else:
             value = float(x)
-        if isinstance(self.base, dict):  # one value for every county
+        if isinstance(self.base, dict) and self.kind not in ("switch", "choice"):  # one value for every county
             return {f"{self.name}.{c}": value for c in self.base}
         return {self.name: value}
 
@@ -170,7 +170,10 @@ def _literal_levels(key: str) -> tuple:
         if field is None:
             return ()
         annotation = model = field.annotation
-    return typing.get_args(annotation) if typing.get_origin(annotation) is Literal else ()
+    for choice in (annotation, *typing.get_args(annotation)):  # a per-county lever: choice | {county: choice}
+        if typing.get_origin(choice) is Literal:
+            return typing.get_args(choice)
+    return ()
 
 
 def _base_value(base: dict, key: str):
@@ -201,11 +204,11 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
     if len(given) > 1:
         raise ScenarioError(exp_file, where, f"give one of range, multiply or levels, not {' and '.join(given)}")
     numbers = list(value.values()) if isinstance(value, dict) else [value]
-    if isinstance(value, bool):
+    if all(isinstance(v, bool) for v in numbers):  # one switch for every county
         if given:
             raise ScenarioError(exp_file, f"{where}.{given[0]}", "a true/false setting takes no range or levels")
         return Factor(name, label, "switch", (0.0, 1.0), base=value)
-    if isinstance(value, str):
+    if all(isinstance(v, str) for v in numbers):  # one choice for every county
         allowed = _literal_levels(name)
         if spec.range or spec.multiply:
             raise ScenarioError(exp_file, f"{where}.{given[0]}", "a choice takes levels, not a range")

@@ -124,7 +124,8 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
                                *(["--months", str(months)] if months else []), "--out", str(out_dir)]),
         "scenarios": [{"label": label, "file": str(group[0].scenario_file), "name": group[0].scenario.name,
                        "description": " ".join(group[0].scenario.description.split()),
-                       "hash": content_hash(group[0].scenario), "changes": change}
+                       "hash": content_hash(group[0].scenario), "changes": change,
+                       "switches": [{"from": c.month, "note": c.note} for _, c in group[0].scenario.changes_in_order()]}
                       for (label, group), change in zip(groups.items(), changes, strict=True)],
         "overrides": overrides, "trust": trust_paragraphs(scenarios[0], scale),
         "replicates": replicates, "seed": seed, "seeds": [t.seed for t in groups_list[0]], "scale": scale,

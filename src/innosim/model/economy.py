@@ -167,7 +167,7 @@ def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     usable = holds[:, None] & rules.voucher_spendable[issuer]
-    utility = utility + b.voucher_weight * rules.voucher_subsidy_share * usable
+    utility = utility + b.voucher_weight * rules.voucher_subsidy_share[issuer][:, None] * usable
     gumbel = model.rng.gumbel(size=utility.shape)
     return np.argmax(utility + gumbel, axis=1)
 
@@ -206,7 +206,7 @@ def spend_on_rnd(model) -> None:
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     accepted = model.rng.random(rows.size) < rules.voucher_acceptance[issuer, provider]
     usable = holds & rules.voucher_spendable[issuer, provider] & accepted
-    share = rules.voucher_subsidy_share
+    share = rules.voucher_subsidy_share[issuer]
     in_project = f.voucher_project[rows] > 0
     project = np.where(usable & in_project,
                        np.minimum(f.voucher_project[rows], f.voucher_project_rate[rows]), 0.0)

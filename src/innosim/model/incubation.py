@@ -50,8 +50,8 @@ def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
     utility[:, incubator_place] += b.graduate_stay_bonus
     space_left = rules.post_incubation_space - model.post_space_used
     utility += b.graduate_space_bonus * (space_left > 0)[None, :]
-    if rules.stay_subsidy > 0:
-        utility[:, incubator_place] += b.graduate_subsidy_weight * rules.stay_subsidy
+    if rules.stay_subsidy[incubator_place] > 0:
+        utility[:, incubator_place] += b.graduate_subsidy_weight * rules.stay_subsidy[incubator_place]
     utility[:, SHANGHAI] += b.shanghai_pull
     utility -= b.talent_distance_cost * DISTANCE_KM[incubator_place][None, :] / 100.0
     return utility
@@ -77,10 +77,10 @@ def graduate(model) -> None:
         model.count("graduates", np.array([home]), np.ones(1))
         if place == home:
             model.count("graduates_stayed", np.array([home]), np.ones(1))
-            if model.rules.stay_subsidy > 0:
-                model.ledger.firms_receive(np.array([row]), np.array([model.rules.stay_subsidy]),
+            if model.rules.stay_subsidy[home] > 0:
+                model.ledger.firms_receive(np.array([row]), np.array([model.rules.stay_subsidy[home]]),
                                            "government", np.array([home]))
-                model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy]))
+                model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy[home]]))
         else:
             model.relocate_firm(row, place)
         if model.rules.post_incubation_space[place] - model.post_space_used[place] > 0:

@@ -10,14 +10,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from innosim.scenario import Scenario, apply_overrides, load_scenario, validate_data
+from innosim.scenario import Scenario, apply_overrides, load_scenario, policy_in_force, validate_data
 
 from . import demography, economy, finance, hnte, incubation, labour, population, relocation, techmarket
 from .agents import Firm, Talent
 from .indicators import snapshot
 from .ledger import Ledger
 from .places import N_PLACES, build_space
-from .policy import PolicyRules
+from .policy import PolicyRules, enact
 from .state import SHANGHAI_JOB, FirmTable, TalentTable
 from .vouchers import VoucherBook
 
@@ -54,9 +54,10 @@ class InnoModel(mesa.Model):
             scenario = load_scenario(scenario, overrides)
         elif overrides:
             scenario = validate_data(apply_overrides(scenario.model_dump(), overrides), "<overrides>")
-        self.spec: Scenario = scenario
+        self.spec: Scenario = scenario  # as given, dated changes listed but not applied
         self.behaviour = scenario.behaviour
-        self.rules = PolicyRules.from_scenario(scenario)
+        self.policy_now: Scenario = policy_in_force(scenario, scenario.run.start)  # with changes in force
+        self.rules = PolicyRules.from_scenario(self.policy_now)
 
         places = [getattr(scenario.places, name) for name in ("qingpu", "wujiang", "jiashan", "shanghai")]
         self.talent_wage = np.array([p.talent_wage for p in places])
@@ -146,6 +147,7 @@ class InnoModel(mesa.Model):
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
+        self.enact_changes()
         self.price = (1.0 + self.growth) ** (self.month / 12.0)
         self.place_productivity = self.base_productivity * (1.0 + self.productivity_growth) ** (self.month / 12.0)
         demography.grow_shanghai_jobs(self)
@@ -153,6 +155,15 @@ class InnoModel(mesa.Model):
             counter[:] = 0
         self.relocations_month[:] = 0
         labour.count_staff(self)
+
+    def enact_changes(self) -> None:
+        """At the start of a month a dated policy change is due, the policy in force changes: rules
+        rebuilt from `policy_now`, the scenario with the changes to date applied (`self.spec` stays
+        the scenario as given). Nothing random happens here."""
+        label = month_label(self.start, self.month - 1)
+        if self.month > 1 and any(change.month == label for change in self.spec.changes):
+            self.policy_now = policy_in_force(self.spec, label)
+            enact(self, PolicyRules.from_scenario(self.policy_now))
 
     def _end_month(self) -> None:
         for name, counter in self.monthly.items():

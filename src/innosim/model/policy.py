@@ -1,7 +1,11 @@
 """The policy levers as rules: the one place where the mechanisms learn what a lever allows.
 
-Each rule is a small matrix or number computed once from the scenario's `policy` section.
-Mechanisms ask these rules and never test scenario settings themselves.
+Each rule is a small matrix or number computed from the scenario's `policy` section. A county
+decides most levers, so a rule is indexed by the deciding county: the issuer of a voucher, the
+county a firm or talent moves to, the fund's or incubator's county (Shanghai's core, index 3,
+issues no vouchers and pays no subsidies). Mechanisms ask these rules and never test scenario
+settings themselves. A dated policy change (`Scenario.changes`) builds new rules at the start of
+its month and `enact` puts them in force.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from innosim.scenario import COUNTIES, Scenario
+from innosim.scenario import COUNTIES, Scenario, by_county
 
 from .places import IN_ZONE, N_PLACES, SAME_PROVINCE, SHANGHAI
 
@@ -25,8 +29,27 @@ EQUITY_KEPT_WITHOUT_DEFERRAL = 0.6
 EQUITY_KEPT_WITH_DEFERRAL = 0.8
 
 
-def _zone_pairs() -> np.ndarray:
-    return IN_ZONE[:, None] & IN_ZONE[None, :]
+#: Places whose certificates (or qualifications) a county honours, by the scope it chose.
+HONOURED = {"own_province": ~IN_ZONE & IN_ZONE, "zone": IN_ZONE, "zone_shanghai": np.ones(N_PLACES, dtype=bool)}
+#: Places where a county's vouchers can be spent, besides its own providers.
+VOUCHER_REACH = {"own_county": ~IN_ZONE & IN_ZONE, "own_county_shanghai": ~IN_ZONE,
+                 "zone": IN_ZONE, "zone_shanghai": np.ones(N_PLACES, dtype=bool)}
+HNTE_SCOPES = tuple(HONOURED)  # narrowest first
+
+
+def hnte_scope(policy) -> dict[str, str]:
+    """Each county's inbound HNTE scope: the wider of `hnte_recognition` and `hnte_mutual_recognition`
+    (mutual recognition means at least the zone; it never narrows a county's wider scope)."""
+    scope, mutual = by_county(policy.hnte_recognition), by_county(policy.hnte_mutual_recognition)
+    return {c: max(scope[c], "zone" if mutual[c] else "own_province", key=HNTE_SCOPES.index) for c in COUNTIES}
+
+
+def _inbound(honoured: dict[str, np.ndarray]) -> np.ndarray:
+    """[from, to] -> bool: same province, or a place the county `to` honours."""
+    matrix = SAME_PROVINCE.copy()
+    for county, places in honoured.items():
+        matrix[:, COUNTIES.index(county)] |= places
+    return matrix
 
 
 @dataclass(frozen=True)
@@ -42,14 +65,14 @@ class PolicyRules:
     voucher_spendable: np.ndarray       # [issuer, provider place] -> bool
     voucher_acceptance: np.ndarray      # [issuer, provider place] -> probability a provider accepts
     voucher_budget: np.ndarray          # per place, M CNY a year (Shanghai 0)
-    voucher_subsidy_share: float
-    voucher_cap: float
+    voucher_subsidy_share: np.ndarray   # per issuing place, share of a service's cost (Shanghai 0)
+    voucher_cap: np.ndarray             # per issuing place, M CNY a firm a year at most (Shanghai 0)
     fund_may_invest: np.ndarray         # [fund place, firm place] -> bool
     fund_capital: np.ndarray
     solver_reach: np.ndarray            # [problem place, solver place] -> probability of being found
     incubator_capacity: np.ndarray
     post_incubation_space: np.ndarray   # graduate places a year
-    stay_subsidy: float
+    stay_subsidy: np.ndarray            # per incubator place, M CNY to a graduate that stays
     equity_enabled: bool
     equity_share: float
     equity_vesting: int
@@ -58,23 +81,24 @@ class PolicyRules:
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> PolicyRules:
         p, b, scale = scenario.policy, scenario.behaviour, scenario.run.scale
-        zone = _zone_pairs()
         same_place = np.eye(N_PLACES, dtype=bool)
 
-        kept = SAME_PROVINCE | (zone if p.hnte_mutual_recognition else False)
-        recognised = SAME_PROVINCE | (zone if p.talent_recognition else False)
+        kept = _inbound({c: HONOURED[scope] for c, scope in hnte_scope(p).items()})
+        talent = by_county(p.talent_recognition)
+        recognised = _inbound({c: IN_ZONE if talent[c] else HONOURED["own_province"] for c in COUNTIES})
 
-        scope = p.vouchers.scope
+        scope, settles = by_county(p.vouchers.scope), by_county(p.vouchers.cross_county_settlement)
         spendable = same_place.copy()
-        if scope in ("zone", "zone_shanghai"):
-            spendable |= zone
-        if scope == "zone_shanghai":
-            spendable[:, SHANGHAI] = True
+        acceptance = np.ones((N_PLACES, N_PLACES))
+        for i, county in enumerate(COUNTIES):
+            spendable[i] |= VOUCHER_REACH[scope[county]]
+            acceptance[i, ~same_place[i]] = 1.0 if settles[county] else b.provider_acceptance_without_settlement
         spendable[SHANGHAI, :] = False  # no voucher is issued in Shanghai's core
-        acceptance = np.where(same_place, 1.0, 1.0 if p.vouchers.cross_county_settlement
-                              else b.provider_acceptance_without_settlement)
 
-        may_invest = same_place | (zone if p.finance.cross_county_investment else False)
+        invests = by_county(p.finance.cross_county_investment)
+        may_invest = same_place.copy()
+        for i, county in enumerate(COUNTIES):
+            may_invest[i] |= IN_ZONE & invests[county]
 
         reach = np.full((N_PLACES, N_PLACES), p.brokers.cross_county_reach)
         reach[:, SHANGHAI] = p.brokers.shanghai_reach
@@ -82,7 +106,8 @@ class PolicyRules:
         np.fill_diagonal(reach, 1.0)
         reach = reach * b.solver_local_prob
 
-        def per_firm(values: dict) -> np.ndarray:
+        def per_firm(values) -> np.ndarray:
+            values = by_county(values)
             return np.array([values[c] for c in COUNTIES] + [0.0])
 
         def per_place(values: dict) -> np.ndarray:
@@ -99,14 +124,14 @@ class PolicyRules:
             voucher_spendable=spendable,
             voucher_acceptance=acceptance,
             voucher_budget=per_place(p.vouchers.budget),
-            voucher_subsidy_share=p.vouchers.subsidy_share,
-            voucher_cap=p.vouchers.cap_per_firm,
+            voucher_subsidy_share=per_firm(p.vouchers.subsidy_share),
+            voucher_cap=per_firm(p.vouchers.cap_per_firm),
             fund_may_invest=may_invest,
             fund_capital=per_place(p.finance.fund_capital),
             solver_reach=reach,
             incubator_capacity=np.round(per_place(p.incubation.capacity)).astype(int),
             post_incubation_space=per_place(p.incubation.post_incubation_space),
-            stay_subsidy=p.incubation.stay_subsidy,
+            stay_subsidy=per_firm(p.incubation.stay_subsidy),
             equity_enabled=eq.enabled,
             equity_share=eq.equity_share if eq.enabled else 0.0,
             equity_vesting=eq.vesting_months,
@@ -116,3 +141,21 @@ class PolicyRules:
     def tax_rate(self, hnte_valid: np.ndarray) -> np.ndarray:
         """Corporate income tax rate per firm: 15 % where HNTE status is recognised, else 25 %."""
         return np.where(hnte_valid, HNTE_RATE, CIT_RATE)
+
+
+def enact(model, rules: PolicyRules) -> None:
+    """Put new rules in force during a run (a dated change). The rules' matrices act from now on;
+    what a county built stays: incubators take their county's new capacity (tenants stay), and a
+    county tops up (or, down to what the fund holds, takes back) its funds' capital. No random
+    number is drawn, so a run is the same as one without the change until the change's month."""
+    old, model.rules = model.rules, rules
+    for county in range(len(COUNTIES)):
+        incubators = [i for i in model.incubators if i.region == county]
+        for k, incubator in enumerate(incubators):
+            total = int(rules.incubator_capacity[county])
+            incubator.capacity = total // len(incubators) + (k < total % len(incubators))
+        funds = [f for f in model.funds if f.region == county]
+        for fund in funds:
+            change = max((rules.fund_capital[county] - old.fund_capital[county]) / len(funds), -fund.capital)
+            fund.capital += change
+            model.ledger.accounts["government"][county] -= change

@@ -60,11 +60,11 @@ class VoucherBook:
         applicants = model.rng.permutation(applicants)
         for place in range(N_PLACES):
             budget = rules.voucher_budget[place]
-            if budget <= 0 or rules.voucher_cap <= 0:
+            if budget <= 0 or rules.voucher_cap[place] <= 0:
                 continue
             here = applicants[f.region[applicants] == place]
             need = self.expected_need(here)
-            asked = np.minimum(rules.voucher_cap, need)
+            asked = np.minimum(rules.voucher_cap[place], need)
             before = np.cumsum(asked) - asked  # granted to earlier applicants
             grants = np.clip(budget - before, 0.0, asked)
             takers = here[grants > 0]
@@ -81,8 +81,8 @@ class VoucherBook:
         model = self.model
         f, rules = model.firms, model.rules
         additional = model.rng.random(takers.size) < model.behaviour.voucher_additionality
-        share = rules.voucher_subsidy_share
-        size = np.where(additional, grants / share, 0.0) if share > 0 else np.zeros(takers.size)
+        share = rules.voucher_subsidy_share[model.firms.voucher_issuer[takers].astype(np.int64)]
+        size = np.where(additional & (share > 0), grants / np.maximum(share, 1e-12), 0.0)
         f.voucher_project[takers] = size
         f.voucher_project_rate[takers] = size / VOUCHER_PROJECT_MONTHS
         model.count("voucher_projects", f.region[takers[additional]].astype(np.int64), np.ones(int(additional.sum())))
@@ -92,7 +92,7 @@ class VoucherBook:
         model = self.model
         f, b = model.firms, model.behaviour
         external = 12.0 * f.rd_intensity[rows] * f.revenue[rows] * b.external_share
-        return VOUCHER_ASK_MARGIN * model.rules.voucher_subsidy_share * external
+        return VOUCHER_ASK_MARGIN * model.rules.voucher_subsidy_share[f.region[rows].astype(np.int64)] * external
 
     def redeem(self, rows: np.ndarray, issuer: np.ndarray, provider: np.ndarray, amount: np.ndarray) -> None:
         """Part of a service bill paid by vouchers: the issuing government pays the provider."""

@@ -6,12 +6,13 @@ from .loader import (
     content_hash,
     deep_merge,
     load_scenario,
+    policy_in_force,
     read_yaml,
     resolve_chain,
     validate_data,
 )
 from .errors import ScenarioProblems
-from .schema import COUNTIES, PLACES, Scenario
+from .schema import COUNTIES, PLACES, Scenario, by_county
 
 __all__ = [
     "COUNTIES",
@@ -20,9 +21,11 @@ __all__ = [
     "ScenarioError",
     "ScenarioProblems",
     "apply_overrides",
+    "by_county",
     "content_hash",
     "deep_merge",
     "load_scenario",
+    "policy_in_force",
     "read_yaml",
     "resolve_chain",
     "validate_data",

@@ -4,7 +4,9 @@ meaning, and, for a scenario, the value it resolves to and the file that set it.
 Nothing here lists settings by hand: a field added to the schema (a behavioural parameter, a
 place's price, a per-county or dated lever) appears in `innosim settings` and in the reports'
 "what each scenario changes" tables without an edit here. Mappings inside a setting (per-county
-values) are listed one key per row (``policy.vouchers.budget.jiashan``).
+values) are listed one key per row (``policy.vouchers.budget.jiashan``); a lever the three counties
+set alike is one row (``policy.vouchers.scope``). A dated change is a row per key it sets, keyed
+``policy.vouchers.scope.jiashan from 2020-01``, its note as the meaning.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pydantic.fields import FieldInfo
 
 from .diagnostics import _model_of
 from .loader import load_scenario, own_name_and_description, resolve_chain
-from .schema import Scenario
+from .schema import COUNTIES, Scenario
 
 DEFAULT_SOURCE = "default"
 #: Settings that identify a scenario rather than change what the model does.
@@ -79,6 +81,8 @@ def _take_metadata(item, found: dict) -> None:
 
 
 def _range_text(found: dict) -> str:
+    if found.get("list"):
+        return "a list of {from: YYYY-MM, note: text, set: {policy key: value}}"
     if "choices" in found:
         return " | ".join("true" if c is True else "false" if c is False else str(c) for c in found["choices"])
     low = f"{found['ge']:g} ≤" if "ge" in found else f"{found['gt']:g} <" if "gt" in found else ""
@@ -119,7 +123,7 @@ def schema_fields(model: type[BaseModel] = Scenario, prefix: tuple = ()) -> dict
     section = _first_sentence(model.__doc__)
     for name, field in model.model_fields.items():
         nested = _model_of(field.annotation)
-        if nested is not None and not typing.get_origin(field.annotation) is dict:
+        if nested is not None and typing.get_origin(field.annotation) not in (dict, list):
             out.update(schema_fields(nested, (*prefix, name)))
         else:
             out[(*prefix, name)] = (field, section)
@@ -159,6 +163,8 @@ def catalogue(defaults: Mapping | None = None) -> list[Setting]:
                 _take_metadata(item, found)
             if field.annotation is str:
                 found["text"] = True
+            if typing.get_origin(field.annotation) is list:
+                found["list"] = True
             meaning = field.description or (f"({section})" if section else "")
         key = ".".join(path)
         unit = _unit(".".join(field_path), found, meaning)
@@ -211,14 +217,42 @@ def scenario_settings(path: str | Path | None = None, overrides: Mapping[str, An
         spec = load_scenario(path, overrides, override_source=override_source)
         origin = resolved_origin(path, overrides, override_source)
     values = spec.model_dump(mode="json")
-    known = {r.key for r in rows}
-    out = [Setting(**{**r.as_dict(), "value": _lookup(values, tuple(r.key.split("."))),
-                      "set_by": _source(origin, tuple(r.key.split(".")))}) for r in rows]
-    # a scenario's mapping may hold keys the defaults lack (a new place, a date): list them too
+    out = []
+    for row in rows:
+        path = tuple(row.key.split("."))
+        if path == ("changes",):
+            out += _change_rows(spec, rows, _source(origin, path)) or [Setting(**{**row.as_dict(), "value": []})]
+            continue
+        value = _lookup(values, path)
+        if _is_county_mapping(value) and not _is_county_mapping(row.default):  # set per county here
+            out += [Setting(**{**row.as_dict(), "key": f"{row.key}.{c}", "value": value[c],
+                               "set_by": _source(origin, (*path, c))}) for c in COUNTIES]
+        else:
+            out.append(Setting(**{**row.as_dict(), "value": value, "set_by": _source(origin, path)}))
+    # a scenario's mapping may hold keys the defaults lack (a new place): list them too
+    known = {r.key for r in out} | {r.key for r in rows}
     for leaf, value in _leaves(values, ()):
         key = ".".join(leaf)
-        if key not in known:
+        if key not in known and leaf[0] != "changes" and not (_is_county_mapping(_lookup(values, leaf[:-1]))
+                                                             and ".".join(leaf[:-1]) in known):
             out.append(Setting(key, None, "", "", "", value, _source(origin, leaf)))
+    return out
+
+
+def _is_county_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == set(COUNTIES)
+
+
+def _change_rows(spec: Scenario, rows: list[Setting], set_by: str) -> list[Setting]:
+    """A row per key a dated change sets, in date order: ``policy.vouchers.scope.jiashan from 2020-01``."""
+    by_key = {r.key: r for r in rows}
+    out = []
+    for _, change in spec.changes_in_order():
+        for key, value in change.settings.items():
+            parent = by_key.get(key) or by_key.get(key.rpartition(".")[0])
+            shape = parent or Setting(key, None, "", "", "")
+            out.append(Setting(f"{key} from {change.month}", shape.default, shape.range, shape.unit,
+                               change.note or shape.meaning, value, set_by))
     return out
 
 
@@ -231,15 +265,27 @@ def _same(a: Any, b: Any) -> bool:
 
 def changed_settings(base: list[Setting], other: list[Setting], identity: bool = False) -> list[dict]:
     """The settings whose values differ between two resolved scenarios: key, base value, scenario
-    value and who set the scenario's value (identity settings, name and description, left out)."""
+    value and who set the scenario's value (identity settings, name and description, left out).
+    Where one scenario sets a lever per county and the other zone-wide, the counties that differ are listed."""
     base_values = {s.key: s.value for s in base}
     rows = []
+
+    def add(key: str, before: Any, after: Any, set_by: str) -> None:
+        if not _same(before, after):
+            rows.append({"key": key, "base": before, "scenario": after, "set_by": set_by})
+
     for setting in other:
-        if not identity and setting.key.split(".")[0] in IDENTITY:
+        key = setting.key
+        if not identity and key.split(".")[0] in IDENTITY:
             continue
-        before = base_values.get(setting.key)
-        if not _same(before, setting.value):
-            rows.append({"key": setting.key, "base": before, "scenario": setting.value, "set_by": setting.set_by})
+        parent, _, county = key.rpartition(".")
+        if key not in base_values and all(f"{key}.{c}" in base_values for c in COUNTIES):
+            for c in COUNTIES:  # zone-wide here, per county in the base
+                add(f"{key}.{c}", base_values[f"{key}.{c}"], setting.value, setting.set_by)
+        elif key not in base_values and county in COUNTIES and parent in base_values:
+            add(key, base_values[parent], setting.value, setting.set_by)  # per county here, zone-wide there
+        else:
+            add(key, base_values.get(key), setting.value, setting.set_by)
     return rows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +22,7 @@ from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, load_bounded, refus
 
 from .diagnostics import first_comment, line_of, pydantic_problems, yaml_problem
 from .errors import ScenarioError, raise_all
-from .schema import Scenario
+from .schema import COUNTIES, Scenario
 
 
 class _PlainLoader(yaml.SafeLoader):
@@ -111,10 +112,26 @@ def _read_text(path: Path) -> str:
         raise ScenarioError(path, "", f"cannot be read: {exc.strerror or type(exc).__name__}") from None
 
 
+def _names_counties(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(key in COUNTIES for key in value)
+
+
+def _county_mapping(value: Any) -> Any:
+    """One value written for all counties, as the mapping it is a shorthand for."""
+    if isinstance(value, (Mapping, list)) or value is None:
+        return value
+    return {c: value for c in COUNTIES}
+
+
 def deep_merge(base: Mapping, override: Mapping) -> dict:
-    """Merge `override` into a copy of `base`: mappings key by key, anything else replaced."""
+    """Merge `override` into a copy of `base`: mappings key by key, anything else replaced.
+
+    A per-county mapping over one value written for all counties keeps that value for the
+    counties it does not name (``scope: zone`` then ``scope: {jiashan: zone_shanghai}``)."""
     merged = copy.deepcopy(dict(base))
     for key, value in override.items():
+        if _names_counties(value) and key in merged:
+            merged[key] = _county_mapping(merged[key])
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
@@ -218,18 +235,27 @@ def _resolved(path: Path) -> Path:
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
-    """Set dotted keys (``policy.vouchers.scope``) on a copy of scenario data."""
+    """Set dotted keys (``policy.vouchers.scope``) on a copy of scenario data.
+
+    One county of a setting written for all (``policy.vouchers.scope.jiashan`` over ``scope: zone``)
+    keeps the others' value; a mapping value merges into the mapping it replaces."""
     data = copy.deepcopy(data)
     for dotted, value in (overrides or {}).items():
         keys = dotted.split(".")
         node = data
-        for key in keys[:-1]:
+        for key, below in itertools.pairwise(keys):
             child = node.get(key)
+            if below in COUNTIES and child is not None:
+                child = _county_mapping(child)
             if not isinstance(child, dict):
                 child = {}
-                node[key] = child
+            node[key] = child
             node = child
-        node[keys[-1]] = value
+        last = keys[-1]
+        if isinstance(value, Mapping) and last in node:
+            node[last] = deep_merge({last: node[last]}, {last: value})[last]
+        else:
+            node[last] = copy.deepcopy(value)
     return data
 
 
@@ -242,10 +268,48 @@ def validate_data(data: dict, file: str | Path, origin: dict[tuple, Path] | None
     (each naming the file that set the key, its line and the reason in plain words)."""
     full = deep_merge(_default_data(), data)
     try:
-        return Scenario.model_validate(full)
+        scenario = Scenario.model_validate(full)
     except ValidationError as exc:
         raise_all(pydantic_problems(exc, file, origin, model=Scenario))
         raise  # not reached: pydantic reports at least one error
+    _check_changes(scenario, full, file, origin or {})
+    return scenario
+
+
+def _check_changes(scenario: Scenario, full: dict, file: str | Path, origin: Mapping[tuple, Any]) -> None:
+    """Each dated change, applied on top of the scenario and the changes before it, must give a
+    valid scenario; a problem names the file, the change's index and the key it sets."""
+    where = origin.get(("changes",), file)
+    overrides: dict[str, Any] = {}
+    for index, change in scenario.changes_in_order():
+        overrides.update(change.settings)
+        try:
+            Scenario.model_validate(apply_overrides(full, overrides))
+        except ValidationError as exc:
+            problems = []
+            for problem in pydantic_problems(exc, where, model=Scenario):
+                key = next((k for k in change.settings if _related(k, problem.key)), None)
+                loc = ("changes", str(index), "set", *((key,) if key else ()))
+                reason = problem.reason if key in (None, problem.key) else f"{problem.key}: {problem.reason}"
+                problems.append(ScenarioError(where, ".".join(loc), reason,
+                                              None if str(where).startswith("<") else line_of(where, loc)))
+            raise_all(problems)
+
+
+def _related(key: str, other: str) -> bool:
+    return key == other or key.startswith(other + ".") or other.startswith(key + ".")
+
+
+def policy_in_force(scenario: Scenario, month: str) -> Scenario:
+    """The scenario with its dated changes from `month` (YYYY-MM) or before applied: the policy in
+    force that month. The result keeps the list of changes; without a change due it is `scenario`."""
+    overrides: dict[str, Any] = {}
+    for _, change in scenario.changes_in_order():
+        if change.month <= month:
+            overrides.update(change.settings)
+    if not overrides:
+        return scenario
+    return Scenario.model_validate(apply_overrides(scenario.model_dump(mode="python"), overrides))
 
 
 def own_name_and_description(path: str | Path, origin: dict[tuple, Path]) -> dict[str, str]:

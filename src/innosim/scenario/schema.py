@@ -8,9 +8,10 @@ months. A scenario is data: this module imports nothing from the model.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationInfo,
+                      WrapValidator, field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
@@ -49,11 +50,40 @@ def county_values(**constraints) -> object:
     ]
 
 
+def per_county(item: Any) -> Any:
+    """A lever each county decides, of any kind (true/false, a choice, a number): one value for all
+    three counties, or a mapping qingpu/wujiang/jiashan -> value. It is kept as the one value when
+    the three agree, else as the full mapping (`by_county` reads either). A bad value is reported at
+    the key a planner wrote: ``policy.vouchers.scope`` for one value, ``...scope.jiashan`` for a county's."""
+    strict = ConfigDict(strict=True, allow_inf_nan=False)
+    one, many = TypeAdapter(item, config=strict), TypeAdapter(dict[County, item], config=strict)
+
+    def validate(value, handler):
+        if not isinstance(value, dict):
+            return one.validate_python(value)
+        full = _all_counties(many.validate_python(value))
+        first = full[COUNTIES[0]]
+        return first if all(v == first and type(v) is type(first) for v in full.values()) else full
+
+    return Annotated[item | dict[County, item], WrapValidator(validate)]
+
+
+T = TypeVar("T")
+
+
+def by_county(value: T | dict[str, T]) -> dict[str, T]:
+    """A per-county setting as the mapping county -> value, whichever way it was written."""
+    return {c: value[c] for c in COUNTIES} if isinstance(value, dict) else {c: value for c in COUNTIES}
+
+
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 CountyMoney = county_values(ge=0.0)
 CountyCount = county_values(ge=0.0)
+CountyFlag = per_county(bool)
+CountyShare = per_county(Share)
+CountyNonNeg = per_county(NonNeg)
 
 
 def _check_month(text: str) -> str:
@@ -230,18 +260,25 @@ class Behaviour(Strict):
         return self
 
 
-VoucherScope = Literal["own_county", "zone", "zone_shanghai"]
+#: Where a county's vouchers can be spent: its own providers; plus Shanghai's core (Jiashan's
+#: pre-integration Qianyi-platform measure, seed 1.3(1)); the zone; the zone and Shanghai's core.
+VoucherScope = Literal["own_county", "own_county_shanghai", "zone", "zone_shanghai"]
+#: Whose HNTE certificates a county honours when a certified firm moves in: its own province's;
+#: also the other zone counties'; any (the zone and Shanghai's core, as Jiashan's pre-integration
+#: equal treatment of every out-of-province HNTE within its validity, seed 1.3(1)).
+HnteScope = Literal["own_province", "zone", "zone_shanghai"]
 
 
 class Vouchers(Strict):
-    """General-use innovation vouchers (科技创新券通用通兑)."""
+    """General-use innovation vouchers (科技创新券通用通兑); each county sets its own, Shanghai's core issues none."""
 
     budget: CountyMoney = Field(default_factory=lambda: {"qingpu": 12.0, "wujiang": 15.0, "jiashan": 8.0},
                                 description="M CNY issued per county per year")
-    subsidy_share: Share = 0.5
-    cap_per_firm: NonNeg = 0.1
-    scope: VoucherScope = "own_county"
-    cross_county_settlement: bool = False
+    subsidy_share: CountyShare = Field(0.5, description="share of a service's cost a county's voucher pays")
+    cap_per_firm: CountyNonNeg = Field(0.1, description="M CNY a county grants one firm a year at most")
+    scope: per_county(VoucherScope) = Field("own_county", description="where a county's vouchers can be spent")
+    cross_county_settlement: CountyFlag = Field(
+        False, description="the issuing county settles with providers outside it, so they accept its vouchers")
 
 
 class EquityIncentives(Strict):
@@ -260,14 +297,16 @@ class Incubation(Strict):
                                   description="tenant places per county")
     post_incubation_space: CountyCount = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                                description="graduate places offered per county per year")
-    stay_subsidy: NonNeg = Field(0.0, description="M CNY paid to a graduate that settles in its county")
+    stay_subsidy: CountyNonNeg = Field(
+        0.0, description="M CNY the incubator's county pays a graduate that settles there")
 
 
 class Finance(Strict):
     """Science finance: government-guided funds."""
 
     fund_capital: CountyMoney = Field(default_factory=lambda: {"qingpu": 150.0, "wujiang": 200.0, "jiashan": 100.0})
-    cross_county_investment: bool = False
+    cross_county_investment: CountyFlag = Field(
+        False, description="the county's funds may invest in firms elsewhere in the zone")
 
 
 class Brokers(Strict):
@@ -290,13 +329,17 @@ class HnteRewards(Strict):
 class Policy(Strict):
     """The policy levers of DESIGN.md section 4; the defaults are the pre-integration baseline."""
 
-    hnte_mutual_recognition: bool = False
+    hnte_mutual_recognition: CountyFlag = Field(
+        False, description="the county honours the other zone counties' HNTE certificates (at least hnte_recognition zone)")
+    hnte_recognition: per_county(HnteScope) = Field(
+        "own_province", description="whose HNTE certificates the county honours when a certified firm moves in")
     hnte_reapply_wait_months: Annotated[int, Field(ge=0, le=60)] = 12
     hnte_rewards: HnteRewards = HnteRewards()
     talent_programmes: CountyCount = Field(
         default_factory=lambda: {"qingpu": 40.0, "wujiang": 48.0, "jiashan": 20.0},
         description="high-end talents brought in by county talent programmes, persons a year")
-    talent_recognition: bool = False
+    talent_recognition: CountyFlag = Field(
+        False, description="the county recognises talent qualifications issued elsewhere in the zone")
     vouchers: Vouchers = Vouchers()
     equity_incentives: EquityIncentives = EquityIncentives()
     incubation: Incubation = Incubation()
@@ -323,6 +366,32 @@ def _population_fits(population: Population, info: ValidationInfo) -> Population
     return population
 
 
+class PolicyChange(Strict):
+    """Policy settings that take new values from a month on (a dated change, for one county or all).
+
+    ``set`` holds dotted keys under ``policy.`` (``policy.vouchers.scope.jiashan: zone_shanghai``),
+    written as for ``--set``. Changes apply in date order and cumulate; one dated at or before
+    ``run.start`` is in force from the start. The loader checks each value by applying it."""
+
+    model_config = ConfigDict(**Strict.model_config, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    month: Annotated[str, AfterValidator(_check_month)] = Field(
+        alias="from", description="the first month the new values hold, YYYY-MM")
+    note: str = Field("", description="what changed and why (a source), shown on reports and plots")
+    settings: Annotated[dict[str, Any], Field(min_length=1)] = Field(
+        alias="set", description="dotted policy keys and their new values")
+
+    @field_validator("settings")
+    @classmethod
+    def _policy_only(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        for key in settings:
+            parts = key.split(".")
+            if parts[0] != "policy" or len(parts) < 2 or not all(parts):
+                raise ValueError(f"{key}: only policy settings (policy.<lever>...) can change during a run")
+        return settings
+
+
 class Scenario(Strict):
     """One validated scenario: what the model reads, and all it reads."""
 
@@ -333,3 +402,9 @@ class Scenario(Strict):
     places: Places = Field(default_factory=lambda: Places(**_default_places()))
     behaviour: Behaviour = Behaviour()
     policy: Policy = Policy()
+    changes: Annotated[list[PolicyChange], Field(max_length=240)] = Field(
+        default_factory=list, description="dated policy changes")
+
+    def changes_in_order(self) -> list[tuple[int, PolicyChange]]:
+        """(index in the file, change) in date order; changes of the same month in file order."""
+        return sorted(enumerate(self.changes), key=lambda pair: pair[1].month)

@@ -3,7 +3,9 @@
 A control shows the lever's value in the chosen scenario file; only a control the researcher
 moves away from the file's value becomes an override. Per-county amounts (voucher budgets, fund
 capital, incubator places) appear as one zone total, split across the counties in the file's
-proportions, so that the file's differences between counties survive a change of total.
+proportions, so that the file's differences between counties survive a change of total. A switch,
+choice or slider that a file sets per county shows the value most counties have; moving it sets
+all three counties.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ LEVERS: tuple[Lever, ...] = (
           "HNTE re-apply wait", "slider", 0, 60, 1),
     Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
     Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice",
-          choices=("own_county", "zone", "zone_shanghai")),
+          choices=("own_county", "own_county_shanghai", "zone", "zone_shanghai")),
     Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
           "Voucher cross-county settlement", "toggle"),
     Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr",
@@ -87,6 +89,9 @@ def lever_value(spec: Scenario, lever: Lever) -> Any:
     value = _lookup(spec.model_dump(), lever.key)
     if lever.kind == "zone_total":
         value = sum(value[c] for c in COUNTIES)
+    elif isinstance(value, dict):  # set per county: the value most counties have (the first on a tie)
+        counts = [list(value.values()).count(value[c]) for c in COUNTIES]
+        value = value[COUNTIES[counts.index(max(counts))]]
     if lever.kind in ("slider", "zone_total"):
         return int(round(value)) if lever.integer else float(value)
     return value
