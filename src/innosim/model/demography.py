@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import economy, labour, population
+from . import draws, economy, labour, population
 from .agents import Talent
 from .places import N_PLACES, SHANGHAI
 from .state import NO_STATUS
@@ -70,11 +70,11 @@ def arrive(model) -> None:
 
 def leave(model) -> None:
     """Talents retire, and unemployed talents who arrived before this month may leave for good."""
-    b, rng, t = model.behaviour, model.rng, model.talents
+    b, t = model.behaviour, model.talents
     present = model.present_talents()
     unemployed = (t.employer[present] == NO_STATUS) & (t.arrived[present] != model.month)
     chance = economy.monthly_rate(b.talent_retirement) + unemployed * b.unemployed_leave_rate
-    going = present[rng.random(present.size) < chance]
+    going = present[draws.uniform(model, t, present) < chance]
     if going.size == 0:
         return
     employed = going[t.employer[going] >= 0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import finance
+from . import draws, finance
 from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
 from .policy import CIT_RATE, HNTE_RATE
 
@@ -106,7 +106,7 @@ def produce(model) -> None:
     f, b, ledger = model.firms, model.behaviour, model.ledger
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
-    shock = model.rng.lognormal(-0.5 * b.revenue_sigma**2, b.revenue_sigma, rows.size)
+    shock = np.exp(-0.5 * b.revenue_sigma**2 + b.revenue_sigma * draws.normal(model, f, rows))
     value_added = (model.price[region] * f.productivity[rows] * model.place_productivity[region]
                    * f.knowledge[rows] ** b.alpha * effective_labour(model, rows) ** b.beta * shock)
     revenue = value_added / (1.0 - b.input_share)
@@ -168,8 +168,7 @@ def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
     usable = holds[:, None] & rules.voucher_spendable[issuer]
     utility = utility + b.voucher_weight * rules.voucher_subsidy_share[issuer][:, None] * usable
-    gumbel = model.rng.gumbel(size=utility.shape)
-    return np.argmax(utility + gumbel, axis=1)
+    return np.argmax(utility + draws.gumbel(model, f, rows, N_PLACES), axis=1)
 
 
 def rd_spend(model, rows: np.ndarray) -> np.ndarray:
@@ -204,7 +203,7 @@ def spend_on_rnd(model) -> None:
     # a voucher pays where it is spendable and the provider accepts it
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
-    accepted = model.rng.random(rows.size) < rules.voucher_acceptance[issuer, provider]
+    accepted = draws.uniform(model, f, rows) < rules.voucher_acceptance[issuer, provider]
     usable = holds & rules.voucher_spendable[issuer, provider] & accepted
     share = rules.voucher_subsidy_share[issuer]
     in_project = f.voucher_project[rows] > 0
@@ -263,7 +262,7 @@ def innovate(model) -> None:
     and upgrade the product mix, whose high-tech products age into ordinary ones."""
     f, b = model.firms, model.behaviour
     rows = model.alive_rows()
-    events = model.rng.poisson(innovation_rate(model, rows))
+    events = draws.poisson(draws.uniform(model, f, rows), innovation_rate(model, rows))
     f.knowledge[rows] = f.knowledge[rows] * (1.0 - monthly_rate(b.knowledge_depreciation)) + events
     f.hightech_share[rows] = upgrade_products(model, f.hightech_share[rows], events / f.employees[rows])
     model.count("innovations", f.region[rows].astype(np.int64), events.astype(float))

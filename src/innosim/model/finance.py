@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import draws
 from .agents import Holding
 
 YOUNG_MONTHS = 60          #: a firm younger than five years is a venture-stage candidate
@@ -46,12 +47,12 @@ def invest(model) -> None:
         if min(fund.capital, fund.pace_left) < b.fund_ticket or b.fund_ticket <= 0:
             continue
         pool = young[rules.fund_may_invest[fund.region, f.region[young]]]
-        pool = pool[model.rng.random(pool.size) < b.fund_screen_rate / 12.0]
+        pool = pool[draws.uniform(model, f, pool) < b.fund_screen_rate / 12.0]
         if held:
             pool = pool[~np.isin(pool, list(held))]
         if pool.size == 0:
             continue
-        score = np.log(f.knowledge[pool] / b.startup_knowledge) + model.rng.normal(0.0, 1.0, pool.size)
+        score = np.log(f.knowledge[pool] / b.startup_knowledge) + draws.normal(model, f, pool)
         backed = pool[np.argsort(-score, kind="stable")][: int(np.count_nonzero(score >= b.fund_reservation))]
         affordable = int(min(fund.capital, fund.pace_left) // b.fund_ticket)
         for firm in backed[:affordable].tolist():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import draws
 from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS
 from .state import NO_STATUS
 
@@ -100,7 +101,7 @@ def decide_hnte(model) -> None:
     valid = model.hnte_valid()[due]
     first = ~f.hnte_ever[due]
     chance = np.where(valid, b.hnte_renewal_approval, b.hnte_first_approval)
-    approved_mask = model.rng.random(due.size) < chance
+    approved_mask = draws.uniform(model, f, due) < chance
     approved = due[approved_mask]
     new, renewed = approved[first[approved_mask]], approved[valid[approved_mask]]
     regained = approved[~first[approved_mask] & ~valid[approved_mask]]

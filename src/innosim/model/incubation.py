@@ -14,7 +14,6 @@ import numpy as np
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
 from .state import ESTABLISHED, GRADUATE, INCUBATED, NO_STATUS
 
-
 #: A start-up that finds no incubator place within this many months carries on alone.
 MAX_WAIT_MONTHS = 12
 

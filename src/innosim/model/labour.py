@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import population
+from . import draws, population
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
 from .policy import EQUITY_KEPT_WITHOUT_DEFERRAL
 from .state import NO_STATUS, SHANGHAI_JOB
@@ -95,11 +95,11 @@ def search_jobs(model) -> None:
     Shanghai's wider economy hires whoever comes while it has positions open."""
     t, f = model.talents, model.firms
     all_rows = model.present_talents()
-    searching = all_rows[model.rng.random(all_rows.size) < search_rate(model, all_rows)]
+    searching = all_rows[draws.uniform(model, t, all_rows) < search_rate(model, all_rows)]
     if searching.size == 0:
         return
     utility = place_utility(model, searching)
-    choice = np.argmax(utility + model.rng.gumbel(size=utility.shape), axis=1)
+    choice = np.argmax(utility + draws.gumbel(model, t, searching, N_PLACES), axis=1)
 
     vacancies = model.vacancies()
     for place in range(N_PLACES):
@@ -121,7 +121,7 @@ def search_jobs(model) -> None:
 def order_vacancies(model, rows: np.ndarray, place: int) -> np.ndarray:
     """The order in which seekers take a place's open positions: at random, except that a position
     with an equity grant on offer draws a talent first in proportion to the grant's after-tax value."""
-    noise = model.rng.gumbel(size=rows.size)
+    noise = draws.gumbel(model, model.firms, rows, 1)[:, 0] if rows.size else np.zeros(0)
     if model.rules.equity_enabled and rows.size:
         offer = equity_offer(model, rows) * model.rules.equity_kept
         noise = noise + model.behaviour.equity_retention_weight * wage_years(model, offer, np.full(rows.size, place))
@@ -228,7 +228,7 @@ def found_startups(model) -> None:
     t, b = model.talents, model.behaviour
     rate = b.founding_rate
     able = np.flatnonzero(t.view("present") & (t.view("skill") >= b.founding_skill_threshold))
-    founders = able[model.rng.random(able.size) < rate]
+    founders = able[draws.uniform(model, t, able) < rate]
     if founders.size == 0:
         return
     place = t.region[founders].astype(np.int64)

@@ -10,9 +10,25 @@ from typing import Any
 import mesa
 import numpy as np
 
-from innosim.scenario import Scenario, apply_overrides, load_scenario, policy_in_force, validate_data
+from innosim.scenario import (
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    policy_in_force,
+    validate_data,
+)
 
-from . import demography, economy, finance, hnte, incubation, labour, population, relocation, techmarket
+from . import (
+    demography,
+    economy,
+    finance,
+    hnte,
+    incubation,
+    labour,
+    population,
+    relocation,
+    techmarket,
+)
 from .agents import Firm, Talent
 from .indicators import snapshot
 from .ledger import Ledger

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from . import draws
 from .economy import monthly_rate
+from .places import DISTANCE_KM, N_PLACES, SHANGHAI
 from .policy import CIT_RATE, HNTE_RATE
 
 
@@ -50,7 +51,7 @@ def review_locations(model) -> None:
     if rows.size == 0:
         return
     utility = location_utility(model, rows)
-    choice = np.argmax(utility + model.rng.gumbel(size=utility.shape), axis=1)
+    choice = np.argmax(utility + draws.gumbel(model, f, rows, N_PLACES), axis=1)
     movers = np.flatnonzero(choice != f.region[rows])
     for i in movers.tolist():
         model.relocate_firm(int(rows[i]), int(choice[i]))
@@ -65,6 +66,6 @@ def exit_failed_firms(model) -> None:
     negative = f.cash[rows] < 0
     f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
     failed = f.negative_months[rows] >= b.exit_negative_months
-    closing = model.rng.random(rows.size) < monthly_rate(b.firm_exit_hazard)
+    closing = draws.uniform(model, model.firms, rows) < monthly_rate(b.firm_exit_hazard)
     for row in rows[failed | closing].tolist():
         model.exit_firm(row)

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import draws
 from .places import N_PLACES, SHANGHAI
 
 
 def match_technical_problems(model) -> None:
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
-    posting = rows[model.rng.random(rows.size) < b.problem_post_rate]
+    posting = rows[draws.uniform(model, f, rows) < b.problem_post_rate]
     if posting.size == 0:
         return
     here = f.region[posting].astype(np.int64)
     model.count("problems_posted", here, np.ones(posting.size))
-    found = model.rng.random((posting.size, N_PLACES)) < rules.solver_reach[here]
+    found = draws.uniform(model, f, posting, N_PLACES) < rules.solver_reach[here]
     # better providers (Shanghai's) offer better matches
     ceiling = 0.6 + 0.4 * model.provider_quality
-    quality = np.where(found, model.rng.random((posting.size, N_PLACES)) * ceiling, -1.0)
+    quality = np.where(found, draws.uniform(model, f, posting, N_PLACES) * ceiling, -1.0)
     best = np.argmax(quality, axis=1)
     deal = quality[np.arange(posting.size), best] >= b.deal_threshold
     signed, solver = posting[deal], best[deal]

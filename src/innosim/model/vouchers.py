@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import draws
 from .places import N_PLACES
-
 
 #: Firms ask for a little more than they expect to spend: plans change.
 VOUCHER_ASK_MARGIN = 1.2
@@ -55,9 +55,9 @@ class VoucherBook:
         model = self.model
         f, rules = model.firms, model.rules
         rows = model.alive_rows()
-        applicants = rows[(model.rng.random(rows.size) < model.behaviour.voucher_apply_prob)
+        applicants = rows[(draws.uniform(model, f, rows) < model.behaviour.voucher_apply_prob)
                           & (f.rd_intensity[rows] > 0)]
-        applicants = model.rng.permutation(applicants)
+        applicants = applicants[np.argsort(draws.uniform(model, f, applicants), kind="stable")]  # random order
         for place in range(N_PLACES):
             budget = rules.voucher_budget[place]
             if budget <= 0 or rules.voucher_cap[place] <= 0:
@@ -80,7 +80,7 @@ class VoucherBook:
         bought: the voucher covers the subsidy share of it, the firm the rest."""
         model = self.model
         f, rules = model.firms, model.rules
-        additional = model.rng.random(takers.size) < model.behaviour.voucher_additionality
+        additional = draws.uniform(model, f, takers) < model.behaviour.voucher_additionality
         share = rules.voucher_subsidy_share[model.firms.voucher_issuer[takers].astype(np.int64)]
         size = np.where(additional & (share > 0), grants / np.maximum(share, 1e-12), 0.0)
         f.voucher_project[takers] = size

@@ -1,0 +1,56 @@
+"""Random draws keyed by agent row: common random numbers that survive a lever.
+
+Each mechanism draws from its own stream each month (`InnoModel._stream`). Within a mechanism,
+a draw for "the firms that apply this month" would still shift every later firm's number when a
+lever makes one more firm apply. So the draws here are made for every row of the table (firms or
+talents, dead rows included) and then picked by row: firm 17 gets the same number in every
+scenario run on the same seed, whoever else draws. Poisson counts come from one uniform each by
+inversion, because numpy's Poisson sampler uses a variable number of uniforms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+#: Above this mean a Poisson count is drawn from its normal approximation (error at most one event).
+POISSON_NORMAL_ABOVE = 30.0
+
+
+def uniform(model, table, rows: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """One uniform draw per row of `table` (or per row and column), picked for `rows`."""
+    shape = table.n if columns is None else (table.n, columns)
+    return model.rng.random(shape)[rows]
+
+
+def gumbel(model, table, rows: np.ndarray, columns: int) -> np.ndarray:
+    """Standard Gumbel noise per row and column (for logit choices), picked for `rows`."""
+    return -np.log(-np.log(np.clip(uniform(model, table, rows, columns), 1e-300, None)))
+
+
+def normal(model, table, rows: np.ndarray) -> np.ndarray:
+    """Standard normal draws per row, picked for `rows`."""
+    return special.ndtri(np.clip(uniform(model, table, rows), 1e-12, 1.0 - 1e-12))
+
+
+def poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts with means `mean` from uniforms `u`, by inverting the distribution function
+    (exact below POISSON_NORMAL_ABOVE, the rounded normal approximation above it)."""
+    counts = np.zeros(mean.shape, dtype=np.int64)
+    large = mean >= POISSON_NORMAL_ABOVE
+    if large.any():
+        approx = mean[large] + np.sqrt(mean[large]) * special.ndtri(np.clip(u[large], 1e-12, 1.0 - 1e-12))
+        counts[large] = np.maximum(0, np.floor(approx + 0.5)).astype(np.int64)
+    small = np.flatnonzero(~large)
+    m, v = mean[small], u[small]
+    term = np.exp(-m)
+    cdf = term.copy()
+    going = np.flatnonzero(v > cdf)
+    k = 0
+    while going.size and k < 10 * POISSON_NORMAL_ABOVE:
+        k += 1
+        term[going] *= m[going] / k
+        cdf[going] += term[going]
+        counts[small[going]] += 1
+        going = going[v[going] > cdf[going]]
+    return counts
