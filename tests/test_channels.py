@@ -180,7 +180,7 @@ def test_the_collaboration_a_voucher_project_leaves_raises_innovation_while_it_l
     model = run(make_model(small_scenario(), seed=2), 1)
     f = model.firms
     rows = model.alive_rows()
-    rows = rows[(f.rd_intensity[rows] > 0) & (f.collaboration[rows] < 0.9)]
+    rows = rows[(f.rd_intensity[rows] > 0) & (f.skill_sum[rows] > 0) & (f.collaboration[rows] < 0.9)]
     f.voucher_link[rows] = 0.0
     before = economy.innovation_rate(model, rows)
     f.voucher_link[rows] = 1.0  # a project with the best providers (Shanghai's)
