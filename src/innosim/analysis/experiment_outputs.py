@@ -130,7 +130,7 @@ def _term(exp_file: Path, where: str, text: str) -> Term:
         options[key] = value
     unknown = set(options) - {"last", "per"}
     if unknown:
-        raise ScenarioError(exp_file, where, f"unknown option {excerpt(sorted(unknown)[0])} in {excerpt(text)}: "
+        raise ScenarioError(exp_file, where, f"unknown option {excerpt(min(unknown))} in {excerpt(text)}: "
                                              "give last=MONTHS and, for a sum, per=year")
     last = None
     if "last" in options:

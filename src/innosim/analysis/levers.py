@@ -70,7 +70,7 @@ def rank_first(effects: np.ndarray, resamples: int = 2000, seed: int = BOOTSTRAP
     """P(lever ranks first): the share of bootstrap samples over seeds (rows of `effects`, [seed,
     lever]) in which the lever's mean effect is the largest. A tie in a sample is shared equally."""
     effects = np.asarray(effects, dtype=float)
-    n, k = effects.shape
+    n = effects.shape[0]
     pick = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
     means = effects[pick].mean(axis=1)                       # [resample, lever]
     best = means == means.max(axis=1, keepdims=True)
@@ -83,7 +83,7 @@ def tied_with(effects: np.ndarray, leader: int, level: float = 0.95) -> list[int
     tied = []
     for j in range(effects.shape[1]):
         if j != leader:
-            _, low, high = t_interval(effects[:, leader] - effects[:, j], level)
+            _, low, _ = t_interval(effects[:, leader] - effects[:, j], level)
             if not low > 0:
                 tied.append(j)
     return tied
@@ -102,15 +102,18 @@ class Verdict:
 
 
 def stopping_rule(half_widths: Sequence[float], probabilities: Sequence[float], means: Sequence[float],
-                  precision: float, leader_probability: float, seeds: int, cap: int) -> Verdict:
+                  precision: float, leader_probability: float, seeds: int, cap: int,
+                  tied: bool = False) -> Verdict:
     """Stop when every headline interval is narrower than `precision` (half-width), or when the
-    leading lever ranks first in at least `leader_probability` of bootstrap samples, or at the cap."""
+    leading lever ranks first in at least `leader_probability` of bootstrap samples and no lever is
+    `tied` with it (see `tied_with`: both tests must agree, which keeps a tie looked at block after
+    block from passing for a leader by chance), or at the cap."""
     widest = float(np.nanmax(half_widths)) if len(half_widths) else np.nan
     leader = int(np.nanargmax(means))
     probability = float(probabilities[leader])
     if widest <= precision:
         reason = "precision"
-    elif probability >= leader_probability:
+    elif probability >= leader_probability and not tied:
         reason = "leader"
     elif seeds >= cap:
         reason = "cap"
@@ -133,6 +136,8 @@ class LeverTable:
     rank_direction: str                # "on" or "off"
     tied: list[str]                    # levers the seeds cannot tell from the leader
     history: list[dict]                # one row per block: seeds, widest, precision, leader, probability
+    looks: int = 1                     # the looks the blocks allow up to the cap
+    tie_level: float = 0.95            # the level of the tie test (Bonferroni over the looks)
 
 
 def headline_ranks(values: pd.DataFrame, levers: Sequence[str], output: str, region: str,
@@ -153,8 +158,12 @@ def headline_ranks(values: pd.DataFrame, levers: Sequence[str], output: str, reg
 
 def assess(values: pd.DataFrame, levers: Sequence[str], labels: dict[str, str], headline: tuple[str, str],
            rank_direction: str, precision: float, leader_probability: float, resamples: int, cap: int,
-           level: float = 0.95, history: list[dict] | None = None) -> LeverTable:
-    """Every table of the report from the runs so far, and whether to stop."""
+           level: float = 0.95, history: list[dict] | None = None, looks: int = 1) -> LeverTable:
+    """Every table of the report from the runs so far, and whether to stop.
+
+    `looks`: how many times the stopping rule may look at the runs (blocks up to the cap). The tie
+    test's level is raised to 1 - (1 - level) / looks (Bonferroni), so that a tie looked at block
+    after block is declared clear by chance no more often than 1 - level in all."""
     effects = lever_effects(values, levers, level)
     output, region = headline
     ranks = headline_ranks(values, levers, output, region, resamples)
@@ -162,13 +171,14 @@ def assess(values: pd.DataFrame, levers: Sequence[str], labels: dict[str, str], 
     ranked = head[head["direction"] == rank_direction].set_index("lever").loc[list(levers)]
     probabilities = ranks[ranks["direction"] == rank_direction].set_index("lever").loc[list(levers)]
     seeds = int(values["seed"].nunique())
-    verdict = stopping_rule(head["half_width"].to_numpy(), probabilities["probability_first"].to_numpy(),
-                            ranked["effect"].to_numpy(), precision, leader_probability, seeds, cap)
     matrix, _ = effect_matrix(values, levers, output, region, rank_direction)
-    tied = [levers[j] for j in tied_with(matrix, verdict.leader, level)]
+    strict = 1 - (1 - level) / max(1, looks)
+    tied = [levers[j] for j in tied_with(matrix, int(np.nanargmax(ranked["effect"].to_numpy())), strict)]
+    verdict = stopping_rule(head["half_width"].to_numpy(), probabilities["probability_first"].to_numpy(),
+                            ranked["effect"].to_numpy(), precision, leader_probability, seeds, cap, bool(tied))
     history = list(history or []) + [{"seeds": seeds, "widest_half_width": verdict.widest,
                                       "precision": precision, "leader": levers[verdict.leader],
                                       "leader_probability": verdict.leader_probability,
                                       "decision": STOP_REASONS.get(verdict.reason, "add a block")}]
     return LeverTable(list(levers), dict(labels), values, effects, ranks, verdict, headline, rank_direction,
-                      tied, history)
+                      tied, history, looks, strict)

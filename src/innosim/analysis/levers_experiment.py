@@ -172,7 +172,7 @@ def _settings(data: dict, prefix: str = "policy") -> dict[str, Any]:
     out: dict[str, Any] = {}
     node = _lookup(data, prefix)
     if isinstance(node, dict) and not (node and set(node) <= set(COUNTIES)):
-        for key, value in node.items():
+        for key in node:
             out |= _settings(data, f"{prefix}.{key}")
     else:
         out[prefix] = node

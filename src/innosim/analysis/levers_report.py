@@ -207,8 +207,11 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
         f"Seeds are added {spec.seeds.block} at a time from {spec.seeds.first} until every 95 % interval of the "
         f"headline (both directions) has a half-width within the precision ({spec.precision.half_width}"
         f"{' of the base level' if experiment.precision_share is not None else ''}), or the leader ranks first in "
-        f"at least {spec.leader.probability * 100:.0f} % of bootstrap samples, or the cap is reached. "
-        "Levers are tied with the leader when the 95 % interval of their paired difference includes zero.")
+        f"at least {spec.leader.probability * 100:.0f} % of bootstrap samples and no lever is tied with it, or the "
+        "cap is reached. A lever is tied with the leader when the interval of their difference, paired by seed, "
+        f"includes zero; its level is {settings.get('tie_level', spec.level) * 100:.2f} % (95 % shared among the "
+        f"{settings.get('looks', 1)} looks the blocks allow, Bonferroni), so looking after every block does "
+        "not make a tie pass for a clear leader.")
     regions = list(spec.regions)
     for name in dict.fromkeys(o.name for o in experiment.outputs):
         first = next(o for o in experiment.outputs if o.name == name)

@@ -91,6 +91,7 @@ def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], Res
     h = experiment.headline
     reader = RunValues(experiment)
     history: list[dict] = []
+    looks = 1 + max(0, math.ceil((cap - seeds) / spec.seeds.block))
     runs = {"total": 0, "reused": 0, "ran": 0}
     while True:
         groups = variant_tasks(experiment, seeds)
@@ -102,7 +103,7 @@ def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], Res
         values = reader.table(store, groups)
         precision = precision_for(experiment, values)
         table = assess(values, levers, labels, (h.name, h.region), RANK_BY[spec.rank_by], precision, spec.leader.probability, spec.leader.resamples, cap,
-                       spec.level, history)
+                       spec.level, history, looks)
         history = table.history
         if on_block is not None:
             on_block(table)

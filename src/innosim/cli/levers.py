@@ -78,7 +78,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
                                 "off": lever.off} for lever in experiment.levers},
         "outputs": {f"{o.name}.{o.region}": o.output.expression for o in experiment.outputs},
         "scale": spec.scale, "seed": spec.seed, "seeds": sorted(int(s) for s in table.values["seed"].unique()),
-        "cap": cap, "stopped": table.verdict.reason, "start": experiment.start, "months": experiment.months,
+        "cap": cap, "looks": table.looks, "tie_level": table.tie_level, "stopped": table.verdict.reason, "start": experiment.start, "months": experiment.months,
         "end": month_label(experiment.start, experiment.months - 1), "store": str(store_path),
         "runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started,
         "jobs": jobs, "scheduler": scheduler,
