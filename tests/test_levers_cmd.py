@@ -116,12 +116,13 @@ def synthetic(effects: dict[str, float], seeds: int, noise: float, rng_seed: int
     return pd.DataFrame(rows, columns=["variant", "replicate", "seed", "output", "region", "value"])
 
 
-def blocks(effects: dict[str, float], noise: float, first: int = 5, block: int = 5, cap: int = 40):
+def blocks(effects: dict[str, float], noise: float, first: int = 5, block: int = 5, cap: int = 40,
+           direction: str = "on"):
     """The stopping loop on synthetic runs: assess after each block of seeds until told to stop."""
     levers, seeds, history = list(effects), first, None
     while True:
         table = assess(synthetic(effects, seeds, noise), levers, {k: k for k in levers}, ("hnte", "jiashan"),
-                       "on", precision=0.01, leader_probability=0.95, resamples=1000, cap=cap, history=history,
+                       direction, precision=0.01, leader_probability=0.95, resamples=1000, cap=cap, history=history,
                        looks=1 + (cap - first) // block)
         history = table.history
         if table.verdict.stop:
@@ -137,8 +138,9 @@ def test_rank_first_is_reproducible_and_sums_to_one():
     assert rank_first(np.tile([2.0, 1.0], (5, 1)), resamples=100).tolist() == [1.0, 0.0]
 
 
-def test_a_clear_leader_stops_early():
-    table = blocks({"finance": 10.0, "incubation": 2.0, "brokers": 0.0}, noise=1.0)
+@pytest.mark.parametrize("direction", ["on", "off"])
+def test_a_clear_leader_stops_early(direction):
+    table = blocks({"finance": 10.0, "incubation": 2.0, "brokers": 0.0}, noise=1.0, direction=direction)
     assert table.verdict.reason == "leader" and table.levers[table.verdict.leader] == "finance"
     assert table.history[-1]["seeds"] == 5 and table.tied == []
 
@@ -181,3 +183,16 @@ def test_end_to_end_writes_the_report_and_a_rerun_reuses_every_run(tmp_path):
     assert again.exit_code == 0, again.output
     assert f"(0 runs, {ran} reused" in again.output
     assert "在2项政策中" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_sensitivity_experiment_takes_window_outputs(tmp_path):
+    from innosim.analysis.experiment import load_experiment
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(f"name: w\nbase: {(SCENARIOS / 'baseline.yaml').as_posix()}\nfactors:\n"
+                    "  policy.talent_recognition:\n  policy.hnte_mutual_recognition:\noutputs:\n"
+                    "  hnte: mean(hnte_stock.jiashan, last=36) / mean(hnte_stock.zone, last=36)\n"
+                    "  zone: hnte_stock.zone\n", encoding="utf-8")
+    share, zone = load_experiment(path).outputs
+    assert share.windowed and share.operator == "/" and not share.counts
+    assert not zone.windowed and zone.counts

@@ -75,6 +75,9 @@ class Output:
     terms: tuple[Term, ...]
     operator: str | None = None
 
+    def __post_init__(self):  # terms given as (indicator, region) pairs are end values
+        object.__setattr__(self, "terms", tuple(t if isinstance(t, Term) else Term(*t) for t in self.terms))
+
     @property
     def windowed(self) -> bool:
         """True when a term needs the monthly series (a window aggregate), not the end values alone."""
