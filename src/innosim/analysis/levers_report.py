@@ -15,6 +15,7 @@ from .compare import UNITS
 from .experiment_outputs import Term
 from .levers import STOP_REASONS, LeverTable
 from .levers_experiment import LeversExperiment
+from .levers_plots import plot_headline
 from .report import Report, fmt
 
 #: Short English nouns of the indicators a planner asks about (others: the indicator's name).
@@ -195,6 +196,12 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
         "integration minus full integration without the lever; paired by seed, mean [95 % t interval]; "
         "**bold**: the interval excludes zero. %: of the level without the lever. P(first): the share of "
         "bootstrap samples over seeds in which the lever's mean Δ is the largest." + scale_note))
+    subject = what(headline.name, headline.region, headline.output.terms[0].indicator, t)
+    chart = write_atomic(out_dir / "levers.png", lambda p: plot_headline(
+        table, p, f"{subject[0].upper()}{subject[1:]}, "
+                  f"{window_phrase(experiment.start, experiment.months, headline.output.terms[0], t)}", unit, t))
+    report.figure(chart, "Each lever's paired effect with its 95 % interval, switched on alone from the base "
+                         "and off alone from full integration (faded: the interval includes zero).")
     report.heading(t.text("Why it stopped"))
     history = pd.DataFrame(table.history)
     report.table(pd.DataFrame({t.text("seeds"): history["seeds"],
@@ -209,9 +216,9 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
         f"{' of the base level' if experiment.precision_share is not None else ''}), or the leader ranks first in "
         f"at least {spec.leader.probability * 100:.0f} % of bootstrap samples and no lever is tied with it, or the "
         "cap is reached. A lever is tied with the leader when the interval of their difference, paired by seed, "
-        f"includes zero; its level is {settings.get('tie_level', spec.level) * 100:.2f} % (95 % shared among the "
-        f"{settings.get('looks', 1)} looks the blocks allow, Bonferroni), so looking after every block does "
-        "not make a tie pass for a clear leader.")
+        f"includes zero; its level is {table.tie_level * 100:.2f} % ({(1 - spec.level) * 100:g} % of error shared "
+        f"among the {table.looks} looks the blocks allow, Bonferroni), so looking after every block does not make "
+        "a tie pass for a clear leader.")
     regions = list(spec.regions)
     for name in dict.fromkeys(o.name for o in experiment.outputs):
         first = next(o for o in experiment.outputs if o.name == name)
@@ -234,7 +241,7 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
                                 t.text("settings"): ", ".join(f"`{k}`" for k in lever.off)}
                                for lever in experiment.levers]))
     report.heading(t.text("Files"))
-    report.bullets([f"`{name}`" for name in csvs] + ["`settings.json`: the settings and provenance of these numbers",
+    report.bullets([f"`{name}`" for name in csvs] + ["`levers.png`", "`settings.json`: the settings and provenance of these numbers",
                                                      f"`{settings['store']}`: every run (rerunning reuses them)"])
     report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
                      f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.", note=True)
