@@ -196,3 +196,13 @@ def test_a_sensitivity_experiment_takes_window_outputs(tmp_path):
     share, zone = load_experiment(path).outputs
     assert share.windowed and share.operator == "/" and not share.counts
     assert not zone.windowed and zone.counts
+
+
+def test_a_lever_the_full_scenario_changes_during_the_run_is_refused(tmp_path):
+    full = tmp_path / "full.yaml"
+    full.write_text(f"extends: {(SCENARIOS / 'full_integration.yaml').as_posix()}\nname: dated\nchanges:\n"
+                    "  - {from: '2020-01', set: {policy.vouchers.scope.jiashan: own_county}}\n", encoding="utf-8")
+    text = TINY.replace(f"full: {(SCENARIOS / 'full_integration.yaml').as_posix()}", f"full: {full.as_posix()}")
+    with pytest.raises(ScenarioError) as info:
+        load_levers(write(tmp_path, text))
+    assert info.value.key == "levers.vouchers" and "during the run" in info.value.reason

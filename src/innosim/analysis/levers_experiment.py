@@ -206,6 +206,13 @@ def _lever(path: Path, name: str, spec: LeverSpec, origin: dict, base: dict, ful
         if not key.startswith("policy.") or _lookup(base, key) is None:
             raise ScenarioError(path, f"{where}.keys", f"{key} is not a policy setting of the scenario schema "
                                                        "(a dotted key such as policy.vouchers.scope)")
+    for which, scenario in (("full", full), ("base", base)):
+        dated = [k for change in scenario.get("changes") or [] for k in change.get("set", {})]  # dumped by alias
+        changed = [k for k in dated if any(k == key or k.startswith(key + ".") or key.startswith(k + ".")
+                                           for key in keys)]
+        if changed:  # a dated change would set the lever again after the start
+            raise ScenarioError(path, where, f"the {which} scenario changes {changed[0]} during the run (changes:), "
+                                             "so the lever cannot be switched by its settings alone")
     if spec.scenario is None:
         on = {key: _lookup(full, key) for key in keys}
     off = {key: _lookup(base, key) for key in keys}
