@@ -252,8 +252,9 @@ def validate_spec(model: type[BaseModel], data: dict, origin: dict, path: Path):
         error = exc.errors()[0]
         loc = tuple(str(x) for x in error["loc"] if x not in ("list[float]", "FactorSpec") and "[" not in str(x))
         blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        if error["type"] not in ("missing", "extra_forbidden") and not isinstance(error.get("input"), dict):
+        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        if error["type"] not in ("missing", "extra_forbidden", "value_error") and \
+                not isinstance(error.get("input"), dict):
             reason += got(error.get("input"))
         raise ScenarioError(blamed, ".".join(loc), reason) from None
 
