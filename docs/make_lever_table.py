@@ -63,6 +63,28 @@ OUTCOMES = {  # name -> (indicator, how, unit)
     "public cost a year": ("public_cost", "sum_per_year", "M CNY"),
 }
 REGIONS = ("zone", "jiashan")
+READING = """## Reading the table
+
+- **Zone.** Full integration raises the zone's HNTE stock clearly (about +8 %), and three levers
+  carry it: incubation (more start-ups survive and grow: more firms too), science finance (venture
+  money pays for R&D) and HNTE mutual recognition (certified firms that move keep their status).
+  Vouchers, equity incentives, talent recognition and brokers are within replicate noise at ten
+  seeds: they change where things happen (which provider, which county, which firm a talent joins)
+  more than how much, as the literature's small and short-lived effects lead one to expect.
+- **Jiashan gains from some levers and loses from others, by their channels.** Jiashan already
+  recognised other provinces' HNTE certificates before integration (seed 1.3(1)), so zone-wide
+  mutual recognition adds nothing to what it receives, but lets its own certified firms move to
+  Qingpu and Wujiang without losing their status: its HNTE stock, firms and talents fall. Talent
+  recognition works the same way on talents (Jiashan's move to the larger counties more freely).
+  That is the "siphon effect" planners of the smaller county worry about; incubation is the lever
+  that raises Jiashan's own stock.
+- **Public cost.** Equity incentives cost the most of the single levers, through the income tax
+  their deferral forgoes on what vests; vouchers, brokers and recognition cost little or nothing.
+  Comparison reports (`innosim compare`) give the cost per extra HNTE, start-up and talent.
+- **Noise.** Talent stocks are the noisiest outcome (intervals of several per cent even paired):
+  talents, open positions, migration and start-ups feed each other, so small differences grow.
+"""
+
 
 
 def policy_value(scenario, dotted: str):
@@ -159,6 +181,7 @@ def main() -> None:
                 cells.append(f"**{text}**{pct}" if low > 0 or high < 0 else f"{text}{pct}")
             lines.append(f"| {label}{' vs full' if reference != 'baseline' else ''} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += [READING]
     lines += ["## The literature's direction and order of magnitude", "", "| lever | channel in the model | literature |",
               "|---|---|---|"]
     channels = {

@@ -174,3 +174,15 @@ def test_a_venture_investment_finances_rnd_and_positions_until_the_money_is_spen
     spent = sum(finance.spend_venture_money(model, np.array([firm]))[0] for _ in range(finance.VENTURE_MONTHS))
     assert spent == pytest.approx(finance.VENTURE_RD_SHARE * model.behaviour.fund_ticket)
     assert f.venture_budget[firm] == pytest.approx(0.0) and f.extra_seats[firm] == 0
+
+
+def test_the_collaboration_a_voucher_project_leaves_raises_innovation_while_it_lasts():
+    model = run(make_model(small_scenario(), seed=2), 1)
+    f = model.firms
+    rows = model.alive_rows()
+    rows = rows[(f.rd_intensity[rows] > 0) & (f.skill_sum[rows] > 0) & (f.collaboration[rows] < 0.9)]
+    f.voucher_link[rows] = 0.0
+    before = economy.innovation_rate(model, rows)
+    f.voucher_link[rows] = 1.0  # a project with the best providers (Shanghai's)
+    after = economy.innovation_rate(model, rows)
+    assert (after > before).all()

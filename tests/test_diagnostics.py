@@ -118,7 +118,11 @@ def test_the_readme_scenario_example_does_what_its_comment_says(tmp_path):
     path = write(tmp_path, "example.yaml", block.replace("extends: baseline.yaml",
                                                         f"extends: {SCENARIOS / 'baseline.yaml'}"))
     scenario, base = load_scenario(path), load_scenario(SCENARIOS / "baseline.yaml")
-    assert "all three counties" in scenario.description.lower()
-    assert scenario.policy.vouchers.scope == "zone_shanghai"
+    assert "jiashan alone" in scenario.description.lower()
     assert scenario.policy.vouchers.budget == {**base.policy.vouchers.budget, "jiashan": 12.0}
+    assert scenario.policy.vouchers.scope == base.policy.vouchers.scope  # until the change
+    (change,) = scenario.changes
+    assert change.month == "2021-07"
+    assert change.settings == {"policy.vouchers.scope.jiashan": "zone_shanghai",
+                               "policy.vouchers.cross_county_settlement.jiashan": True}
     assert scenario.name == "example"

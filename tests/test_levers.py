@@ -123,8 +123,10 @@ def paired(policy: dict, behaviour: dict | None, measure) -> list[float]:
 def test_lever_moves_its_outcome_in_its_direction(base, lever, behaviour, measure, sign):
     before = np.array(paired(base, behaviour, measure))
     after = np.array(paired(_merge(base, lever), behaviour, measure))
-    change = after - before
-    assert (np.sign(change) == sign).all(), f"change {change} (before {before}, after {after}), expected sign {sign}"
+    change = sign * (after - before)
+    # never the wrong way on any seed, and the right way overall (a small lever may tie on one seed)
+    assert (change >= 0).all() and change.sum() > 0, \
+        f"change {after - before} (before {before}, after {after}), expected sign {sign}"
 
 
 def _merge(base: dict, lever: dict) -> dict:

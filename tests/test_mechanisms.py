@@ -52,6 +52,7 @@ def test_tax_rate_is_15_percent_where_status_is_recognised():
     other = int(model.alive_rows()[~model.hnte_valid()[model.alive_rows()]][0])
     f.profit[[row, other]] = 10.0
     f.rd_intensity[[row, other]] = 0.0
+    f.extra_rd[[row, other]] = 0.0
     cash = f.cash[[row, other]].copy()
     economy.pay_tax(model)
     np.testing.assert_allclose(cash - f.cash[[row, other]], [10.0 * HNTE_RATE, 10.0 * CIT_RATE])

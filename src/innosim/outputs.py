@@ -50,8 +50,10 @@ def provenance(scenario: Scenario, scenario_file: str | Path | None, seed: int |
     return info
 
 
-def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = None) -> None:
-    """Six panels of the main indicators, one line per county (flows summed by year)."""
+def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = None,
+                         switches: list[tuple[str, str]] = ()) -> None:
+    """Six panels of the main indicators, one line per county (flows summed by year); a dotted
+    line at each dated policy change (`switches`: (month, note)) after the start."""
     t = labels or Labels("en")
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
     flows = {"hnte_new", "startups", "vouchers_used"}
@@ -68,8 +70,13 @@ def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = 
                 ax.plot(years, rows["value"], color=COUNTY_COLOURS[county], label=t.place(county))
                 ax.set_title(t.indicator(name))
         ax.grid(alpha=0.3)
+        for month, _ in switches:
+            if table["date"].min() < month <= table["date"].max():
+                ax.axvline(int(month[:4]) + (int(month[5:]) - 1) / 12, color="#555", ls=":", lw=0.7)
     axes.flat[0].legend()
-    fig.suptitle(title)
+    if switches:
+        title += "; dotted: " + ", ".join(f"{month} {note[:30]}".strip() for month, note in switches[:4])
+    fig.suptitle(title, fontsize=9 if switches else None)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -95,8 +102,10 @@ def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path
             },
         }
         write_json_atomic(staging / "summary.json", summary)
+        switches = [(change.month, change.note) for _, change in scenario.changes_in_order()]
         plot_main_indicators(result.timeseries, staging / "indicators.png",
-                             f"{scenario.name} ({(labels or Labels('en')).text('seed')} {seed})", labels)
+                             f"{scenario.name} ({(labels or Labels('en')).text('seed')} {seed})", labels,
+                             switches)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)

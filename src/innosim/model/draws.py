@@ -2,9 +2,9 @@
 
 Each mechanism draws from its own stream each month (`InnoModel._stream`). Within a mechanism,
 a draw for "the firms that apply this month" would still shift every later firm's number when a
-lever makes one more firm apply. So the draws here are made for every row of the table (firms or
-talents, dead rows included) and then picked by row: firm 17 gets the same number in every
-scenario run on the same seed, whoever else draws. Poisson counts come from one uniform each by
+lever makes one more firm apply. So the draws here are keyed by row: a counter-based generator
+gives row r of a table the number mix(key + r), with one key per call drawn from the mechanism's
+stream: firm 17 gets the same number in every scenario run on the same seed, whoever else draws. Poisson counts come from one uniform each by
 inversion, because numpy's Poisson sampler uses a variable number of uniforms.
 """
 
@@ -18,9 +18,24 @@ POISSON_NORMAL_ABOVE = 30.0
 
 
 def uniform(model, table, rows: np.ndarray, columns: int | None = None) -> np.ndarray:
-    """One uniform draw per row of `table` (or per row and column), picked for `rows`."""
-    shape = table.n if columns is None else (table.n, columns)
-    return model.rng.random(shape)[rows]
+    """One uniform draw per row of `table` (or per row and column), for `rows`: a counter-based
+    generator (the splitmix64 mixer of a key and the row's index), so a row's number does not
+    depend on which other rows draw, and the cost grows with `rows`, not with the table."""
+    key = np.uint64(model.rng.integers(0, 2**63))  # one draw per call from the mechanism's stream
+    rows = np.asarray(rows, dtype=np.uint64)
+    index = rows if columns is None else rows[:, None] * np.uint64(columns) + np.arange(columns, dtype=np.uint64)
+    bits = _splitmix64(key + (index + np.uint64(1)) * _GOLDEN)
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 output function (Steele, Lea & Flood 2014): a well-mixed 64-bit word per input."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def gumbel(model, table, rows: np.ndarray, columns: int) -> np.ndarray:

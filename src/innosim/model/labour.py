@@ -138,7 +138,8 @@ def hire(model, talent: int, firm: int) -> None:
     t.employer[talent] = firm
     t.wage[talent] = model.talent_wage[destination] * (0.8 + 0.2 * t.skill[talent])
     t.hired_month[talent] = model.month
-    grant_equity(model, np.array([talent]), np.array([firm]))
+    if model.rules.equity_enabled:
+        grant_equity(model, np.array([talent]), np.array([firm]))
     f.talents[firm] += 1
     model.monthly["hires"][destination] += 1
 
@@ -148,7 +149,8 @@ def leave_employer(model, talent: int) -> None:
     old = int(model.talents.employer[talent])
     if old >= 0:
         model.firms.talents[old] -= 1
-        vest_equity(model, np.array([talent]))
+        if model.talents.equity_grant[talent] > 0:
+            vest_equity(model, np.array([talent]))
 
 
 def hire_in_shanghai(model, talent: int) -> None:

@@ -159,7 +159,10 @@ class InnoModel(mesa.Model):
         """Point `self.rng` at the stream of (run seed, month, mechanism): the same in every scenario
         run on the same seed, whatever the other mechanisms drew."""
         key = zlib.crc32(mechanism.__qualname__.encode())
-        self.rng = np.random.default_rng([self._root_seed, self.month, key])
+        # Philox is a counter-based generator: distinct keys give independent streams, and setting
+        # one up costs a fraction of seeding through a SeedSequence
+        self.rng = np.random.Generator(np.random.Philox(key=np.array(
+            [self._root_seed, (self.month << 32) | key], dtype=np.uint64)))
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
