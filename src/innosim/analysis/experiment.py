@@ -243,20 +243,27 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
     return factor
 
 
+def validate_spec(model: type[BaseModel], data: dict, origin: dict, path: Path):
+    """`model` validated from an experiment file's merged data, or a ScenarioError naming the file
+    that set the offending key (through `extends:`), the key and the reason."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(str(x) for x in error["loc"] if x not in ("list[float]", "FactorSpec") and "[" not in str(x))
+        blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
+        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        if error["type"] not in ("missing", "extra_forbidden", "value_error") and \
+                not isinstance(error.get("input"), dict):
+            reason += got(error.get("input"))
+        raise ScenarioError(blamed, ".".join(loc), reason) from None
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read, merge (`extends:`) and validate an experiment file; nothing is run."""
     path = Path(path)
     data, origin = resolve_chain(path)
-    try:
-        spec = ExperimentSpec.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(str(x) for x in error["loc"] if x not in ("list[float]", "FactorSpec"))
-        blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        if error["type"] not in ("missing", "extra_forbidden") and not isinstance(error.get("input"), dict):
-            reason += got(error.get("input"))
-        raise ScenarioError(blamed, ".".join(loc), reason) from None
+    spec = validate_spec(ExperimentSpec, data, origin, path)
     # `base:` is relative to the file that set it
     base_file = (origin.get(("base",), path).parent / spec.base).resolve()
     if not base_file.is_file():

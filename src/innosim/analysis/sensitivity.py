@@ -30,6 +30,7 @@ from innosim.batch import ResultStore, Task, make_tasks
 from innosim.batch.tasks import run_task_end_only
 
 from .experiment import Experiment, Output
+from .experiment_outputs import Term, window_values
 from .sensitivity_checks import design_pairs, judge, noise_share, rows_per_unit
 
 METHODS = ("morris", "sobol")
@@ -74,10 +75,15 @@ def run_outputs(store: ResultStore, tasks: Sequence[Task], rows: np.ndarray,
     unique = list({t.key: t for t in tasks}.values())
     table = store.end_values(unique)
     values = table.set_index(["key", "indicator", "region"])["value"].to_dict()
+    windows = [term for o in outputs for term in o.terms if term.windowed]
+    if windows:  # window aggregates read the monthly series (the runs were made with run_task)
+        series = store.timeseries(unique, indicators=sorted({t.indicator for t in windows}))
+        values |= window_values(series, windows)
     per_key = {}
     for key in dict.fromkeys(table["key"]):
-        def value(indicator: str, region: str, key: str = key) -> float:
-            return float(values.get((key, indicator, region), math.nan))
+        def value(term: Term, key: str = key) -> float:
+            found = (key, term) if term.windowed else (key, term.indicator, term.region)
+            return float(values.get(found, math.nan))
         per_key[key] = [o.evaluate(value) for o in outputs]
     records = [(row, t.replicate, t.key, *per_key[t.key]) for t, row in zip(tasks, rows, strict=True)
                if t.key in per_key]

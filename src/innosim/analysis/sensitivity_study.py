@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.batch import ResultStore, Task, run_batch
-from innosim.batch.tasks import run_task_end_only
+from innosim.batch.tasks import run_task, run_task_end_only
 
 from .experiment import Experiment, Output
 from .sensitivity import OutputResult, analyse_output, draw_sample, model_tasks, replicate_matrix, run_outputs
@@ -93,10 +93,13 @@ def run_experiment(experiment: Experiment, method: str, store: ResultStore | str
     second_order = spec.sobol.second_order if second_order is None else second_order
     problem = experiment.problem()
     X = draw_sample(problem, method, n, levels=spec.morris.levels, second_order=second_order, seed=spec.seed)
-    tasks, rows = model_tasks(experiment, X, replicates)
+    # window aggregates need each run's monthly series; end values alone keep the store small
+    windowed = any(o.windowed for o in experiment.outputs)
+    tasks, rows = model_tasks(experiment, X, replicates, run_fn=run_task if windowed else run_task_end_only)
     if not isinstance(store, ResultStore):
         store = ResultStore(store)
-    runs, batch = evaluate(tasks, rows, store, list(experiment.outputs), jobs=jobs, scheduler=scheduler,
+    runs, batch = evaluate(tasks, rows, store, list(experiment.outputs), run_fn=run_task if windowed else
+                           run_task_end_only, jobs=jobs, scheduler=scheduler,
                            progress=progress, label=f"{experiment.name} {method}")
     distinct = len({t.key for t in tasks})  # points that repeat (switches, a coarse grid) share runs
     batch.update(design_points=len(X), distinct_runs=distinct, stored_before=distinct - batch["ran"],

@@ -54,6 +54,10 @@ from .sensitivity import sensitivity  # noqa: E402
 
 main.add_command(sensitivity)
 
+from .levers import levers  # noqa: E402
+
+main.add_command(levers)
+
 from .viz import viz  # noqa: E402
 
 main.add_command(viz)

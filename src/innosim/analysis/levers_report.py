@@ -1,0 +1,249 @@
+"""The lever report: one sentence a planner can forward, the headline table, every output by region,
+why the seeds stopped where they did, and the CSVs behind them (report.md, report.html)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from innosim.i18n import Labels
+from innosim.io import write_atomic, write_json_atomic
+from innosim.model import month_label
+
+from .compare import UNITS
+from .experiment_outputs import Term
+from .levers import STOP_REASONS, LeverTable
+from .levers_experiment import LeversExperiment
+from .levers_plots import plot_headline
+from .report import Report, fmt
+
+#: Short English nouns of the indicators a planner asks about (others: the indicator's name).
+NOUNS = {"hnte_stock": "HNTE stock", "firms": "firms", "talents": "talents", "startups": "start-ups",
+         "public_cost": "public cost", "innovations": "innovations", "hightech_revenue": "high-tech revenue"}
+DIRECTION_TEXT = {"on": "on alone from the base", "off": "off alone from full integration"}
+
+
+def signed(value: float, digits: int = 3) -> str:
+    text = fmt(value, digits)
+    return f"+{text}" if value > 0 else text.replace("-", "−")
+
+
+def percent(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value * 100:+.1f} %".replace("-", "−")
+
+
+def period(start: str, months: int, term: Term) -> str:
+    """The window's months as a planner says them: 2026-28, or 2026-03 to 2028-12."""
+    first = month_label(start, months - term.last if term.last else 0)
+    last = month_label(start, months - 1)
+    if first.endswith("-01") and last.endswith("-12"):
+        return first[:4] if first[:4] == last[:4] else f"{first[:4]}-{last[2:4]}"
+    return f"{first} to {last}"
+
+
+def window_phrase(start: str, months: int, term: Term, t: Labels) -> str:
+    """`on average over 2026-28`, `a year over 2019-28`, `in total over 2019-28`, `in 2028-12`."""
+    when = period(start, months, term)
+    if t.chinese:
+        if term.how == "mean":
+            return f"{when}年平均"
+        return f"{when}年{'年均' if term.per_year else '合计'}" if term.how == "sum" else \
+            f"{month_label(start, months - 1)}"
+    if term.how == "mean":
+        return f"on average over {when}"
+    if term.how == "sum":
+        return f"a year over {when}" if term.per_year else f"in total over {when}"
+    return f"in {month_label(start, months - 1)}"
+
+
+def what(output: str, region: str, indicator: str, t: Labels) -> str:
+    """`Jiashan's HNTE stock`, `the zone's start-ups`."""
+    if t.chinese:
+        return f"{t.place(region)}{t.indicator(indicator)}"
+    noun = NOUNS.get(indicator, output.replace("_", " "))
+    return f"the zone's {noun}" if region == "zone" else f"{t.place(region)}'s {noun}"
+
+
+def _and(items: list[str], t: Labels) -> str:
+    if t.chinese:
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def opening_sentence(table: LeverTable, experiment: LeversExperiment, t: Labels | None = None) -> str:
+    """Which lever raises the headline most, by how much (planner units, 95 % interval), how sure."""
+    t = t or Labels("en")
+    output, region = table.headline
+    head = experiment.headline
+    term = head.output.terms[0]
+    e = table.effects
+    row = e[(e["output"] == output) & (e["region"] == region) & (e["direction"] == table.rank_direction)
+            ].set_index("lever").loc[table.levers[table.verdict.leader]]
+    leader = table.labels[table.levers[table.verdict.leader]]
+    unit = t.unit(UNITS.get(term.indicator, "")) if not head.output.operator else ""
+    amount = f"{signed(row['effect'])} {unit}".strip()
+    interval = f"{signed(row['ci_low'])} {'至' if t.chinese else 'to'} {signed(row['ci_high'])}"
+    scale = experiment.spec.scale
+    full = head.output.counts and scale != 1
+    when = window_phrase(experiment.start, experiment.months, term, t)
+    probability = f"{table.verdict.leader_probability * 100:.0f} %"
+    n = len(table.levers)
+    subject = what(output, region, term.indicator, t)
+    tied = [table.labels[lever] for lever in table.tied]
+    if t.chinese:
+        verb = "单独实施时" if table.rank_direction == "on" else "在全面一体化中"
+        text = (f"在{n}项政策中，{leader}{verb}对{subject}的提升最大：{when} {amount}（{percent(row['relative'])}，"
+                f"95 % 区间 {interval}{'，按全规模计' if full else ''}），在 {probability} 的自助抽样中排名第一")
+        if tied:
+            text += f"（与{_and(tied, t)}无法区分）"
+        return text + "。"
+    within = "" if table.rank_direction == "on" else " within full integration"
+    change = (f"{amount} ({percent(row['relative'])}, 95 % interval {interval}) {when}"
+              f"{' at full scale' if full else ''}, ranking first in {probability} of bootstrap samples")
+    if row["effect"] > 0:
+        text = f"Of the {n} levers, {leader} raises {subject} most{within}: {change}"
+    else:
+        text = f"None of the {n} levers raises {subject}{within}; the best, {leader}, changes it by {change}"
+    if row["ci_low"] <= 0 < row["effect"]:
+        text += ", though its interval includes zero"
+    if tied:
+        if table.verdict.reason == "precision":
+            text += f" (tied with {_and(tied, t)} within the stated precision)"
+        else:
+            text += f" (not told apart from {_and(tied, t)} after {int(table.values['seed'].nunique())} seeds)"
+    return text + "."
+
+
+def _cell(row) -> str:
+    text = f"{signed(row['effect'])} [{signed(row['ci_low'])}, {signed(row['ci_high'])}]"
+    return f"**{text}**" if row["excludes_zero"] else text
+
+
+def headline_table(table: LeverTable, t: Labels) -> pd.DataFrame:
+    """Levers by their rank: each direction's effect on the headline [95 % CI], % and P(first)."""
+    output, region = table.headline
+    e = table.effects[(table.effects["output"] == output) & (table.effects["region"] == region)]
+    r = table.ranks.set_index(["direction", "lever"])
+    ranked = e[e["direction"] == table.rank_direction].sort_values("effect", ascending=False)["lever"]
+    rows = []
+    for lever in ranked:
+        cells = {t.text("lever"): table.labels[lever]}
+        for direction in ("on", "off"):
+            row = e[(e["lever"] == lever) & (e["direction"] == direction)].iloc[0]
+            cells[f"{direction}: Δ [95 % CI]"] = _cell(row)
+            cells[f"{direction}: %"] = percent(row["relative"])
+            cells[f"{direction}: P(first)"] = f"{r.loc[(direction, lever), 'probability_first'] * 100:.0f} %"
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def output_table(table: LeverTable, output: str, direction: str, regions: list[str], t: Labels) -> pd.DataFrame:
+    """One output, one direction: levers x regions, effect [95 % CI] (%), and the reference level."""
+    e = table.effects[(table.effects["output"] == output) & (table.effects["direction"] == direction)]
+    e = e.set_index(["lever", "region"])
+    reference = t.text("base level" if direction == "on" else "full-integration level")
+    level_row = {t.text("lever"): f"*{reference}*"}
+    full = table.values[(table.values["variant"] == ("base" if direction == "on" else "full"))
+                        & (table.values["output"] == output)].groupby("region")["value"].mean()
+    for region in regions:
+        level_row[t.place(region)] = fmt(full.get(region))
+    rows = [level_row]
+    for lever in table.levers:
+        cells = {t.text("lever"): table.labels[lever]}
+        for region in regions:
+            if (lever, region) in e.index:
+                row = e.loc[(lever, region)]
+                cells[t.place(region)] = f"{_cell(row)} ({percent(row['relative'])})"
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def write_tables(table: LeverTable, out_dir: Path) -> list[str]:
+    effects = table.effects.assign(label=table.effects["lever"].map(table.labels))
+    seeds = table.values[["replicate", "seed"]].drop_duplicates().sort_values("replicate")
+    tables = {"effects.csv": effects, "rank_first.csv": table.ranks.assign(label=table.ranks["lever"].map(table.labels)),
+              "stopping.csv": pd.DataFrame(table.history), "seeds.csv": seeds, "runs.csv": table.values}
+    for name, frame in tables.items():
+        write_atomic(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False, float_format="%.10g"))
+    return list(tables)
+
+
+def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir: str | Path, settings: dict,
+                        labels: Labels | None = None) -> Path:
+    """CSVs, settings.json, report.md and report.html in `out_dir`; returns report.md."""
+    t = labels or Labels("en")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csvs = write_tables(table, out_dir)
+    write_json_atomic(out_dir / "settings.json", settings)
+    spec, v = experiment.spec, table.verdict
+    seeds = int(table.values["seed"].nunique())
+    report = Report(f"{t.text('Ranking the levers')}: {experiment.name}", lang="zh-CN" if t.chinese else "en")
+    report.paragraph(f"**{opening_sentence(table, experiment, t)}**")
+    headline = experiment.headline
+    unit = UNITS.get(headline.output.terms[0].indicator, "")
+    report.paragraph(
+        f"{seeds} seeds per variant; stopped: **{t.text(STOP_REASONS[v.reason])}** (widest headline half-width "
+        f"{fmt(v.widest)} {unit} against the {fmt(v.precision)} asked for; the leader ranks first in "
+        f"{v.leader_probability * 100:.0f} % of {spec.leader.resamples} bootstrap samples, "
+        f"{spec.leader.probability * 100:.0f} % asked for; cap {settings['cap']} seeds).")
+    report.heading(t.text("The levers on the headline"))
+    scale_note = (f" Runs at scale {spec.scale:g}: counts and money are divided by {spec.scale:g} to give the "
+                  "zone's full size; shares are as run." if spec.scale != 1 else "")
+    report.table(headline_table(table, t), caption=(
+        f"`{headline.output.expression}` ({unit}). Δ on: the lever switched on alone minus the base; Δ off: full "
+        "integration minus full integration without the lever; paired by seed, mean [95 % t interval]; "
+        "**bold**: the interval excludes zero. %: of the level without the lever. P(first): the share of "
+        "bootstrap samples over seeds in which the lever's mean Δ is the largest." + scale_note))
+    subject = what(headline.name, headline.region, headline.output.terms[0].indicator, t)
+    chart = write_atomic(out_dir / "levers.png", lambda p: plot_headline(
+        table, p, f"{subject[0].upper()}{subject[1:]}, "
+                  f"{window_phrase(experiment.start, experiment.months, headline.output.terms[0], t)}", unit, t))
+    report.figure(chart, "Each lever's paired effect with its 95 % interval, switched on alone from the base "
+                         "and off alone from full integration (faded: the interval includes zero).")
+    report.heading(t.text("Why it stopped"))
+    history = pd.DataFrame(table.history)
+    report.table(pd.DataFrame({t.text("seeds"): history["seeds"],
+                               t.text("widest half-width"): history["widest_half_width"].map(fmt),
+                               t.text("precision asked"): history["precision"].map(fmt),
+                               t.text("leader"): history["leader"].map(table.labels),
+                               "P(first)": history["leader_probability"].map(lambda p: f"{p * 100:.0f} %"),
+                               t.text("decision"): history["decision"].map(t.text)}))
+    report.paragraph(
+        f"Seeds are added {spec.seeds.block} at a time from {spec.seeds.first} until every 95 % interval of the "
+        f"headline (both directions) has a half-width within the precision ({spec.precision.half_width}"
+        f"{' of the base level' if experiment.precision_share is not None else ''}), or the leader ranks first in "
+        f"at least {spec.leader.probability * 100:.0f} % of bootstrap samples and no lever is tied with it, or the "
+        "cap is reached. A lever is tied with the leader when the interval of their difference, paired by seed, "
+        f"includes zero; its level is {table.tie_level * 100:.2f} % ({(1 - spec.level) * 100:g} % of error shared "
+        f"among the {table.looks} looks the blocks allow, Bonferroni), so looking after every block does not make "
+        "a tie pass for a clear leader.")
+    regions = list(spec.regions)
+    for name in dict.fromkeys(o.name for o in experiment.outputs):
+        first = next(o for o in experiment.outputs if o.name == name)
+        unit = UNITS.get(first.output.terms[0].indicator, "") if first.output.counts else ""
+        report.heading(f"{name} ({unit})" if unit else name)
+        for direction in ("on", "off"):
+            report.table(output_table(table, name, direction, [r for r in regions if any(
+                o.name == name and o.region == r for o in experiment.outputs)], t),
+                caption=f"`{spec.outputs[name]}`, lever switched {t.text(DIRECTION_TEXT[direction])}: "
+                        "Δ [95 % CI] (%).")
+    report.heading(t.text("Set-up"))
+    report.paragraph(
+        f"Base `{settings['base']}`, full `{settings['full']}`, {len(table.levers)} levers, each run "
+        f"{t.text(DIRECTION_TEXT['on'])} and {t.text(DIRECTION_TEXT['off'])} (its settings at the base's values): "
+        f"{2 + 2 * len(table.levers)} variants on the same {seeds} seeds (root seed {spec.seed}), "
+        f"{settings['start']} to {settings['end']}, scale {spec.scale:g}. The model draws each mechanism's "
+        "random numbers from its own stream keyed by agent row, so variants on one seed share their chance "
+        "events and each Δ is measured seed by seed.")
+    report.table(pd.DataFrame([{t.text("lever"): table.labels[lever.name],
+                                t.text("settings"): ", ".join(f"`{k}`" for k in lever.off)}
+                               for lever in experiment.levers]))
+    report.heading(t.text("Files"))
+    report.bullets([f"`{name}`" for name in csvs] + ["`levers.png`", "`settings.json`: the settings and provenance of these numbers",
+                                                     f"`{settings['store']}`: every run (rerunning reuses them)"])
+    report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
+                     f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.", note=True)
+    md, _ = report.write(out_dir)
+    return md

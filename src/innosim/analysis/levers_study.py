@@ -1,0 +1,113 @@
+"""The lever table from start to end: run every variant on a block of seeds through the batch engine,
+assess, and add blocks until the stopping rule says enough.
+
+`run` is handed in (the CLI's runs through the shared results store, with a progress bar and a
+clean stop on Ctrl-C), so an interrupted study resumes and a rerun reuses every stored run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from innosim.batch import ResultStore, Task, make_tasks
+
+from .experiment_outputs import window_values
+from .levers import RANK_BY, LeverTable, assess
+from .levers_experiment import LeversExperiment
+
+
+def variant_tasks(experiment: LeversExperiment, seeds: int) -> dict[str, list[Task]]:
+    """Variant -> its tasks on the first `seeds` seeds (seed r the same in every variant).
+
+    The scale is an override and the horizon the tasks' `months`, as `innosim compare` makes them,
+    so a comparison of the base and full scenarios at this scale and root seed shares their runs."""
+    spec = experiment.spec
+    return {variant: make_tasks([str(file)], [{"run.scale": spec.scale, **changes}], replicates=seeds,
+                                root_seed=spec.seed, months=spec.months)
+            for variant, (file, changes) in experiment.variants().items()}
+
+
+class RunValues:
+    """Each run's outputs in planner units (counts and money at full scale), read once per run."""
+
+    def __init__(self, experiment: LeversExperiment):
+        self.experiment = experiment
+        self._rows: dict[str, list[tuple[str, str, float]]] = {}   # run key -> (output, region, value)
+
+    def _read(self, store: ResultStore, tasks: Sequence[Task]) -> None:
+        todo = [t for t in {t.key: t for t in tasks}.values() if t.key not in self._rows]
+        if not todo:
+            return
+        outputs = self.experiment.outputs
+        terms = [term for o in outputs for term in o.output.terms]
+        windows = [t for t in terms if t.windowed]
+        found: dict[tuple, float] = {}
+        if windows:
+            series = store.timeseries(todo, indicators=sorted({t.indicator for t in windows}))
+            found |= window_values(series, windows)
+        if len(windows) < len(terms):
+            end = store.end_values(todo)
+            found |= end.set_index(["key", "indicator", "region"])["value"].to_dict()
+        scale = self.experiment.spec.scale
+        for task in todo:
+            def value(term, key=task.key) -> float:
+                return float(found.get((key, term) if term.windowed else (key, term.indicator, term.region),
+                                       math.nan))
+            self._rows[task.key] = [(o.name, o.region, o.output.evaluate(value) / (scale if o.output.counts else 1))
+                                    for o in outputs]
+
+    def table(self, store: ResultStore, groups: dict[str, list[Task]]) -> pd.DataFrame:
+        """variant, replicate, seed, output, region, value: one row per run and output."""
+        self._read(store, [t for tasks in groups.values() for t in tasks])
+        rows = [(variant, t.replicate, t.seed, *row) for variant, tasks in groups.items() for t in tasks
+                for row in self._rows[t.key]]
+        return pd.DataFrame(rows, columns=["variant", "replicate", "seed", "output", "region", "value"])
+
+
+def precision_for(experiment: LeversExperiment, values: pd.DataFrame) -> float:
+    """The half-width asked for, in the headline's units: a share of the base's level, or absolute."""
+    if experiment.precision_absolute is not None:
+        return experiment.precision_absolute
+    h = experiment.headline
+    base = values[(values["variant"] == "base") & (values["output"] == h.name) & (values["region"] == h.region)]
+    return experiment.precision_share * abs(float(base["value"].mean()))
+
+
+def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], ResultStore], *,
+              max_seeds: int | None = None, on_block: Callable[[LeverTable], None] | None = None
+              ) -> tuple[LeverTable, dict]:
+    """Run blocks of seeds until the stopping rule is met; the last assessment and what was run.
+
+    run(tasks, label) runs what the store lacks and returns the store (its `last_batch` says what
+    it did). max_seeds lowers (or raises) the experiment's cap."""
+    spec = experiment.spec
+    cap = max(2, max_seeds or spec.seeds.cap)
+    seeds = min(spec.seeds.first, cap)
+    levers = [lever.name for lever in experiment.levers]
+    labels = {lever.name: lever.label for lever in experiment.levers}
+    h = experiment.headline
+    reader = RunValues(experiment)
+    history: list[dict] = []
+    looks = 1 + max(0, math.ceil((cap - seeds) / spec.seeds.block))
+    runs = {"total": 0, "reused": 0, "ran": 0}
+    while True:
+        groups = variant_tasks(experiment, seeds)
+        tasks = [t for group in groups.values() for t in group]
+        store = run(tasks, f"{experiment.name}: {len(groups)} variants x {seeds} seeds")
+        batch = store.last_batch
+        runs = {"total": batch["tasks"], "ran": runs["ran"] + batch["ran"],
+                "reused": batch["tasks"] - runs["ran"] - batch["ran"]}
+        values = reader.table(store, groups)
+        precision = precision_for(experiment, values)
+        table = assess(values, levers, labels, (h.name, h.region), RANK_BY[spec.rank_by], precision, spec.leader.probability, spec.leader.resamples, cap,
+                       spec.level, history, looks)
+        history = table.history
+        if on_block is not None:
+            on_block(table)
+        if table.verdict.stop:
+            return table, runs
+        seeds = min(seeds + spec.seeds.block, cap)
+
