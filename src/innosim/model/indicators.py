@@ -122,7 +122,7 @@ def _with_zone(per_place: np.ndarray, how: str = "sum") -> np.ndarray:
     return np.append(per_place, zone)
 
 
-def snapshot(model) -> dict[str, list[float]]:
+def snapshot(model) -> dict[str, np.ndarray]:
     """All indicators now: name -> five values (Qingpu, Wujiang, Jiashan, Shanghai core, zone)."""
     f = model.firms
     month = model.monthly
@@ -172,7 +172,7 @@ def snapshot(model) -> dict[str, list[float]]:
     balance = np.full(5, np.nan)
     balance[-1] = 1.0 - gini(per_resident)
     out["balance_index"] = balance
-    return {name: out[name].tolist() for name in INDICATOR_NAMES}
+    return {name: np.asarray(out[name], dtype=float) for name in INDICATOR_NAMES}
 
 
 def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:

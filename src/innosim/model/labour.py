@@ -103,14 +103,14 @@ def search_jobs(model) -> None:
 
     vacancies = model.vacancies()
     for place in range(N_PLACES):
-        seekers = model.rng.permutation(searching[choice == place])
+        seekers = searching[choice == place]
+        seekers = seekers[np.argsort(draws.uniform(model, t, seekers), kind="stable")]  # random order
         open_rows = vacancies[f.region[vacancies] == place] if vacancies.size else vacancies
         open_rows = order_vacancies(model, open_rows, place)
         matched = min(seekers.size, open_rows.size)
-        for talent, firm in zip(seekers[:matched].tolist(), open_rows[:matched].tolist(), strict=True):
-            if t.employer[talent] == firm:
-                continue
-            hire(model, talent, firm)
+        talents, firms = seekers[:matched], open_rows[:matched]
+        new = t.employer[talents] != firms
+        hire_many(model, talents[new], firms[new])
         if place == SHANGHAI:
             rest = [r for r in seekers[matched:].tolist() if t.employer[r] != SHANGHAI_JOB]
             open_jobs = int(model.shanghai_jobs - model.shanghai_employed())
@@ -129,19 +129,30 @@ def order_vacancies(model, rows: np.ndarray, place: int) -> np.ndarray:
 
 
 def hire(model, talent: int, firm: int) -> None:
-    """`talent` joins `firm`, moving to the firm's place if needed; unvested equity is forfeited."""
+    """`talent` joins `firm` (see `hire_many`)."""
+    hire_many(model, np.array([talent]), np.array([firm]))
+
+
+def hire_many(model, talents: np.ndarray, firms: np.ndarray) -> None:
+    """Each of `talents` (distinct) joins the firm beside it, moving to the firm's place if needed;
+    the vested part of a grant from the old employer is banked, the rest forfeited."""
     t, f = model.talents, model.firms
-    leave_employer(model, talent)
-    destination = int(f.region[firm])
-    if t.region[talent] != destination:
-        model.move_talent(talent, destination)
-    t.employer[talent] = firm
-    t.wage[talent] = model.talent_wage[destination] * (0.8 + 0.2 * t.skill[talent])
-    t.hired_month[talent] = model.month
+    if talents.size == 0:
+        return
+    old = t.employer[talents]
+    np.subtract.at(f.talents, old[old >= 0], 1)
+    vest_equity(model, talents[(old >= 0) & (t.equity_grant[talents] > 0)])
+    destination = f.region[firms].astype(np.int64)
+    moving = t.region[talents] != destination
+    for talent, place in zip(talents[moving].tolist(), destination[moving].tolist(), strict=True):
+        model.move_talent(talent, place)
+    t.employer[talents] = firms
+    t.wage[talents] = model.talent_wage[destination] * (0.8 + 0.2 * t.skill[talents])
+    t.hired_month[talents] = model.month
     if model.rules.equity_enabled:
-        grant_equity(model, np.array([talent]), np.array([firm]))
-    f.talents[firm] += 1
-    model.monthly["hires"][destination] += 1
+        grant_equity(model, talents, firms)
+    np.add.at(f.talents, firms, 1)
+    model.count("hires", destination, np.ones(talents.size))
 
 
 def leave_employer(model, talent: int) -> None:
@@ -235,6 +246,5 @@ def found_startups(model) -> None:
         return
     place = t.region[founders].astype(np.int64)
     rows = model.create_startups(place)
-    for talent, row in zip(founders.tolist(), rows.tolist(), strict=True):
-        hire(model, talent, row)
+    hire_many(model, founders, rows)
     model.count("startups", place, np.ones(founders.size))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -40,6 +41,12 @@ from .vouchers import VoucherBook
 FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
 
 
+@functools.lru_cache(maxsize=None)
+def _mechanism_key(name: str) -> int:
+    """A stable 32-bit number for a mechanism's name (the same in every process and run)."""
+    return zlib.crc32(name.encode())
+
+
 def month_label(start: str, month: int) -> str:
     """'2019-01' + 13 months -> '2020-02'."""
     year, mon = (int(x) for x in start.split("-"))
@@ -59,6 +66,9 @@ class InnoModel(mesa.Model):
                  overrides: dict[str, Any] | None = None, **flat_overrides: Any):
         super().__init__(rng=rng)
         self._root_seed = int(self.rng.integers(2**63))  # roots the per-month, per-mechanism streams
+        self._bitgen = np.random.Philox(key=np.zeros(2, dtype=np.uint64))
+        self._generator = np.random.Generator(self._bitgen)
+        self._stream_state = self._bitgen.state
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
         if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
@@ -157,12 +167,15 @@ class InnoModel(mesa.Model):
 
     def _stream(self, mechanism) -> None:
         """Point `self.rng` at the stream of (run seed, month, mechanism): the same in every scenario
-        run on the same seed, whatever the other mechanisms drew."""
-        key = zlib.crc32(mechanism.__qualname__.encode())
-        # Philox is a counter-based generator: distinct keys give independent streams, and setting
-        # one up costs a fraction of seeding through a SeedSequence
-        self.rng = np.random.Generator(np.random.Philox(key=np.array(
-            [self._root_seed, (self.month << 32) | key], dtype=np.uint64)))
+        run on the same seed, whatever the other mechanisms drew. The streams are Philox's, a
+        counter-based generator: distinct keys give independent streams, and re-keying costs little."""
+        key = _mechanism_key(mechanism.__qualname__)
+        state = self._stream_state
+        state["state"]["key"][:] = (self._root_seed, (self.month << 32) | key)
+        state["state"]["counter"][:] = 0
+        state["buffer_pos"] = 4  # the buffer is empty: the next draw starts the new stream
+        self._bitgen.state = state
+        self.rng = self._generator
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
