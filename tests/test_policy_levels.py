@@ -111,9 +111,9 @@ def test_only_jiashan_opening_its_vouchers_to_shanghai_changes_only_jiashan():
     """Jiashan's Qianyi-platform measure: its vouchers reach Shanghai's providers, no one else's do.
 
     The rules differ in Jiashan's row only. In a run the other counties' cross-county voucher money
-    stays exactly what it was (none: their vouchers stay at home). Their other figures may move:
-    all places draw from one random stream, and Jiashan's firms' choices change what later draws
-    are used for."""
+    stays exactly what it was (none: their vouchers stay at home). Their other figures may move a
+    little: Jiashan's firms innovate differently, and what they do (hiring, moving) reaches the
+    other counties, though the draws themselves are common (keyed by mechanism, month and row)."""
     closed = load_scenario(BASELINE, {**SMALL_RUN, "policy.vouchers.scope": "own_county"})
     opened = load_scenario(BASELINE, {**SMALL_RUN, "policy.vouchers.scope": "own_county",
                                       "policy.vouchers.scope.jiashan": "own_county_shanghai"})
