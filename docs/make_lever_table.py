@@ -66,26 +66,29 @@ REGIONS = ("zone", "jiashan")
 READING = """## Reading the table
 
 - **Zone.** Full integration raises the zone's HNTE stock clearly (about +8 %), its firms, talents,
-  start-ups and innovations too. Science finance (venture money pays for R&D and key positions),
-  incubation (more start-ups survive and grow) and HNTE mutual recognition (certified firms that
-  move keep their status) carry the HNTE gain; equity incentives add a little (talents kept and
-  drawn to start-ups: more start-ups and firms). General-use vouchers, talent recognition and
-  brokers are within replicate noise at ten seeds: they change where things happen (which
-  provider, which county) more than how much, as the literature's small and short-lived effects
-  lead one to expect.
+  start-ups and innovations too. Three levers carry the HNTE gain, in both directions (on alone,
+  and missed when removed from full integration): incubation (more start-ups survive and grow),
+  science finance (venture money pays for R&D and key positions) and HNTE mutual recognition
+  (certified firms that move keep their status), each some +2 to +3 %. Equity incentives,
+  general-use vouchers, talent recognition and brokers are within replicate noise at ten seeds:
+  they change where things happen (which provider, which county, which firm a talent joins) more
+  than how much, as the literature's small and short-lived effects lead one to expect.
 - **Jiashan gains from some levers and loses from others, by their channels.** Jiashan already
   recognised other provinces' HNTE certificates before integration (seed 1.3(1)), so zone-wide
   mutual recognition adds nothing to what it receives, but lets its own certified firms move to
-  Qingpu and Wujiang without losing their status: its HNTE stock, firms and talents fall (about
-  -6 %). That is the "siphon effect" planners of the smaller county worry about. Incubation is
-  the lever that raises Jiashan's own stock; science finance's gains go mostly to the larger
-  counties, where more young firms clear the funds' bar.
+  Qingpu and Wujiang without losing their status: switched on alone it lowers Jiashan's firms, and
+  removed from full integration it raises Jiashan's HNTE stock by about 6 %. That is the "siphon
+  effect" planners of the smaller county worry about. Incubation is the lever that raises
+  Jiashan's own stock (about +10 %); science finance's gains go mostly to the larger counties,
+  where more young firms clear the funds' bar.
 - **Public cost.** Equity incentives cost the most of the single levers, through the income tax
   their deferral forgoes on what vests; vouchers, brokers and recognition cost little or nothing.
   Comparison reports (`innosim compare`) and `innosim levers` give the cost per extra HNTE,
   start-up and talent.
-- **Noise.** Talent stocks are the noisiest outcome (intervals of several per cent even paired):
-  talents, open positions, migration and start-ups feed each other, so small differences grow.
+- **Reading many cells.** Each table has some eighty cells; at a 95 % level about four of them
+  exclude zero by chance alone, so a lone bold cell without a channel behind it (brokers and
+  talents, say) is more likely noise than effect. Talent stocks are the noisiest outcome: talents,
+  open positions, migration and start-ups feed each other, so small differences grow.
 """
 
 
