@@ -223,7 +223,7 @@ def vest_equity(model, talents: np.ndarray) -> None:
     vested = t.equity_grant[talents] * vested_share(model, talents)
     t.equity_vested[talents] += vested * rules.equity_kept
     t.equity_grant[talents] = 0.0
-    region = t.region[talents].astype(np.int64)
+    region = model.firms.region[t.equity_employer[talents]].astype(np.int64)  # the granting firm's county
     model.count("equity_vested", region, vested)
     model.count("equity_tax_forgone", region, vested * (rules.equity_kept - EQUITY_KEPT_WITHOUT_DEFERRAL))
 
