@@ -107,7 +107,7 @@ def test_the_grant_is_a_documented_share_of_the_firm_shared_over_its_key_positio
     model = equity_model
     f = model.firms
     rows = model.alive_rows()
-    young = rows[model.month - f.birth_month[rows] < labour.EQUITY_YOUNG_MONTHS]
+    young = rows[(model.month - f.birth_month[rows] < labour.EQUITY_YOUNG_MONTHS) & (f.region[rows] != 3)]
     offer = labour.equity_offer(model, young)
     positions = np.maximum(labour.population.seats(f, young), f.talents[young])
     value = labour.FIRM_VALUE_SALES_MULTIPLE * 12 * f.revenue[young]
@@ -186,3 +186,14 @@ def test_the_collaboration_a_voucher_project_leaves_raises_innovation_while_it_l
     f.voucher_link[rows] = 1.0  # a project with the best providers (Shanghai's)
     after = economy.innovation_rate(model, rows)
     assert (after > before).all()
+
+
+def test_equity_incentives_are_the_counties_lever_not_shanghais(equity_model):
+    model = equity_model
+    f = model.firms
+    rows = model.alive_rows()
+    young = rows[model.month - f.birth_month[rows] < labour.EQUITY_YOUNG_MONTHS]
+    offer = labour.equity_offer(model, young)
+    in_shanghai = f.region[young] == 3
+    assert in_shanghai.any() and (~in_shanghai).any()
+    assert (offer[in_shanghai] == 0).all() and (offer[~in_shanghai] > 0).all()

@@ -49,13 +49,14 @@ def unvested_equity(model, rows: np.ndarray) -> np.ndarray:
 def equity_offer(model, firms: np.ndarray) -> np.ndarray:
     """Value of the grant each firm offers a key talent it hires (0 where it offers none).
 
-    Eligible firms (start-ups under five years and HNTEs, the firms Caishui [2016] 101 has in
-    view) reserve `equity_share` of their value for their key staff, shared over their key-talent
+    Eligible firms (start-ups under five years and HNTEs in the three counties, the firms Caishui
+    [2016] 101 has in view) reserve `equity_share` of their value for their key staff, shared over their key-talent
     positions. A firm's value is FIRM_VALUE_SALES_MULTIPLE years of sales."""
     f, rules = model.firms, model.rules
     if not rules.equity_enabled or firms.size == 0:
         return np.zeros(firms.size)
-    eligible = (model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid()[firms]
+    eligible = ((model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid()[firms]) \
+        & (f.region[firms] != SHANGHAI)  # a lever of the zone's counties, not of Shanghai's core
     value = FIRM_VALUE_SALES_MULTIPLE * 12.0 * f.revenue[firms]
     positions = np.maximum(population.seats(f, firms), f.talents[firms]).astype(float)
     return np.where(eligible, rules.equity_share * value / np.maximum(positions, 1.0), 0.0)
