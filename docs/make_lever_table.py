@@ -77,10 +77,11 @@ READING = """## Reading the table
   recognised other provinces' HNTE certificates before integration (seed 1.3(1)), so zone-wide
   mutual recognition adds nothing to what it receives, but lets its own certified firms move to
   Qingpu and Wujiang without losing their status: switched on alone it lowers Jiashan's firms, and
-  removed from full integration it raises Jiashan's HNTE stock by about 6 %. That is the "siphon
+  removed from full integration it raises Jiashan's HNTE stock by about 5 %. That is the "siphon
   effect" planners of the smaller county worry about. Incubation is the lever that raises
-  Jiashan's own stock (about +10 %); science finance's gains go mostly to the larger counties,
-  where more young firms clear the funds' bar.
+  Jiashan's own stock (about +10 %); science finance switched on alone gains Jiashan little (its
+  deals go mostly to the larger counties, where more young firms clear the funds' bar), though
+  Jiashan loses some when it is removed from full integration.
 - **Public cost.** Equity incentives cost the most of the single levers, through the income tax
   their deferral forgoes on what vests; vouchers, brokers and recognition cost little or nothing.
   Comparison reports (`innosim compare`) and `innosim levers` give the cost per extra HNTE,
