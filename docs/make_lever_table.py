@@ -9,48 +9,40 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
-from functools import reduce
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from innosim.analysis.levers_experiment import load_levers
 from innosim.model import simulate
 from innosim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
 
-#: lever -> (its single-lever scenario, the policy keys it sets, what the literature reports)
+#: lever (its label in experiments/levers.yaml) -> what the literature reports
 LEVERS = {
     "HNTE mutual recognition": (
-        "hnte_mutual_recognition", ["policy.hnte_mutual_recognition", "policy.hnte_recognition"],
         "+ on the HNTE stock of receiving counties, small: it acts only on firms that move (about 1 % "
         "a year). No evaluation of the zone's measure exists; the channel is the EIT Law's 15 % rate "
         "kept on a move."),
     "general-use vouchers": (
-        "general_vouchers", ["policy.vouchers.scope", "policy.vouchers.cross_county_settlement"],
         "+ small and short-lived: 8 in 10 vouchers pay for an additional project, no lasting effect on "
         "collaboration after 18 months (Cornet, Vroomen & van der Steeg 2006); gain gone within 12 months "
         "(Bakhshi et al. 2013). Wider scope changes where projects are bought, not how many."),
     "equity incentives": (
-        "equity_incentives", ["policy.equity_incentives"],
         "+ small: broad-based equity lowers turnover (Aldatmaz, Ouimet & Van Wesep 2018); small productivity "
         "and wage gains (Kim & Ouimet 2014)."),
     "incubation": (
-        "incubation", ["policy.incubation"],
         "mixed, small: incubated start-ups survive no better in a German control-group study (Schwartz 2013); "
         "positive effects on early growth elsewhere (Amezcua et al. 2013)."),
     "science finance": (
-        "science_finance", ["policy.finance"],
         "+: venture backing raises patenting (Kortum & Lerner 2000; Bernstein, Giroud & Townsend 2016); "
         "government funds help most beside private funds (Brander, Du & Hellmann 2015)."),
     "talent recognition": (
-        "talent_recognition", ["policy.talent_recognition"],
         "about 0 at zone level (moves within the zone cancel); + on moves between counties. No evaluation."),
     "technology brokers": (
-        "tech_brokers", ["policy.brokers"],
         "+ small: intermediaries raise technology deals across regions (Howells 2006); few firms post "
         "problems, so the zone-wide effect is small."),
 }
@@ -94,24 +86,14 @@ READING = """## Reading the table
 
 
 
-def policy_value(scenario, dotted: str):
-    """The value of a dotted `policy.…` key in a loaded scenario (None if the schema has no such key)."""
-    try:
-        value = reduce(lambda obj, key: getattr(obj, key), dotted.split(".")[1:], scenario.policy)
-    except AttributeError:
-        return None
-    return value.model_dump() if hasattr(value, "model_dump") else value
-
-
-def variants(scale: float) -> dict[str, dict]:
-    """Scenario label -> (file, overrides)."""
-    base = load_scenario(SCENARIOS / "baseline.yaml")
-    full = load_scenario(SCENARIOS / "full_integration.yaml")
-    out = {"baseline": ("baseline", {}), "full integration": ("full_integration", {})}
-    for lever, (file, keys, _) in LEVERS.items():
-        out[f"+ {lever}"] = (file, {})
-        removed = {key: policy_value(base, key) for key in keys if policy_value(full, key) is not None}
-        out[f"full - {lever}"] = ("full_integration", removed)
+def variants(scale: float) -> dict[str, tuple[Path, dict]]:
+    """Scenario label -> (file, overrides): the variants of `innosim levers` (experiments/levers.yaml),
+    each lever on alone from the baseline and off alone from full integration."""
+    experiment = load_levers(ROOT / "experiments" / "levers.yaml")
+    out = {"baseline": (experiment.base_file, {}), "full integration": (experiment.full_file, {})}
+    for lever in experiment.levers:
+        out[f"+ {lever.label}"] = (lever.on_file, lever.on)
+        out[f"full - {lever.label}"] = (experiment.full_file, lever.off)
     return {label: (file, {"run.scale": scale, **over}) for label, (file, over) in out.items()}
 
 
@@ -131,7 +113,7 @@ def measure(table: pd.DataFrame) -> dict:
 
 def _run(task):
     label, file, overrides, seed = task
-    return label, seed, measure(simulate(load_scenario(SCENARIOS / f"{file}.yaml", overrides), seed).timeseries)
+    return label, seed, measure(simulate(load_scenario(file, overrides), seed).timeseries)
 
 
 def interval(diff: np.ndarray) -> tuple[float, float, float]:
@@ -202,7 +184,7 @@ def main() -> None:
         "talent recognition": "qualifications recognised across provincial lines inside the zone",
         "technology brokers": "technical problems reach solvers across county lines and in Shanghai",
     }
-    for lever, (_, _, literature) in LEVERS.items():
+    for lever, literature in LEVERS.items():
         lines.append(f"| {lever} | {channels[lever]} | {literature} |")
     lines.append("")
     (ROOT / "docs" / "levers.md").write_text("\n".join(lines), encoding="utf-8")
