@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from innosim.analysis.experiment import load_experiment
-from innosim.analysis.sensitivity_report import write_report
-from innosim.analysis.sensitivity_study import design_size, run_experiment
+from innosim.analysis.sensitivity.experiment import load_experiment
+from innosim.analysis.sensitivity.report import write_report
+from innosim.analysis.sensitivity.study import design_size, run_experiment
 from innosim.batch import derive_seeds, default_jobs
 from innosim.model import simulate
 from innosim.scenario import load_scenario

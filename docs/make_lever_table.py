@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from innosim.analysis.levers_experiment import load_levers
+from innosim.analysis.levers.experiment import load_levers
 from innosim.model import simulate
 from innosim.scenario import load_scenario
 

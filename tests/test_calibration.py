@@ -10,9 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from innosim.analysis.calibration import distance, evaluator_for, round_values, search
-from innosim.analysis.calibration_files import load_calibration
-from innosim.analysis.stylised import bunching, laplace_gain, pareto_alpha
+from innosim.analysis.calibration.fit import distance, evaluator_for, round_values, search
+from innosim.analysis.calibration.files import load_calibration
+from innosim.analysis.calibration.stylised import bunching, laplace_gain, pareto_alpha
 from innosim.cli import main
 from innosim.scenario import ScenarioError, load_scenario
 
@@ -191,7 +191,7 @@ def test_calibrate_command_reports_a_bad_file_and_exits_2(tmp_path):
 
 
 def test_windows_sum_flows_and_read_stocks_at_the_window_end():
-    from innosim.analysis.stylised import windows
+    from innosim.analysis.calibration.stylised import windows
 
     dates = ["2015-11", "2015-12", "2016-01", "2016-02"]
     table = pd.DataFrame({
@@ -204,7 +204,7 @@ def test_windows_sum_flows_and_read_stocks_at_the_window_end():
 
 
 def test_polish_takes_one_coordinate_step_only_when_a_profile_point_is_better():
-    from innosim.analysis.calibration import polish
+    from innosim.analysis.calibration.fit import polish
 
     best = {"a": 1.0, "b": 2.0}
     frame = pd.DataFrame({"parameter": ["best", "a", "a", "b", "b"], "value": [0, 0.0, 2.0, 1.0, 3.0],

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from innosim.analysis.compare import excludes_zero, paired_differences, t_interval, trailing_year
+from innosim.analysis.compare.tables import excludes_zero, paired_differences, t_interval, trailing_year
 from innosim.analysis.report import Report, fmt, fmt_interval
 from innosim.cli import main
 

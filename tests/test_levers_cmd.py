@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from innosim.analysis.experiment_outputs import parse_output, window_values
-from innosim.analysis.levers import assess, rank_first, stopping_rule
-from innosim.analysis.levers_experiment import load_levers
+from innosim.analysis.outputs import parse_output, window_values
+from innosim.analysis.levers.table import assess, rank_first, stopping_rule
+from innosim.analysis.levers.experiment import load_levers
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 
@@ -186,7 +186,7 @@ def test_end_to_end_writes_the_report_and_a_rerun_reuses_every_run(tmp_path):
 
 
 def test_a_sensitivity_experiment_takes_window_outputs(tmp_path):
-    from innosim.analysis.experiment import load_experiment
+    from innosim.analysis.sensitivity.experiment import load_experiment
 
     path = tmp_path / "exp.yaml"
     path.write_text(f"name: w\nbase: {(SCENARIOS / 'baseline.yaml').as_posix()}\nfactors:\n"

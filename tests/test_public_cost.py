@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from innosim.analysis.compare_cost import OUTCOMES, cost_effectiveness, cost_per_extra
+from innosim.analysis.compare.cost import OUTCOMES, cost_effectiveness, cost_per_extra
 from innosim.cli import main
 from innosim.model import simulate
 from innosim.model.indicators import PUBLIC_COST_ITEMS, tidy

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from innosim.analysis.experiment import Output
-from innosim.analysis.ishigami import PROBLEM, analytic_indices, ishigami_run, ishigami_tasks
-from innosim.analysis.sensitivity import draw_sample
-from innosim.analysis.sensitivity_report import write_report
-from innosim.analysis.sensitivity_study import analyse_study, evaluate
+from innosim.analysis.sensitivity.experiment import Output
+from tests.functions import PROBLEM, analytic_indices, ishigami_run, ishigami_tasks
+from innosim.analysis.sensitivity.indices import draw_sample
+from innosim.analysis.sensitivity.report import write_report
+from innosim.analysis.sensitivity.study import analyse_study, evaluate
 from innosim.batch import ResultStore, run_batch
 from innosim.cli import main
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from innosim.analysis.experiment import load_experiment
+from innosim.analysis.sensitivity.experiment import load_experiment
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 

@@ -57,8 +57,8 @@ def compare(scenario_files: Sequence[str | Path], replicates: int = 20, scale: f
             jobs: int | None = None, store: str | Path | None = None, progress: bool = False):
     """The first scenario against the others with common random numbers: a `Comparison` whose
     `summary` (means, 95 % CIs) and `differences` (paired, against the first) are DataFrames."""
-    from innosim.analysis.compare import gather
-    from innosim.analysis.compare_report import BAND_INDICATORS
+    from innosim.analysis.compare.tables import gather
+    from innosim.analysis.compare.report import BAND_INDICATORS
 
     results, tasks = batch(scenario_files, replicates, scale, settings, months, seed, jobs, store, progress)
     groups = {}

@@ -70,7 +70,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     import mesa
 
     from innosim import __version__
-    from innosim.analysis.compare import in_model_order, summarise
+    from innosim.analysis.compare.tables import in_model_order, summarise
     from innosim.analysis.trust import trust_paragraphs
     from innosim.io import write_atomic, write_json_atomic
 

@@ -45,8 +45,8 @@ def calibrate(targets_file: Path, parameters_file: Path | None, budget: int | No
     (2015-2019), evaluated through the batch engine (parallel, resumable: run the same command again
     after an interruption and finished runs are reused). Writes result.yaml and calibrated.yaml, and
     a fit report with identifiability profiles and stylised facts."""
-    from innosim.analysis.calibration_files import load_calibration
-    from innosim.analysis.calibration_study import calibrate as run_calibration
+    from innosim.analysis.calibration.files import load_calibration
+    from innosim.analysis.calibration.study import calibrate as run_calibration
     from innosim.batch import BatchError
 
     cal = load_calibration(targets_file, parameters_file)

@@ -87,8 +87,8 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     import mesa
 
     from innosim import __version__
-    from innosim.analysis.compare import gather
-    from innosim.analysis.compare_report import BAND_INDICATORS, write_comparison
+    from innosim.analysis.compare.tables import gather
+    from innosim.analysis.compare.report import BAND_INDICATORS, write_comparison
     from innosim.analysis.trust import trust_paragraphs
     from innosim.model import month_label
     from innosim.scenario import content_hash

@@ -41,9 +41,9 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     import mesa
 
     from innosim import __version__
-    from innosim.analysis.levers_experiment import load_levers
-    from innosim.analysis.levers_report import write_levers_report
-    from innosim.analysis.levers_study import run_study
+    from innosim.analysis.levers.experiment import load_levers
+    from innosim.analysis.levers.report import write_levers_report
+    from innosim.analysis.levers.study import run_study
     from innosim.batch import default_store_path
     from innosim.model import month_label
 

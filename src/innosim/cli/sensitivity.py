@@ -55,9 +55,9 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     """Sample the factors of EXPERIMENT.yaml with SALib, run every point with replicates through the
     batch engine (parallel and resumable: run the same command again after an interruption), and
     write rankings, plots and report.md/report.html."""
-    from innosim.analysis.experiment import load_experiment
-    from innosim.analysis.sensitivity_report import write_report
-    from innosim.analysis.sensitivity_study import design_size, run_experiment
+    from innosim.analysis.sensitivity.experiment import load_experiment
+    from innosim.analysis.sensitivity.report import write_report
+    from innosim.analysis.sensitivity.study import design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
 
     experiment = load_experiment(experiment_file)

@@ -11,12 +11,12 @@ from innosim.i18n import Labels
 from innosim.io import write_atomic, write_json_atomic
 from innosim.model import month_label
 
-from .compare import UNITS
-from .experiment_outputs import Term
-from .levers import STOP_REASONS, LeverTable
-from .levers_experiment import LeversExperiment
-from .levers_plots import plot_headline
-from .report import Report, fmt
+from innosim.analysis.compare.tables import UNITS
+from innosim.analysis.outputs import Term
+from innosim.analysis.levers.table import STOP_REASONS, LeverTable
+from innosim.analysis.levers.experiment import LeversExperiment
+from innosim.analysis.levers.plots import plot_headline
+from innosim.analysis.report import Report, fmt
 
 #: Short English nouns of the indicators a planner asks about (others: the indicator's name).
 NOUNS = {"hnte_stock": "HNTE stock", "firms": "firms", "talents": "talents", "startups": "start-ups",

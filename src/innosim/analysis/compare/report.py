@@ -9,10 +9,10 @@ import pandas as pd
 from innosim.i18n import Labels
 from innosim.io import write_atomic, write_json_atomic
 
-from .compare import DESCRIPTIONS, UNITS, Comparison
-from .compare_cost import OUTCOMES
-from .compare_plots import plot_bands, plot_difference_bars, plot_relocations
-from .report import Report, fmt, fmt_interval
+from innosim.analysis.compare.tables import DESCRIPTIONS, UNITS, Comparison
+from innosim.analysis.compare.cost import OUTCOMES
+from innosim.analysis.compare.plots import plot_bands, plot_difference_bars, plot_relocations
+from innosim.analysis.report import Report, fmt, fmt_interval
 
 #: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
 MAIN_INDICATORS = ("hnte_stock", "hnte_new", "innovations", "rd_spending", "hightech_revenue", "firms",

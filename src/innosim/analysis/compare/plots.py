@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from innosim.i18n import Labels  # noqa: E402
 from innosim.outputs import COUNTY_COLOURS  # noqa: E402
 
-from .compare import PLACES, RELOCATION_KINDS, UNITS  # noqa: E402
+from innosim.analysis.compare.tables import PLACES, RELOCATION_KINDS, UNITS  # noqa: E402
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo")

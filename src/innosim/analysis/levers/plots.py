@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from innosim.fonts import use_cjk_font  # noqa: E402
 from innosim.i18n import Labels  # noqa: E402
 
-from .levers import LeverTable  # noqa: E402
+from innosim.analysis.levers.table import LeverTable  # noqa: E402
 
 use_cjk_font()
 COLOURS = {"on": "#1f77b4", "off": "#d62728"}

@@ -14,9 +14,9 @@ import pandas as pd
 
 from innosim.batch import ResultStore, Task, make_tasks
 
-from .experiment_outputs import window_values
-from .levers import RANK_BY, LeverTable, assess
-from .levers_experiment import LeversExperiment
+from innosim.analysis.outputs import window_values
+from innosim.analysis.levers.table import RANK_BY, LeverTable, assess
+from innosim.analysis.levers.experiment import LeversExperiment
 
 
 def variant_tasks(experiment: LeversExperiment, seeds: int) -> dict[str, list[Task]]:

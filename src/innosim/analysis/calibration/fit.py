@@ -34,8 +34,8 @@ from scipy.optimize import differential_evolution
 from innosim.batch import ResultStore, Task, make_tasks, run_batch
 from innosim.scenario import ScenarioError
 
-from .calibration_files import Calibration, Target
-from .stylised import run_calibration
+from innosim.analysis.calibration.files import Calibration, Target
+from innosim.analysis.calibration.stylised import run_calibration
 
 NAN_Z = 10.0      #: z of a target whose measure is undefined in every replicate
 INVALID = 1e6     #: distance of a parameter set the scenario schema refuses

@@ -29,9 +29,9 @@ from scipy.stats import norm
 from innosim.batch import ResultStore, Task, make_tasks
 from innosim.batch.tasks import run_task_end_only
 
-from .experiment import Experiment, Output
-from .experiment_outputs import Term, window_values
-from .sensitivity_checks import design_pairs, judge, noise_share, rows_per_unit
+from innosim.analysis.sensitivity.experiment import Experiment, Output
+from innosim.analysis.outputs import Term, window_values
+from innosim.analysis.sensitivity.checks import design_pairs, judge, noise_share, rows_per_unit
 
 METHODS = ("morris", "sobol")
 TRAJECTORY_BOOTSTRAP = 200   #: resamples of whole trajectories for the CIs of Morris mu and sigma

@@ -13,7 +13,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .sensitivity import measure  # noqa: E402
+from innosim.analysis.sensitivity.indices import measure  # noqa: E402
 
 LABELLED = 5  #: factors named in each Morris panel
 

@@ -15,8 +15,8 @@ import pandas as pd
 from innosim.batch import ResultStore, Task, run_batch
 from innosim.batch.tasks import run_task, run_task_end_only
 
-from .experiment import Experiment, Output
-from .sensitivity import OutputResult, analyse_output, draw_sample, model_tasks, replicate_matrix, run_outputs
+from innosim.analysis.sensitivity.experiment import Experiment, Output
+from innosim.analysis.sensitivity.indices import OutputResult, analyse_output, draw_sample, model_tasks, replicate_matrix, run_outputs
 
 
 @dataclass

@@ -21,7 +21,7 @@ from innosim.batch import ResultStore, Task
 from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
 
 if TYPE_CHECKING:
-    from .compare_cost import PublicCost
+    from innosim.analysis.compare.cost import PublicCost
 
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
@@ -163,7 +163,7 @@ class Comparison:
 def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: float = 0.95,
            band_indicators: Sequence[str] | None = None) -> Comparison:
     """Read the runs of each labelled group of tasks (the baseline first) and build every table."""
-    from .compare_cost import SERIES_INDICATORS, public_cost_tables
+    from innosim.analysis.compare.cost import SERIES_INDICATORS, public_cost_tables
 
     labels = list(groups)
     end = in_model_order(pd.concat([store.end_values(tasks).assign(scenario=label)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, load_scenario, resolve_chain
-from innosim.yamlsafe import got
 
-from .experiment_outputs import Output, parse_output
+from innosim.analysis.outputs import Output, parse_output
+from innosim.analysis.specfile import validate_spec
 
 
 
@@ -241,22 +241,6 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
     for end in (factor.bounds[0], factor.bounds[1] - (factor.kind == "integer")):
         _check_setting(exp_file, key, base_file, _with_sibling_counties(factor.values(end), base))
     return factor
-
-
-def validate_spec(model: type[BaseModel], data: dict, origin: dict, path: Path):
-    """`model` validated from an experiment file's merged data, or a ScenarioError naming the file
-    that set the offending key (through `extends:`), the key and the reason."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(str(x) for x in error["loc"] if x not in ("list[float]", "FactorSpec") and "[" not in str(x))
-        blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-        if error["type"] not in ("missing", "extra_forbidden", "value_error") and \
-                not isinstance(error.get("input"), dict):
-            reason += got(error.get("input"))
-        raise ScenarioError(blamed, ".".join(loc), reason) from None
 
 
 def load_experiment(path: str | Path) -> Experiment:

@@ -34,8 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from innosim.model import REGIONS
 from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_chain
 
-from .experiment import validate_spec
-from .experiment_outputs import Output, parse_output
+from innosim.analysis.specfile import validate_spec
+from innosim.analysis.outputs import Output, parse_output
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 

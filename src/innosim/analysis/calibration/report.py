@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration_plots import plot_bunching, plot_fit, plot_growth, plot_history, plot_profiles, plot_size
-from .report import Report, fmt, fmt_interval
+from innosim.analysis.calibration.plots import plot_bunching, plot_fit, plot_growth, plot_history, plot_profiles, plot_size
+from innosim.analysis.report import Report, fmt, fmt_interval
 
 
 def stylised_verdicts(stats: pd.DataFrame) -> dict[str, str]:

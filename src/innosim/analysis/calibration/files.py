@@ -24,7 +24,7 @@ from innosim.yamlsafe import excerpt, got
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.schema import Behaviour, RunSettings
 
-from .stylised import EXTRA_MEASURES
+from innosim.analysis.calibration.stylised import EXTRA_MEASURES
 
 MEASURABLE = (*INDICATOR_NAMES, *EXTRA_MEASURES)
 _KIND = {i.name: i.kind for i in INDICATORS}

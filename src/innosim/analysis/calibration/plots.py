@@ -15,7 +15,7 @@ from scipy import stats  # noqa: E402
 
 from innosim.outputs import COUNTY_COLOURS  # noqa: E402
 
-from .stylised import BUNCH_WINDOW  # noqa: E402
+from innosim.analysis.calibration.stylised import BUNCH_WINDOW  # noqa: E402
 
 MET, MISSED = "#2ca02c", "#d62728"
 

@@ -28,11 +28,11 @@ from innosim.batch import derive_seeds
 from innosim.io import write_text_atomic
 from innosim.scenario import content_hash, load_scenario
 
-from .calibration import (distance, distance_noise, evaluator_for, fit_table, identifiability, polish, profiles,
+from innosim.analysis.calibration.fit import (distance, distance_noise, evaluator_for, fit_table, identifiability, polish, profiles,
                           round_values, search)
-from .calibration_files import Calibration
-from .calibration_report import build_report
-from .stylised import STYLISED_STATS, firm_snapshot, run_calibration, run_model, stylised_stats
+from innosim.analysis.calibration.files import Calibration
+from innosim.analysis.calibration.report import build_report
+from innosim.analysis.calibration.stylised import STYLISED_STATS, firm_snapshot, run_calibration, run_model, stylised_stats
 
 #: Runs at the optimum whose firms give the stylised-fact statistics (in this process: they need the model).
 STYLISED_RUNS = 8

@@ -16,7 +16,7 @@ import pandas as pd
 
 from innosim.io import write_json_atomic, write_text_atomic
 
-from .sensitivity_plots import heat_table, plot_heatmap, plot_morris, plot_sobol
+from innosim.analysis.sensitivity.plots import heat_table, plot_heatmap, plot_morris, plot_sobol
 
 KEEP_SHARE = 0.1  #: screening keeps a factor whose mu* reaches this share of an output's largest mu*
 
@@ -231,7 +231,7 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None) -> 
     heat_table(study).to_csv(out / files["heat_table"])
     plot_heatmap(study, out / files["heatmap"])
     (plot_morris if study.method == "morris" else plot_sobol)(study, out / files["indices"])
-    from .trust import trust_paragraphs
+    from innosim.analysis.trust import trust_paragraphs
 
     base = (provenance or {}).get("base_scenario")
     blocks = report_blocks(study, files, trust_paragraphs(base, study.settings.get("scale")) if base else None)

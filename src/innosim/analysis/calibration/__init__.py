@@ -1,0 +1,1 @@
+"""Calibration: target files, the fit, stylised facts, the fit report."""

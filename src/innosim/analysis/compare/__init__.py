@@ -1,0 +1,1 @@
+"""Scenario comparison: summaries with intervals, paired differences, public cost, the report."""
