@@ -19,6 +19,7 @@ from innosim.cli import main
 from .conftest import ROOT
 
 Y = [Output("y", "y.zone", (("y", "zone"),))]
+ROLES = {"x1": "lever", "x2": "lever", "x3": "uncertainty"}  # x3 stands for a behavioural uncertainty
 
 
 def ishigami_study(tmp_path, method: str, n: int, replicates: int, noise: float = 0.5, seed: int = 7, jobs=1):
@@ -27,7 +28,7 @@ def ishigami_study(tmp_path, method: str, n: int, replicates: int, noise: float 
     with ResultStore(tmp_path / "ishigami.sqlite") as store:
         runs, batch = evaluate(tasks, rows, store, Y, run_fn=ishigami_run, jobs=jobs, progress=False)
     return analyse_study("ishigami", method, PROBLEM, X, runs, Y, n=n, replicates=replicates, seed=seed,
-                         batch=batch)
+                         batch=batch, roles=ROLES)
 
 
 def test_ishigami_sobol_indices_are_recovered_within_their_intervals(tmp_path):
