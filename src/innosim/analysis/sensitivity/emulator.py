@@ -37,6 +37,7 @@ from scipy.stats import norm, qmc
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+from threadpoolctl import threadpool_limits
 
 from innosim.analysis.sensitivity.checks import rank_intervals, replicate_variance
 from innosim.analysis.sensitivity.morris import codes
@@ -75,7 +76,7 @@ def _kernel(width: int):
             + WhiteKernel(0.1, (1e-8, 10.0)))
 
 
-def fit(F: np.ndarray, y: np.ndarray, *, kernel=None, seed: int = 0, restarts: int = 2) -> GaussianProcessRegressor:
+def fit(F: np.ndarray, y: np.ndarray, *, kernel=None, seed: int = 0, restarts: int = 1) -> GaussianProcessRegressor:
     """The GP fitted to rows F (features) and outputs y; with `kernel` (a fitted one), its
     hyperparameters are kept as they are. A length scale at its bound (an input with no effect, or
     one the data cannot resolve) is normal here, so scikit-learn's warning about it is not shown."""
@@ -158,7 +159,15 @@ def emulator_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, sample: int
                      folds: int = 5, q2_min: float = Q2_MIN, confidence: float = 0.95,
                      seed: int = 0) -> EmulatorFit:
     """Fit the emulator to X (design points) and Y (points x replicates), check it, and when it
-    passes give S1 and ST with intervals, rank intervals and the share of resamples ranking first."""
+    passes give S1 and ST with intervals, rank intervals and the share of resamples ranking first.
+    Linear algebra runs on one thread: on a shared machine more threads only queue for the cores."""
+    with threadpool_limits(limits=1):
+        return _emulator_indices(problem, X, Y, sample=sample, bootstrap=bootstrap, folds=folds, q2_min=q2_min,
+                                 confidence=confidence, seed=seed)
+
+
+def _emulator_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, sample: int, bootstrap: int, folds: int,
+                      q2_min: float, confidence: float, seed: int) -> EmulatorFit:
     F = features(problem, X)
     F_train, y_train = _training(F, Y, np.arange(len(X)))
     gp = fit(F_train, y_train, seed=seed)

@@ -238,10 +238,11 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
 def _rank(result: OutputResult, column: str, top: int) -> None:
     """Ranks, whether each index stands clear of its noise floor, and the leading factors."""
     table = result.indices
-    conf = f"{column}_conf"
-    table["rank"] = table[column].rank(ascending=False, method="min").astype(int)
+    conf = table[f"{column}_conf"] if f"{column}_conf" in table else pd.Series(0.0, index=table.index)
+    # a factor without an index (no step changed its scenario) ranks last
+    table["rank"] = table[column].rank(ascending=False, method="min", na_option="bottom").astype(int)
     floor = table["noise_floor"]
     above = pd.array([pd.NA if math.isnan(f) or math.isnan(v) else bool(v - c > f)
-                      for v, c, f in zip(table[column], table[conf], floor, strict=True)], dtype="boolean")
+                      for v, c, f in zip(table[column], conf, floor, strict=True)], dtype="boolean")
     table["above_noise"] = above
     result.top_full = _top(table, column, min(top, len(table)))

@@ -283,11 +283,12 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
         report.paragraph(f"Screening keeps {len(kept)} of {study.problem['num_vars']} factors for the Sobol' stage "
                          f"({KEEP_RULE}); written to `{KEPT_FILE}`, which `keep: {{from_screening: ...}}` reads:")
         report.table(pd.DataFrame([{"factor": f"`{f}`", "role": study.role(f), "why": why} for f, why in kept.items()]))
-    report.figure(out / files["heatmap"], "Which lever moves which output (levers first, then uncertainties; "
-                                          "faded: cannot be told from replicate noise).")
-    report.figure(out / files["indices"], "Indices per output." if study.method != "morris" else
-                  "mu* against sigma per output (orange: sigma above noise alone; hollow: mu* not clear of noise; "
-                  "grey band: noise floor).")
+    if "heatmap" in files:
+        report.figure(out / files["heatmap"], "Which lever moves which output (levers first, then uncertainties; "
+                                              "faded: cannot be told from replicate noise).")
+        report.figure(out / files["indices"], "Indices per output." if study.method != "morris" else
+                      "Morris mu* against sigma per output (orange: sigma above noise alone; hollow: mu* not clear "
+                      "of noise; grey band: noise floor).")
     report.heading("By output")
     for name, result in study.results.items():
         _output_section(report, study, name, result)
@@ -324,8 +325,11 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None, exp
                       if r.emulator is not None else {})}
                   for k, r in study.results.items()]).to_csv(out / files["noise"], index=False)
     heat_table(study).to_csv(out / files["heat_table"])
-    plot_heatmap(study, out / files["heatmap"])
-    (plot_morris if study.method == "morris" else plot_sobol)(study, out / files["indices"])
+    if any(r.indices is not None for r in study.results.values()):
+        plot_heatmap(study, out / files["heatmap"])
+        (plot_morris if study.method == "morris" else plot_sobol)(study, out / files["indices"])
+    else:  # nothing analysed: no plots (the report says why for each output)
+        del files["heatmap"], files["indices"]
     kept = kept_factors(study) if study.method == "morris" else None
     if kept is not None and experiment is not None:
         write_kept(out, experiment, kept, KEEP_RULE)
