@@ -63,7 +63,14 @@ def test_ishigami_morris_reports_intervals_ranks_and_convergence(tmp_path):
     text = (tmp_path / "report" / files["report"]).read_text(encoding="utf-8")
     assert "The levers that matter most are" in text and "Convergence (N/2 = 20 against N = 40)" in text
     assert (tmp_path / "report" / "morris_mu_sigma.png").stat().st_size > 0
-    assert (tmp_path / "report" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == 2
+    assert ".png" not in page.split("<h2>Files</h2>")[0], "the page stands alone: every image inlined"
+    # levers ranked, uncertainties apart as context
+    levers, uncertain = text.split("Policy levers, ranked")[1].split("Behavioural uncertainties (context)")
+    assert "| x1 |" in levers and "| x2 |" in levers and "| x3 |" not in levers
+    assert "| x3 |" in uncertain.split("\n\n#")[0]
+    assert "For context, the strongest behavioural uncertainties: x3" in text
 
 
 def test_noise_and_small_designs_are_flagged_in_plain_words(tmp_path):

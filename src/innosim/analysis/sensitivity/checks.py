@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_distribution
+from scipy.stats import norm
 
 NOISE_WARNING = 0.10         #: warn when replicate noise is more than this share of the variance
 MIN_TRAJECTORIES = 10        #: fewer Morris trajectories give rough ranks (Campolongo et al. 2007)
@@ -115,7 +116,7 @@ def noise_share(Y: np.ndarray, pairs: np.ndarray | None = None) -> dict:
             "of_single_run": share(within, total_single), "pair_var": pair_var, "pair_df": pair_df}
 
 
-def morris_noise(table: pd.DataFrame, noise: dict) -> None:
+def morris_noise(table: pd.DataFrame, noise: dict, confidence: float = 0.95) -> None:
     """Add to Morris indices what replicate noise alone would give, and whether each factor beats it.
 
     An effect's noise has variance pair_var / step^2 (pair_var: the noise variance of the difference
@@ -124,10 +125,16 @@ def morris_noise(table: pd.DataFrame, noise: dict) -> None:
     sigma_noise * sqrt(2 / pi) (`noise_floor`). `sigma_p`: the chance that noise alone gives a sigma
     this large (F test of sigma^2 / sigma_noise^2 on effects - 1 and the noise's degrees of freedom);
     `interacting`: sigma_p < ALPHA, the factor's effect changes with where it is taken (non-linear,
-    or interacting with other factors). Unknown (NA) with one replicate."""
+    or interacting with other factors). Unknown (NA) with one replicate. A few trajectories can agree
+    by chance (a bootstrap interval of 0): mu*'s interval is at least what the noise of a mean of
+    that many effects gives, z * sigma_noise / sqrt(effects)."""
     pair_var, df = noise.get("pair_var", math.nan), noise.get("pair_df", 0)
     table["sigma_noise"] = np.sqrt(pair_var * table["inverse_step2"])
     table["noise_floor"] = table["sigma_noise"] * math.sqrt(2 / math.pi)
+    if "mu_star_conf" in table and not math.isnan(pair_var):
+        z = norm.ppf(0.5 + confidence / 2)
+        least = z * table["sigma_noise"] / np.sqrt(np.maximum(table["effects"], 1))
+        table["mu_star_conf"] = np.fmax(table["mu_star_conf"], least)
     if math.isnan(pair_var) or df < 1:
         table["sigma_p"] = math.nan
         table["interacting"] = pd.array([pd.NA] * len(table), dtype="boolean")

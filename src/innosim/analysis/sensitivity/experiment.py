@@ -288,7 +288,8 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
         raise ScenarioError(exp_file, where, "not a setting of the scenario schema (a dotted key such as "
                                              "policy.vouchers.subsidy_share); a regime of several settings "
                                              "takes `options:`")
-    label = spec.label or ".".join(name.split(".")[-2:])
+    parts = name.split(".")
+    label = spec.label or ".".join(parts[-2:] if len(parts) > 2 else parts[-1:])
     role = spec.role or _default_role([name])
     given = [k for k in ("range", "multiply", "levels") if getattr(spec, k) is not None]
     if len(given) > 1:
@@ -389,8 +390,8 @@ def _keep(path: Path, origin: dict, value: Any, screened: tuple[Factor, ...], ba
     if kept is not None or isinstance(value, dict):
         try:
             spec = KeepFrom.model_validate(value if isinstance(value, dict) else {"from_screening": str(kept)})
-        except ValidationError as exc:
-            error = exc.errors()[0]
+        except ValidationError as exc:  # a misspelt key first: it explains a missing one
+            error = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
             loc = ".".join(str(x) for x in ("keep", *error["loc"]))
             reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
             raise ScenarioError(origin.get(("keep",), path), loc, reason) from None

@@ -208,7 +208,7 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
     if method == "morris":
         result.indices = morris.indices(problem, X, means, ids=ids, confidence=confidence, seed=seed,
                                         resamples=resamples)
-        morris_noise(result.indices, result.noise)
+        morris_noise(result.indices, result.noise, confidence)
         if checkable:
             result.half = morris.indices(problem, X[:half_rows], means[:half_rows], ids=ids[:half_rows],
                                          resamples=0)
