@@ -52,3 +52,11 @@ def test_a_poor_emulator_is_not_reported_and_the_report_says_why(tmp_path):
     files = write_report(study, tmp_path / "report")
     text = (tmp_path / "report" / files["report"]).read_text(encoding="utf-8")
     assert "Not analysed: emulator not good enough" in text and "raise the design points" in text
+
+
+def test_an_emulator_of_mostly_noise_is_not_reported(tmp_path):
+    """Noise sd 12 against a signal sd of 3.7: the replicate means are mostly noise, and Q2, with the
+    noise taken off, cannot be measured well enough to trust the emulator."""
+    result = emulator_study(tmp_path, 64, noise=12.0).results["y"]
+    assert result.noise["of_mean"] > 0.5
+    assert result.indices is None and "mostly noise" in result.skipped and "raise the replicates" in result.skipped

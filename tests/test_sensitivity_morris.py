@@ -14,7 +14,7 @@ from SALib.sample import morris as salib_sample
 from innosim.analysis.sensitivity import morris
 from innosim.analysis.sensitivity.checks import design_pairs, noise_share
 from innosim.analysis.sensitivity.experiment import Output
-from innosim.analysis.sensitivity.indices import analyse_output, draw_sample, replicate_matrix, salib
+from innosim.analysis.sensitivity.indices import analyse_output, draw_sample, replicate_matrix
 from innosim.analysis.sensitivity.study import evaluate
 from innosim.batch import ResultStore
 from tests.functions import REGIME, TOY, toy, toy_point, toy_run, toy_tasks
@@ -91,7 +91,7 @@ def test_interactions_above_noise_are_still_found(tmp_path):
 def test_same_scenario_sobol_pairs_no_longer_lower_the_noise_floor(tmp_path):
     """Half the Sobol' pairs of a switch are one scenario (A and B pick the same option): they share
     their runs, so their difference has no noise. Counted, they pulled the floor down."""
-    result, X, matrix, scenario = study_output(tmp_path, "sobol", 64, 3, noise=0.5)
+    result, X, matrix, _ = study_output(tmp_path, "sobol", 64, 3, noise=0.5)
     expected = 2 * 0.25 / 3
     assert result.noise["pair_var"] == pytest.approx(expected, rel=0.2)
     counted = noise_share(matrix, design_pairs(TOY, "sobol", len(X)))["pair_var"]  # every pair, as before

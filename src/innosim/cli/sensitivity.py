@@ -64,7 +64,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     plots and report.md/report.html (a Morris screening also kept.yaml, for the Sobol' stage).
     See docs/sensitivity.md."""
     from innosim.analysis.sensitivity.experiment import load_experiment
-    from innosim.analysis.sensitivity.report import write_report
+    from innosim.analysis.sensitivity.report import strongest_levers, write_report
     from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
 
@@ -109,12 +109,8 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     repeated = f" ({b['repeated']} repeated design points share runs)" if b.get("repeated") else ""
     click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored{repeated}; "
                f"{time.perf_counter() - started:.0f} s in all")
-    for name, result in study.results.items():
-        levers = []  # the strongest levers; uncertainties are context
-        if result.indices is not None:
-            ordered = result.indices.sort_values("rank", kind="stable").index
-            levers = [f for f in ordered if study.role(f) == "lever"][:3]
-        top = ", ".join(study.label(f) for f in levers) or result.skipped
+    for name, result in study.results.items():  # the strongest levers clear of noise; uncertainties are context
+        top = strongest_levers(study, result) if result.indices is not None else result.skipped
         flag = f" [{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}]" if result.warnings else ""
         click.echo(f"  {name}: {top}{flag}")
     if "kept" in files:

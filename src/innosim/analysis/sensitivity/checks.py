@@ -183,8 +183,10 @@ def judge(result, method: str, n: int, R: int, column: str) -> None:
 
 def judge_emulator(result, fitted, n: int, R: int) -> None:
     """The verdict of an emulator's indices: its cross-validated Q2, and plain warnings."""
-    result.verdict = (f"emulator checked: cross-validated Q2 = {fitted.q2:.2f} ({fitted.cv['folds']}-fold over "
-                      f"{n} design points; {fitted.q2_raw:.2f} before the replicate noise is taken off)")
+    se = f" +/- {fitted.q2_se:.2f}" if math.isfinite(fitted.q2_se) else ""
+    result.verdict = (f"emulator checked: cross-validated Q2 = {fitted.q2:.2f}{se} "
+                      f"({fitted.cv['folds']}-fold over {n} design points; {fitted.q2_raw:.2f} before the replicate "
+                      "noise is taken off)")
     w = result.warnings
     if R < 2:
         w.append("one replicate per point: Q2 cannot be corrected for noise, nor noise told from misfit by "

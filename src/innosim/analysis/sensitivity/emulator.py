@@ -9,10 +9,13 @@ takes the replicate noise; the GP mean is the model's expected output, free of i
 
 Check: k-fold cross-validation over design points (a point's replicates stay together), with the
 kernel's hyperparameters held at the full fit's. Q2 = 1 - PRESS / SS_tot on the held-out points'
-replicate means, with both sums counted on the signal: the noise a replicate mean carries
-(within-point variance / R, measured from the replicates) is taken off each squared term, so a
-perfect emulator of a noisy model scores 1 rather than 1 - noise share (`q2_raw` keeps the plain
-ratio). Indices are reported only when Q2 >= q2_min (0.8).
+replicate means, with both sums counted on the signal: the noise a replicate mean carries (its
+own part, not shared with other points under common random numbers: half the noise variance of
+the difference of two points' means, measured from the replicates) is taken off each sum, so a perfect
+emulator of a noisy model scores 1 rather than 1 - noise share (`q2_raw` keeps the plain ratio).
+The noise left in PRESS makes that Q2 uncertain (`q2_se`, one standard error). Indices are reported
+only when Q2 >= q2_min (0.8) and Q2 is measured to within 0.1; when the replicate means are mostly
+noise it cannot be, and the report says to raise the replicates.
 
 Indices: SALib's Saltelli (2002) design of N base points, evaluated on the GP mean, with the
 estimators of Saltelli et al. (2010) (`SALib.analyze.sobol`). Intervals: bootstrap over design
@@ -39,10 +42,11 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from threadpoolctl import threadpool_limits
 
-from innosim.analysis.sensitivity.checks import rank_intervals, replicate_variance
+from innosim.analysis.sensitivity.checks import noise_share, rank_intervals
 from innosim.analysis.sensitivity.morris import codes
 
 Q2_MIN = 0.8
+Q2_SE_MAX = 0.1  #: Q2 must be measured to within this (one standard error) to pass
 CHUNK = 8192  #: rows predicted at once (memory: CHUNK x training rows)
 
 
@@ -125,11 +129,21 @@ def cross_validate(F: np.ndarray, Y: np.ndarray, kernel, folds: int, seed: int) 
         gp = fit(*_training(F, Y, np.setdiff1d(order, held)), kernel=kernel)
         predicted[held] = gp.predict(F[held])
     press, total = float(np.sum((means - predicted) ** 2)), float(np.sum((means - means.mean()) ** 2))
-    within = replicate_variance(Y) / np.maximum((~np.isnan(Y)).sum(axis=1), 1)  # noise of a replicate mean
-    noise = float(np.nanmean(within)) if R > 1 and not np.isnan(within).all() else math.nan
+    # the noise of a replicate mean that is its own: with common random numbers part of the noise is
+    # shared by every point and drops out of PRESS and SS_tot alike; half the noise variance of the
+    # difference of two points' means (measured from the replicates) is the part that does not
+    points = np.arange(n)
+    noise = noise_share(Y, np.column_stack([points, np.roll(points, -1)]))["pair_var"] / 2 if R > 1 else math.nan
     q2_raw = 1 - press / total if total > 0 else math.nan
-    q2 = q2_raw if math.isnan(noise) else 1 - max(press - n * noise, 0.0) / max(total - (n - 1) * noise, 1e-300)
-    return {"q2": q2, "q2_raw": q2_raw, "folds": folds, "press": press, "ss_tot": total,
+    if math.isnan(noise):
+        return {"q2": q2_raw, "q2_raw": q2_raw, "q2_se": math.nan, "folds": folds, "mean_noise_var": noise}
+    signal = total - (n - 1) * noise          # the spread of the expected outputs, noise taken off
+    error = press - n * noise                 # the emulator's own error, noise taken off
+    if signal <= 0:
+        return {"q2": math.nan, "q2_raw": q2_raw, "q2_se": math.inf, "folds": folds, "mean_noise_var": noise}
+    # the noise left in PRESS makes Q2 uncertain: sd of sum (d_i + e_i)^2 with e_i ~ N(0, noise)
+    se = math.sqrt(2 * n * noise ** 2 + 4 * noise * max(error, 0.0)) / signal
+    return {"q2": 1 - error / signal, "q2_raw": q2_raw, "q2_se": se, "folds": folds,
             "mean_noise_var": noise}
 
 
@@ -149,6 +163,7 @@ class EmulatorFit:
     q2_raw: float
     reported: bool
     reason: str
+    q2_se: float = math.nan
     noise_var: float = math.nan            # the GP's white-noise variance (one run's replicate noise)
     length_scales: dict = field(default_factory=dict)
     indices: pd.DataFrame | None = None
@@ -175,12 +190,20 @@ def _emulator_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, sample: in
     scales = np.atleast_1d(params["k1__k2__length_scale"])
     noise_var = float(params["k2__noise_level"]) * float(np.var(y_train))  # normalize_y: unit variance
     cv = cross_validate(F, Y, gp.kernel_, folds, seed)
-    fitted = EmulatorFit(cv["q2"], cv["q2_raw"], False, "", noise_var, cv=cv,
+    fitted = EmulatorFit(cv["q2"], cv["q2_raw"], False, "", cv["q2_se"], noise_var, cv=cv,
                          length_scales={f"input {i + 1}": float(s) for i, s in enumerate(scales)})
-    if not cv["q2"] >= q2_min:
-        fitted.reason = (f"cross-validated Q2 = {cv['q2']:.2f} is below {q2_min:g}: the emulator predicts "
-                         f"held-out design points too poorly ({len(X)} points for {F.shape[1]} inputs); "
-                         "raise the design points (--n) or the replicates, or use --method sobol")
+    noisy = ("the replicate means are mostly noise, so cross-validation cannot tell how well the emulator "
+             f"predicts (Q2 = {_q2(cv)}; raw {cv['q2_raw']:.2f}); raise the replicates")
+    if math.isnan(cv["q2"]):
+        fitted.reason = noisy
+        return fitted
+    if cv["q2"] < q2_min:
+        fitted.reason = (f"cross-validated Q2 = {_q2(cv)} is below {q2_min:g}: the emulator predicts held-out "
+                         f"design points too poorly ({len(X)} points for {F.shape[1]} inputs); raise the design "
+                         "points (--n) or the replicates, or use --method sobol")
+        return fitted
+    if cv["q2_se"] > Q2_SE_MAX:  # (NaN with one replicate: nothing to take off, nothing to check)
+        fitted.reason = noisy
         return fitted
     d, names = problem["num_vars"], problem["names"]
     Xs = sobol_sample.sample({k: v for k, v in problem.items() if k != "options"}, sample,
@@ -200,5 +223,11 @@ def _emulator_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, sample: in
     table["rank_low"], table["rank_high"], table["p_first"] = rank_intervals(np.array(draws_st), confidence)
     table.attrs["draws"] = np.array(draws_st)
     fitted.indices, fitted.reported = table, True
-    fitted.reason = f"cross-validated Q2 = {cv['q2']:.2f} (at least {q2_min:g})"
+    fitted.reason = f"cross-validated Q2 = {_q2(cv)} (at least {q2_min:g})"
     return fitted
+
+
+def _q2(cv: dict) -> str:
+    if math.isnan(cv["q2"]):
+        return "undefined (no spread left once the noise is taken off)"
+    return f"{cv['q2']:.2f}" + (f" +/- {cv['q2_se']:.2f}" if math.isfinite(cv["q2_se"]) else "")

@@ -391,7 +391,7 @@ def _keep(path: Path, origin: dict, value: Any, screened: tuple[Factor, ...], ba
         try:
             spec = KeepFrom.model_validate(value if isinstance(value, dict) else {"from_screening": str(kept)})
         except ValidationError as exc:  # a misspelt key first: it explains a missing one
-            error = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+            error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
             loc = ".".join(str(x) for x in ("keep", *error["loc"]))
             reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
             raise ScenarioError(origin.get(("keep",), path), loc, reason) from None

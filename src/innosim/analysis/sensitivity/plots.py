@@ -49,6 +49,7 @@ def plot_morris(study, path: Path) -> Path:
             ax.annotate(study.label(factor), (t.at[factor, "mu_star"], t.at[factor, "sigma"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_title(name, fontsize=10)
+        ax.set_xlim(left=0)  # an interval reaching below 0 says only that mu* may be small
         ax.set_xlabel("mu* (mean |elementary effect|)")
         ax.set_ylabel("sigma")
         ax.grid(alpha=0.3)

@@ -93,7 +93,7 @@ def _lever_certainty(study, result, levers: pd.DataFrame) -> str:
     if draws is None or len(levers) < 2:
         return ""
     where = [study.problem["names"].index(f) for f in levers.index]
-    low, high, first = rank_intervals(np.nan_to_num(np.asarray(draws)[:, where], nan=-1.0),
+    _, _, first = rank_intervals(np.nan_to_num(np.asarray(draws)[:, where], nan=-1.0),
                                       study.settings["confidence"])
     name = study.label(levers.index[0])
     if first[0] >= 0.95:
@@ -112,9 +112,27 @@ def _factor_text(study, factor: str, row) -> str:
                 direction, direction)
         shape = ", non-linear or interacting" if _flag(row.get("interacting")) else ""
         return (f"{study.label(factor)} (mu* = {_num(row['mu_star'])} +/- {_num(row['mu_star_conf'])}, "
-                f"{_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}; {direction}{shape})")
+                f"{_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}; {direction}{shape}"
+                f"{_noise_note(row)})")
     return (f"{study.label(factor)} (ST = {row['ST']:.2f} +/- {row['ST_conf']:.2f}, S1 = {row['S1']:.2f} +/- "
-            f"{row['S1_conf']:.2f}, {_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']})")
+            f"{row['S1_conf']:.2f}, {_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}"
+            f"{_noise_note(row)})")
+
+
+def _noise_note(row) -> str:
+    return "; not clear of noise" if _flag(row["above_noise"]) is False else ""
+
+
+def strongest_levers(study, result, k: int = 3) -> str:
+    """The k strongest levers of an output that stand clear of noise, in words."""
+    if result.indices is None:
+        return "not analysed"
+    levers, _ = _split(study, result.indices)
+    clear = [f for f in levers.index[:k] if _flag(levers.at[f, "above_noise"]) is not False]
+    if not clear:
+        return "none clear of noise"
+    rest = " (the others not clear of noise)" if len(clear) < min(k, len(levers)) else ""
+    return ", ".join(map(study.label, clear)) + rest
 
 
 def _leader_text(study, result) -> str:
@@ -234,7 +252,8 @@ def _rules(study) -> list[str]:
             f"{study.n} space-filling design points (a scrambled Sobol' sequence). It is checked by "
             f"{e.get('folds', 5)}-fold cross-validation over design points: Q2 = 1 - PRESS / SS_tot on the held-out "
             f"replicate means, the noise of a replicate mean taken off both; indices are reported only when "
-            f"Q2 >= {e.get('q2_min', 0.8):g}. S1 and ST are computed by SALib on the emulator's mean at a Saltelli "
+            f"Q2 >= {e.get('q2_min', 0.8):g} and Q2 is measured to within +/-0.1 (it cannot be when the replicate "
+            "means are mostly noise). S1 and ST are computed by SALib on the emulator's mean at a Saltelli "
             f"sample of N = {e.get('sample', '?')} base points; intervals combine a bootstrap over design points "
             f"({e.get('bootstrap', '?')} resamples, each refitted with the full fit's kernel hyperparameters) "
             "with SALib's Monte Carlo interval.")
@@ -269,8 +288,7 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
         levers, uncertain = _split(study, r.indices) if r.indices is not None else ([], [])
         noise = r.noise.get("of_mean", math.nan) if r.noise else math.nan
         rows.append({"output": name,
-                     "strongest levers": "not analysed" if r.indices is None else ", ".join(
-                         map(study.label, list(levers.index[:3]))),
+                     "strongest levers": strongest_levers(study, r),
                      "uncertainties (context)": "" if r.indices is None else ", ".join(
                          map(study.label, list(uncertain.index[:2]))),
                      "noise share": "" if math.isnan(noise) else f"{noise:.1%}",
@@ -321,7 +339,8 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None, exp
     pd.DataFrame([{"output": k, **r.noise, "noise_floor": r.noise_floor, "verdict": r.verdict,
                    "top_half": ";".join(r.top_half), "top_full": ";".join(r.top_full),
                    "max_change": r.max_change, "warnings": " | ".join(r.warnings), "skipped": r.skipped,
-                   **({"q2": r.emulator.q2, "q2_raw": r.emulator.q2_raw, "emulator_noise_var": r.emulator.noise_var}
+                   **({"q2": r.emulator.q2, "q2_se": r.emulator.q2_se, "q2_raw": r.emulator.q2_raw,
+                         "emulator_noise_var": r.emulator.noise_var}
                       if r.emulator is not None else {})}
                   for k, r in study.results.items()]).to_csv(out / files["noise"], index=False)
     heat_table(study).to_csv(out / files["heat_table"])
