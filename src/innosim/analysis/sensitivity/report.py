@@ -40,6 +40,14 @@ def _plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
+def _shown(path: str) -> str:
+    """A path relative to the working folder where it lies below it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _num(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
 
@@ -263,7 +271,7 @@ def _rules(study) -> list[str]:
 def build_report(study, files: dict[str, str], out: Path, trust: list[str] | None = None,
                  kept: dict[str, str] | None = None) -> Report:
     size = {"morris": f"{study.n} trajectories", "sobol": f"N = {study.n}",
-            "emulator": f"{study.n} design points"}[study.method]
+            "emulator": "a space-filling design"}[study.method]
     b = study.batch
     roles = [study.role(f) for f in study.problem["names"]]
     report = Report(f"Sensitivity of innosim outputs: {study.name} ({TITLES[study.method]})")
@@ -276,7 +284,7 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
         f"now, {b.get('stored_before', 0)} already stored). Intervals are {study.settings['confidence']:.0%} bootstrap "
         f"intervals. Levers are ranked; uncertainties are shown as context.")
     if study.kept_from:
-        report.paragraph(f"The factors are those the Morris screening kept (`{study.kept_from}`), checked to come "
+        report.paragraph(f"The factors are those the Morris screening kept (`{_shown(study.kept_from)}`), checked to come "
                          "from the same base scenario and factor definitions.")
     if trust:
         report.heading("How far to trust this")
@@ -296,7 +304,7 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
     report.table(pd.DataFrame(rows))
     n_warn = sum(len(r.warnings) for r in study.results.values())
     report.paragraph("**No warnings**: N and R look large enough for this ranking." if n_warn == 0 else
-                     f"**{_plural(n_warn, 'warning')}** below: read them before trusting the ranking.")
+                     f"**{_plural(n_warn, 'warning')}** below: read before trusting the ranking.")
     if kept is not None:
         report.paragraph(f"Screening keeps {len(kept)} of {study.problem['num_vars']} factors for the Sobol' stage "
                          f"({KEEP_RULE}); written to `{KEPT_FILE}`, which `keep: {{from_screening: ...}}` reads:")
