@@ -7,7 +7,10 @@ analysis and report timed apart from the runs. The aim of issue 4: the screening
 (~15-20 factors, 20 trajectories, 3 replicates) in under 15 minutes on 2 cores.
 
     python benchmarks/bench_sensitivity.py [--experiment experiments/screening.yaml] [--method morris]
-                                           [--runs 5] [--jobs 2] [--estimate-only]
+                                           [--runs 5] [--jobs 2] [--estimate-only] [--kept KEPT.yaml]
+
+The Sobol' stage (experiments/sobol.yaml, --method sobol or emulator) reads the screening's kept.yaml;
+--kept gives another one.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from innosim.analysis.sensitivity.experiment import load_experiment
 from innosim.analysis.sensitivity.report import write_report
-from innosim.analysis.sensitivity.study import design_size, run_experiment
+from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
 from innosim.batch import derive_seeds, default_jobs
 from innosim.model import simulate
 from innosim.scenario import load_scenario
@@ -45,15 +48,16 @@ def time_single_runs(experiment, runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiment", type=Path, default=ROOT / "experiments" / "screening.yaml")
-    parser.add_argument("--method", choices=["morris", "sobol"], default="morris")
+    parser.add_argument("--method", choices=["morris", "sobol", "emulator"], default="morris")
+    parser.add_argument("--kept", type=Path, default=None, help="a screening's kept.yaml (for the Sobol' stage)")
     parser.add_argument("--runs", type=int, default=5, help="single runs timed for the cost per run")
     parser.add_argument("--jobs", type=int, default=None, help="workers for the whole study (default: all cores)")
     parser.add_argument("--estimate-only", action="store_true", help="time single runs only, and extrapolate")
     args = parser.parse_args()
 
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, kept=args.kept)
     spec = experiment.spec
-    n = spec.morris.trajectories if args.method == "morris" else spec.sobol.n
+    n = default_n(experiment, args.method)
     points = design_size(experiment, args.method, n, spec.sobol.second_order)
     total = points * spec.replicates
     jobs = args.jobs or default_jobs()

@@ -60,3 +60,44 @@ def ishigami_tasks(X: np.ndarray, replicates: int, root_seed: int = 0,
                                            ("x3", float(r[2]))), rep, seeds[rep], None, name)
              for r in X for rep in range(replicates)]
     return tasks, np.repeat(np.arange(len(X)), replicates)
+
+
+# -- a function whose Morris effects are known: a switch, a number and a regime of four options ----
+#: y = 3 * switch + x + REGIME[regime] + 0 * idle: the switch's on/off effect is 3, x's effect over
+#: its range is 1, the regime's effect between options a and b is REGIME[b] - REGIME[a], idle's 0.
+REGIME = (0.0, 1.0, 4.0, 2.0)
+TOY = {"num_vars": 4, "names": ["switch", "x", "regime", "idle"], "bounds": [[0.0, 1.0]] * 4,
+       "options": [2, 0, len(REGIME), 0]}
+
+
+def toy_point(row, coarse_idle: bool = False) -> tuple[tuple[str, float], ...]:
+    """The scenario a design row stands for: the switch's and the regime's options, not the numbers
+    that picked them (so rows of one scenario share their runs, as the model's do). `coarse_idle`:
+    idle is read as a whole number, rounded down, so some of its steps leave the scenario unchanged."""
+    switch, x, regime, idle = (float(v) for v in row)
+    return (("idle", float(math.floor(idle)) if coarse_idle else idle), ("regime", float(min(int(regime * 4), 3))), ("switch", float(switch >= 0.5)),
+            ("x", x))
+
+
+def toy(switch: float, x: float, regime: float, idle: float) -> float:
+    return 3.0 * switch + x + REGIME[int(regime)] + 0.0 * idle
+
+
+def toy_run(task: Task) -> RunRecord:
+    """Run function: `toy` at the task's point plus noise of sd `noise`, drawn from the seed and the point."""
+    point = dict(task.overrides)
+    x = [point[k] for k in ("switch", "x", "regime", "idle")]
+    digest = hashlib.sha256(repr(x).encode()).digest()
+    rng = np.random.default_rng([task.seed, int.from_bytes(digest[:8], "little")])
+    return RunRecord(end={"y": {"zone": toy(*x) + float(point.get("noise", 0.0)) * rng.standard_normal()}})
+
+
+def toy_tasks(X: np.ndarray, replicates: int, root_seed: int = 0, noise: float = 0.0, coarse_idle: bool = False):
+    """Tasks as `ishigami_tasks`, one per row and replicate, with the scenario's identity per row."""
+    seeds = derive_seeds(root_seed, replicates)
+    scenario, name = Scenario(), function_name(toy_run)
+    points = [toy_point(row, coarse_idle) for row in X]
+    tasks = [Task("<toy>", scenario, (("noise", noise), *point), rep, seeds[rep], None, name)
+             for point in points for rep in range(replicates)]
+    index = {p: i for i, p in enumerate(dict.fromkeys(points))}
+    return tasks, np.repeat(np.arange(len(X)), replicates), np.array([index[p] for p in points])

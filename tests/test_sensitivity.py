@@ -19,6 +19,7 @@ from innosim.cli import main
 from .conftest import ROOT
 
 Y = [Output("y", "y.zone", (("y", "zone"),))]
+ROLES = {"x1": "lever", "x2": "lever", "x3": "uncertainty"}  # x3 stands for a behavioural uncertainty
 
 
 def ishigami_study(tmp_path, method: str, n: int, replicates: int, noise: float = 0.5, seed: int = 7, jobs=1):
@@ -27,7 +28,7 @@ def ishigami_study(tmp_path, method: str, n: int, replicates: int, noise: float 
     with ResultStore(tmp_path / "ishigami.sqlite") as store:
         runs, batch = evaluate(tasks, rows, store, Y, run_fn=ishigami_run, jobs=jobs, progress=False)
     return analyse_study("ishigami", method, PROBLEM, X, runs, Y, n=n, replicates=replicates, seed=seed,
-                         batch=batch)
+                         batch=batch, roles=ROLES)
 
 
 def test_ishigami_sobol_indices_are_recovered_within_their_intervals(tmp_path):
@@ -62,7 +63,14 @@ def test_ishigami_morris_reports_intervals_ranks_and_convergence(tmp_path):
     text = (tmp_path / "report" / files["report"]).read_text(encoding="utf-8")
     assert "The levers that matter most are" in text and "Convergence (N/2 = 20 against N = 40)" in text
     assert (tmp_path / "report" / "morris_mu_sigma.png").stat().st_size > 0
-    assert (tmp_path / "report" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == 2
+    assert ".png" not in page.split("<h2>Files</h2>")[0], "the page stands alone: every image inlined"
+    # levers ranked, uncertainties apart as context
+    levers, uncertain = text.split("Policy levers, ranked")[1].split("Behavioural uncertainties (context)")
+    assert "| x1 |" in levers and "| x2 |" in levers and "| x3 |" not in levers
+    assert "| x3 |" in uncertain.split("\n\n#")[0]
+    assert "For context, the strongest behavioural uncertainties: x3" in text
 
 
 def test_noise_and_small_designs_are_flagged_in_plain_words(tmp_path):

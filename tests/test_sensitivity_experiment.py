@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from innosim.analysis.sensitivity.experiment import load_experiment
+from innosim.analysis.sensitivity.kept import write_kept
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 
@@ -39,18 +40,79 @@ def refused(path: Path) -> ScenarioError:
     return info.value
 
 
+@pytest.fixture(scope="module")
+def screening_kept(tmp_path_factory) -> Path:
+    """A kept.yaml as the screening of experiments/screening.yaml writes it (three factors kept)."""
+    screening = load_experiment(EXPERIMENTS / "screening.yaml")
+    reasons = {"voucher_regime": "test", "policy.talent_recognition": "test", "behaviour.founding_rate": "test"}
+    return write_kept(tmp_path_factory.mktemp("screening"), screening, reasons, "test")
+
+
 @pytest.mark.parametrize("path", [EXPERIMENTS / "screening.yaml", EXPERIMENTS / "sobol.yaml"], ids=lambda p: p.name)
-def test_every_experiment_file_loads_and_says_what_it_is(path):
-    experiment = load_experiment(path)
+def test_every_experiment_file_loads_and_says_what_it_is(path, screening_kept):
+    experiment = load_experiment(path, kept=screening_kept if path.name == "sobol.yaml" else None)
     assert len(experiment.factors) >= 2 and experiment.outputs
     assert path.read_text(encoding="utf-8").startswith("# "), "an experiment file starts with a comment"
 
 
-def test_sobol_stage_keeps_a_subset_of_the_screening_factors():
+def test_sobol_stage_keeps_what_the_screening_kept_and_the_headline_lever(screening_kept):
     screening = load_experiment(EXPERIMENTS / "screening.yaml")
-    sobol = load_experiment(EXPERIMENTS / "sobol.yaml")
-    assert {f.name for f in sobol.factors} < {f.name for f in screening.factors}
+    sobol = load_experiment(EXPERIMENTS / "sobol.yaml", kept=screening_kept)
+    assert [f.name for f in sobol.factors] == ["policy.hnte_mutual_recognition", "policy.talent_recognition",
+                                               "voucher_regime", "behaviour.founding_rate"]
+    assert sobol.kept_reasons["policy.hnte_mutual_recognition"] == "carried on by keep.also"
     assert [o.name for o in sobol.outputs] == [o.name for o in screening.outputs]
+
+
+def test_screening_groups_conditional_levers_into_regimes():
+    experiment = load_experiment(EXPERIMENTS / "screening.yaml")
+    by_name = {f.name: f for f in experiment.factors}
+    vouchers, equity = by_name["voucher_regime"], by_name["equity_regime"]
+    assert vouchers.levels == ("own_county", "zone", "zone_settled", "zone_shanghai_settled")
+    assert vouchers.values(0.6) == {"policy.vouchers.scope": "zone", "policy.vouchers.cross_county_settlement": True}
+    assert equity.levels == ("off", "on", "on_deferred") and equity.role == "lever"
+    assert equity.values(0.5) == {"policy.equity_incentives.enabled": True,
+                                  "policy.equity_incentives.tax_deferral": False}
+    assert by_name["policy.hnte_mutual_recognition"].kind == "switch"  # the seed paper's headline lever
+    settings = [s for f in experiment.factors for s in f.settings]
+    assert len(settings) == len(set(settings)), "a setting belongs to one factor"
+    roles = {f.name: f.role for f in experiment.factors}
+    assert roles["behaviour.founding_rate"] == "uncertainty" and roles["policy.talent_recognition"] == "lever"
+    assert experiment.problem()["options"][list(by_name).index("voucher_regime")] == 4
+
+
+REGIME = """  r:
+    options:
+      a: {policy.vouchers.scope: own_county, policy.vouchers.cross_county_settlement: false}
+      b: {policy.vouchers.scope: zone}
+"""
+
+
+@pytest.mark.parametrize(("change", "key", "reason"), [
+    (("scope: zone}", "scop: zone}"), "factors.r.options.b.policy.vouchers.scop", "not a setting"),
+    (("scope: zone}", "scope: galaxy}"), "factors.r.options.b", "policy.vouchers.scope"),
+    (("scope: zone}", "scope: own_county, policy.vouchers.cross_county_settlement: false}"), "factors.r.options.b",
+     "the same scenario as option a"),
+    (("b: {policy.vouchers.scope: zone}", "b: {behaviour.founding_rate: 0.1}"), "factors.r.role", "role: lever"),
+    (("    options:", "    range: [0, 1]\n    options:"), "factors.r.range", "give no range"),
+    (("      b: {policy.vouchers.scope: zone}\n", ""), "factors.r.options", "at least 2"),
+    (("b: {policy.vouchers.scope: zone}", "b: {policy.vouchers.scope.jiashan: zone}"),
+     "factors.r.options.b.policy.vouchers.scope.jiashan", "sets part of policy.vouchers.scope"),
+])
+def test_bad_regimes_are_refused_with_their_key(tmp_path, change, key, reason):
+    error = refused(write(tmp_path, GOOD.replace("factors:\n", "factors:\n" + REGIME.replace(*change), 1)))
+    assert (error.key, Path(error.file).name) == (key, "exp.yaml")
+    assert reason in error.reason
+
+
+def test_a_setting_belongs_to_one_factor(tmp_path):
+    text = GOOD.replace("factors:\n", "factors:\n" + REGIME + "  policy.vouchers.cross_county_settlement:\n", 1)
+    error = refused(write(tmp_path, text))
+    assert error.key == "factors.policy.vouchers.cross_county_settlement"
+    assert "which factor r sets too" in error.reason
+    error = refused(write(tmp_path, GOOD.replace("factors:\n", "factors:\n" + REGIME, 1)
+                          + "fixed: {policy.vouchers.scope: zone}\n"))
+    assert error.key == "factors.r" and "also fixed" in error.reason
 
 
 @pytest.mark.parametrize(("change", "key", "reason"), [

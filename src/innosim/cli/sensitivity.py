@@ -1,4 +1,5 @@
-"""`innosim sensitivity`: rank the levers of an experiment file with Morris or Sobol' (SALib)."""
+"""`innosim sensitivity`: rank the levers of an experiment file with Morris, Sobol' (SALib), or Sobol'
+on a Gaussian-process emulator."""
 
 from __future__ import annotations
 
@@ -19,25 +20,31 @@ from .batching import resolve_scheduler
 DEFAULT_OUT = Path("out") / "sensitivity"
 
 
-def _provenance(experiment_file: Path, base_file: Path) -> dict:
+def _provenance(experiment) -> dict:
     import mesa
 
     from innosim import __version__
     from innosim.scenario import content_hash, load_scenario
 
-    return {"experiment_file": str(experiment_file), "base_scenario": str(base_file),
-            "base_scenario_hash": content_hash(load_scenario(base_file)),
-            "experiment_sha256": hashlib.sha256(experiment_file.read_bytes()).hexdigest(),
+    return {"experiment_file": str(experiment.file), "base_scenario": str(experiment.base_file),
+            "base_scenario_hash": content_hash(load_scenario(experiment.base_file)),
+            "base_hash_with_constants": experiment.base_hash,
+            "kept_from": str(experiment.kept_from or ""),
+            "experiment_sha256": hashlib.sha256(experiment.file.read_bytes()).hexdigest(),
             "innosim": __version__, "mesa": mesa.__version__, "SALib": importlib.metadata.version("SALib"),
-            "python": platform.python_version()}
+            "scikit-learn": importlib.metadata.version("scikit-learn"), "python": platform.python_version()}
 
 
 @click.command()
 @click.argument("experiment_file", metavar="EXPERIMENT.yaml", type=click.Path(path_type=Path))
-@click.option("--method", type=click.Choice(["morris", "sobol"]), required=True,
-              help="morris: screening by elementary effects; sobol: variance-based S1/ST indices")
+@click.option("--method", type=click.Choice(["morris", "sobol", "emulator"]), required=True,
+              help="morris: screening by elementary effects; sobol: variance-based S1/ST indices; emulator: "
+                   "S1/ST on a Gaussian-process emulator fitted to the replicates (for noisy outputs)")
 @click.option("--n", "n", type=click.IntRange(min=2), default=None,
-              help="Morris trajectories, or Sobol' base sample N, a power of 2 (default: the experiment's)")
+              help="Morris trajectories, Sobol' base sample N, or emulator design points; N and the emulator's "
+                   "points a power of 2 (default: the experiment's)")
+@click.option("--kept", type=click.Path(path_type=Path), default=None,
+              help="a Morris screening's kept.yaml to take the factors from (instead of the file's keep:)")
 @click.option("--replicates", type=click.IntRange(min=1), default=None,
               help="runs per design point, averaged (default: the experiment's)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
@@ -49,24 +56,26 @@ def _provenance(experiment_file: Path, base_file: Path) -> dict:
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,
               help=f"allow a design of more runs than the default limit ({MAX_RUNS:,})")
-def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: int | None, jobs: int | None,
-                out_dir: Path | None, scheduler: str | None, second_order: bool | None,
+def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | None, replicates: int | None,
+                jobs: int | None, out_dir: Path | None, scheduler: str | None, second_order: bool | None,
                 progress: bool | None, max_runs: int | None) -> None:
-    """Sample the factors of EXPERIMENT.yaml with SALib, run every point with replicates through the
-    batch engine (parallel and resumable: run the same command again after an interruption), and
-    write rankings, plots and report.md/report.html."""
+    """Sample the factors of EXPERIMENT.yaml, run every point with replicates through the batch engine
+    (parallel and resumable: run the same command again after an interruption), and write rankings,
+    plots and report.md/report.html (a Morris screening also kept.yaml, for the Sobol' stage).
+    See docs/sensitivity.md."""
     from innosim.analysis.sensitivity.experiment import load_experiment
-    from innosim.analysis.sensitivity.report import write_report
-    from innosim.analysis.sensitivity.study import design_size, run_experiment
+    from innosim.analysis.sensitivity.report import strongest_levers, write_report
+    from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
 
-    experiment = load_experiment(experiment_file)
+    experiment = load_experiment(experiment_file, kept=kept)
     scheduler = resolve_scheduler(scheduler)
-    provenance = _provenance(experiment_file, experiment.base_file)  # the file as it was when the runs started
+    provenance = _provenance(experiment)  # the file as it was when the runs started
     spec = experiment.spec
-    size = n or (spec.morris.trajectories if method == "morris" else spec.sobol.n)
-    if method == "sobol" and size & (size - 1):
-        raise click.BadParameter(f"Sobol' N must be a power of 2, got {size}", param_hint="--n")
+    size = n or default_n(experiment, method)
+    if method in ("sobol", "emulator") and size & (size - 1):
+        what = "Sobol' N" if method == "sobol" else "the emulator's design points"
+        raise click.BadParameter(f"{what} must be a power of 2, got {size}", param_hint="--n")
     if method == "morris" and size < 2:
         raise click.BadParameter("Morris needs at least 2 trajectories", param_hint="--n")
     reps = replicates or spec.replicates
@@ -74,7 +83,8 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
     out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
     points = design_size(experiment, method, size, order)
     if points * reps > (max_runs or MAX_RUNS):  # refused before the design is sampled or a file is written
-        raise ScenarioError(experiment_file, "morris.trajectories" if method == "morris" else "sobol.n",
+        raise ScenarioError(experiment_file, {"morris": "morris.trajectories", "sobol": "sobol.n",
+                                              "emulator": "emulator.n"}[method],
                             f"{method} with {len(experiment.factors)} factors: {points:,} design points x {reps} "
                             f"replicates = {points * reps:,} runs, more than the limit of "
                             f"{max_runs or MAX_RUNS:,}; pass --max-runs {points * reps} to allow them")
@@ -94,13 +104,15 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, replicates: i
         sys.exit(1)
     finally:
         store.close()
-    files = write_report(study, out_dir, provenance)
+    files = write_report(study, out_dir, provenance, experiment)
     b = study.batch
     repeated = f" ({b['repeated']} repeated design points share runs)" if b.get("repeated") else ""
     click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored{repeated}; "
                f"{time.perf_counter() - started:.0f} s in all")
-    for name, result in study.results.items():
-        top = ", ".join(study.label(f) for f in result.top_full) or result.skipped
+    for name, result in study.results.items():  # the strongest levers clear of noise; uncertainties are context
+        top = strongest_levers(study, result) if result.indices is not None else result.skipped
         flag = f" [{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}]" if result.warnings else ""
         click.echo(f"  {name}: {top}{flag}")
+    if "kept" in files:
+        click.echo(f"kept for the Sobol' stage: {out_dir / files['kept']}")
     click.echo(f"report: {out_dir / files['report']} and {files['html']}, rankings, plots in {out_dir}/")

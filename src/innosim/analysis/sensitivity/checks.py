@@ -4,6 +4,12 @@ index a factor that does nothing would get (the noise floor), and plain verdicts
 A stochastic model's output at a design point is signal plus replicate noise. Indices are computed
 on replicate means, so noise of variance s^2 / R remains in them: it inflates every Sobol' ST and
 gives every factor a Morris mu* above zero. These functions measure it from the replicates.
+
+Noise alone makes Morris effects vary too: a factor that does nothing gets effects that are pure
+noise, with sigma / mu* = sqrt(pi / 2) = 1.25. So a factor is called non-linear or interacting
+only when its sigma exceeds the sigma noise alone would give, by an F test (`morris_noise`).
+Design pairs whose two rows stand for the same scenario share their runs: their difference has no
+noise, so they are left out of the noise measurement (they would lower the floor).
 """
 
 from __future__ import annotations
@@ -11,11 +17,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from scipy.stats import f as f_distribution
+from scipy.stats import norm
 
 NOISE_WARNING = 0.10         #: warn when replicate noise is more than this share of the variance
 MIN_TRAJECTORIES = 10        #: fewer Morris trajectories give rough ranks (Campolongo et al. 2007)
 MIN_SOBOL_N = 128
 WIDE_CI = 0.10               #: a Sobol' ST interval wider than this (half-width) is too loose to rank
+ALPHA = 0.05                 #: sigma is above noise when noise alone gives it less often than this
+
+
+def rank_intervals(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap draws x factors -> each factor's central `confidence` interval of ranks (1 = top)
+    and the share of draws in which it ranks first."""
+    ranks = (-samples).argsort(axis=1).argsort(axis=1) + 1
+    tail = (1 - confidence) / 2 * 100
+    return (np.percentile(ranks, tail, axis=0), np.percentile(ranks, 100 - tail, axis=0),
+            (ranks == 1).mean(axis=0))
 
 
 def rows_per_unit(problem: dict, method: str, second_order: bool = False) -> int:
@@ -32,18 +51,34 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
-def design_pairs(problem: dict, method: str, n_rows: int, second_order: bool = False) -> np.ndarray:
+def design_pairs(problem: dict, method: str, n_rows: int, second_order: bool = False, ids=None) -> np.ndarray:
     """The pairs of design rows whose difference an index is built on: consecutive points of a Morris
-    trajectory; a Sobol' base point A and each of its cross-samples AB_j."""
+    trajectory; a Sobol' base point A and each of its cross-samples AB_j. With `ids` (one number per
+    row, equal for rows that stand for the same scenario) pairs of one scenario are left out."""
     d, step = problem["num_vars"], rows_per_unit(problem, method, second_order)
     starts = np.arange(0, n_rows, step)
     offsets = np.arange(d)
     first = (starts[:, None] + offsets).ravel() if method == "morris" else np.repeat(starts, d)
     second = (starts[:, None] + offsets + 1).ravel()
-    return np.column_stack([first, second])
+    pairs = np.column_stack([first, second])
+    if ids is not None:
+        ids = np.asarray(ids)
+        pairs = pairs[ids[pairs[:, 0]] != ids[pairs[:, 1]]]
+    return pairs
 
 
-def _replicate_variance(values: np.ndarray) -> np.ndarray:
+def distinct_share(problem: dict, n_rows: int, ids, second_order: bool = False) -> np.ndarray:
+    """Per factor, the share of Sobol' pairs (A, AB_j) whose two rows are different scenarios: only
+    those add noise to the factor's ST (a pair of one scenario shares its runs, difference 0)."""
+    d = problem["num_vars"]
+    if ids is None:
+        return np.ones(d)
+    ids = np.asarray(ids)
+    starts = np.arange(0, n_rows, rows_per_unit(problem, "sobol", second_order))
+    return (ids[starts][:, None] != ids[starts[:, None] + np.arange(d) + 1]).mean(axis=0)
+
+
+def replicate_variance(values: np.ndarray) -> np.ndarray:
     """Variance across replicates (axis 1, ddof=1), ignoring NaN; NaN where fewer than two values."""
     valid = ~np.isnan(values)
     count = valid.sum(axis=1)
@@ -61,21 +96,56 @@ def noise_share(Y: np.ndarray, pairs: np.ndarray | None = None) -> dict:
     correlated, so this is measured from the replicates' own differences, not assumed independent.
     """
     R = Y.shape[1]
-    nan = {"within_var": math.nan, "of_mean": math.nan, "of_single_run": math.nan, "pair_var": math.nan}
+    nan = {"within_var": math.nan, "of_mean": math.nan, "of_single_run": math.nan, "pair_var": math.nan,
+           "pair_df": 0}
     if R < 2:
         return nan
-    within = _mean(_replicate_variance(Y))
+    within = _mean(replicate_variance(Y))
     means = np.nanmean(Y, axis=1)
     total_mean, total_single = float(np.var(means, ddof=1)), float(np.nanvar(Y, ddof=1))
 
     def share(noise: float, total: float) -> float:
         return min(1.0, noise / total) if total > 0 else (0.0 if noise == 0 else 1.0)
 
-    pair_var = math.nan
+    pair_var, pair_df = math.nan, 0
     if pairs is not None and len(pairs):
-        pair_var = _mean(_replicate_variance(Y[pairs[:, 0]] - Y[pairs[:, 1]])) / R
+        differences = Y[pairs[:, 0]] - Y[pairs[:, 1]]
+        pair_var = _mean(replicate_variance(differences)) / R
+        pair_df = int(np.maximum((~np.isnan(differences)).sum(axis=1) - 1, 0).sum())
     return {"within_var": within, "of_mean": share(within / R, total_mean),
-            "of_single_run": share(within, total_single), "pair_var": pair_var}
+            "of_single_run": share(within, total_single), "pair_var": pair_var, "pair_df": pair_df}
+
+
+def morris_noise(table: pd.DataFrame, noise: dict, confidence: float = 0.95) -> None:
+    """Add to Morris indices what replicate noise alone would give, and whether each factor beats it.
+
+    An effect's noise has variance pair_var / step^2 (pair_var: the noise variance of the difference
+    of two paired points' means, measured from the replicates). For a factor that does nothing its
+    effects are that noise: `sigma_noise` = sqrt(pair_var * mean(1 / step^2)), and mu* =
+    sigma_noise * sqrt(2 / pi) (`noise_floor`). `sigma_p`: the chance that noise alone gives a sigma
+    this large (F test of sigma^2 / sigma_noise^2 on effects - 1 and the noise's degrees of freedom);
+    `interacting`: sigma_p < ALPHA, the factor's effect changes with where it is taken (non-linear,
+    or interacting with other factors). Unknown (NA) with one replicate. A few trajectories can agree
+    by chance (a bootstrap interval of 0): mu*'s interval is at least what the noise of a mean of
+    that many effects gives, z * sigma_noise / sqrt(effects)."""
+    pair_var, df = noise.get("pair_var", math.nan), noise.get("pair_df", 0)
+    table["sigma_noise"] = np.sqrt(pair_var * table["inverse_step2"])
+    table["noise_floor"] = table["sigma_noise"] * math.sqrt(2 / math.pi)
+    if "mu_star_conf" in table and not math.isnan(pair_var):
+        z = norm.ppf(0.5 + confidence / 2)
+        least = z * table["sigma_noise"] / np.sqrt(np.maximum(table["effects"], 1))
+        table["mu_star_conf"] = np.fmax(table["mu_star_conf"], least)
+    if math.isnan(pair_var) or df < 1:
+        table["sigma_p"] = math.nan
+        table["interacting"] = pd.array([pd.NA] * len(table), dtype="boolean")
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (table["sigma"] / table["sigma_noise"]) ** 2
+    p = np.where(table["sigma_noise"] > 0, f_distribution.sf(ratio, np.maximum(table["effects"] - 1, 1), df),
+                 np.where(table["sigma"] > 0, 0.0, 1.0))
+    table["sigma_p"] = np.where(table["effects"] > 1, p, np.nan)
+    table["interacting"] = pd.array([bool(x < ALPHA) if not math.isnan(x) else pd.NA for x in table["sigma_p"]],
+                                    dtype="boolean")
 
 
 def judge(result, method: str, n: int, R: int, column: str) -> None:
@@ -109,3 +179,18 @@ def judge(result, method: str, n: int, R: int, column: str) -> None:
         w.append("the ranking is not converged: raise N before trusting it")
     elif result.verdict.startswith("not checked"):
         w.append("convergence could not be checked: raise N")
+
+
+def judge_emulator(result, fitted, n: int, R: int) -> None:
+    """The verdict of an emulator's indices: its cross-validated Q2, and plain warnings."""
+    se = f" +/- {fitted.q2_se:.2f}" if math.isfinite(fitted.q2_se) else ""
+    result.verdict = (f"emulator checked: cross-validated Q2 = {fitted.q2:.2f}{se} "
+                      f"({fitted.cv['folds']}-fold over {n} design points; {fitted.q2_raw:.2f} before the replicate "
+                      "noise is taken off)")
+    w = result.warnings
+    if R < 2:
+        w.append("one replicate per point: Q2 cannot be corrected for noise, nor noise told from misfit by "
+                 "replicates; use R >= 2")
+    leaders = result.indices.loc[result.top_full]
+    if (leaders["ST_conf"] > WIDE_CI).any():
+        w.append(f"confidence intervals of the leading ST exceed +/-{WIDE_CI:g}: raise the design points (--n)")

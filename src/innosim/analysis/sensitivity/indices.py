@@ -1,14 +1,17 @@
 """Global sensitivity analysis over replicate-averaged outputs; SALib does the statistics.
 
-The pipeline passes one SALib `problem` dict along: sample it (SALib) -> one batch task per sample
-point and replicate -> `run_batch` (parallel, resumable, Dask-capable) -> outputs per run from the
-store's end values -> replicate means and within-point variance -> SALib analysis -> ranking,
-bootstrap confidence intervals, the share of variance that is replicate noise, and a convergence
-check (the same analysis on the first half of the design).
+The pipeline passes one SALib `problem` dict along: sample it -> one batch task per sample point
+and replicate -> `run_batch` (parallel, resumable, Dask-capable) -> outputs per run from the
+store's end values -> replicate means and within-point variance -> analysis -> ranking, bootstrap
+confidence intervals, the share of variance that is replicate noise, and a convergence check (the
+same analysis on the first half of the design).
 
-Methods: Morris (1991) elementary effects with Campolongo, Cariboni & Saltelli's (2007) mu*;
-Sobol' (2001) indices with the estimators of Saltelli et al. (2010) on Saltelli's (2002) design.
-This module reads result tables and never touches agents.
+Methods (one module each): `morris` - Morris (1991) elementary effects with Campolongo, Cariboni &
+Saltelli's (2007) mu*, switches and choices measured by their on/off and option-to-option effects;
+`sobol` - Sobol' (2001) indices with the estimators of Saltelli et al. (2010) on Saltelli's (2002)
+design (SALib); `emulator` - the same indices on a Gaussian-process emulator fitted to a
+space-filling design, for outputs with much replicate noise. This module reads result tables and
+never touches agents.
 """
 
 from __future__ import annotations
@@ -20,21 +23,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
-from scipy.stats import norm
 
 from innosim.batch import ResultStore, Task, make_tasks
 from innosim.batch.tasks import run_task_end_only
 
+from innosim.analysis.sensitivity import emulator, morris
 from innosim.analysis.sensitivity.experiment import Experiment, Output
 from innosim.analysis.outputs import Term, window_values
-from innosim.analysis.sensitivity.checks import design_pairs, judge, noise_share, rows_per_unit
+from innosim.analysis.sensitivity.checks import (design_pairs, distinct_share, judge, judge_emulator, morris_noise,
+                                                  noise_share, rank_intervals, rows_per_unit)
 
-METHODS = ("morris", "sobol")
-TRAJECTORY_BOOTSTRAP = 200   #: resamples of whole trajectories for the CIs of Morris mu and sigma
+METHODS = ("morris", "sobol", "emulator")
+NEGLIGIBLE = 0.01  #: an emulator's ST below this (its interval's lower end) is taken as nil
+
+
+def salib(problem: dict) -> dict:
+    """The problem as SALib takes it (without innosim's `options`)."""
+    return {k: v for k, v in problem.items() if k != "options"}
 
 
 def bootstrap_seed(seed: int) -> int:
@@ -44,12 +51,23 @@ def bootstrap_seed(seed: int) -> int:
 
 def draw_sample(problem: dict, method: str, n: int, *, levels: int = 4, second_order: bool = False,
                 seed: int = 0) -> np.ndarray:
-    """SALib's design: n Morris trajectories, or Saltelli's extension of n Sobol' points."""
+    """The design: n Morris trajectories, Saltelli's extension of n Sobol' points, or n points of a
+    scrambled Sobol' sequence for the emulator."""
     if method == "morris":
-        return morris_sample.sample(dict(problem), n, num_levels=levels, seed=seed)
+        return morris.sample(problem, n, levels=levels, seed=seed)
     if method == "sobol":
-        return sobol_sample.sample(dict(problem), n, calc_second_order=second_order, seed=seed)
+        return sobol_sample.sample(salib(problem), n, calc_second_order=second_order, seed=seed)
+    if method == "emulator":
+        return emulator.design(problem, n, seed=seed)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+
+
+def scenario_ids(problem: dict, X: np.ndarray) -> np.ndarray:
+    """One number per row, equal for rows that stand for the same point (a switch's or choice's
+    option, not the number that picked it). An experiment's own `scenario_ids` also knows integers."""
+    codes = morris.codes(problem, X)
+    key = np.where(codes >= 0, codes, X)
+    return np.unique(key, axis=0, return_inverse=True)[1].ravel()
 
 
 def model_tasks(experiment: Experiment, X: np.ndarray, replicates: int,
@@ -97,52 +115,17 @@ def replicate_matrix(runs: pd.DataFrame, output: str, n_rows: int, replicates: i
     return matrix
 
 
-def _rank_intervals(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bootstrap draws x factors -> each factor's central `confidence` interval of ranks (1 = top)
-    and the share of draws in which it ranks first."""
-    ranks = (-samples).argsort(axis=1).argsort(axis=1) + 1
-    tail = (1 - confidence) / 2 * 100
-    return (np.percentile(ranks, tail, axis=0), np.percentile(ranks, 100 - tail, axis=0),
-            (ranks == 1).mean(axis=0))
-
-
-def morris_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, levels: int, resamples: int,
-                   confidence: float, seed: int, bootstrap: int = TRAJECTORY_BOOTSTRAP) -> pd.DataFrame:
-    """mu*, mu and sigma with bootstrap CIs. SALib bootstraps mu* over elementary effects; the CIs of
-    mu and sigma and the rank intervals come from resampling whole trajectories through SALib."""
-    si = morris_analyze.analyze(dict(problem), X, Y, num_levels=levels, num_resamples=resamples,
-                                conf_level=confidence, seed=seed)
-    table = pd.DataFrame({k: np.asarray(si[k], dtype=float) for k in ("mu_star", "mu_star_conf", "mu", "sigma")},
-                         index=pd.Index(problem["names"], name="factor"))
-    if bootstrap:
-        size = problem["num_vars"] + 1
-        Xt, Yt = X.reshape(-1, size, X.shape[1]), Y.reshape(-1, size)
-        rng = np.random.default_rng(seed)
-        draws = {k: [] for k in ("mu_star", "mu", "sigma")}
-        for _ in range(bootstrap):
-            pick = rng.integers(len(Yt), size=len(Yt))
-            b = morris_analyze.analyze(dict(problem), Xt[pick].reshape(-1, X.shape[1]), Yt[pick].reshape(-1),
-                                       num_levels=levels, num_resamples=2, seed=seed)
-            for k in draws:
-                draws[k].append(np.asarray(b[k], dtype=float))
-        z = norm.ppf(0.5 + confidence / 2)
-        table["mu_conf"] = z * np.std(draws["mu"], axis=0, ddof=1)
-        table["sigma_conf"] = z * np.nanstd(draws["sigma"], axis=0, ddof=1)
-        table["rank_low"], table["rank_high"], table["p_first"] = _rank_intervals(np.array(draws["mu_star"]),
-                                                                                  confidence)
-    return table
-
-
 def sobol_indices(problem: dict, Y: np.ndarray, *, second_order: bool, resamples: int, confidence: float,
                   seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """S1 and ST (and S2) with SALib's bootstrap CIs; rank intervals of ST from the same resamples."""
-    si = sobol_analyze.analyze(dict(problem), Y, calc_second_order=second_order, num_resamples=resamples,
+    si = sobol_analyze.analyze(salib(problem), Y, calc_second_order=second_order, num_resamples=resamples,
                                conf_level=confidence, seed=bootstrap_seed(seed), keep_resamples=True)
     names = problem["names"]
     table = pd.DataFrame({k: np.asarray(si[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")},
                          index=pd.Index(names, name="factor"))
-    table["rank_low"], table["rank_high"], table["p_first"] = _rank_intervals(np.asarray(si["ST_conf_all"]),
-                                                                              confidence)
+    table["rank_low"], table["rank_high"], table["p_first"] = rank_intervals(np.asarray(si["ST_conf_all"]),
+                                                                             confidence)
+    table.attrs["draws"] = np.asarray(si["ST_conf_all"])  # taken off at once by analyse_output
     pairs = None
     if second_order:
         pairs = pd.DataFrame([(names[i], names[j], si["S2"][i, j], si["S2_conf"][i, j])
@@ -160,13 +143,15 @@ class OutputResult:
     half: pd.DataFrame | None = None
     pairs: pd.DataFrame | None = None
     noise: dict = field(default_factory=dict)
-    noise_floor: float = math.nan          # an index below this cannot be told from noise
+    noise_floor: float = math.nan          # the largest factor's noise floor (per factor: indices' column)
     top_half: list[str] = field(default_factory=list)
     top_full: list[str] = field(default_factory=list)
     max_change: float = math.nan           # largest change of a (normalised) index from N/2 to N
     verdict: str = ""
     warnings: list[str] = field(default_factory=list)
     skipped: str = ""
+    emulator: emulator.EmulatorFit | None = None
+    draws: np.ndarray | None = None        # bootstrap draws x factors of the ranking index
 
 
 def measure(method: str) -> str:
@@ -186,8 +171,10 @@ def _normalised(table: pd.DataFrame, column: str, method: str) -> pd.Series:
 
 def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, output: str, *, n: int,
                    levels: int = 4, second_order: bool = False, resamples: int = 1000,
-                   confidence: float = 0.95, seed: int = 0, top: int = 3) -> OutputResult:
-    """Analyse one output: Y is rows x replicates. Indices use the replicate means."""
+                   confidence: float = 0.95, seed: int = 0, top: int = 3, ids=None,
+                   emulator_settings: dict | None = None) -> OutputResult:
+    """Analyse one output: Y is rows x replicates. Indices use the replicate means (the emulator:
+    every replicate). `ids`: one number per row, equal for rows of the same scenario."""
     result = OutputResult(output, None)
     missing = np.isnan(Y).all(axis=1)
     if missing.any():
@@ -197,39 +184,65 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
     if np.ptp(means) <= np.finfo(float).eps * max(1.0, abs(means).max()):
         result.skipped = "the same value at every design point: no factor moves it"
         return result
-    result.noise = noise_share(Y, design_pairs(problem, method, len(Y), second_order))
+    ids = scenario_ids(problem, X) if ids is None else np.asarray(ids)
     R = Y.shape[1]
     column = measure(method)
+    if method == "emulator":
+        result.noise = noise_share(Y)
+        fitted = emulator.emulator_indices(problem, X, Y, confidence=confidence, seed=seed,
+                                           **(emulator_settings or {}))
+        result.emulator = fitted
+        if not fitted.reported:
+            result.skipped = f"emulator not good enough: {fitted.reason}"
+            return result
+        result.indices = fitted.indices
+        result.draws = result.indices.attrs.pop("draws", None)
+        result.noise_floor = NEGLIGIBLE
+        result.indices["noise_floor"] = NEGLIGIBLE
+        _rank(result, column, top)
+        judge_emulator(result, fitted, n, R)
+        return result
+    result.noise = noise_share(Y, design_pairs(problem, method, len(Y), second_order, ids))
     half_rows = n // 2 * rows_per_unit(problem, method, second_order)
     checkable = n // 2 >= 2 and np.ptp(means[:half_rows]) > 0
     if method == "morris":
-        result.indices = morris_indices(problem, X, means, levels=levels, resamples=resamples,
-                                        confidence=confidence, seed=seed)
+        result.indices = morris.indices(problem, X, means, ids=ids, confidence=confidence, seed=seed,
+                                        resamples=resamples)
+        morris_noise(result.indices, result.noise, confidence)
         if checkable:
-            result.half = morris_indices(problem, X[:half_rows], means[:half_rows], levels=levels,
-                                         resamples=resamples, confidence=confidence, seed=seed, bootstrap=0)
-        delta = levels / (2 * (levels - 1))
-        # mu* of a factor that does nothing: mean |noise of a step| / delta, noise ~ N(0, pair_var)
-        result.noise_floor = math.sqrt(result.noise["pair_var"]) / delta * math.sqrt(2 / math.pi)
+            result.half = morris.indices(problem, X[:half_rows], means[:half_rows], ids=ids[:half_rows],
+                                         resamples=0)
     else:
         result.indices, result.pairs = sobol_indices(problem, means, second_order=second_order,
                                                      resamples=resamples, confidence=confidence, seed=seed)
         if checkable:
             result.half, _ = sobol_indices(problem, means[:half_rows], second_order=second_order,
                                            resamples=min(resamples, 200), confidence=confidence, seed=seed)
-        # ST of a factor that does nothing: 0.5 E[(noise_A - noise_AB)^2] / Var(Y)
-        result.noise_floor = 0.5 * result.noise["pair_var"] / float(np.var(means))
-    table = result.indices
-    conf = f"{column}_conf"
-    table["rank"] = table[column].rank(ascending=False, method="min").astype(int)
-    above = (table[column] - table[conf] > result.noise_floor).astype("boolean")
-    table["above_noise"] = above if not math.isnan(result.noise_floor) else pd.array([pd.NA] * len(table),
-                                                                                      dtype="boolean")
-    k = min(top, len(table))
-    result.top_full = _top(table, column, k)
+        # ST of a factor that does nothing: 0.5 E[(noise_A - noise_AB)^2] / Var(Y), over the pairs
+        # (A, AB_j) that are two scenarios; a pair of one scenario shares its runs and adds no noise
+        share = distinct_share(problem, len(Y), ids, second_order)
+        result.indices["noise_floor"] = 0.5 * result.noise["pair_var"] * share / float(np.var(means))
+    result.noise_floor = float(result.indices["noise_floor"].max())
+    result.draws = result.indices.attrs.pop("draws", None)
     if result.half is not None:
-        result.top_half = _top(result.half, column, k)
-        result.max_change = float((_normalised(table, column, method)
+        result.half.attrs.pop("draws", None)
+    _rank(result, column, top)
+    if result.half is not None:
+        result.top_half = _top(result.half, column, len(result.top_full))
+        result.max_change = float((_normalised(result.indices, column, method)
                                    - _normalised(result.half, column, method)).abs().max())
     judge(result, method, n, R, column)
     return result
+
+
+def _rank(result: OutputResult, column: str, top: int) -> None:
+    """Ranks, whether each index stands clear of its noise floor, and the leading factors."""
+    table = result.indices
+    conf = table[f"{column}_conf"] if f"{column}_conf" in table else pd.Series(0.0, index=table.index)
+    # a factor without an index (no step changed its scenario) ranks last
+    table["rank"] = table[column].rank(ascending=False, method="min", na_option="bottom").astype(int)
+    floor = table["noise_floor"]
+    above = pd.array([pd.NA if math.isnan(f) or math.isnan(v) else bool(v - c > f)
+                      for v, c, f in zip(table[column], conf, floor, strict=True)], dtype="boolean")
+    table["above_noise"] = above
+    result.top_full = _top(table, column, min(top, len(table)))

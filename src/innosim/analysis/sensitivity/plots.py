@@ -29,27 +29,33 @@ def _grid(n: int, width: float = 4.6, height: float = 3.8):
 
 
 def plot_morris(study, path: Path) -> Path:
-    """One panel per output: mu* (with its bootstrap CI) against sigma; the leading factors named."""
+    """One panel per output: mu* (with its bootstrap CI) against sigma; orange where sigma exceeds what
+    replicate noise alone gives, hollow where mu* is not clear of noise; the leading factors named."""
     done = {k: r for k, r in study.results.items() if r.indices is not None}
     fig, axes = _grid(max(len(done), 1))
     for ax, (name, result) in zip(axes, done.items(), strict=False):
         t = result.indices
+        interacting = np.array([v is not pd.NA and bool(v) for v in t["interacting"]], dtype=bool)
+        clear = np.array([v is pd.NA or bool(v) for v in t["above_noise"]], dtype=bool)
+        colour = np.where(interacting, "#ff7f0e", "#1f77b4")
         ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"],
-                    yerr=t["sigma_conf"] if "sigma_conf" in t else None, fmt="o", ms=4,
-                    color="#1f77b4", ecolor="#9ecae1", elinewidth=1)
-        top = t["mu_star"].max() or 1.0
-        ax.plot([0, top], [0, top], ls="--", lw=0.8, color="grey")  # sigma = mu*: strong interactions above
+                    yerr=t["sigma_conf"] if "sigma_conf" in t else None, fmt="none",
+                    ecolor="#bbbbbb", elinewidth=1, zorder=1)
+        ax.scatter(t["mu_star"], t["sigma"], s=22, zorder=2, edgecolors=colour,
+                   facecolors=np.where(clear, colour, "none"))
         if not math.isnan(result.noise_floor):
             ax.axvspan(0, result.noise_floor, color="#eeeeee", zorder=0)
         for factor in t["mu_star"].nlargest(LABELLED).index:
             ax.annotate(study.label(factor), (t.at[factor, "mu_star"], t.at[factor, "sigma"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_title(name, fontsize=10)
+        ax.set_xlim(left=0)  # an interval reaching below 0 says only that mu* may be small
         ax.set_xlabel("mu* (mean |elementary effect|)")
         ax.set_ylabel("sigma")
         ax.grid(alpha=0.3)
     fig.suptitle(f"{study.name}: Morris screening ({study.n} trajectories, {study.replicates} replicates)\n"
-                 "grey band: noise floor, dashed: sigma = mu*", fontsize=10)
+                 "orange: sigma above noise alone; hollow: mu* not clear of noise\ngrey band: noise floor",
+                 fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -72,8 +78,9 @@ def plot_sobol(study, path: Path) -> Path:
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"{study.name}: Sobol' indices (N = {study.n}, {study.replicates} replicates)\n"
-                 "dotted: noise share", fontsize=10)
+    how = (f"emulator on {study.n} design points" if study.method == "emulator" else f"N = {study.n}")
+    fig.suptitle(f"{study.name}: Sobol' indices ({how}, {study.replicates} replicates)\n"
+                 "dotted: noise floor (the ST of a factor that does nothing)", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -89,7 +96,9 @@ def heat_table(study) -> pd.DataFrame:
         values = result.indices[column]
         cols[name] = values / values.max() if study.method == "morris" and values.max() > 0 else values
     table = pd.DataFrame(cols, index=pd.Index(study.problem["names"], name="factor"))
-    return table.loc[table.max(axis=1).sort_values(ascending=False).index]
+    order = table.max(axis=1).sort_values(ascending=False).index
+    levers = [f for f in order if study.role(f) == "lever"]
+    return table.loc[levers + [f for f in order if f not in levers]]  # levers first, uncertainties after
 
 
 def noise_mask(study, table: pd.DataFrame) -> np.ndarray:
@@ -108,14 +117,18 @@ def plot_heatmap(study, path: Path) -> Path:
                            layout="constrained")
     image = ax.imshow(table.to_numpy(dtype=float).clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(np.arange(len(table.columns)), table.columns, rotation=35, ha="right", fontsize=8)
-    ax.set_yticks(np.arange(len(table)), [study.label(f) for f in table.index], fontsize=8)
+    ax.set_yticks(np.arange(len(table)), [study.label(f) if study.role(f) == "lever" else
+                                          f"({study.label(f)})" for f in table.index], fontsize=8)
+    levers = sum(study.role(f) == "lever" for f in table.index)
+    if 0 < levers < len(table):
+        ax.axhline(levers - 0.5, color="white", lw=2.5)
     faded = noise_mask(study, table)
     ax.imshow(np.where(faded, 1.0, np.nan), cmap=ListedColormap(["white"]), alpha=0.7, aspect="auto")
     for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
         ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
                 color="dimgrey" if faded[i, j] else ("black" if value >= 0.6 else "white"))
     what = "mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST"
-    what += "\n(faded: cannot be told from replicate noise)"
+    what += "\n(faded: cannot be told from replicate noise;\nin brackets: behavioural uncertainties)"
     fig.colorbar(image, ax=ax, label=what)
     ax.set_title(f"{study.name}: which lever moves which output")
     fig.savefig(path, dpi=110)

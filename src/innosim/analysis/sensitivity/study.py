@@ -35,9 +35,16 @@ class Study:
     labels: dict[str, str] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # levels, second_order, confidence, resamples, seed
     batch: dict = field(default_factory=dict)     # what run_batch did: tasks, stored_before, ran, seconds
+    roles: dict[str, str] = field(default_factory=dict)   # factor -> "lever" or "uncertainty"
+    kinds: dict[str, str] = field(default_factory=dict)   # factor -> switch, choice, real, integer, multiply
+    kept_from: str = ""                           # the screening's kept.yaml the factors come from
 
     def label(self, factor: str) -> str:
         return self.labels.get(factor, factor)
+
+    def role(self, factor: str) -> str:
+        """A factor's role: as the experiment says, else a lever when it is a policy setting."""
+        return self.roles.get(factor) or ("lever" if factor.startswith("policy.") else "uncertainty")
 
     def ranking(self) -> pd.DataFrame:
         """All outputs' indices in one long table, best first within each output."""
@@ -46,7 +53,8 @@ class Study:
         if not frames:
             return pd.DataFrame()
         table = pd.concat(frames, ignore_index=True)
-        front = ["output", "rank", "factor", "label"]
+        table["role"] = table["factor"].map(self.role)
+        front = ["output", "rank", "factor", "label", "role"]
         return table[front + [c for c in table.columns if c not in front]].sort_values(
             ["output", "rank"], kind="stable").reset_index(drop=True)
 
@@ -62,23 +70,36 @@ def evaluate(tasks: list[Task], rows: np.ndarray, store: ResultStore, outputs: l
 def analyse_study(name: str, method: str, problem: dict, X: np.ndarray, runs: pd.DataFrame,
                   outputs: list[Output], *, n: int, replicates: int, levels: int = 4,
                   second_order: bool = False, confidence: float = 0.95, resamples: int = 1000,
-                  seed: int = 0, labels: dict | None = None, batch: dict | None = None) -> Study:
-    """SALib analysis of every output over the replicate means of `runs`."""
+                  seed: int = 0, labels: dict | None = None, batch: dict | None = None, ids=None,
+                  roles: dict | None = None, kinds: dict | None = None,
+                  emulator_settings: dict | None = None) -> Study:
+    """The analysis of every output over the replicates in `runs`; `ids` as for `analyse_output`."""
     results = {}
     for output in outputs:
         Y = replicate_matrix(runs, output.name, len(X), replicates)
         results[output.name] = analyse_output(method, problem, X, Y, output.name, n=n, levels=levels,
                                               second_order=second_order, resamples=resamples,
-                                              confidence=confidence, seed=seed)
+                                              confidence=confidence, seed=seed, ids=ids,
+                                              emulator_settings=emulator_settings)
     settings = {"levels": levels, "second_order": second_order, "confidence": confidence,
                 "resamples": resamples, "seed": seed}
+    if method == "emulator":
+        settings["emulator"] = dict(emulator_settings or {})
     return Study(name, method, problem, X, n, replicates, runs, results,
-                 {o.name: o.expression for o in outputs}, labels or {}, settings, batch or {})
+                 {o.name: o.expression for o in outputs}, labels or {}, settings, batch or {}, roles or {},
+                 kinds or {})
 
 
 def design_size(experiment: Experiment, method: str, n: int, second_order: bool) -> int:
     d = len(experiment.factors)
+    if method == "emulator":
+        return n
     return n * ((d + 1) if method == "morris" else (2 * d + 2 if second_order else d + 2))
+
+
+def default_n(experiment: Experiment, method: str) -> int:
+    spec = experiment.spec
+    return {"morris": spec.morris.trajectories, "sobol": spec.sobol.n, "emulator": spec.emulator.n}[method]
 
 
 def run_experiment(experiment: Experiment, method: str, store: ResultStore | str | Path, *,
@@ -87,8 +108,7 @@ def run_experiment(experiment: Experiment, method: str, store: ResultStore | str
                    progress: bool | None = None) -> Study:
     """The whole study for the model: the experiment's sizes unless n / replicates are given."""
     spec = experiment.spec
-    if n is None:
-        n = spec.morris.trajectories if method == "morris" else spec.sobol.n
+    n = n or default_n(experiment, method)
     replicates = replicates or spec.replicates
     second_order = spec.sobol.second_order if second_order is None else second_order
     problem = experiment.problem()
@@ -104,9 +124,16 @@ def run_experiment(experiment: Experiment, method: str, store: ResultStore | str
     distinct = len({t.key for t in tasks})  # points that repeat (switches, a coarse grid) share runs
     batch.update(design_points=len(X), distinct_runs=distinct, stored_before=distinct - batch["ran"],
                  repeated=len(tasks) - distinct)
-    return analyse_study(experiment.name, method, problem, X, runs, list(experiment.outputs), n=n,
-                         replicates=replicates, levels=spec.morris.levels, second_order=second_order,
-                         confidence=spec.bootstrap.confidence, resamples=spec.bootstrap.resamples,
-                         seed=spec.seed, labels={f.name: f.label for f in experiment.factors}, batch=batch)
+    emulator_settings = spec.emulator.model_dump(exclude={"n"}) if method == "emulator" else None
+    study = analyse_study(experiment.name, method, problem, X, runs, list(experiment.outputs), n=n,
+                          replicates=replicates, levels=spec.morris.levels, second_order=second_order,
+                          confidence=spec.bootstrap.confidence, resamples=spec.bootstrap.resamples,
+                          seed=spec.seed, labels={f.name: f.label for f in experiment.factors}, batch=batch,
+                          ids=experiment.scenario_ids(X), roles={f.name: f.role for f in experiment.factors},
+                          kinds={f.name: f.kind for f in experiment.factors},
+                          emulator_settings=emulator_settings)
+    study.settings |= {"scale": spec.scale, "months": spec.months}
+    study.kept_from = str(experiment.kept_from or "")
+    return study
 
 
