@@ -17,6 +17,10 @@ How a box is chosen, without a person at the trade-off plot:
    assumptions (or are seed noise), and is reported as such, not forced.
 
 Fewer than `min_failures` failures (or successes) is too few for PRIM: said, not boxed.
+
+Beside the box, `strongest_association` names the uncertainty whose rank correlation with the
+lever's effect is strongest (Spearman, with a Bonferroni-adjusted p value): on noisy per-draw
+effects a driver can be real without its failures forming a box that passes the quasi-p test.
 Nothing here runs a model.
 """
 
@@ -57,6 +61,9 @@ class Discovery:
     coverage: float = float("nan")  # share of all failures inside the box
     density: float = float("nan")   # share of the box's draws that fail
     mass: float = float("nan")      # share of all draws inside the box
+    driver: str = ""                # the uncertainty most associated with the lever's effect ...
+    driver_rho: float = float("nan")  # ... its Spearman rank correlation with the effect
+    driver_p: float = float("nan")  # ... and the p value, Bonferroni-adjusted over the uncertainties
 
     @property
     def failure_share(self) -> float:
@@ -93,18 +100,39 @@ def _choose(trajectory: pd.DataFrame, min_coverage: float) -> int:
     return int(order.index[0])
 
 
-def find_failure_box(x: pd.DataFrame, failed, lever: str = "", *, min_failures: int = MIN_FAILURES,
+def strongest_association(x: pd.DataFrame, effect) -> tuple[str, float, float]:
+    """(uncertainty, Spearman rho, Bonferroni-adjusted p) of the uncertainty whose rank correlation
+    with `effect` is strongest; ("", nan, nan) when none can be computed."""
+    from scipy.stats import spearmanr
+
+    effect = np.asarray(effect, dtype=float)
+    found = []
+    for name in x.columns:
+        values = x[name].to_numpy(dtype=float)
+        if np.ptp(values) > 0 and np.ptp(effect) > 0:
+            rho, p = spearmanr(values, effect)
+            found.append((abs(rho), name, float(rho), float(p)))
+    if not found:
+        return "", float("nan"), float("nan")
+    _, name, rho, p = max(found)
+    return name, rho, min(1.0, p * len(x.columns))
+
+
+def find_failure_box(x: pd.DataFrame, failed, lever: str = "", *, effect=None, min_failures: int = MIN_FAILURES,
                      min_coverage: float = MIN_COVERAGE, alpha: float = ALPHA,
                      peel_alpha: float = PEEL_ALPHA) -> Discovery:
     """PRIM on `x` (one row per draw, one column per uncertainty, in its own units) and `failed`
-    (True where the lever failed in that draw): the box of assumptions where failures are dense."""
+    (True where the lever failed in that draw): the box of assumptions where failures are dense.
+    With the lever's `effect` in each draw, also its strongest association with an uncertainty."""
     failed = np.asarray(failed, dtype=bool)
     x = x.reset_index(drop=True).astype(float)  # an integer column breaks EMA Workbench's pasting on pandas 3
     n, k = len(failed), int(failed.sum())
+    driver = strongest_association(x, effect) if effect is not None else ("", float("nan"), float("nan"))
     if k < min_failures:
-        return Discovery(lever, n, k, "too few failures")
+        return Discovery(lever, n, k, "too few failures", driver=driver[0], driver_rho=driver[1], driver_p=driver[2])
     if n - k < min_failures:
-        return Discovery(lever, n, k, "fails almost everywhere")
+        return Discovery(lever, n, k, "fails almost everywhere", driver=driver[0], driver_rho=driver[1],
+                         driver_p=driver[2])
     prim = _prim_module()
     with warnings.catch_warnings():
         # EMA Workbench 2.5 calls DataFrame.drop(inplace=True), which pandas 3.1 deprecates
@@ -126,7 +154,7 @@ def find_failure_box(x: pd.DataFrame, failed, lever: str = "", *, min_failures: 
     i = box._cur_box
     dims = _restricted(box, i, initial)
     if not dims:
-        return Discovery(lever, n, k, "no box")
+        return Discovery(lever, n, k, "no box", driver=driver[0], driver_rho=driver[1], driver_p=driver[2])
     stats = box.peeling_trajectory.iloc[i]
     qp: dict[str, float] = {}
     for q, name, _ in _sides(box, i):
@@ -136,7 +164,7 @@ def find_failure_box(x: pd.DataFrame, failed, lever: str = "", *, min_failures: 
              "range_low": float(initial[d].iloc[0]), "range_high": float(initial[d].iloc[1]),
              "qp": qp.get(d, np.nan)} for d in dims]
     return Discovery(lever, n, k, "box", pd.DataFrame(rows), float(stats["coverage"]),
-                     float(stats["density"]), float(stats["mass"]))
+                     float(stats["density"]), float(stats["mass"]), *driver)
 
 
 def discovery_table(discoveries: list[Discovery], labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -145,10 +173,10 @@ def discovery_table(discoveries: list[Discovery], labels: dict[str, str] | None 
     for d in discoveries:
         common = {"lever": d.lever, "label": (labels or {}).get(d.lever, d.lever), "draws": d.draws,
                   "failures": d.failures, "status": d.status, "coverage": d.coverage, "density": d.density,
-                  "mass": d.mass}
+                  "mass": d.mass, "driver": d.driver, "driver_rho": d.driver_rho, "driver_p_adjusted": d.driver_p}
         if d.box.empty:
             rows.append(common)
         rows += [{**common, **row} for row in d.box.to_dict("records")]
     columns = ["lever", "label", "draws", "failures", "status", "coverage", "density", "mass", "uncertainty",
-               "low", "high", "range_low", "range_high", "qp"]
+               "low", "high", "range_low", "range_high", "qp", "driver", "driver_rho", "driver_p_adjusted"]
     return pd.DataFrame(rows, columns=columns)

@@ -20,6 +20,12 @@ problem is a `ScenarioError` naming the file, the key and the reason.
     seeds: {first: 10, block: 10, cap: 60}
     precision: {half_width: 2 %}                # of the base level; or a number in the output's units
     leader: {probability: 0.95}
+    robustness:                                 # optional: the levers over draws of the behavioural assumptions
+      draws: 48                                 # Latin hypercube draws (robustness.py)
+      from_calibration: ../calibration/result.yaml
+      uncertainties:
+        behaviour.founding_rate: {multiply: [0.7, 1.3]}
+      failure: {at_most: 0}                     # or '1 %' of the draw's base level
 """
 
 from __future__ import annotations

@@ -326,24 +326,60 @@ def _seeds(n: int) -> str:
     return f"{n} seed" if n == 1 else f"{n} seeds"
 
 
+def driver_phrase(discovery: Discovery, result: RobustnessResult) -> str:
+    """` Its effect moves most with ...`: the strongest rank correlation, said as significant or not."""
+    if not discovery.driver:
+        return ""
+    u = {u.name: u for u in result.robustness.uncertainties}.get(discovery.driver)
+    label = u.label if u else discovery.driver
+    stats = (f"Spearman ρ {discovery.driver_rho:+.2f}, p {discovery.driver_p:.2g} after Bonferroni over "
+             f"{len(result.robustness.uncertainties)}")
+    if discovery.driver_p <= 0.05:
+        return f" Its effect moves most with {label} ({stats})."
+    return f" No assumption moves its effect beyond chance (the strongest, {label}: {stats})."
+
+
 def prim_sentence(discovery: Discovery, result: RobustnessResult, subject: str) -> str:
-    """What PRIM found for one lever, in one sentence."""
-    label = result.labels[discovery.lever]
-    lever = label[:1].upper() + label[1:]
+    """What PRIM found for one lever, in one or two sentences."""
+    return _prim_sentence(discovery, result, subject) + driver_phrase(discovery, result)
+
+
+def _prim_sentence(discovery: Discovery, result: RobustnessResult, subject: str) -> str:
+    lever = result.labels[discovery.lever]
     n, k = discovery.draws, discovery.failures
-    fails = f"{lever} fails to raise {subject} (Δ at most {result.robustness.failure_text}) in {k} of {n} draws"
+    fails = (f"With {lever} switched on, {subject} does not rise (Δ at most {result.robustness.failure_text}) "
+             f"in {k} of {n} draws")
     if discovery.status == "box":
-        return (f"{fails}; {discovery.coverage * 100:.0f} % of those failures lie where {_box_phrase(discovery, result)}, "
-                f"a region holding {discovery.mass * 100:.0f} % of the draws, in which it fails in "
-                f"{discovery.density * 100:.0f} % of them.")
+        return (f"{fails}; {discovery.coverage * 100:.0f} % of those draws lie where {_box_phrase(discovery, result)}, "
+                f"a region holding {discovery.mass * 100:.0f} % of all draws, {discovery.density * 100:.0f} % of "
+                "which are failures.")
     if discovery.status == "no box":
         return (f"{fails}, but no combination of assumptions holds them: every restriction PRIM tried fails the "
                 "quasi-p test at 5 %, so the failures are spread over the assumptions or are seed noise.")
     if discovery.status == "fails almost everywhere":
-        return f"{fails}: it helps in too few draws for PRIM to say where it fails."
+        return f"{fails}: it helps in too few draws for PRIM to say where it does not."
     if k == 0:
-        return f"{lever} raises {subject} in every one of the {n} draws: nothing for PRIM to find."
+        return f"With {lever} switched on, {subject} rises in every one of the {n} draws: nothing for PRIM to find."
     return f"{fails}: too few failures for PRIM (it needs at least {MIN_FAILURES})."
+
+
+PRIM_STATUS = {"box": "", "no box": "none passes the quasi-p test", "too few failures": "too few failures",
+               "fails almost everywhere": "fails almost everywhere"}
+
+
+def prim_table(result: RobustnessResult, order: list[str]) -> pd.DataFrame:
+    """One row per lever PRIM ran for: failures, the box (or why none), coverage, density, the strongest
+    association of its effect with an assumption."""
+    units = {u.name: u for u in result.robustness.uncertainties}
+    rows = []
+    for d in sorted(result.discoveries, key=lambda d: order.index(d.lever)):
+        driver = units[d.driver].label if d.driver in units else d.driver
+        rows.append({"lever": result.labels[d.lever], "fails": f"{d.failures} / {d.draws}",
+                     "PRIM box": _box_phrase(d, result) if d.status == "box" else f"– ({PRIM_STATUS[d.status]})",
+                     "coverage": fmt(d.coverage * 100, 2) + " %" if d.status == "box" else "–",
+                     "density": fmt(d.density * 100, 2) + " %" if d.status == "box" else "–",
+                     "moves most with": f"{driver} (ρ {d.driver_rho:+.2f}, p {d.driver_p:.2g})" if driver else "–"})
+    return pd.DataFrame(rows)
 
 
 def prim_box_table(result: RobustnessResult) -> pd.DataFrame:
@@ -427,9 +463,14 @@ def robustness_section(report: Report, result: RobustnessResult, experiment: Lev
     helped = sorted(result.discoveries, key=lambda d: order.index(d.lever))
     if not helped:
         report.paragraph(f"No lever raises {subject} in the table, so none can fail to.")
-    for i, discovery in enumerate(helped):
-        sentence = prim_sentence(discovery, result, subject)
-        report.paragraph(f"**{sentence}**" if i == 0 else sentence)
+    else:
+        report.paragraph(f"**{prim_sentence(helped[0], result, subject)}**")
+        report.table(prim_table(result, order), caption=(
+            f"Each lever that raises {subject} in the table: the draws where it does not (Δ at most "
+            f"{result.robustness.failure_text}), PRIM's box of the assumptions holding them, with its coverage "
+            "(share of those draws inside it) and density (share of its draws that fail), and the assumption "
+            "whose rank correlation with the lever's Δ is strongest (Spearman ρ, p adjusted by Bonferroni over "
+            f"the {len(result.robustness.uncertainties)} assumptions)."))
     boxes = prim_box_table(result)
     if not boxes.empty:
         report.table(boxes, caption="PRIM's boxes (Friedman and Fisher 1999; EMA Workbench): the restricting "

@@ -367,5 +367,6 @@ def assess_robustness(robustness: Robustness, sample: pd.DataFrame, values: pd.D
         if row["sign"] <= 0:
             continue  # a lever that does not help the headline cannot fail to help it
         rows = effects[on_headline & (effects["lever"] == lever)].sort_values("draw")
-        discoveries.append(find_failure_box(rows[robustness.names], rows["failed"].to_numpy(dtype=bool), lever))
+        discoveries.append(find_failure_box(rows[robustness.names], rows["failed"].to_numpy(dtype=bool), lever,
+                                            effect=rows["effect"].to_numpy(dtype=float)))
     return RobustnessResult(robustness, levers, dict(labels), headline, sample, values, effects, summary, discoveries)
