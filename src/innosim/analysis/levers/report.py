@@ -283,6 +283,8 @@ def robustness_table(result: RobustnessResult, t: Labels) -> pd.DataFrame:
                      t.text("SD over draws"): fmt(r["sd"]),
                      t.text("beyond noise"): "–" if pd.isna(beyond) else f"{max(beyond, 0) * 100:.0f} %",
                      t.text("sign held"): f"{r['share_sign'] * 100:.0f} %",
+                     t.text("noise alone"): "–" if pd.isna(r["share_sign_noise"]) else
+                     f"{r['share_sign_noise'] * 100:.0f} %",
                      t.text("first"): f"{r['first_share'] * 100:.0f} %",
                      t.text("fails"): f"{int(r['failures'])} / {int(r['draws'])}"})
     return pd.DataFrame(rows)
@@ -318,7 +320,8 @@ def _box_phrase(discovery: Discovery, result: RobustnessResult) -> str:
             parts.append(f"{label} at least {number(row.low)}")
         else:
             parts.append(f"{label} between {number(row.low)} and {number(row.high)}")
-        parts[-1] += f" (of {_range(row.range_low, row.range_high, integer)})"
+        low, high = (u.low, u.high) if u else (row.range_low, row.range_high)   # drawn over, not the draws' extremes
+        parts[-1] += f" (drawn over {_range(low, high, integer)})"
     return _and(parts, Labels("en"))
 
 
@@ -391,7 +394,8 @@ def prim_box_table(result: RobustnessResult) -> pd.DataFrame:
             integer = bool(u and u.integer)
             rows.append({"lever": result.labels[d.lever], "uncertainty": u.label if u else row.uncertainty,
                          "box": _range(row.low, row.high, integer),
-                         "drawn over": _range(row.range_low, row.range_high, integer),
+                         "drawn over": _range(u.low, u.high, integer) if u else
+                         _range(row.range_low, row.range_high, integer),
                          "quasi-p": f"{row.qp:.3f}", "coverage": f"{d.coverage * 100:.0f} %",
                          "density": f"{d.density * 100:.0f} %", "failures": f"{d.failures} / {d.draws}"})
     return pd.DataFrame(rows)
@@ -444,7 +448,9 @@ def robustness_section(report: Report, result: RobustnessResult, experiment: Lev
         "noise.** " + noise_text + ": an SD over draws well above it "
         "is spread the assumptions cause (*beyond noise*: 1 − seed-noise SD² / SD over draws²), one near it is "
         "mostly noise. *Sign held*: the share of draws in which Δ has the sign of the table's Δ (of the median "
-        "where there is no table). *First*: the share of draws in which the lever's Δ is the largest.")
+        "where there is no table); *noise alone*: the share it would be if the assumptions changed nothing and "
+        "each draw's Δ were the table's Δ plus seed noise (normal), so a *sign held* well below it is the "
+        "assumptions' doing. *First*: the share of draws in which the lever's Δ is the largest.")
     report.table(robustness_table(result, t), caption=f"`{head.output.expression}` ({unit}), lever switched on "
                  f"alone from the base. *Fails*: draws with Δ at most {result.robustness.failure_text}.")
     chart = write_atomic(out_dir / "robustness.png", lambda p: plot_robustness(

@@ -298,7 +298,9 @@ def summarise(effects: pd.DataFrame, reference: pd.DataFrame | None = None, seed
     region, effect, sd: the table's on-from-base rows), or of the median where there is no table.
 
     noise_sd: the SD of one draw's effect that seed noise alone gives (the table's SD of a paired
-    effect over seeds, at the calibrated values, over the square root of the seeds per draw)."""
+    effect over seeds, at the calibrated values, over the square root of the seeds per draw);
+    share_sign_noise: the share of draws that would keep the sign if each draw's effect were the
+    table's effect plus that noise (normal) and the assumptions changed nothing."""
     keys = ["lever", "output", "region"]
     grouped = effects.groupby(keys, sort=False)["effect"]
     table = grouped.agg(draws="count", min="min", median="median", max="max", sd="std").reset_index()
@@ -314,8 +316,13 @@ def summarise(effects: pd.DataFrame, reference: pd.DataFrame | None = None, seed
     signs = effects.merge(table[keys + ["sign"]], on=keys)
     held = (np.sign(signs["effect"]) == signs["sign"]).groupby([signs[k] for k in keys], sort=False).mean()
     table["share_sign"] = [float(held.loc[tuple(row)]) for row in table[keys].itertuples(index=False)]
+    # what the share would be with seed noise alone: each draw's effect ~ normal(table effect, noise SD)
+    from scipy.stats import norm
+
+    z = table["table_effect"].abs() / table["noise_sd"]
+    table["share_sign_noise"] = np.where(table["noise_sd"] > 0, norm.cdf(z), np.nan)
     return table[keys + ["draws", "table_effect", "table_sd", "noise_sd", "min", "median", "max", "sd",
-                         "sign", "sign_of", "share_sign"]]
+                         "sign", "sign_of", "share_sign", "share_sign_noise"]]
 
 
 @dataclass
