@@ -200,7 +200,7 @@ def test_prim_finds_the_corner_where_the_lever_fails():
 
 
 def test_prim_says_too_few_failures_and_finds_no_box_in_noise():
-    x, effect = planted()
+    x, _ = planted()
     assert find_failure_box(x, np.zeros(len(x), bool), "lever").status == "too few failures"
     assert find_failure_box(x, np.ones(len(x), bool), "lever").status == "fails almost everywhere"
     noise = np.random.default_rng(9).uniform(size=len(x)) < 0.3   # failures unrelated to any assumption

@@ -353,12 +353,12 @@ def assess_robustness(robustness: Robustness, sample: pd.DataFrame, values: pd.D
     levers = list(levers)
     effects = draw_effects(values, levers)
     summary = summarise(effects, reference, robustness.spec.seeds_per_draw)
+    effects = effects.merge(sample.reset_index(), on="draw", how="left")   # each draw's assumptions beside it
     output, region = headline
     on_headline = (effects["output"] == output) & (effects["region"] == region)
     thresholds = effects.loc[on_headline, "base"].map(robustness.failure_threshold)
     effects["failed"] = pd.Series(pd.NA, index=effects.index, dtype="boolean")
     effects.loc[on_headline, "failed"] = effects.loc[on_headline, "effect"] <= thresholds
-    effects = effects.merge(sample.reset_index(), on="draw", how="left")
     counts = effects[on_headline].groupby("lever")["failed"].sum()
     head = (summary["output"] == output) & (summary["region"] == region)
     summary["failures"] = pd.Series(pd.NA, index=summary.index, dtype="Int64")
