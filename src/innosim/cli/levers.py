@@ -25,38 +25,49 @@ DEFAULT_OUT = Path("out") / "levers"
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
 @click.option("--max-seeds", type=click.IntRange(min=2), default=None,
               help="stop adding seed blocks at this many seeds (default: the experiment's cap)")
+@click.option("--stage", type=click.Choice(["all", "table", "robustness"]), default="all", show_default=True,
+              help="all: the lever table, then the robustness stage if the file has robustness:; table: the "
+                   "table alone; robustness: the robustness stage alone (its signs from the effects.csv a "
+                   "table run left in the output folder, else from the median over draws)")
+@click.option("--draws", type=click.IntRange(min=2), default=None,
+              help="Latin hypercube draws of the robustness stage (default: the experiment's robustness.draws)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/levers/<experiment name>)")
 @store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @lang_option
 def levers(experiment_file: Path, scale: float | None, jobs: int | None, scheduler: str | None,
-           max_seeds: int | None, out_dir: Path | None, store_path: Path | None, progress: bool | None,
-           lang: str | None) -> None:
+           max_seeds: int | None, stage: str, draws: int | None, out_dir: Path | None, store_path: Path | None,
+           progress: bool | None, lang: str | None) -> None:
     """Switch each lever of EXPERIMENT.yaml on alone from the base and off alone from the full scenario,
     on the same seeds, adding seed blocks until the headline is precise enough or its leader is clear
     (or the cap is reached); write report.md/report.html with the lever table and its CSVs.
+
+    With a robustness: section, then draw the behavioural assumptions by Latin hypercube, run the
+    base and each lever on alone in every draw, and add to the report each lever's effect over the
+    draws (min / median / max, the share keeping the table's sign) and PRIM's box of the assumptions
+    where it fails to help the headline (robustness.csv, prim.csv). --stage robustness alone writes
+    robustness.md/robustness.html.
 
     Runs go through the shared results store: an interrupted study resumes, a rerun reuses every run."""
     import mesa
 
     from innosim import __version__
     from innosim.analysis.levers.experiment import load_levers
-    from innosim.analysis.levers.report import write_levers_report
-    from innosim.analysis.levers.study import run_study
+    from innosim.analysis.levers.report import write_levers_report, write_robustness_report
+    from innosim.analysis.levers.study import run_robustness, run_study
     from innosim.batch import default_store_path
     from innosim.model import month_label
 
     t = labels(lang)
-    experiment = load_levers(experiment_file, scale=scale)
+    experiment = load_levers(experiment_file, scale=scale, draws=draws)
+    if stage == "robustness" and experiment.robustness is None:
+        raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
     scheduler = resolve_scheduler(scheduler)
     store_path = store_path or default_store_path()
     out_dir = out_dir or DEFAULT_OUT / experiment.name
     spec = experiment.spec
     cap = max_seeds or spec.seeds.cap
-    click.echo(f"{experiment.name}: {len(experiment.levers)} levers, {2 + 2 * len(experiment.levers)} variants, "
-               f"seeds {spec.seeds.first} + {spec.seeds.block} a block up to {cap} (scale {spec.scale:g}, "
-               f"{experiment.months} months)")
     started = time.perf_counter()
 
     def run(tasks, label):
@@ -68,23 +79,84 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
                    f"(asked {step['precision']:.3g}); {table.labels[step['leader']]} first in "
                    f"{step['leader_probability']:.0%} of bootstrap samples -> {step['decision']}")
 
-    table, runs = run_study(experiment, run, max_seeds=max_seeds, on_block=show)
+    table, runs = None, {"total": 0, "reused": 0}
+    if stage in ("all", "table"):
+        click.echo(f"{experiment.name}: {len(experiment.levers)} levers, {2 + 2 * len(experiment.levers)} variants, "
+                   f"seeds {spec.seeds.first} + {spec.seeds.block} a block up to {cap} (scale {spec.scale:g}, "
+                   f"{experiment.months} months)")
+        table, runs = run_study(experiment, run, max_seeds=max_seeds, on_block=show)
+    robustness = None
+    if stage in ("all", "robustness") and experiment.robustness is not None:
+        rob = experiment.robustness
+        reference, signs_from = _table_reference(table, out_dir, experiment)
+        click.echo(f"{experiment.name} robustness: {rob.spec.draws} draws of {len(rob.uncertainties)} behavioural "
+                   f"assumptions x {1 + len(experiment.levers)} variants x {rob.spec.seeds_per_draw} seed(s)"
+                   + f"; signs from {signs_from}")
+        robustness = run_robustness(experiment, run, reference)
+        robustness.sign_source = signs_from
+        head = robustness.summary[(robustness.summary["output"] == experiment.headline.name)
+                                  & (robustness.summary["region"] == experiment.headline.region)]
+        names = {lever.name: lever.label for lever in experiment.levers}
+        for row in head.itertuples(index=False):
+            click.echo(f"  {names[row.lever]}: median {row.median:+.3g} [{row.min:+.3g}, {row.max:+.3g}], "
+                       f"sign held in {row.share_sign:.0%} of draws, fails in {row.failures}")
     command = ["innosim", "levers", str(experiment_file), *(["--scale", f"{scale:g}"] if scale else []),
-               *(["--max-seeds", str(max_seeds)] if max_seeds else []), *(["--lang", t.lang] if lang else [])]
+               *(["--max-seeds", str(max_seeds)] if max_seeds else []), *(["--stage", stage] if stage != "all" else []),
+               *(["--draws", str(draws)] if draws else []), *(["--lang", t.lang] if lang else [])]
     settings = {
         "created": datetime.datetime.now().isoformat(timespec="seconds"), "command": shlex.join(command),
         "experiment": str(experiment_file), "base": str(experiment.base_file), "full": str(experiment.full_file),
         "levers": {lever.name: {"label": lever.label, "on_file": str(lever.on_file), "on": lever.on,
                                 "off": lever.off} for lever in experiment.levers},
         "outputs": {f"{o.name}.{o.region}": o.output.expression for o in experiment.outputs},
-        "scale": spec.scale, "seed": spec.seed, "seeds": sorted(int(s) for s in table.values["seed"].unique()),
-        "cap": cap, "looks": table.looks, "tie_level": table.tie_level, "stopped": table.verdict.reason, "start": experiment.start, "months": experiment.months,
+        "scale": spec.scale, "seed": spec.seed, "start": experiment.start, "months": experiment.months,
         "end": month_label(experiment.start, experiment.months - 1), "store": str(store_path),
-        "runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started,
         "jobs": jobs, "scheduler": scheduler,
         "innosim": __version__, "mesa": mesa.__version__, "python": platform.python_version(),
     }
-    report = write_levers_report(table, experiment, out_dir, settings, t)
+    if table is not None:
+        settings |= {"seeds": sorted(int(s) for s in table.values["seed"].unique()), "cap": cap, "looks": table.looks,
+                     "tie_level": table.tie_level, "stopped": table.verdict.reason}
+    if robustness is not None:
+        rob = robustness.robustness
+        settings["robustness"] = {
+            "draws": rob.spec.draws, "seeds_per_draw": rob.spec.seeds_per_draw, "seed": rob.spec.seed,
+            "from_calibration": str(rob.calibration_file) if rob.calibration_file else None,
+            "uncertainties": {u.name: {"low": u.low, "high": u.high, "integer": u.integer, "base": u.base,
+                                       "source": u.source} for u in rob.uncertainties},
+            "failure_at_most": rob.spec.failure.at_most, "signs_from": robustness.sign_source,
+            "runs_total": robustness.runs["total"], "runs_reused": robustness.runs["reused"]}
+        runs = {"total": runs["total"] + robustness.runs["total"], "reused": runs["reused"] + robustness.runs["reused"]}
+    settings |= {"runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started}
+    if table is not None:
+        report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness)
+    else:
+        report = write_robustness_report(robustness, experiment, out_dir, settings, t)
     click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({runs['total'] - runs['reused']} runs, {runs['reused']} reused, {settings['elapsed']:.0f} s)")
 
+
+def _table_reference(table, out_dir: Path, experiment):
+    """The lever table's on-from-base effects to compare the draws with, and where they come from: the
+    table just run, else the effects.csv an earlier table run of the same experiment, scale and horizon
+    left in `out_dir`, else (None, "the median over draws")."""
+    import json
+
+    import pandas as pd
+
+    none = (None, "the median over draws (no lever table at hand)")
+    if table is not None:
+        return table.effects[table.effects["direction"] == "on"], "the lever table"
+    effects, settings = out_dir / "effects.csv", out_dir / "settings.json"
+    if not (effects.is_file() and settings.is_file()):
+        return none
+    try:
+        made = json.loads(settings.read_text(encoding="utf-8"))
+        frame = pd.read_csv(effects)
+    except (OSError, ValueError):
+        return none
+    levers = {lever.name for lever in experiment.levers}
+    if made.get("scale") != experiment.spec.scale or made.get("months") != experiment.months \
+            or set(made.get("levers", {})) != levers or "direction" not in frame:
+        return none
+    return frame[frame["direction"] == "on"], f"the lever table of {made.get('created', '?')} ({effects})"

@@ -20,6 +20,12 @@ problem is a `ScenarioError` naming the file, the key and the reason.
     seeds: {first: 10, block: 10, cap: 60}
     precision: {half_width: 2 %}                # of the base level; or a number in the output's units
     leader: {probability: 0.95}
+    robustness:                                 # optional: the levers over draws of the behavioural assumptions
+      draws: 48                                 # Latin hypercube draws (robustness.py)
+      from_calibration: ../calibration/result.yaml
+      uncertainties:
+        behaviour.founding_rate: {multiply: [0.7, 1.3]}
+      failure: {at_most: 0}                     # or '1 %' of the draw's base level
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_cha
 
 from innosim.analysis.specfile import validate_spec
 from innosim.analysis.outputs import Output, parse_output
+from innosim.analysis.levers.robustness import Robustness, RobustnessSpec, load_robustness
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -105,6 +112,8 @@ class LeversSpec(_Strict):
     precision: Precision
     leader: Leader = Leader()
     level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    robustness: RobustnessSpec | None = Field(None, description="the levers over draws of the behavioural "
+                                                                "assumptions (see levers/robustness.py)")
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,7 @@ class LeversExperiment:
     months: int
     precision_share: float | None   # "2 %": 0.02 of the base level
     precision_absolute: float | None
+    robustness: Robustness | None = None
 
     @property
     def name(self) -> str:
@@ -237,14 +247,16 @@ def _outputs(path: Path, spec: LeversSpec) -> tuple[LeverOutput, ...]:
     return tuple(outputs)
 
 
-def load_levers(path: str | Path, scale: float | None = None) -> LeversExperiment:
-    """Read, merge (`extends:`) and validate a lever experiment file (at another `scale` if given);
-    nothing is run."""
+def load_levers(path: str | Path, scale: float | None = None, draws: int | None = None) -> LeversExperiment:
+    """Read, merge (`extends:`) and validate a lever experiment file (at another `scale`, with another
+    number of robustness `draws`, if given); nothing is run."""
     path = Path(path)
     data, origin = resolve_chain(path)
     spec = validate_spec(LeversSpec, data, origin, path)
     if scale is not None:
         spec = spec.model_copy(update={"scale": float(scale)})
+    if draws is not None and spec.robustness is not None:
+        spec = spec.model_copy(update={"robustness": spec.robustness.model_copy(update={"draws": int(draws)})})
     base_file, full_file = _file(path, origin, ("base",), spec.base), _file(path, origin, ("full",), spec.full)
     overrides = {"run.scale": spec.scale, **({"run.months": spec.months} if spec.months else {})}
     try:
@@ -271,7 +283,9 @@ def load_levers(path: str | Path, scale: float | None = None) -> LeversExperimen
     if h.region not in REGIONS:
         raise ScenarioError(path, "headline.region", f"unknown region {h.region!r}")
     share = _PERCENT.match(spec.precision.half_width)
+    robustness = None if spec.robustness is None else \
+        load_robustness(path, spec.robustness, origin, base, base_file, overrides)
     return LeversExperiment(path, spec, base_file, full_file, levers, outputs, base_scenario.run.start,
                             base_scenario.run.months, float(share.group(1)) / 100 if share else None,
-                            None if share else float(spec.precision.half_width))
+                            None if share else float(spec.precision.half_width), robustness)
 

@@ -1,5 +1,6 @@
 """The lever table from start to end: run every variant on a block of seeds through the batch engine,
-assess, and add blocks until the stopping rule says enough.
+assess, and add blocks until the stopping rule says enough. Then the robustness stage: the base and
+each lever on alone in every draw of the behavioural assumptions, through the same engine.
 
 `run` is handed in (the CLI's runs through the shared results store, with a progress bar and a
 clean stop on Ctrl-C), so an interrupted study resumes and a rerun reuses every stored run.
@@ -12,11 +13,12 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from innosim.batch import ResultStore, Task, make_tasks
+from innosim.batch import ResultStore, Task, derive_seeds, make_tasks
 
 from innosim.analysis.outputs import window_values
 from innosim.analysis.levers.table import RANK_BY, LeverTable, assess
 from innosim.analysis.levers.experiment import LeversExperiment
+from innosim.analysis.levers.robustness import RobustnessResult, assess_robustness
 
 
 def variant_tasks(experiment: LeversExperiment, seeds: int) -> dict[str, list[Task]]:
@@ -111,3 +113,54 @@ def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], Res
             return table, runs
         seeds = min(seeds + spec.seeds.block, cap)
 
+
+
+def robustness_tasks(experiment: LeversExperiment) -> dict[int, dict[str, list[Task]]]:
+    """Draw -> variant (base, on:<lever>) -> its tasks: the draw's uncertainties as overrides, on the
+    draw's own seeds (the same in every variant of the draw: common random numbers)."""
+    spec, robustness = experiment.spec, experiment.robustness
+    sample = robustness.sample()
+    roots = derive_seeds(robustness.spec.seed, len(sample))
+    variants = {name: v for name, v in experiment.variants().items() if name == "base" or name.startswith("on:")}
+    groups: dict[int, dict[str, list[Task]]] = {}
+    for draw, row in sample.iterrows():
+        drawn = {u.name: int(row[u.name]) if u.integer else float(row[u.name]) for u in robustness.uncertainties}
+        groups[int(draw)] = {
+            variant: make_tasks([str(file)], [{"run.scale": spec.scale, **changes, **drawn}],
+                                replicates=robustness.spec.seeds_per_draw, root_seed=roots[draw], months=spec.months)
+            for variant, (file, changes) in variants.items()}
+    return groups
+
+
+def drawn_values(groups: dict[int, dict[str, list[Task]]], names: Sequence[str]) -> pd.DataFrame:
+    """The uncertainties' values each draw's runs were given, read back from their tasks' overrides
+    (what the results store keeps with every run)."""
+    rows = {}
+    for draw, variants in groups.items():
+        overrides = dict(variants["base"][0].overrides)
+        rows[draw] = {name: overrides[name] for name in names}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("draw")
+
+
+def run_robustness(experiment: LeversExperiment, run: Callable[[list[Task], str], ResultStore],
+                   reference: pd.DataFrame | None = None) -> RobustnessResult:
+    """Run every draw's variants (what the store lacks), and assess: effects per draw, their summary
+    against the lever table's effects (`reference`: its on-from-base rows), PRIM on the failures."""
+    robustness = experiment.robustness
+    groups = robustness_tasks(experiment)
+    tasks = [t for variants in groups.values() for group in variants.values() for t in group]
+    n_variants = len(next(iter(groups.values())))
+    store = run(tasks, f"{experiment.name} robustness: {len(groups)} draws x {n_variants} variants"
+                       f" x {robustness.spec.seeds_per_draw} seed(s)")
+    batch = store.last_batch
+    reader = RunValues(experiment)
+    values = pd.concat([reader.table(store, variants).assign(draw=draw) for draw, variants in groups.items()],
+                       ignore_index=True)
+    values = values[["draw", "variant", "replicate", "seed", "output", "region", "value"]]
+    sample = drawn_values(groups, robustness.names)
+    h = experiment.headline
+    result = assess_robustness(robustness, sample, values, [lever.name for lever in experiment.levers],
+                               {lever.name: lever.label for lever in experiment.levers}, (h.name, h.region),
+                               reference)
+    result.runs = {"total": batch["tasks"], "ran": batch["ran"], "reused": batch["tasks"] - batch["ran"]}
+    return result
