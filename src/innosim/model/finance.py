@@ -66,13 +66,13 @@ def invest(model) -> None:
 
 
 def pace_bank(model, pace: float) -> float:
-    """The most pace a fund may bank (M CNY): a year of it, as the full-size fund banks. A fund of a
-    run at scale s < 1 is s times the size and sees s times the candidates, whose count in a year
-    varies relatively 1/sqrt(s) times more; banking only a year of its own pace (2 tickets for
-    Jiashan's at 0.2, against 10 at full size) lost pace in droughts the full-size fund rides out
-    (at 0.2 its pace was at the cap in 8 % of months, never at 0.5 or 1, and it made 12 % fewer
-    deals). So it banks what the full-size fund banks: a year of the full-size pace."""
-    return 12.0 * pace * max(1.0, 1.0 / model.spec.run.scale)
+    """The most pace a fund may bank (M CNY): a year of the full-size fund's pace, whatever the run's
+    scale. A fund at scale s is s times the size and sees s times the candidates: it is the full-size
+    fund on a clock s times slower, so it loses pace in the same proportion only if it banks the same
+    number of tickets. Banking a year of its own pace (2 tickets for Jiashan's at 0.2, against 10 at
+    full size) lost pace in droughts the full-size fund rides out: at 0.2 the pace was at that cap in
+    8 % of months (never at 0.5 or 1) and the fund made 12 % fewer deals."""
+    return 12.0 * pace / model.spec.run.scale
 
 
 def back(model, fund, firm: int) -> None:

@@ -166,7 +166,7 @@ def populate(model) -> None:
     talents = talent_places(model)
     # key-talent shares scaled so that the talents there are fill the seats of these very firms, less
     # frictional unemployment (scaling by another draw of traits left each place a random surplus or
-    # shortage of seats, about 1/sqrt(firms) of them: 13 % in Jiashan at scale 0.2, 6 % at 1)
+    # shortage of seats, an SD of 15 % of them in Jiashan at scale 0.2, 6 % at 1; now under 1 %)
     traits = draw_firm_traits(model, place.size)
     want = np.maximum(1, np.round(traits["rd_staff_target"] * traits["employees"]))
     have = np.bincount(talents, minlength=N_PLACES) * EMPLOYED_SHARE
