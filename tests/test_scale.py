@@ -134,18 +134,23 @@ def test_incubator_places_are_right_in_expectation_at_any_scale(awkward_model):
         assert built == incubation.county_capacity(model, county)
 
 
-def test_initial_tenants_and_post_incubation_places_are_right_in_expectation():
-    tenants = []
-    for seed in range(30):
-        model = InnoModel(load_scenario(SCENARIOS / "baseline.yaml", {"run.scale": AWKWARD, "run.months": 12}),
-                          rng=np.random.default_rng(seed))
-        tenants.append(model.incubator_occupancy([i for i in model.incubators if i.region == JIASHAN][0]))
-    expected = population.INITIAL_OCCUPANCY * 40 * AWKWARD  # 4.05 tenants
-    assert abs(np.mean(tenants) - expected) < 4 * np.std(tenants) / np.sqrt(len(tenants)) + 0.05, (np.mean(tenants), expected)
+def test_initial_tenants_and_post_incubation_places_are_right_in_expectation(awkward_model):
+    model = awkward_model
+    expected = population.INITIAL_OCCUPANCY * model.rules.incubator_capacity[:N_COUNTIES]
+    tenants = over_runs(model, lambda m: [population.initial_tenants(m, c) for c in range(N_COUNTIES)])
+    se = np.sqrt(np.maximum(tenants.var(axis=0), 1e-12) / len(tenants))
+    assert np.all(np.abs(tenants.mean(axis=0) - expected) < 4 * se + 1e-9), (tenants.mean(axis=0), expected)
+    for county in range(N_COUNTIES):  # the model started with them
+        started = sum(model.incubator_occupancy(i) for i in model.incubators if i.region == county)
+        assert started == population.initial_tenants(model, county)
 
-    model.rules = type(model.rules)(**{**model.rules.__dict__, "post_incubation_space": np.full(N_PLACES, 2.25)})
-    model.month = 1
-    places = over_runs(model, lambda m: incubation.post_space_places(m)[:N_COUNTIES], runs=300)
+    rules = model.rules
+    try:
+        model.rules = type(rules)(**{**rules.__dict__, "post_incubation_space": np.full(N_PLACES, 2.25)})
+        model.month = 1
+        places = over_runs(model, lambda m: incubation.post_space_places(m)[:N_COUNTIES], runs=300)
+    finally:
+        model.rules, model.month = rules, 0
     assert set(np.unique(places)) <= {2.0, 3.0}
     assert abs(places.mean() - 2.25) < 4 * places.std() / np.sqrt(places.size)
 

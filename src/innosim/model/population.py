@@ -179,7 +179,7 @@ def populate(model) -> None:
     young = populate_young_firms(model, talents)
     certify_history(model, np.concatenate([rows, young]))
     populate_talents(model, np.concatenate([rows, tenants, young]), talents)
-    populate_institutions(model)
+    populate_institutions(model, tenants)
 
 
 def certify_history(model, rows: np.ndarray) -> None:
@@ -199,14 +199,19 @@ def certify_history(model, rows: np.ndarray) -> None:
     f.hnte_ever[before] = True
 
 
+def initial_tenants(model, county: int) -> int:
+    """Tenants a county's incubators start with: INITIAL_OCCUPANCY of its places, whole, right in
+    expectation at any scale (a lot, as the places themselves: incubation.county_capacity)."""
+    share = INITIAL_OCCUPANCY * incubation.county_capacity(model, county)
+    return int(draws.whole(share, model.lot("initial_tenants", N_COUNTIES)[county]))
+
+
 def populate_incubator_tenants(model) -> np.ndarray:
     """Start-ups already in the incubators, their tenancies spread evenly over the term."""
     b, rng = model.behaviour, model.rng
     rows = []
-    lot = model.lot("initial_tenants", N_COUNTIES)
     for county in range(N_COUNTIES):
-        # whole tenants, right in expectation at any scale (as the places: incubation.county_capacity)
-        n = int(draws.whole(INITIAL_OCCUPANCY * incubation.county_capacity(model, county), lot[county]))
+        n = initial_tenants(model, county)
         if n == 0:
             continue
         new = new_startups(model, np.full(n, county))
@@ -281,8 +286,9 @@ def populate_talents(model, firm_rows: np.ndarray, place: np.ndarray) -> None:
     labour.count_staff(model)
 
 
-def populate_institutions(model) -> None:
-    """One or more incubators and funds per county; each county endows its funds."""
+def populate_institutions(model, tenants: np.ndarray | None = None) -> None:
+    """One or more incubators and funds per county; each county endows its funds; the incubators
+    take the initial `tenants` (start-ups made by `populate_incubator_tenants`)."""
     rules, spec = model.rules, model.spec
     model.incubators = []
     model.funds = []
@@ -298,9 +304,10 @@ def populate_institutions(model) -> None:
             model.ledger.accounts["government"][i] -= capital  # the county endows its fund
             model.funds.append(fund)
     model.ledger.funds = model.funds
-    # tenants placed before the incubators existed: assign them now, in order
+    # tenants placed before the incubators existed: assign them now, in order (by their rows: a tenant
+    # that came in a month before the start has incubated_since -1, which reads as NO_STATUS)
     f = model.firms
-    waiting = np.flatnonzero(f.view("incubated_since") != NO_STATUS)
+    waiting = np.zeros(0, dtype=np.int64) if tenants is None else np.asarray(tenants, dtype=np.int64)
     for incubator in model.incubators:
         mine = waiting[(f.region[waiting] == incubator.region) & (f.incubator[waiting] < 0)][: incubator.capacity]
         f.incubator[mine] = incubator.unique_id
