@@ -15,7 +15,7 @@ machine's load falls on every scale alike. The load (`uptime`) is printed before
 
     python benchmarks/bench_scale.py [--scales 0.2,0.35,0.5,0.75,1.0] [--seeds 12]
         [--first-seed 0] [--levers equity_incentives,incubation] [--months 120] [--region jiashan]
-        [--indicator hnte_stock] [--csv out.csv]
+        [--indicator hnte_stock] [--csv out.csv] [--from-csv a.csv b.csv]
 """
 
 from __future__ import annotations
@@ -111,7 +111,15 @@ def main() -> None:
     parser.add_argument("--indicator", default="hnte_stock")
     parser.add_argument("--region", default="jiashan")
     parser.add_argument("--csv", type=Path, default=None, help="also write every run's level and CPU-seconds")
+    parser.add_argument("--from-csv", type=Path, nargs="+", default=None,
+                        help="run nothing: summarise the runs these --csv files hold (e.g. two blocks of seeds)")
     args = parser.parse_args()
+    if args.from_csv:
+        data = pd.concat([pd.read_csv(path) for path in args.from_csv], ignore_index=True)
+        levers = [name for name in data.scenario.unique() if name != "baseline"]
+        print(f"{data.seed.nunique()} seeds from {', '.join(map(str, args.from_csv))}")
+        print_table(summarise(data, levers))
+        return
     scales = [float(s) for s in args.scales.split(",")]
     if 1.0 not in scales:
         scales.append(1.0)  # the reference of the ratios
@@ -124,7 +132,10 @@ def main() -> None:
     print(f"load after: {uptime()}  ({time.perf_counter() - started:.0f} s wall)")
     if args.csv:
         data.to_csv(args.csv, index=False)
-    table = summarise(data, levers)
+    print_table(summarise(data, levers))
+
+
+def print_table(table: pd.DataFrame) -> None:
     with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.float_format", "{:.2f}".format):
         print(table.to_string())
 
