@@ -13,7 +13,7 @@ These tests check that what the model does per firm and per resident does not de
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -45,7 +45,7 @@ ALPHA = 0.01
 NEGLIGIBLE = 0.01
 
 
-@lru_cache(maxsize=None)
+@cache
 def outcomes(scenario: str, scale: float, seed: int) -> dict[tuple[str, str], float]:
     """The outcomes of one run at full scale (counts and money divided by the scale)."""
     table = simulate(load_scenario(SCENARIOS / f"{scenario}.yaml", {"run.scale": scale, "run.months": MONTHS}),
