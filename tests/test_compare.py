@@ -83,7 +83,9 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(compared):
     diffs = pd.read_csv(out / "differences.csv")
     same = diffs[diffs["scenario"] == "baseline_again"]
     assert len(same) > 100
-    assert (same["diff"] == 0).all() and (same["sd"] == 0).all() and not same["excludes_zero"].any()
+    # sd is undefined (NaN) where a rate is defined in one replicate only (e.g. no tenant left a tiny
+    # incubator within the run): zero wherever it is defined
+    assert (same["diff"] == 0).all() and (same["sd"].fillna(0.0) == 0).all() and not same["excludes_zero"].any()
     reloc = pd.read_csv(out / "relocations.csv")
     assert (reloc.loc[reloc["scenario"] == "baseline_again", "diff"] == 0).all()
     end = pd.read_csv(out / "end_values.csv")

@@ -47,6 +47,15 @@ def open_jobs(model) -> np.ndarray:
     return jobs
 
 
+def arrival_utility(model, jobs: np.ndarray, seeking: np.ndarray) -> np.ndarray:
+    """Each place's pull on an arriving talent: wage, amenity, and the open jobs there against the
+    people looking (per place). The jobs and seekers are counted at full scale: the +1 that keeps
+    the ratio finite is one job and one seeker of the real zone at any run.scale, not 1/scale."""
+    b, scale = model.behaviour, model.spec.run.scale
+    return (b.talent_wage_weight * np.log(model.talent_wage / model.talent_wage.mean()) + model.amenity
+            + b.arrival_job_weight * np.log((jobs / scale + 1.0) / (seeking / scale + 1.0)))
+
+
 def arrive(model) -> None:
     """Graduates and migrants arrive and choose a place; programme talents join their county."""
     b, rng, t = model.behaviour, model.rng, model.talents
@@ -56,8 +65,7 @@ def arrive(model) -> None:
     n = rng.poisson((b.talent_arrival_rate * present.size + b.migration_response * max(jobs.sum() - seeking.sum(), 0))
                     / 12.0)
     if n > 0:
-        utility = (b.talent_wage_weight * np.log(model.talent_wage / model.talent_wage.mean()) + model.amenity
-                   + b.arrival_job_weight * np.log((jobs + 1.0) / (seeking + 1.0)))
+        utility = arrival_utility(model, jobs, seeking)
         choice = np.argmax(utility[None, :] + rng.gumbel(size=(n, N_PLACES)), axis=1)
         add_talents(model, choice, population.draw_skills(rng, n))
     programme = rng.poisson(model.rules.talent_programmes / 12.0)

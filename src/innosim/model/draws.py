@@ -48,6 +48,16 @@ def normal(model, table, rows: np.ndarray) -> np.ndarray:
     return special.ndtri(np.clip(uniform(model, table, rows), 1e-12, 1.0 - 1e-12))
 
 
+def whole(amount, u):
+    """An amount of whole things (incubator places, places a year) made of a fractional one: its
+    integer part, plus one with probability its fractional part (`u` uniform). So at any
+    `run.scale` the expected number is the amount itself, where rounding would move a small
+    county's 8.4 places to 8 or 14.5 to 14 (`round` rounds halves to even)."""
+    amount = np.round(np.asarray(amount, dtype=float), 9)  # 0.35 x 60 is 20.999999999999996
+    base = np.floor(amount)
+    return (base + (np.asarray(u) < amount - base)).astype(np.int64)
+
+
 def poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Poisson counts with means `mean` from uniforms `u`, by inverting the distribution function
     (exact below POISSON_NORMAL_ABOVE, the rounded normal approximation above it)."""

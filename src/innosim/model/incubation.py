@@ -11,11 +11,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from . import draws
+from .places import DISTANCE_KM, N_COUNTIES, N_PLACES, SHANGHAI
 from .state import ESTABLISHED, GRADUATE, INCUBATED, NO_STATUS
 
 #: A start-up that finds no incubator place within this many months carries on alone.
 MAX_WAIT_MONTHS = 12
+
+
+def county_capacity(model, county: int) -> int:
+    """A county's incubator places at this run's scale, whole: capacity x scale is fractional at most
+    scales (Jiashan's 40 places are 8.4 at 0.21), so the fraction of a place is a whole place with that
+    probability, by a lot drawn once per run (`InnoModel.lot`, the same in every scenario on the seed
+    and at every dated change), rather than rounded: the expected places are right at any scale."""
+    return int(draws.whole(model.rules.incubator_capacity[county], model.lot("incubator_capacity", N_COUNTIES)[county]))
+
+
+def split_capacity(total: int, incubators: int) -> list[int]:
+    """A county's places shared as evenly as whole places allow among its incubators."""
+    return [total // incubators + (k < total % incubators) for k in range(incubators)]
+
+
+def post_space_places(model) -> np.ndarray:
+    """Post-incubation places per place this year, whole: the fraction of a place left at this scale
+    is a place with that probability, by a lot drawn for each year (as `county_capacity`)."""
+    year = (model.month - 1 + int(model.start.split("-")[1]) - 1) // 12 if model.month > 0 else 0
+    return draws.whole(model.rules.post_incubation_space, model.lot("post_incubation_space", N_PLACES, year))
 
 
 def admit(model) -> None:
@@ -47,7 +68,7 @@ def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
     b, rules = model.behaviour, model.rules
     utility = np.zeros((n, N_PLACES))
     utility[:, incubator_place] += b.graduate_stay_bonus
-    space_left = rules.post_incubation_space - model.post_space_used
+    space_left = post_space_places(model) - model.post_space_used
     utility += b.graduate_space_bonus * (space_left > 0)[None, :]
     if rules.stay_subsidy[incubator_place] > 0:
         utility[:, incubator_place] += b.graduate_subsidy_weight * rules.stay_subsidy[incubator_place]
@@ -82,7 +103,7 @@ def graduate(model) -> None:
                 model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy[home]]))
         else:
             model.relocate_firm(row, place)
-        if model.rules.post_incubation_space[place] - model.post_space_used[place] > 0:
+        if post_space_places(model)[place] - model.post_space_used[place] > 0:
             model.post_space_used[place] += 1
 
 

@@ -177,6 +177,14 @@ class InnoModel(mesa.Model):
         self._bitgen.state = state
         self.rng = self._generator
 
+    def lot(self, name: str, n: int, period: int = 0) -> np.ndarray:
+        """`n` uniform numbers for the lot `name` (of `period`, e.g. a year): how a run resolves a
+        fractional count into whole ones (`draws.whole`). They come from a stream of (run seed, name,
+        period) of their own, so every scenario run on the seed draws the same numbers, the same
+        ones again when a dated change asks, and no mechanism's stream moves."""
+        tag = (1 << 63) | (period << 32) | _mechanism_key(name)  # bit 63: never a month's stream
+        return np.random.Generator(np.random.Philox(key=np.array([self._root_seed, tag], dtype=np.uint64))).random(n)
+
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
         self.enact_changes()

@@ -16,6 +16,7 @@ import numpy as np
 
 from innosim.scenario import COUNTIES, Scenario, by_county
 
+from .incubation import county_capacity, split_capacity
 from .places import IN_ZONE, N_PLACES, SAME_PROVINCE, SHANGHAI
 
 CIT_RATE = 0.25   #: corporate income tax, PRC Enterprise Income Tax Law art. 4
@@ -70,8 +71,8 @@ class PolicyRules:
     fund_may_invest: np.ndarray         # [fund place, firm place] -> bool
     fund_capital: np.ndarray
     solver_reach: np.ndarray            # [problem place, solver place] -> probability of being found
-    incubator_capacity: np.ndarray
-    post_incubation_space: np.ndarray   # graduate places a year
+    incubator_capacity: np.ndarray      # per place, incubator places at this scale (fractional)
+    post_incubation_space: np.ndarray   # per place, graduate places a year at this scale (fractional)
     stay_subsidy: np.ndarray            # per incubator place, M CNY to a graduate that stays
     equity_enabled: bool
     equity_share: float
@@ -129,7 +130,7 @@ class PolicyRules:
             fund_may_invest=may_invest,
             fund_capital=per_place(p.finance.fund_capital),
             solver_reach=reach,
-            incubator_capacity=np.round(per_place(p.incubation.capacity)).astype(int),
+            incubator_capacity=per_place(p.incubation.capacity),  # places at scale, fractional: see incubation.county_capacity
             post_incubation_space=per_place(p.incubation.post_incubation_space),
             stay_subsidy=per_firm(p.incubation.stay_subsidy),
             equity_enabled=eq.enabled,
@@ -151,9 +152,9 @@ def enact(model, rules: PolicyRules) -> None:
     old, model.rules = model.rules, rules
     for county in range(len(COUNTIES)):
         incubators = [i for i in model.incubators if i.region == county]
-        for k, incubator in enumerate(incubators):
-            total = int(rules.incubator_capacity[county])
-            incubator.capacity = total // len(incubators) + (k < total % len(incubators))
+        for incubator, places in zip(incubators, split_capacity(county_capacity(model, county), len(incubators)),
+                                     strict=True):
+            incubator.capacity = places
         funds = [f for f in model.funds if f.region == county]
         for fund in funds:
             change = max((rules.fund_capital[county] - old.fund_capital[county]) / len(funds), -fund.capital)

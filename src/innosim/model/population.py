@@ -13,7 +13,7 @@ import numpy as np
 
 from innosim.scenario import COUNTIES
 
-from . import economy, hnte
+from . import draws, economy, hnte, incubation
 from .agents import Fund, Incubator, Talent
 from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
 from .policy import CIT_RATE
@@ -123,10 +123,11 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     f.cash[rows] = 3.0 * revenue * price
 
 
-def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_scale: np.ndarray | None = None):
-    """`n` established firms in `place` (array), `age` months old, on the growth path.
-    `talent_scale` (per place) rescales their key-talent shares."""
-    traits = draw_firm_traits(model, n)
+def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_scale: np.ndarray | None = None,
+                    traits: dict[str, np.ndarray] | None = None):
+    """`n` established firms in `place` (array), `age` months old, on the growth path, with `traits`
+    (drawn here unless given). `talent_scale` (per place) rescales their key-talent shares."""
+    traits = dict(traits) if traits is not None else draw_firm_traits(model, n)
     margin = traits.pop("margin")
     if talent_scale is not None:
         traits["rd_staff_target"] = traits["rd_staff_target"] * talent_scale[place]
@@ -163,20 +164,22 @@ def populate(model) -> None:
     n_sh = int(round(spec.population.shanghai_firms * scale))
     place = np.concatenate([rng.choice(N_COUNTIES, size=n_zone, p=county_share()), np.full(n_sh, SHANGHAI)])
     talents = talent_places(model)
-    # key-talent shares scaled so that the talents there are fill the seats, less frictional unemployment
-    draft = draw_firm_traits(model, place.size)
-    want = np.maximum(1, np.round(draft["rd_staff_target"] * draft["employees"]))
+    # key-talent shares scaled so that the talents there are fill the seats of these very firms, less
+    # frictional unemployment (scaling by another draw of traits left each place a random surplus or
+    # shortage of seats, an SD of 15 % of them in Jiashan at scale 0.2, 6 % at 1; now under 1 %)
+    traits = draw_firm_traits(model, place.size)
+    want = np.maximum(1, np.round(traits["rd_staff_target"] * traits["employees"]))
     have = np.bincount(talents, minlength=N_PLACES) * EMPLOYED_SHARE
     have[SHANGHAI] *= SHANGHAI_FIRM_SEATS
     asked = np.bincount(place, want, minlength=N_PLACES)
     talent_scale = np.divide(have, asked, out=np.ones(N_PLACES), where=asked > 0)
     age = rng.integers(12, 240, place.size)
-    rows = add_established(model, place.size, place, age, talent_scale)
+    rows = add_established(model, place.size, place, age, talent_scale, traits)
     tenants = populate_incubator_tenants(model)
     young = populate_young_firms(model, talents)
     certify_history(model, np.concatenate([rows, young]))
     populate_talents(model, np.concatenate([rows, tenants, young]), talents)
-    populate_institutions(model)
+    populate_institutions(model, tenants)
 
 
 def certify_history(model, rows: np.ndarray) -> None:
@@ -196,12 +199,19 @@ def certify_history(model, rows: np.ndarray) -> None:
     f.hnte_ever[before] = True
 
 
+def initial_tenants(model, county: int) -> int:
+    """Tenants a county's incubators start with: INITIAL_OCCUPANCY of its places, whole, right in
+    expectation at any scale (a lot, as the places themselves: incubation.county_capacity)."""
+    share = INITIAL_OCCUPANCY * incubation.county_capacity(model, county)
+    return int(draws.whole(share, model.lot("initial_tenants", N_COUNTIES)[county]))
+
+
 def populate_incubator_tenants(model) -> np.ndarray:
     """Start-ups already in the incubators, their tenancies spread evenly over the term."""
     b, rng = model.behaviour, model.rng
     rows = []
     for county in range(N_COUNTIES):
-        n = int(round(INITIAL_OCCUPANCY * model.rules.incubator_capacity[county]))
+        n = initial_tenants(model, county)
         if n == 0:
             continue
         new = new_startups(model, np.full(n, county))
@@ -276,16 +286,17 @@ def populate_talents(model, firm_rows: np.ndarray, place: np.ndarray) -> None:
     labour.count_staff(model)
 
 
-def populate_institutions(model) -> None:
-    """One or more incubators and funds per county; each county endows its funds."""
+def populate_institutions(model, tenants: np.ndarray | None = None) -> None:
+    """One or more incubators and funds per county; each county endows its funds; the incubators
+    take the initial `tenants` (start-ups made by `populate_incubator_tenants`)."""
     rules, spec = model.rules, model.spec
     model.incubators = []
     model.funds = []
     for i, _ in enumerate(COUNTIES):
         n_inc = spec.population.incubators_per_county
-        for k in range(n_inc):
-            share = rules.incubator_capacity[i] // n_inc + (k < rules.incubator_capacity[i] % n_inc)
-            model.incubators.append(Incubator(model, i, int(share), model.cells[i]))
+        if n_inc:
+            for share in incubation.split_capacity(incubation.county_capacity(model, i), n_inc):
+                model.incubators.append(Incubator(model, i, share, model.cells[i]))
         n_fund = spec.population.funds_per_county
         for _ in range(n_fund):
             capital = rules.fund_capital[i] / n_fund
@@ -293,9 +304,10 @@ def populate_institutions(model) -> None:
             model.ledger.accounts["government"][i] -= capital  # the county endows its fund
             model.funds.append(fund)
     model.ledger.funds = model.funds
-    # tenants placed before the incubators existed: assign them now, in order
+    # tenants placed before the incubators existed: assign them now, in order (by their rows: a tenant
+    # that came in a month before the start has incubated_since -1, which reads as NO_STATUS)
     f = model.firms
-    waiting = np.flatnonzero(f.view("incubated_since") != NO_STATUS)
+    waiting = np.zeros(0, dtype=np.int64) if tenants is None else np.asarray(tenants, dtype=np.int64)
     for incubator in model.incubators:
         mine = waiting[(f.region[waiting] == incubator.region) & (f.incubator[waiting] < 0)][: incubator.capacity]
         f.incubator[mine] = incubator.unique_id

@@ -28,8 +28,8 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
 
     t = model.talents
-    talents = np.bincount(t.region[model.present_talents()].astype(np.int64), minlength=N_PLACES)
-    utility += b.firm_talent_weight * np.log((talents + 1.0) / (talents.mean() + 1.0))[None, :]
+    talents = np.bincount(t.region[model.present_talents()].astype(np.int64), minlength=N_PLACES) / model.spec.run.scale
+    utility += b.firm_talent_weight * np.log((talents + 1.0) / (talents.mean() + 1.0))[None, :]  # at full scale
     utility -= b.firm_rent_weight * (model.rent / model.rent.mean())[None, :]
 
     alive = model.alive_rows()
