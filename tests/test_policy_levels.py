@@ -77,6 +77,8 @@ def test_enacting_new_fund_capital_moves_county_money_into_its_funds(tmp_path):
     capital, money = sum(f.capital for f in model.funds if f.region == QINGPU), model.ledger.total()
     enact(model, PolicyRules.from_scenario(policy_in_force(spec, "2019-04")))
     assert sum(f.capital for f in model.funds if f.region == QINGPU) == pytest.approx(capital + 150 * 0.05)
+    # the endowment, which sets the pace of investing, is the new one
+    assert sum(f.size for f in model.funds if f.region == QINGPU) == pytest.approx(300 * 0.05)
     assert model.ledger.total() == pytest.approx(money)
 
 

@@ -147,8 +147,9 @@ class PolicyRules:
 def enact(model, rules: PolicyRules) -> None:
     """Put new rules in force during a run (a dated change). The rules' matrices act from now on;
     what a county built stays: incubators take their county's new capacity (tenants stay), and a
-    county tops up (or, down to what the fund holds, takes back) its funds' capital. No random
-    number is drawn, so a run is the same as one without the change until the change's month."""
+    county tops up (or, down to what the fund holds, takes back) its funds' capital, and the new
+    endowment sets their pace of investing. No random number is drawn, so a run is the same as one
+    without the change until the change's month."""
     old, model.rules = model.rules, rules
     for county in range(len(COUNTIES)):
         incubators = [i for i in model.incubators if i.region == county]
@@ -159,4 +160,5 @@ def enact(model, rules: PolicyRules) -> None:
         for fund in funds:
             change = max((rules.fund_capital[county] - old.fund_capital[county]) / len(funds), -fund.capital)
             fund.capital += change
+            fund.size = rules.fund_capital[county] / len(funds)   # the new endowment sets the pace from now on
             model.ledger.accounts["government"][county] -= change
