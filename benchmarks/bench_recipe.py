@@ -7,7 +7,7 @@ experiment's base scenario at its scale and horizon, in this process ("run-equiv
 single runs the recipe costs per core). The load average is printed before and after.
 
     python benchmarks/bench_recipe.py [--experiment experiments/levers.yaml] [--jobs 2] [--max-seeds N]
-                                      [--scheduler ADDRESS]
+                                      [--scheduler ADDRESS] [--keep out/bench_recipe]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
     parser.add_argument("--scheduler", default=None, help="a dask.distributed scheduler instead of local workers")
     parser.add_argument("--max-seeds", type=int, default=None, help="cap on the seeds (default: the experiment's)")
+    parser.add_argument("--keep", type=Path, default=None, help="copy the report and its tables to this folder")
     args = parser.parse_args()
     experiment = load_levers(args.experiment)
     jobs = args.jobs or default_jobs()
@@ -68,6 +70,8 @@ def main() -> None:
         subprocess.run(command, check=True)
         elapsed = time.perf_counter() - started
         settings = json.loads(Path(tmp, "out", "settings.json").read_text())
+        if args.keep:
+            shutil.copytree(Path(tmp, "out"), args.keep, dirs_exist_ok=True)
     runs = settings["runs_total"]
     print(f"recipe: {elapsed / 60:.1f} min for {runs} runs ({settings['stopped']}); "
           f"{elapsed * jobs / reference:.0f} run-equivalents per core against {runs} runs "
