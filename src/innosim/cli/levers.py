@@ -54,7 +54,8 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
 
     from innosim import __version__
     from innosim.analysis.levers.experiment import load_levers
-    from innosim.analysis.levers.report import write_levers_report, write_robustness_report
+    from innosim.analysis.levers.report import write_levers_report
+    from innosim.analysis.levers.robustness_report import write_robustness_report
     from innosim.analysis.levers.study import run_robustness, run_study
     from innosim.batch import default_store_path
     from innosim.model import month_label
