@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws, finance
+from . import draws, finance, hnte
 from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
 from .policy import CIT_RATE, HNTE_RATE
 
@@ -230,19 +230,23 @@ def spend_on_rnd(model) -> None:
 
 
 def pay_tax(model) -> None:
-    """Corporate income tax on this month's profit after R&D (R&D is deductible)."""
+    """Corporate income tax on this month's profit after R&D: R&D is deducted once, and again by the
+    super-deduction's extra share (`policy.national.rd_super_deduction`, by firm type)."""
     f = model.firms
     rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
     rd = rd_spend(model, rows)
-    taxable = np.maximum(f.profit[rows] - rd, 0.0)
+    taxable_before = np.maximum(f.profit[rows] - rd, 0.0)
+    taxable = np.maximum(f.profit[rows] - rd * (1.0 + hnte.deduction(model, rows)), 0.0)
     valid = model.hnte_valid()[rows]
-    tax = model.rules.tax_rate(valid) * taxable
+    rate = model.rules.tax_rate(valid)
+    tax = rate * taxable
     model.ledger.firms_pay(rows, tax, "government", region)
     f.profit[rows] -= rd + tax
     f.profit_y0[rows] += f.profit[rows]
     model.count("tax", region, tax)
     model.count("hnte_tax_saved", region, np.where(valid, (CIT_RATE - HNTE_RATE) * taxable, 0.0))
+    model.count("rd_deduction_tax_saved", region, rate * (taxable_before - taxable))
 
 
 def innovation_rate(model, rows: np.ndarray) -> np.ndarray:
@@ -264,6 +268,12 @@ def innovate(model) -> None:
     rows = model.alive_rows()
     events = draws.poisson(draws.uniform(model, f, rows), innovation_rate(model, rows))
     f.knowledge[rows] = f.knowledge[rows] * (1.0 - monthly_rate(b.knowledge_depreciation)) + events
+    # filed IP is granted after examination: each pending item with chance 1 / ip_grant_months a month
+    f.ip_pending[rows] += draws.poisson(draws.uniform(model, f, rows), b.ip_per_innovation * events)
+    granted = draws.poisson(draws.uniform(model, f, rows), f.ip_pending[rows] / b.ip_grant_months)
+    granted = np.minimum(granted, f.ip_pending[rows])
+    f.ip_pending[rows] -= granted
+    f.ip[rows] += granted
     f.hightech_share[rows] = upgrade_products(model, f.hightech_share[rows], events / f.employees[rows])
     model.count("innovations", f.region[rows].astype(np.int64), events.astype(float))
 

@@ -1,10 +1,20 @@
-"""High- and new-technology enterprise (HNTE) status (DESIGN.md section 3, step 4).
+"""High- and new-technology enterprise (HNTE) status and the road to it (DESIGN.md section 3, step 4).
 
-Criteria: Measures for the Administration of the Certification of HNTEs (Guokefahuo [2016] 32):
-registered a year or more; R&D staff at least 10 % of employees; R&D over sales in the last
-three years at least 5 % (sales up to 50 M CNY), 4 % (50-200 M) or 3 % (above 200 M);
-high-tech products at least 60 % of revenue. A certificate lasts three years; renewal is applied
-for in the year it runs out (Guokefahuo [2016] 32, art. 10, 17).
+Criteria: Measures for the Administration of the Certification of HNTEs (Guokefahuo [2016] 32,
+art. 11): registered a year or more; core intellectual property of its own; S&T staff at least
+10 % of employees; R&D over sales in the last three years at least 5 % (sales up to 50 M CNY),
+4 % (50-200 M) or 3 % (above 200 M); high-tech products at least 60 % of revenue; and an
+innovation-capability score the expert review gives (IP, conversion of results, R&D management,
+growth). Before 2016 the 2008 measures (Guokefahuo [2008] 172) asked 6 % of the smallest firms
+(`policy.national.hnte_criteria_2016_from`). The score is the review's approval rate (`hnte_first_approval`,
+public pass rates), higher for candidates a county coached in its cultivation pool
+(`hnte_pool_approval`). A certificate lasts three years; renewal is applied for in the year it
+runs out (art. 10, 17).
+
+The road (from 2017): a technology-based firm is first evaluated a technology SME (科技型中小企业,
+Guokefazheng [2017] 115: up to 500 staff and 200 M CNY of sales, S&T staff at least 10 %), which
+gives it the technology SMEs' rate of R&D super-deduction; a county may coach the candidates
+nearest the criteria in its cultivation pool (培育库).
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import draws
-from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS
+from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS, REFERENCE_DEDUCTION
 from .state import NO_STATUS
 
 APPLICATION_MONTH = 5    #: applications are filed in May (calendar month 1..12)
@@ -20,24 +30,98 @@ APPROVAL_MONTHS = 5      #: review takes months: decisions come in October
 MIN_AGE_MONTHS = 12
 MIN_RD_STAFF_SHARE = 0.10
 MIN_HIGHTECH_SHARE = 0.60
+MIN_CORE_IP = 1          #: registered IP rights a firm must own (art. 11(2))
+#: Technology-SME evaluation (Guokefazheng [2017] 115, art. 6): at most 500 staff, 200 M CNY of
+#: sales a year; S&T staff at least 10 % of employees.
+TECH_SME_MAX_STAFF, TECH_SME_MAX_SALES = 500, 200.0
+#: Cultivation pools admit candidates at most this far below the high-tech share of the criteria.
+POOL_HIGHTECH_GAP = 0.1
 
 
-def rd_threshold(annual_sales: np.ndarray) -> np.ndarray:
-    """The R&D intensity a firm must reach, by its annual sales in M CNY (size bands 5/4/3 %)."""
-    return np.where(annual_sales <= 50.0, 0.05, np.where(annual_sales <= 200.0, 0.04, 0.03))
+def rd_threshold(annual_sales: np.ndarray, thresholds=(0.05, 0.04, 0.03)) -> np.ndarray:
+    """The R&D intensity a firm must reach, by its annual sales in M CNY (size bands up to 50 M,
+    50-200 M, above; 5/4/3 % under the 2016 criteria, 6/4/3 % under the 2008 ones)."""
+    small, middle, large = thresholds
+    return np.where(annual_sales <= 50.0, small, np.where(annual_sales <= 200.0, middle, large))
 
 
 def meets_criteria(model, rows: np.ndarray) -> np.ndarray:
-    """Which of `rows` meet every HNTE criterion now."""
+    """Which of `rows` meet every HNTE criterion the file can check (all but the expert review)."""
     f = model.firms
     age_ok = model.month - f.birth_month[rows] >= MIN_AGE_MONTHS
     staff_ok = f.talents[rows] >= MIN_RD_STAFF_SHARE * f.employees[rows]
     sales = f.sales_y0[rows] + f.sales_y1[rows] + f.sales_y2[rows]
     rd = f.rd_y0[rows] + f.rd_y1[rows] + f.rd_y2[rows]
     annual_sales = np.maximum(f.sales_y1[rows], f.sales_y0[rows])
-    intensity_ok = rd >= rd_threshold(annual_sales) * sales
+    intensity_ok = rd >= rd_threshold(annual_sales, model.national.rd_thresholds) * sales
     hightech_ok = f.hightech_share[rows] >= MIN_HIGHTECH_SHARE
-    return age_ok & staff_ok & intensity_ok & hightech_ok & (sales > 0)
+    ip_ok = f.ip[rows] >= MIN_CORE_IP
+    return age_ok & staff_ok & intensity_ok & hightech_ok & ip_ok & (sales > 0)
+
+
+def is_tech_sme(model, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` hold a technology-SME evaluation for this calendar year."""
+    return model.firms.tech_sme_year[rows] == model.calendar_year
+
+
+def in_pool(model, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` sit in their county's cultivation pool this calendar year."""
+    return model.firms.pool_year[rows] == model.calendar_year
+
+
+def deduction(model, rows: np.ndarray) -> np.ndarray:
+    """Extra share of R&D each of `rows` deducts from taxable profit this year (super-deduction)."""
+    f = model.firms
+    return model.national.deduction(f.manufacturer[rows], is_tech_sme(model, rows))
+
+
+def rd_cost_factor(model, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """How R&D plans respond to the super-deduction: (reference after-tax cost / today's)^elasticity,
+    the after-tax cost of a yuan of R&D being 1 - tax rate x (1 + deduction), at the 2015 rule's
+    50 % as reference (Hall & Van Reenen 2000; elasticity about 1: Bloom, Griffith & Van Reenen 2002)."""
+    rate = model.rules.tax_rate(valid)
+    today = 1.0 - rate * (1.0 + deduction(model, rows))
+    reference = 1.0 - rate * (1.0 + REFERENCE_DEDUCTION)
+    return (reference / today) ** model.behaviour.rd_cost_elasticity
+
+
+def evaluate_tech_smes(model) -> None:
+    """January, from 2017: technology-based firms within the SME bounds with enough S&T staff are
+    evaluated technology SMEs for the year (the national register; firms register when it pays)."""
+    f = model.firms
+    rows = model.alive_rows()
+    if not model.national.tech_sme_evaluation:
+        return
+    sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
+    ok = ((f.employees[rows] <= TECH_SME_MAX_STAFF) & (sales <= TECH_SME_MAX_SALES)
+          & (f.talents[rows] >= MIN_RD_STAFF_SHARE * f.employees[rows]))
+    f.tech_sme_year[rows[ok]] = model.calendar_year
+
+
+def admit_to_pools(model) -> None:
+    """January: each county fills its cultivation pool with the uncertified candidates nearest the
+    criteria (those whose product mix is within reach of the 60 % and who own IP or could register
+    it), the highest high-tech share first; the county pays each its subsidy for the year, and the
+    coaching gets each the IP it can cite (software copyrights and utility models, the quick kinds)."""
+    f, rules = model.firms, model.rules
+    rows = model.alive_rows()
+    valid = model.hnte_valid()[rows]
+    candidates = rows[~valid & (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - POOL_HIGHTECH_GAP)
+                      & (f.incubator[rows] < 0)]
+    lots = model.lot("pool_places", len(rules.pool_capacity), model.calendar_year)
+    for county in range(len(rules.pool_capacity) - 1):
+        places = int(draws.whole(rules.pool_capacity[county], lots[county]))
+        if places <= 0:
+            continue
+        here = candidates[f.region[candidates] == county]
+        chosen = here[np.argsort(-f.hightech_share[here], kind="stable")][:places]
+        f.pool_year[chosen] = model.calendar_year
+        f.ip[chosen] = np.maximum(f.ip[chosen], MIN_CORE_IP)
+        paid = np.full(chosen.size, rules.pool_subsidy[county])
+        place = np.full(chosen.size, county)
+        if chosen.size:
+            model.ledger.firms_receive(chosen, paid, "government", place)
+            model.count("pool_subsidies", place, paid)
 
 
 def plan_rnd(model, rows: np.ndarray | None = None) -> None:
@@ -54,8 +138,9 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
         rows = model.alive_rows()
     region = f.region[rows].astype(np.int64)
     annual_sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
-    reported_target = rd_threshold(annual_sales) + b.hnte_seeking_margin
-    base = f.base_rd_intensity[rows]
+    reported_target = rd_threshold(annual_sales, model.national.rd_thresholds) + b.hnte_seeking_margin
+    valid = model.hnte_valid()[rows]
+    base = np.clip(f.base_rd_intensity[rows] * rd_cost_factor(model, rows, valid), 0.0, 0.3)
     real_needed = np.maximum(base, reported_target * (1.0 - b.rd_relabelling))
     last_year = f.sales_y1[rows] > 0
     after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),
@@ -64,13 +149,15 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     tax_gain = (CIT_RATE - HNTE_RATE) * after_tax_margin / (1.0 - CIT_RATE)
     # what an approval is worth, as decide_hnte will judge it: a renewal, a regained status
     # (no reward) or a first certification
-    valid = model.hnte_valid()[rows]
+    first_chance = np.where(in_pool(model, rows), b.hnte_pool_approval, b.hnte_first_approval)
     reward = np.where(valid, b.hnte_renewal_approval * rules.hnte_reward_renewal[region],
-                      np.where(f.hnte_ever[rows], 0.0, b.hnte_first_approval * rules.hnte_reward_first[region]))
+                      np.where(f.hnte_ever[rows], 0.0, first_chance * rules.hnte_reward_first[region]))
     reward_gain = reward / (HNTE_VALID_MONTHS / 12.0) / np.maximum(annual_sales, 1e-9)
     # a firm holding status has sunk the costs of complying (R&D accounts, IP, staff records)
     keeping = 1.0 + b.hnte_persistence * valid
-    worth_it = real_needed - base < (tax_gain + reward_gain) * keeping
+    # the extra R&D costs what is left of it after tax at the HNTE rate with the super-deduction
+    after_tax_cost = 1.0 - HNTE_RATE * (1.0 + deduction(model, rows))
+    worth_it = (real_needed - base) * after_tax_cost < (tax_gain + reward_gain) * keeping
     seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it & (base < reported_target)
     f.rd_intensity[rows] = np.where(seeking, real_needed, base)
     f.rd_reported_intensity[rows] = np.where(seeking, reported_target, base)
@@ -100,7 +187,8 @@ def decide_hnte(model) -> None:
     due = rows[f.hnte_pending[rows] == model.month]
     valid = model.hnte_valid()[due]
     first = ~f.hnte_ever[due]
-    chance = np.where(valid, b.hnte_renewal_approval, b.hnte_first_approval)
+    chance = np.where(valid, b.hnte_renewal_approval,
+                      np.where(in_pool(model, due), b.hnte_pool_approval, b.hnte_first_approval))
     approved_mask = draws.uniform(model, f, due) < chance
     approved = due[approved_mask]
     new, renewed = approved[first[approved_mask]], approved[valid[approved_mask]]

@@ -95,6 +95,8 @@ def graduate(model) -> None:
         f.incubated_since[row] = NO_STATUS
         f.stage[row] = GRADUATE
         model.count("graduates", np.array([home]), np.ones(1))
+        if model.hnte_valid()[row]:
+            model.count("graduates_hnte", np.array([home]), np.ones(1))
         if place == home:
             model.count("graduates_stayed", np.array([home]), np.ones(1))
             if model.rules.stay_subsidy[home] > 0:

@@ -39,10 +39,15 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("hnte_rewards", "flow", "M CNY", "county rewards paid for HNTE certifications"),
     Indicator("hnte_tax_saved", "flow", "M CNY", "corporate income tax forgone through the 15 % HNTE rate"),
     Indicator("hnte_lost_on_move", "flow", "firms", "HNTE certificates cancelled by a move"),
+    Indicator("tech_smes", "stock", "firms", "firms evaluated technology SMEs this year"),
+    Indicator("hnte_pool", "stock", "firms", "firms in the county's HNTE cultivation pool this year"),
+    Indicator("pool_subsidies", "flow", "M CNY", "subsidies paid to firms in HNTE cultivation pools"),
+    Indicator("rd_deduction_tax_saved", "flow", "M CNY", "corporate income tax forgone through the R&D super-deduction (national)"),
     Indicator("firms", "stock", "firms", "firms alive"),
     Indicator("startups", "flow", "firms", "start-ups founded"),
     Indicator("exits", "flow", "firms", "firms that exited"),
     Indicator("firms_entered", "flow", "firms", "firms entering from outside the four places"),
+    Indicator("firms_uptake", "flow", "firms", "local firms joining the technology base (taking up R&D)"),
     Indicator("loss_share", "stock", "share", "share of firms with a loss this month"),
     Indicator("innovations", "flow", "events", "innovation events"),
     Indicator("knowledge", "stock", "innovations", "knowledge stock of the firms (depreciated innovations)"),
@@ -69,6 +74,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("incubator_tenants", "stock", "firms", "firms in an incubator"),
     Indicator("graduates", "flow", "firms", "incubator graduates"),
     Indicator("graduates_stayed", "flow", "firms", "graduates settling in their incubator's county"),
+    Indicator("graduates_hnte", "flow", "firms", "incubator graduates holding HNTE status when they graduate"),
     Indicator("incubator_failures", "flow", "firms", "tenants that exited (ran out of cash or closed) while in an incubator"),
     Indicator("graduate_stay_rate", "rate", "share", "graduates that stayed / all that left incubation"),
     Indicator("problems_posted", "flow", "problems", "technical problems posted"),
@@ -96,6 +102,7 @@ PUBLIC_COST_ITEMS: dict[str, tuple[tuple[str, int], ...]] = {
     "vouchers": (("vouchers_used", 1),),
     "hnte_tax_forgone": (("hnte_tax_saved", 1),),
     "hnte_rewards": (("hnte_rewards", 1),),
+    "cultivation": (("pool_subsidies", 1),),
     "incubator_rent": (("incubator_rent_subsidy", 1),),
     "stay_subsidies": (("stay_subsidies", 1),),
     "equity_tax_deferral": (("equity_tax_forgone", 1),),
@@ -128,7 +135,8 @@ def snapshot(model) -> dict[str, np.ndarray]:
     month = model.monthly
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
-                 "hnte_lost_on_move", "startups", "exits", "firms_entered", "innovations", "rd_spending",
+                 "hnte_lost_on_move", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
+                 "firms_entered", "firms_uptake", "graduates_hnte", "innovations", "rd_spending",
                  "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
                  "vouchers_issued", "vouchers_used", "voucher_uses", "graduates", "graduates_stayed", "incubator_failures",
@@ -151,6 +159,9 @@ def snapshot(model) -> dict[str, np.ndarray]:
     hnte = model.hnte_valid()[alive]
     hnte_per_place = np.bincount(region[hnte], minlength=4).astype(float)
     out["hnte_stock"] = _with_zone(hnte_per_place)
+    year = model.calendar_year
+    out["tech_smes"] = _with_zone(np.bincount(region[f.tech_sme_year[alive] == year], minlength=4).astype(float))
+    out["hnte_pool"] = _with_zone(np.bincount(region[f.pool_year[alive] == year], minlength=4).astype(float))
     out["knowledge"] = _with_zone(np.bincount(region, f.knowledge[alive], minlength=4))
     losing = np.bincount(region[f.profit[alive] < 0], minlength=4).astype(float)
     firms = np.bincount(region, minlength=4).astype(float)

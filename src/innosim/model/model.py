@@ -84,6 +84,7 @@ class InnoModel(mesa.Model):
         self.behaviour = scenario.behaviour
         self.policy_now: Scenario = policy_in_force(scenario, scenario.run.start)  # with changes in force
         self.rules = PolicyRules.from_scenario(self.policy_now)
+        self.national = self.rules.national_at(scenario.run.start)  # national measures in force this month
 
         places = [getattr(scenario.places, name) for name in ("qingpu", "wujiang", "jiashan", "shanghai")]
         self.talent_wage = np.array([p.talent_wage for p in places])
@@ -139,7 +140,7 @@ class InnoModel(mesa.Model):
 
     def schedule(self) -> list:
         """This month's mechanisms in order (January and December add the year's start and close)."""
-        january = [hnte.plan_rnd, VoucherBook.issue_for, labour.vest_completed, labour.grant_to_staff,
+        january = [hnte.evaluate_tech_smes, hnte.admit_to_pools, hnte.plan_rnd, VoucherBook.issue_for, labour.vest_completed, labour.grant_to_staff,
                    incubation.free_post_space] if self.calendar_month == 1 else []
         december = [VoucherBook.expire_for, hnte.close_accounting_year] if self.calendar_month == 12 else []
         return [
@@ -159,6 +160,7 @@ class InnoModel(mesa.Model):
             finance.invest,                       # 7. funds
             finance.exit_holdings,
             demography.enter_firms,               # 8. firms enter from outside
+            demography.take_up_technology,        #    local firms join the technology base
             relocation.review_locations,          #    location review, exits
             relocation.exit_failed_firms,
             economy.pay_dividends,                #    cash beyond a buffer goes to the owners
@@ -188,6 +190,7 @@ class InnoModel(mesa.Model):
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
         self.enact_changes()
+        self.national = self.rules.national_at(month_label(self.start, self.month - 1))
         self.price = (1.0 + self.growth) ** (self.month / 12.0)
         self.place_productivity = self.base_productivity * (1.0 + self.productivity_growth) ** (self.month / 12.0)
         demography.grow_shanghai_jobs(self)
@@ -210,6 +213,11 @@ class InnoModel(mesa.Model):
             self.cumulative[name] += counter
         self.relocations += self.relocations_month
         self.month_labels.append(month_label(self.start, self.month - 1))
+
+    @property
+    def calendar_year(self) -> int:
+        """The calendar year of the month being simulated."""
+        return int(month_label(self.start, max(self.month - 1, 0))[:4])
 
     @property
     def calendar_month(self) -> int:

@@ -22,6 +22,14 @@ from .places import IN_ZONE, N_PLACES, SAME_PROVINCE, SHANGHAI
 CIT_RATE = 0.25   #: corporate income tax, PRC Enterprise Income Tax Law art. 4
 HNTE_RATE = 0.15  #: reduced rate for a high- and new-technology enterprise, art. 28
 HNTE_VALID_MONTHS = 36  #: certificates last three years (Measures for HNTE Certification, 2016)
+#: R&D over sales an HNTE must reach, by sales band (up to 50 M CNY, 50-200 M, above), under each
+#: version of the criteria: Guokefahuo [2008] 172 art. 10(4) and Guokefahuo [2016] 32 art. 11(5).
+RD_THRESHOLDS = {"2008": (0.06, 0.04, 0.03), "2016": (0.05, 0.04, 0.03)}
+#: Kinds of firm for the R&D super-deduction, in the order of `PolicyRules.rd_deduction`.
+ALL_FIRMS, MANUFACTURER, TECH_SME = 0, 1, 2
+#: The super-deduction before the run's first dated change, the 2015 rule (50 %): the reference of
+#: `tech_uptake_rate` and of the R&D plans' response to the after-tax cost of R&D.
+REFERENCE_DEDUCTION = 0.5
 
 #: Personal income tax on equity: taxed as wages at vesting without deferral (top marginal
 #: rates up to 45 %), or at 20 % on sale with deferral (Caishui [2016] No. 101). The share
@@ -74,6 +82,9 @@ class PolicyRules:
     incubator_capacity: np.ndarray      # per place, incubator places at this scale (fractional)
     post_incubation_space: np.ndarray   # per place, graduate places a year at this scale (fractional)
     stay_subsidy: np.ndarray            # per incubator place, M CNY to a graduate that stays
+    national: object                    # the scenario's national timeline (policy.national)
+    pool_capacity: np.ndarray           # per place, firms in the county's cultivation pool (at this scale)
+    pool_subsidy: np.ndarray            # per place, M CNY a year to each firm in the pool
     equity_enabled: bool
     equity_share: float
     equity_vesting: int
@@ -116,6 +127,9 @@ class PolicyRules:
 
         eq = p.equity_incentives
         return cls(
+            national=p.national,
+            pool_capacity=per_place(p.cultivation.capacity),
+            pool_subsidy=per_firm(p.cultivation.subsidy),
             hnte_kept_on_move=kept,
             hnte_reapply_wait=p.hnte_reapply_wait_months,
             hnte_reward_first=per_firm(p.hnte_rewards.first),
@@ -142,6 +156,34 @@ class PolicyRules:
     def tax_rate(self, hnte_valid: np.ndarray) -> np.ndarray:
         """Corporate income tax rate per firm: 15 % where HNTE status is recognised, else 25 %."""
         return np.where(hnte_valid, HNTE_RATE, CIT_RATE)
+
+    def national_at(self, month: str) -> NationalRules:
+        """The national measures in force in `month` (YYYY-MM)."""
+        n = self.national
+        entries = [e for e in n.rd_super_deduction if e.month <= month]
+        d = entries[-1] if entries else None
+        return NationalRules(
+            rd_deduction=np.array([d.all_firms, d.manufacturer, d.tech_sme]) if d else np.zeros(3),
+            rd_thresholds=RD_THRESHOLDS["2016" if month >= n.hnte_criteria_2016_from else "2008"],
+            tech_sme_evaluation=month >= n.tech_sme_evaluation_from,
+        )
+
+
+@dataclass(frozen=True)
+class NationalRules:
+    """National measures in force in one month (`PolicyRules.national_at`)."""
+
+    rd_deduction: np.ndarray            # [all firms, manufacturers, technology SMEs]: extra share of R&D deducted
+    rd_thresholds: tuple[float, float, float]  # HNTE R&D/sales thresholds by sales band
+    tech_sme_evaluation: bool           # the national technology-SME evaluation is in force
+
+    def deduction(self, manufacturer: np.ndarray, tech_sme: np.ndarray) -> np.ndarray:
+        """Extra share of R&D each firm deducts: the highest rate of the kinds it belongs to."""
+        d = self.rd_deduction
+        if not self.tech_sme_evaluation:
+            tech_sme = np.zeros_like(tech_sme)
+        return np.maximum(d[ALL_FIRMS], np.maximum(np.where(manufacturer, d[MANUFACTURER], 0.0),
+                                                   np.where(tech_sme, d[TECH_SME], 0.0)))
 
 
 def enact(model, rules: PolicyRules) -> None:

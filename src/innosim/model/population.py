@@ -19,6 +19,10 @@ from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
 from .policy import CIT_RATE
 from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB
 
+#: Key talents (S&T staff) wanted per employee: uniform between these. The firms are technology-
+#: based: a technology SME has S&T staff of at least 10 % of its employees (Guokefazheng [2017] 115,
+#: art. 6), the HNTE criterion too (Guokefahuo [2016] 32, art. 11(4)); the upper end an assumption.
+TECH_STAFF_SHARE = (0.10, 0.25)
 #: Established firms' staff: lognormal, median 20, log-sd 1 (right-skewed; DESIGN.md section 1).
 STAFF_MEDIAN, STAFF_SIGMA = 20.0, 1.0
 #: Share of a place's talents holding a job at the start (4 % frictional unemployment).
@@ -29,9 +33,9 @@ SHANGHAI_FIRM_SEATS = 0.5
 #: grew from 39 thousand (2012) to 330 thousand (2021), about 27 % a year (MOST); Jiaxing's by 31 %
 #: in 2017. Newer cohorts are larger by this factor a year.
 HNTE_HISTORY_GROWTH = 0.25
-#: Share of the firms meeting the HNTE criteria that hold status at the start; the rest apply in the
-#: first round (about one year's newly eligible firms, as on the path).
-INITIAL_HNTE_COVERAGE = 0.95
+#: Share of the technology-based firms that are manufacturers (their own super-deduction rate from
+#: 2021): an assumption for a zone of manufacturing counties (Wujiang and Jiashan above all).
+MANUFACTURER_SHARE = 0.7
 #: Share of the older uncertified firms that held status before (so that, as on the path, about a
 #: third of later approvals of uncertified firms are regained certifications rather than first ones).
 PREVIOUSLY_CERTIFIED = 0.1
@@ -63,10 +67,11 @@ def draw_firm_traits(model, n: int) -> dict[str, np.ndarray]:
     return dict(
         employees=np.maximum(3.0, rng.lognormal(np.log(STAFF_MEDIAN), STAFF_SIGMA, n)),
         base_rd_intensity=np.clip(rng.lognormal(np.log(b.rd_intensity_median), b.rd_intensity_sigma, n), 0.002, 0.2),
-        rd_staff_target=rng.uniform(0.06, 0.2, n),
+        rd_staff_target=rng.uniform(TECH_STAFF_SHARE[0], TECH_STAFF_SHARE[1], n),
         hightech_share=rng.beta(3.5, 2.0, n),
         sector=rng.integers(model.spec.population.sectors, size=n),
         margin=rng.normal(b.margin_median, b.margin_sigma, n),
+        manufacturer=rng.random(n) < MANUFACTURER_SHARE,
     )
 
 
@@ -121,6 +126,8 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     f.productivity[rows] = value_added / (model.place_productivity[region] * f.knowledge[rows] ** b.alpha
                                           * labour ** b.beta)
     f.cash[rows] = 3.0 * revenue * price
+    # the IP rights its past innovations left (each registered with chance ip_per_innovation)
+    f.ip[rows] = model.rng.poisson(b.ip_per_innovation * f.knowledge[rows])
 
 
 def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_scale: np.ndarray | None = None,
@@ -151,6 +158,7 @@ def new_startups(model, place: np.ndarray) -> np.ndarray:
     f.talents[rows] = 0
     f.skill_sum[rows] = 0.0
     f.knowledge[rows] = b.startup_knowledge
+    f.ip[rows] = 0
     for column in ("revenue", "profit", "cash", "profit_y1", "sales_y1", "sales_y2", "rd_y1", "rd_y2"):
         getattr(f, column)[rows] = 0.0
     return rows
@@ -183,11 +191,21 @@ def populate(model) -> None:
 
 
 def certify_history(model, rows: np.ndarray) -> None:
-    """Firms certified before the run: those meeting the criteria, in the three yearly cohorts whose
-    certificates run out at the next three decision rounds, newer cohorts larger as the count grew."""
+    """Firms certified before the run: `population.hnte_share` of each county's technology-based
+    firms (a public figure), drawn among those meeting the criteria (all of them where fewer meet
+    them), in the three yearly cohorts whose certificates run out at the next three decision
+    rounds, newer cohorts larger as the count grew. Eligible firms left uncertified apply in the
+    first round, as the firms that became eligible in the year before the start."""
     f, rng = model.firms, model.rng
-    eligible = hnte.meets_criteria(model, rows)
-    certified = rows[eligible & (rng.random(rows.size) < INITIAL_HNTE_COVERAGE)]
+    eligible = rows[hnte.meets_criteria(model, rows)]
+    order = rng.permutation(eligible.size)
+    picked = []
+    lots = model.lot("initial_hnte", N_PLACES)
+    for place in range(N_PLACES):
+        here = eligible[order][f.region[eligible[order]] == place]
+        wanted = draws.whole(model.spec.population.hnte_share * np.count_nonzero(f.region[rows] == place), lots[place])
+        picked.append(here[:wanted])
+    certified = np.sort(np.concatenate(picked))
     weights = (1.0 + HNTE_HISTORY_GROWTH) ** np.arange(3)
     cohort = rng.choice(3, size=certified.size, p=weights / weights.sum())  # 0: certified three rounds ago
     f.hnte_until[certified] = model.first_decision_month() + 12 * cohort

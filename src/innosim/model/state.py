@@ -85,6 +85,11 @@ class FirmTable(Table):
         "hnte_region": (np.int8, -1),            # where the certificate was issued or recognised
         "hnte_pending": (np.int32, NO_STATUS),   # month an application is decided
         "hnte_barred_until": (np.int32, NO_STATUS),  # lost status by moving: no application before
+        "ip": (np.int32, 0),                     # registered IP rights (patents, software copyrights): core IP
+        "ip_pending": (np.int32, 0),             # IP filed and under examination
+        "manufacturer": (np.bool_, False),       # a manufacturer (its own rate of R&D super-deduction from 2021)
+        "tech_sme_year": (np.int32, NO_STATUS),  # calendar year the firm is evaluated a technology SME for
+        "pool_year": (np.int32, NO_STATUS),      # calendar year the firm sits in its county's cultivation pool
         "negative_months": (np.int32, 0),
         "incubator": (np.int32, -1),
         "incubated_since": (np.int32, NO_STATUS),

@@ -105,8 +105,14 @@ class RunSettings(Strict):
 class Population(Strict):
     """Initial agents at scale 1. Firms and talents are split across the counties by residents."""
 
-    firms: Annotated[int, Field(ge=0, le=200_000)] = 5000
-    talents: Annotated[int, Field(ge=0, le=1_000_000)] = 20000
+    firms: Annotated[int, Field(ge=0, le=200_000)] = Field(
+        3000, description="technology-based firms of the zone at the start (HNTEs, technology SMEs, other "
+                          "R&D-performing firms): 2019-01, as the back-cast has them")
+    hnte_share: Share = Field(
+        0.35, description="share of the technology-based firms holding HNTE status at the start (2019-01, as the "
+                          "back-cast has them; 2015-01: 0.5, HNTEs per registered technology SME: Jiashan 2021, "
+                          "558 of 1,048; Suzhou 2022, 13,400 of 22,300)")
+    talents: Annotated[int, Field(ge=0, le=1_000_000)] = 16500
     shanghai_talents: Annotated[int, Field(ge=0, le=200_000)] = 8000
     shanghai_firms: Annotated[int, Field(ge=0, le=200_000)] = 1000
     sectors: Annotated[int, Field(ge=1, le=20)] = 4
@@ -184,8 +190,22 @@ class Behaviour(Strict):
     hightech_step: Share = Field(0.12, description="share of the non-high-tech product mix an innovation per ten staff upgrades")
     product_obsolescence: Share = Field(0.15, description="yearly share of high-tech products that become ordinary")
     # certification
-    hnte_first_approval: Share = Field(0.8, description="approval rate of first applications")
+    hnte_first_approval: Share = Field(
+        0.66, description="approval rate of first applications, the expert review of core IP and the evaluation "
+                          "score (Suzhou 2024: over 66 %; Sichuan 2022: 4,630 of 6,989, 66 %)")
+    hnte_pool_approval: Share = Field(
+        0.92, description="approval rate of candidates coached in a county's cultivation pool (Jiading 2018: 92 % "
+                          "of the 438 firms the district pre-screened and recommended)")
     hnte_renewal_approval: Share = Field(0.92, description="approval rate of renewals (Jiading 2018: 92 %)")
+    ip_per_innovation: Share = Field(
+        0.3, description="chance that an innovation becomes a registered intellectual property right (patent, "
+                         "software copyright) a firm can cite as core IP (an assumption)")
+    ip_grant_months: Annotated[float, Field(ge=1.0, le=60.0)] = Field(
+        12.0, description="mean months from filing an IP right to its grant (an assumption between utility models, "
+                          "about 6 months, and invention patents, 22.5 months in 2019: CNIPA)")
+    rd_cost_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        1.0, description="elasticity of R&D to its after-tax cost, long run (Bloom, Griffith & Van Reenen 2002: "
+                         "about 1)")
     hnte_seeking_margin: Share = 0.004
     hnte_persistence: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         1.0, description="extra weight a certified firm gives to keeping its status (sunk compliance costs)")
@@ -226,6 +246,14 @@ class Behaviour(Strict):
     # firms' entry, location and exit
     firm_entry_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.02, description="firms entering each place from outside the four places, per year, as a share of its firms")
+    tech_uptake_rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.15, description="local firms joining the technology base (taking up R&D, registering as technology "
+                          "SMEs) per year, as a share of the place's technology-based firms, at the 2015 after-tax "
+                          "cost of R&D, while potential adopters are many (calibrated on 2015-2019)")
+    tech_base_ceiling: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        5.0, description="technology-based firms per 1,000 residents a place can hold when every potential "
+                         "adopter has taken up R&D (an assumption: 2.6 times Suzhou's 2024 density of registered "
+                         "technology SMEs, 24,300 for 12.95 million residents)")
     firm_stay_bonus: NonNeg = 5.5
     firm_tax_weight: NonNeg = 1.5
     firm_talent_weight: NonNeg = 0.8
@@ -326,8 +354,66 @@ class HnteRewards(Strict):
                                  description="M CNY paid by the county for a renewal")
 
 
+class SuperDeduction(Strict):
+    """The R&D super-deduction (研发费用加计扣除) from a month on: the extra share of R&D a firm deducts
+    from taxable profit, by kind of firm; a firm takes the highest rate it qualifies for."""
+
+    month: Annotated[str, AfterValidator(_check_month)] = Field(alias="from", description="first month, YYYY-MM")
+    all_firms: Annotated[float, Field(ge=0.0, le=2.0)]
+    manufacturer: Annotated[float, Field(ge=0.0, le=2.0)]
+    tech_sme: Annotated[float, Field(ge=0.0, le=2.0)]
+
+    model_config = ConfigDict(**Strict.model_config, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+
+def _super_deduction_history() -> list[SuperDeduction]:
+    """The national timeline (sources in docs/ODD.md): 50 % from 2008 (EIT Law implementing
+    regulation art. 95); 75 % for technology SMEs from 2017 (Caishui [2017] 34) and all firms from
+    2018 (Caishui [2018] 99); 100 % for manufacturers from 2021 (MOF-STA announcement 2021 No. 13),
+    technology SMEs from 2022 (2022 No. 16), all firms from 2023 (2023 No. 7)."""
+    rows = [("2008-01", 0.5, 0.5, 0.5), ("2017-01", 0.5, 0.5, 0.75), ("2018-01", 0.75, 0.75, 0.75),
+            ("2021-01", 0.75, 1.0, 0.75), ("2022-01", 0.75, 1.0, 1.0), ("2023-01", 1.0, 1.0, 1.0)]
+    return [SuperDeduction(month=m, all_firms=a, manufacturer=mf, tech_sme=t) for m, a, mf, t in rows]
+
+
+def _in_order(items: list) -> list:
+    months = [item.month for item in items]
+    if months != sorted(months) or len(set(months)) != len(months):
+        raise ValueError("entries must be in date order, one per month")
+    return items
+
+
+class National(Strict):
+    """National measures with their dates, the same in every county: inputs, never levers of the
+    zone, and never fitted. Every scenario gets the real timeline; change it only to ask "what if"."""
+
+    hnte_criteria_2016_from: Annotated[str, AfterValidator(_check_month)] = Field(
+        "2016-01", description="month the HNTE criteria of Guokefahuo [2016] 32 replace those of Guokefahuo "
+                               "[2008] 172 (R&D over sales of the smallest firms 6 % -> 5 %)")
+    tech_sme_evaluation_from: Annotated[str, AfterValidator(_check_month)] = Field(
+        "2017-01", description="month the national technology-SME evaluation starts (Guokefazheng [2017] 115; "
+                               "its super-deduction applies to 2017)")
+    rd_super_deduction: Annotated[list[SuperDeduction], Field(min_length=1, max_length=50),
+                                  AfterValidator(_in_order)] = Field(
+        default_factory=_super_deduction_history,
+        description="the R&D super-deduction by kind of firm, each entry from its month on")
+
+
+class Cultivation(Strict):
+    """HNTE cultivation pools (高新技术企业培育库): candidates a county coaches towards the criteria."""
+
+    capacity: CountyCount = Field(default_factory=lambda: {"qingpu": 0.0, "wujiang": 0.0, "jiashan": 0.0},
+                                  description="firms a county keeps in its pool (Jiashan about 2021-22: over 240)")
+    subsidy: CountyMoney = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
+                                 description="M CNY a year the county pays each firm in its pool")
+
+
 class Policy(Strict):
     """The policy levers of DESIGN.md section 4; the defaults are the pre-integration baseline."""
+
+    national: National = National()
+    cultivation: Cultivation = Cultivation()
 
     hnte_mutual_recognition: CountyFlag = Field(
         False, description="the county honours the other zone counties' HNTE certificates (at least hnte_recognition zone)")
