@@ -232,7 +232,10 @@ class Behaviour(Strict):
     # firms' entry, location and exit
     firm_entry_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.02, description="firms entering each place from outside the four places, per year, as a share of its firms")
-    firm_stay_bonus: NonNeg = 5.5
+    firm_stay_bonus: NonNeg = Field(
+        7.0, description="firms' taste for staying put in their location review, logit units: sets how many move "
+                         "(assumption bounded by public evidence: a handful of certified firms a year move between "
+                         "the three counties; docs/ODD.md)")
     firm_tax_weight: NonNeg = 1.5
     firm_talent_weight: NonNeg = 0.8
     firm_rent_weight: NonNeg = 0.5
