@@ -23,9 +23,12 @@ def certified_firm(model, place=JIASHAN) -> int:
 
 
 @pytest.mark.parametrize(("mutual", "kept"), [(False, False), (True, True)])
-def test_certified_firm_moving_across_counties_keeps_status_only_with_mutual_recognition(mutual, kept):
+def test_certified_firm_moving_across_counties_keeps_status_at_once_only_with_mutual_recognition(mutual, kept):
+    """Guokefahuo [2016] 32 art. 18: the certificate is kept either way; without recognition its
+    status counts in the destination only after the destination's check (tests/test_relocation_rules.py)."""
     model = make_model(small_scenario(hnte_mutual_recognition=mutual, hnte_reapply_wait_months=12))
     row = certified_firm(model, JIASHAN)
+    until = int(model.firms.hnte_until[row])
     assert model.hnte_valid()[row]
     model.relocate_firm(row, WUJIANG)
     assert model.firm_agents[row].cell is model.cells[WUJIANG]
@@ -33,8 +36,11 @@ def test_certified_firm_moving_across_counties_keeps_status_only_with_mutual_rec
     agent = model.firm_agents[row]  # the Mesa agent reads the same state
     assert agent.region == "wujiang" and agent.hnte_status == kept
     assert model.relocations_month[0, JIASHAN, WUJIANG] == 1
-    if not kept:  # and it may not re-apply before the waiting period is over
-        assert model.firms.hnte_barred_until[row] == model.month + 12
+    assert model.firms.hnte_until[row] == until  # the certificate itself is never cancelled by the move
+    assert model.monthly["hnte_moves"][WUJIANG] == 1 and model.monthly["hnte_lost_on_move"].sum() == 0
+    expected_check = NO_STATUS if kept else model.month + model.behaviour.hnte_move_check_months
+    assert model.firms.hnte_check_until[row] == expected_check
+    assert model.firms.hnte_barred_until[row] == NO_STATUS
 
 
 def test_move_within_a_province_keeps_status_even_without_recognition():

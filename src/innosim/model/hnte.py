@@ -223,6 +223,7 @@ def count_lapses(model) -> None:
 
 def certify(model) -> None:
     """Step 4 of the month: lapses, the annual application round and the decisions that fall due."""
+    resolve_move_checks(model)
     count_lapses(model)
     if model.calendar_month == APPLICATION_MONTH:
         apply_for_hnte(model)
@@ -230,23 +231,32 @@ def certify(model) -> None:
 
 
 def carry_status_on_move(model, row: int, destination: int) -> None:
-    """A certified firm that moves keeps its status only where the status is recognised.
+    """A certified firm that moves as a whole keeps its certificate (Guokefahuo [2016] 32, art. 18).
 
-    Without mutual recognition a move across a provincial line cancels the status and the firm
-    may re-apply only after the waiting period: the paper's "policy barrier" (1.3).
+    Within a province, and where the destination gives the certificate equal local treatment at
+    once (`rules.hnte_kept_on_move[from, to]`: the destination's `hnte_recognition` scope, and
+    mutual recognition between the zone counties), the status goes with the firm. Across a
+    provincial line elsewhere the destination checks the firm first (art. 18; work guideline
+    Guokefahuo [2016] 195): for `behaviour.hnte_move_check_months` the status counts only where it
+    was recognised (the firm pays 25 % where it operates), and `resolve_move_checks` ends the check.
+    Only a partial move (a branch, a new legal entity) would need a new certification, and the model
+    moves whole firms. A pending application goes with the firm.
     """
     f = model.firms
-    if f.hnte_until[row] < model.month and f.hnte_pending[row] == NO_STATUS:
+    if f.hnte_until[row] < model.month or f.hnte_region[row] < 0:
+        f.hnte_check_until[row] = NO_STATUS
         return
-    if model.rules.hnte_kept_on_move[f.region[row], destination]:
+    from .places import IN_ZONE
+
+    origin = int(f.region[row])
+    if IN_ZONE[origin] and IN_ZONE[destination] and origin != destination:
+        model.count("hnte_moves", np.array([destination]), np.ones(1))
+    holder = int(f.hnte_region[row])  # where the status is recognised now (the origin during a check)
+    if destination == holder or model.rules.hnte_kept_on_move[holder, destination]:
         f.hnte_region[row] = destination
+        f.hnte_check_until[row] = NO_STATUS
         return
-    if f.hnte_until[row] >= model.month:
-        model.count("hnte_lost_on_move", np.array([f.region[row]]), np.ones(1))
-    f.hnte_until[row] = NO_STATUS
-    f.hnte_region[row] = -1
-    f.hnte_pending[row] = NO_STATUS
-    f.hnte_barred_until[row] = model.month + model.rules.hnte_reapply_wait
+    f.hnte_check_until[row] = model.month + model.behaviour.hnte_move_check_months
 
 
 def close_accounting_year(model) -> None:
@@ -256,3 +266,29 @@ def close_accounting_year(model) -> None:
     f.rd_y2[:n], f.rd_y1[:n], f.rd_y0[:n] = f.rd_y1[:n], f.rd_y0[:n], 0.0
     f.sales_y2[:n], f.sales_y1[:n], f.sales_y0[:n] = f.sales_y1[:n], f.sales_y0[:n], 0.0
     f.profit_y1[:n], f.profit_y0[:n] = f.profit_y0[:n], 0.0
+
+
+def resolve_move_checks(model) -> None:
+    """Checks of certified firms that moved across a provincial line end in the month they are due.
+
+    A check passes with `behaviour.hnte_move_check_pass`: the status then counts where the firm
+    operates until the certificate's own expiry (art. 18 keeps it within its validity). A failed
+    check cancels the certificate (`hnte_lost_on_move`); the firm may apply again once
+    `hnte_reapply_wait_months` have passed. A firm that meanwhile got a certificate of the
+    destination, or whose certificate ran out, ends its check as it stands. One key is drawn
+    from the mechanism's stream every month, checks or not, so that the later draws of the month
+    are the same in every scenario run on the seed (`draws.uniform`: keyed by row).
+    """
+    f = model.firms
+    due = np.flatnonzero(f.view("hnte_check_until") != NO_STATUS)
+    due = due[f.hnte_check_until[due] <= model.month]
+    passed = draws.uniform(model, f, due) < model.behaviour.hnte_move_check_pass
+    open_ = f.alive[due] & (f.hnte_until[due] >= model.month) & (f.hnte_region[due] != f.region[due])
+    f.hnte_check_until[due] = NO_STATUS
+    ok, failed = due[open_ & passed], due[open_ & ~passed]
+    f.hnte_region[ok] = f.region[ok]
+    model.count("hnte_lost_on_move", f.region[failed].astype(np.int64), np.ones(failed.size))
+    f.hnte_until[failed] = NO_STATUS
+    f.hnte_region[failed] = -1
+    f.hnte_pending[failed] = NO_STATUS
+    f.hnte_barred_until[failed] = model.month + model.rules.hnte_reapply_wait

@@ -31,14 +31,17 @@ class Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("hnte_stock", "stock", "firms", "firms holding valid HNTE status where they operate"),
+    Indicator("hnte_stock", "stock", "firms", "firms holding valid HNTE status where they operate "
+              "(a firm under a destination's check after a move counts once it passes)"),
     Indicator("hnte_new", "flow", "firms", "first-time HNTE certifications"),
     Indicator("hnte_renewed", "flow", "firms", "HNTE certificates renewed without a gap"),
     Indicator("hnte_regained", "flow", "firms", "HNTE certifications of firms certified before whose status had ended"),
     Indicator("hnte_lapsed", "flow", "firms", "HNTE certificates that ran out without a renewal"),
     Indicator("hnte_rewards", "flow", "M CNY", "county rewards paid for HNTE certifications"),
     Indicator("hnte_tax_saved", "flow", "M CNY", "corporate income tax forgone through the 15 % HNTE rate"),
-    Indicator("hnte_lost_on_move", "flow", "firms", "HNTE certificates cancelled by a move"),
+    Indicator("hnte_lost_on_move", "flow", "firms", "HNTE certificates cancelled by a failed check after a move "
+              "across a provincial line (by the destination)"),
+    Indicator("hnte_moves", "flow", "firms", "certified firms moving between the three counties (by the destination)"),
     Indicator("tech_smes", "stock", "firms", "firms evaluated technology SMEs this year"),
     Indicator("hnte_pool", "stock", "firms", "firms in the county's HNTE cultivation pool this year"),
     Indicator("pool_subsidies", "flow", "M CNY", "subsidies paid to firms in HNTE cultivation pools"),
@@ -66,6 +69,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("net_talent_inflow", "flow", "persons", "talents in minus out"),
     Indicator("firms_in", "flow", "firms", "firms relocating in"),
     Indicator("firms_out", "flow", "firms", "firms relocating out"),
+    Indicator("firm_moves", "flow", "firms", "firms moving between the three counties (by the destination)"),
     Indicator("vouchers_issued", "flow", "M CNY", "innovation vouchers issued"),
     Indicator("vouchers_used", "flow", "M CNY", "vouchers redeemed (by issuing county)"),
     Indicator("voucher_uses", "flow", "firm-months", "firm-months with a voucher redemption (by issuing county)"),
@@ -135,7 +139,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     month = model.monthly
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
-                 "hnte_lost_on_move", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
+                 "hnte_lost_on_move", "hnte_moves", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
                  "firms_entered", "firms_uptake", "graduates_hnte", "innovations", "rd_spending",
                  "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
@@ -152,6 +156,8 @@ def snapshot(model) -> dict[str, np.ndarray]:
     out["firms_in"][-1] = rel[0, 3, :3].sum()
     out["firms_out"][-1] = rel[0, :3, 3].sum()
     out["net_talent_inflow"] = out["talents_in"] - out["talents_out"]
+    between = rel[0, :N_COUNTIES, :N_COUNTIES] * (1.0 - np.eye(N_COUNTIES))
+    out["firm_moves"] = _with_zone(np.append(between.sum(axis=0), 0.0))
 
     alive = model.alive_rows()
     region = f.region[alive].astype(np.int64)

@@ -241,7 +241,10 @@ class InnoModel(mesa.Model):
         return int(np.count_nonzero(self.talents.view("employer") == SHANGHAI_JOB))
 
     def hnte_valid(self) -> np.ndarray:
-        """Per firm row: certified and recognised where it now operates."""
+        """Per firm row: certified and recognised where it now operates. A firm that moved across a
+        provincial line and awaits the destination's check keeps `hnte_region` at the place that
+        recognises it (`hnte.carry_status_on_move`), so it is not valid where it operates (it pays
+        25 %) until the check passes (`hnte.resolve_move_checks`)."""
         f = self.firms
         return f.view("alive") & (f.view("hnte_until") >= self.month) & (f.view("hnte_region") == f.view("region"))
 
@@ -266,7 +269,8 @@ class InnoModel(mesa.Model):
         self.monthly["talents_in"][destination] += 1
 
     def relocate_firm(self, row: int, destination: int) -> None:
-        """Move a firm: its HNTE status follows the recognition rule; key staff follow or quit."""
+        """Move a firm as a whole: it keeps its HNTE certificate, at once or after the destination's
+        check (`hnte.carry_status_on_move`); key staff follow or quit."""
         f = self.firms
         origin = int(f.region[row])
         hnte.carry_status_on_move(self, row, destination)

@@ -38,7 +38,9 @@ EQUITY_KEPT_WITHOUT_DEFERRAL = 0.6
 EQUITY_KEPT_WITH_DEFERRAL = 0.8
 
 
-#: Places whose certificates (or qualifications) a county honours, by the scope it chose.
+#: Places whose certificates (or qualifications) a county honours, by the scope it chose. For HNTE
+#: status, honoured means equal local treatment at once; a certificate from elsewhere is kept after
+#: the county's check (Guokefahuo [2016] 32, art. 18: `hnte.carry_status_on_move`).
 HONOURED = {"own_province": ~IN_ZONE & IN_ZONE, "zone": IN_ZONE, "zone_shanghai": np.ones(N_PLACES, dtype=bool)}
 #: Places where a county's vouchers can be spent, besides its own providers.
 VOUCHER_REACH = {"own_county": ~IN_ZONE & IN_ZONE, "own_county_shanghai": ~IN_ZONE,
@@ -65,8 +67,8 @@ def _inbound(honoured: dict[str, np.ndarray]) -> np.ndarray:
 class PolicyRules:
     """What the levers of one scenario allow, as arrays indexed by place (0..3)."""
 
-    hnte_kept_on_move: np.ndarray       # [from, to] -> bool
-    hnte_reapply_wait: int
+    hnte_kept_on_move: np.ndarray       # [from, to] -> bool: the status counts in `to` at once, no check
+    hnte_reapply_wait: int              # months before applying again after a failed move check
     hnte_reward_first: np.ndarray       # per place, M CNY a county pays for a first certification
     hnte_reward_renewal: np.ndarray     # per place, M CNY for a renewal
     talent_programmes: np.ndarray       # per place, high-end talents brought in a year

@@ -2,8 +2,8 @@
 (DESIGN.md section 3, step 8).
 
 The review is a multinomial logit over the four places (McFadden 1974) with a bonus for
-staying: tax status kept or lost under the recognition lever, the talent pool, rent,
-neighbours in the same sector, and distance to Shanghai's services.
+staying: the tax rate a certified firm expects after a move (the recognition lever), the talent
+pool, rent, neighbours in the same sector, and distance to Shanghai's services.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     f, b, rules = model.firms, model.behaviour, model.rules
     here = f.region[rows].astype(np.int64)
     certified = model.hnte_valid()[rows]
-    # tax rate after a move to each place: 15 % only where the status would still hold
-    keeps = rules.hnte_kept_on_move[here] & certified[:, None]
-    rate = np.where(keeps, HNTE_RATE, CIT_RATE)
+    # tax rate a certified firm expects after a move to each place (Guokefahuo [2016] 32, art. 18):
+    # 15 % where the status counts at once (same province, equal treatment, mutual recognition);
+    # elsewhere the status is kept if the destination's check passes, so the expected rate is
+    # pass x 15 % + (1 - pass) x 25 % (the few months of the check at 25 % are left out)
+    at_once = rules.hnte_kept_on_move[here]
+    after_check = b.hnte_move_check_pass * HNTE_RATE + (1.0 - b.hnte_move_check_pass) * CIT_RATE
+    rate = np.where(certified[:, None], np.where(at_once, HNTE_RATE, after_check), CIT_RATE)
     margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, 0.5)
     utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
 

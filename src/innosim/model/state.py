@@ -84,7 +84,8 @@ class FirmTable(Table):
         "hnte_ever": (np.bool_, False),          # has been certified at least once
         "hnte_region": (np.int8, -1),            # where the certificate was issued or recognised
         "hnte_pending": (np.int32, NO_STATUS),   # month an application is decided
-        "hnte_barred_until": (np.int32, NO_STATUS),  # lost status by moving: no application before
+        "hnte_barred_until": (np.int32, NO_STATUS),  # lost status in a failed move check: no application before
+        "hnte_check_until": (np.int32, NO_STATUS),   # moved across a provincial line: month the destination's check ends
         "ip": (np.int32, 0),                     # registered IP rights (patents, software copyrights): core IP
         "ip_pending": (np.int32, 0),             # IP filed and under examination
         "manufacturer": (np.bool_, False),       # a manufacturer (its own rate of R&D super-deduction from 2021)

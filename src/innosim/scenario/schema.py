@@ -211,6 +211,12 @@ class Behaviour(Strict):
         1.0, description="extra weight a certified firm gives to keeping its status (sunk compliance costs)")
     rd_relabelling: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.24, description="share of a threshold-seeking firm's reported R&D that is relabelled (Chen et al. 2021)")
+    hnte_move_check_months: Annotated[int, Field(ge=1, le=24)] = Field(
+        3, description="months the destination's check of a certified firm moving whole across a provincial line "
+                       "takes where the certificate gets no equal treatment at once (Guokefahuo [2016] 32 art. 18, "
+                       "195 give the procedure, not its length: assumption)")
+    hnte_move_check_pass: Share = Field(
+        0.9, description="chance that the destination's check keeps a moving firm's status (assumption)")
     # talents
     job_search_rate: Share = 0.02
     unemployed_search_rate: Share = 0.5
@@ -254,7 +260,10 @@ class Behaviour(Strict):
         5.0, description="technology-based firms per 1,000 residents a place can hold when every potential "
                          "adopter has taken up R&D (an assumption: 2.6 times Suzhou's 2024 density of registered "
                          "technology SMEs, 24,300 for 12.95 million residents)")
-    firm_stay_bonus: NonNeg = 5.5
+    firm_stay_bonus: NonNeg = Field(
+        7.0, description="firms' taste for staying put in their location review, logit units: sets how many move "
+                         "(assumption bounded by public evidence: a handful of certified firms a year move between "
+                         "the three counties; docs/ODD.md)")
     firm_tax_weight: NonNeg = 1.5
     firm_talent_weight: NonNeg = 0.8
     firm_rent_weight: NonNeg = 0.5
@@ -291,7 +300,8 @@ class Behaviour(Strict):
 #: Where a county's vouchers can be spent: its own providers; plus Shanghai's core (Jiashan's
 #: pre-integration Qianyi-platform measure, seed 1.3(1)); the zone; the zone and Shanghai's core.
 VoucherScope = Literal["own_county", "own_county_shanghai", "zone", "zone_shanghai"]
-#: Whose HNTE certificates a county honours when a certified firm moves in: its own province's;
+#: Whose HNTE certificates a county treats as its own at once (no check) when a certified firm moves in
+#: whole (any other keeps its certificate after the county's check, Guokefahuo [2016] 32 art. 18): its own province's;
 #: also the other zone counties'; any (the zone and Shanghai's core, as Jiashan's pre-integration
 #: equal treatment of every out-of-province HNTE within its validity, seed 1.3(1)).
 HnteScope = Literal["own_province", "zone", "zone_shanghai"]
@@ -416,10 +426,14 @@ class Policy(Strict):
     cultivation: Cultivation = Cultivation()
 
     hnte_mutual_recognition: CountyFlag = Field(
-        False, description="the county honours the other zone counties' HNTE certificates (at least hnte_recognition zone)")
+        False, description="the county gives the other zone counties' HNTE certificates equal treatment at once, "
+                           "without a check (at least hnte_recognition zone)")
     hnte_recognition: per_county(HnteScope) = Field(
-        "own_province", description="whose HNTE certificates the county honours when a certified firm moves in")
-    hnte_reapply_wait_months: Annotated[int, Field(ge=0, le=60)] = 12
+        "own_province", description="whose HNTE certificates the county treats as its own at once when a certified "
+                                    "firm moves in whole (others keep theirs after the county's check)")
+    hnte_reapply_wait_months: Annotated[int, Field(ge=0, le=60)] = Field(
+        12, description="months a firm whose certificate a destination's check cancelled waits before applying "
+                        "again (a whole move keeps the certificate: Guokefahuo [2016] 32 art. 18)")
     hnte_rewards: HnteRewards = HnteRewards()
     talent_programmes: CountyCount = Field(
         default_factory=lambda: {"qingpu": 40.0, "wujiang": 48.0, "jiashan": 20.0},

@@ -1,0 +1,227 @@
+"""HNTE status on a move, as the 2016 rules have it, and how many firms move.
+
+Guokefahuo [2016] 32, art. 18 (work guideline Guokefahuo [2016] 195): a certified firm that moves
+as a whole keeps its status within its validity, after the destination's check; only a partial
+move (a branch, a new legal entity) is certified anew. The baseline has art. 18; mutual
+recognition spares the check between the zone counties (docs/ODD.md, "Moves").
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from innosim.model import InnoModel, economy, incubation
+from innosim.model.indicators import snapshot
+from innosim.model.places import JIASHAN, QINGPU, SHANGHAI, WUJIANG
+from innosim.model.policy import CIT_RATE, HNTE_RATE
+from innosim.model.relocation import location_utility
+from innosim.model.state import NO_STATUS
+from innosim.scenario import load_scenario
+
+from .conftest import SCENARIOS
+
+BASELINE = SCENARIOS / "baseline.yaml"
+#: Certified firms moving between Qingpu, Wujiang and Jiashan a year, zone-wide, at scale 1: public
+#: cases were reported one by one, "a handful a year" (docs/ODD.md, firm_stay_bonus).
+HNTE_MOVES_BOUND = 5.0
+
+
+def baseline_model(seed: int = 1, **overrides) -> InnoModel:
+    scenario = load_scenario(BASELINE, {"run.scale": 0.1, **overrides})
+    model = InnoModel(scenario, rng=np.random.default_rng(seed))
+    model.step()  # month 1 (January 2019)
+    return model
+
+
+def certified_firm(model: InnoModel, place: int) -> int:
+    """A firm of `place`, certified there to well past the next decision round, that will not
+    review its location or run out of cash in the months a test steps through."""
+    f = model.firms
+    rows = model.alive_rows()
+    row = int(rows[(f.region[rows] == place) & (f.incubator[rows] < 0)][0])
+    f.hnte_until[row] = model.month + 30
+    f.hnte_region[row] = place
+    f.hnte_ever[row] = True
+    f.review_month[row] = 12
+    f.cash[row] += 100.0
+    return row
+
+
+def tax_paid(model: InnoModel, row: int, profit: float = 10.0) -> float:
+    """Tax `row` pays this month on `profit` (no R&D deducted): its rate x profit."""
+    f = model.firms
+    f.profit[row], f.rd_intensity[row], f.extra_rd[row] = profit, 0.0, 0.0
+    cash = float(f.cash[row])
+    economy.pay_tax(model)
+    return (cash - float(f.cash[row])) / profit
+
+
+def hnte_stock(model: InnoModel, place: int) -> float:
+    return float(snapshot(model)["hnte_stock"][place])
+
+
+#: Moves across a provincial line to a county that gives the certificate no equal treatment at once:
+#: to Wujiang (Jiangsu) in the baseline, and to Jiashan before its unilateral equal treatment
+#: (scenarios/history.yaml, before 2017-01).
+CHECKED = [pytest.param(WUJIANG, {}, id="qingpu-wujiang"),
+           pytest.param(JIASHAN, {"policy.hnte_recognition.jiashan": "own_province"}, id="qingpu-jiashan-before-2017")]
+
+
+@pytest.mark.parametrize(("destination", "overrides"), CHECKED)
+def test_article_18_whole_move_keeps_status_after_the_destinations_check(destination, overrides):
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 1.0, **overrides})
+    assert not model.rules.hnte_kept_on_move[QINGPU, destination]  # no equal treatment at once
+    row = certified_firm(model, QINGPU)
+    until = int(model.firms.hnte_until[row])
+    model.relocate_firm(row, destination)
+    assert model.monthly["hnte_moves"][destination] == 1  # a certified firm moved between the counties
+    months = model.behaviour.hnte_move_check_months
+    assert model.firms.hnte_check_until[row] == model.month + months
+    # during the check the certificate is held, but the firm pays 25 % where it operates
+    assert tax_paid(model, row) == pytest.approx(CIT_RATE)
+    stock = hnte_stock(model, destination)
+    for _ in range(months - 1):
+        model.step()
+        assert not model.hnte_valid()[row]
+        assert tax_paid(model, row) == pytest.approx(CIT_RATE)
+        assert model.firms.hnte_until[row] == until
+    model.step()  # the check ends in this month's certification step: passed
+    assert model.hnte_valid()[row] and model.firm_agents[row].hnte_status
+    assert model.firms.hnte_until[row] == until  # valid to its original expiry, no new certificate
+    assert model.firms.hnte_check_until[row] == NO_STATUS
+    assert tax_paid(model, row) == pytest.approx(HNTE_RATE)
+    assert hnte_stock(model, destination) > stock - 1.0  # counted there now (other firms change little in 3 months)
+    assert model.cumulative["hnte_lost_on_move"][destination] == 0
+
+
+@pytest.mark.parametrize(("destination", "overrides"), CHECKED)
+def test_a_failed_check_cancels_the_status_and_bars_a_new_application_for_the_wait(destination, overrides):
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 0.0, **overrides})
+    row = certified_firm(model, QINGPU)
+    model.relocate_firm(row, destination)
+    for _ in range(model.behaviour.hnte_move_check_months):
+        assert tax_paid(model, row) == pytest.approx(CIT_RATE)
+        model.step()
+    f = model.firms
+    assert not model.hnte_valid()[row]
+    assert f.hnte_until[row] == NO_STATUS and f.hnte_region[row] == -1
+    assert model.cumulative["hnte_lost_on_move"][destination] == 1
+    assert f.hnte_barred_until[row] == model.month + model.rules.hnte_reapply_wait
+    assert tax_paid(model, row) == pytest.approx(CIT_RATE)
+
+
+def test_baseline_jiashan_treats_out_of_province_certificates_as_its_own_at_once():
+    """Seed paper 1.3(1): Jiashan gave out-of-province HNTEs equal tax treatment within their validity."""
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 0.0})
+    for origin in (QINGPU, WUJIANG, SHANGHAI):
+        row = certified_firm(model, origin)
+        model.relocate_firm(row, JIASHAN)
+        assert model.hnte_valid()[row] and model.firms.hnte_check_until[row] == NO_STATUS
+        assert tax_paid(model, row) == pytest.approx(HNTE_RATE)
+
+
+def test_within_a_province_status_moves_at_once():
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 0.0})
+    row = certified_firm(model, QINGPU)
+    model.relocate_firm(row, SHANGHAI)
+    assert model.hnte_valid()[row] and model.firms.hnte_check_until[row] == NO_STATUS
+
+
+def test_moving_back_during_the_check_restores_the_status_where_it_was_recognised():
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 0.0})
+    row = certified_firm(model, QINGPU)
+    model.relocate_firm(row, WUJIANG)
+    assert not model.hnte_valid()[row]
+    model.relocate_firm(row, QINGPU)
+    assert model.hnte_valid()[row] and model.firms.hnte_check_until[row] == NO_STATUS
+    for _ in range(model.behaviour.hnte_move_check_months):
+        model.step()
+    assert model.hnte_valid()[row] and model.cumulative["hnte_lost_on_move"].sum() == 0
+
+
+@pytest.mark.parametrize("origin, destination", [(QINGPU, WUJIANG), (WUJIANG, JIASHAN), (JIASHAN, QINGPU)])
+def test_mutual_recognition_moves_the_status_at_once_without_a_check(origin, destination):
+    model = baseline_model(**{"policy.hnte_mutual_recognition": True, "behaviour.hnte_move_check_pass": 0.0})
+    row = certified_firm(model, origin)
+    model.relocate_firm(row, destination)
+    assert model.hnte_valid()[row] and model.firms.hnte_check_until[row] == NO_STATUS
+    assert tax_paid(model, row) == pytest.approx(HNTE_RATE)
+    for _ in range(model.behaviour.hnte_move_check_months):
+        model.step()
+    assert model.hnte_valid()[row] and model.cumulative["hnte_lost_on_move"].sum() == 0
+
+
+def test_mutual_recognition_scenario_file_spares_the_check():
+    scenario = load_scenario(SCENARIOS / "hnte_mutual_recognition.yaml", {"run.scale": 0.1})
+    model = InnoModel(scenario, rng=np.random.default_rng(1))
+    model.step()
+    row = certified_firm(model, QINGPU)
+    model.relocate_firm(row, WUJIANG)
+    assert model.hnte_valid()[row]
+
+
+def test_location_choice_expects_the_checks_tax_rate_where_the_status_does_not_move_at_once():
+    """A certified firm in Qingpu expects 15 % in Jiashan (equal treatment) and, in Wujiang,
+    pass x 15 % + (1 - pass) x 25 %: only the Wujiang column moves with the pass probability."""
+    model = baseline_model(**{"behaviour.hnte_move_check_pass": 1.0})
+    row = certified_firm(model, QINGPU)
+    f = model.firms
+    f.profit[row], f.revenue[row] = 1.0, 10.0  # a 10 % margin
+    rows = np.array([row])
+    sure = location_utility(model, rows)[0]
+    model.behaviour = model.behaviour.model_copy(update={"hnte_move_check_pass": 0.0})
+    never = location_utility(model, rows)[0]
+    b = model.behaviour
+    np.testing.assert_allclose(sure - never, [0.0, b.firm_tax_weight * 100.0 * (CIT_RATE - HNTE_RATE) * 0.1, 0.0, 0.0])
+
+
+class CountingGraduates(InnoModel):
+    """The model, with the moves of incubator graduates settling outside their county counted apart
+    (`incubation.graduate`: `graduate_stay_bonus` governs them, not `firm_stay_bonus`). The wrapper
+    keeps the mechanism's name, so the run draws what the plain model draws (as
+    benchmarks/measure_moves.py does)."""
+
+    def __init__(self, *args, **kwargs):
+        self.graduate_hnte_moves = 0.0
+        super().__init__(*args, **kwargs)
+
+    def schedule(self) -> list:
+        def counted(mechanism):
+            @functools.wraps(mechanism)
+            def wrapper(model):
+                before = model.monthly["hnte_moves"][:3].sum()
+                mechanism(model)
+                model.graduate_hnte_moves += model.monthly["hnte_moves"][:3].sum() - before
+            return wrapper
+        return [counted(m) if m is incubation.graduate else m for m in super().schedule()]
+
+
+def hnte_moves_a_year(scenario_path, seed: int, scale: float, months: int) -> tuple[float, float, float]:
+    """Certified firms moving between the three counties a year at scale 1: by their location
+    review, as incubator graduates; and all firms moving between them."""
+    model = CountingGraduates(load_scenario(scenario_path, {"run.scale": scale, "run.months": months}),
+                              rng=np.random.default_rng(seed))
+    for _ in range(months):
+        model.step()
+    per_year = months / 12.0 * scale
+    certified = model.cumulative["hnte_moves"][:3].sum()
+    firms = model.relocations[0, :3, :3].sum() - np.trace(model.relocations[0, :3, :3])
+    return ((certified - model.graduate_hnte_moves) / per_year, model.graduate_hnte_moves / per_year,
+            firms / per_year)
+
+
+def test_certified_firms_moving_between_counties_stay_within_a_handful_a_year():
+    """The outcome `firm_stay_bonus` is set by: public cases of certified firms moving between the
+    counties were reported one by one, a handful a year (docs/ODD.md). Measured on short runs of
+    the baseline (the mean of three seeds, with room for sampling noise at half scale);
+    benchmarks/measure_moves.py measures it at scale 1. Incubator graduates settling in another
+    county add more (about 11 a year at scale 1 with the committed population): open, docs/ODD.md."""
+    measured = np.array([hnte_moves_a_year(BASELINE, seed, scale=0.5, months=36) for seed in (1, 2, 3)])
+    by_review, by_graduates, firms = measured.mean(axis=0)
+    assert firms > 0  # firms do move: the bound is not met by a frozen map
+    assert by_review <= 1.5 * HNTE_MOVES_BOUND, (
+        f"{by_review:.1f} certified firms a year move between the counties by their location review "
+        f"(and {by_graduates:.1f} as incubator graduates)")
