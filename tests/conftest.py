@@ -13,6 +13,13 @@ from innosim.scenario import Scenario, ScenarioError, load_scenario, validate_da
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 SMALL = {"run": {"scale": 0.05, "months": 24}}
+#: experiments/levers.yaml draws its calibrated parameters from this file, which the full-size
+#: `innosim calibrate calibration/targets.yaml --method history-matching` writes; until then the
+#: shipped lever experiment cannot load, and the tests that load it skip.
+SHIPPED_ENSEMBLE = ROOT / "calibration" / "ensemble.yaml"
+needs_shipped_ensemble = pytest.mark.skipif(not SHIPPED_ENSEMBLE.is_file(), reason=(
+    "calibration/ensemble.yaml not written yet: run innosim calibrate calibration/targets.yaml --method "
+    "history-matching"))
 
 
 def small_scenario(behaviour: dict | None = None, **policy) -> Scenario:

@@ -17,7 +17,7 @@ from innosim.analysis.levers.experiment import load_levers
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 
-from .conftest import ROOT
+from .conftest import ROOT, needs_shipped_ensemble
 
 SCENARIOS = ROOT / "scenarios"
 TINY = f"""\
@@ -46,6 +46,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@needs_shipped_ensemble
 def test_the_shipped_experiment_is_valid():
     experiment = load_levers(ROOT / "experiments" / "levers.yaml")
     assert len(experiment.levers) == 7 and experiment.headline.region == "jiashan"

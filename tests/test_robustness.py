@@ -19,7 +19,7 @@ from innosim.analysis.levers.robustness import (Uncertainty, assess_robustness, 
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 
-from .conftest import ROOT
+from .conftest import ROOT, needs_shipped_ensemble
 
 SCENARIOS = ROOT / "scenarios"
 CALIBRATION = """\
@@ -272,10 +272,12 @@ def test_the_robustness_stage_end_to_end_writes_its_tables_and_a_rerun_reuses_ev
     pd.testing.assert_frame_equal(pd.read_csv(out / "robustness.csv"), summary, check_exact=False, rtol=1e-8)
 
 
+@needs_shipped_ensemble
 def test_the_shipped_experiment_has_a_robustness_stage():
     experiment = load_levers(ROOT / "experiments" / "levers.yaml")
     rob = experiment.robustness
     names = {u.name for u in rob.uncertainties}
     assert {"behaviour.founding_rate", "behaviour.shanghai_pull", "behaviour.innovation_theta"} <= names
     assert "behaviour.hnte_first_approval" in names and rob.spec.seeds_per_draw == 1
+    assert rob.ensemble is not None and set(rob.ensemble.names) <= names   # the calibrated ones: the ensemble's
     assert all(u.low < u.high for u in rob.uncertainties)

@@ -122,7 +122,10 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
         rob = robustness.robustness
         settings["robustness"] = {
             "draws": rob.spec.draws, "seeds_per_draw": rob.spec.seeds_per_draw, "seed": rob.spec.seed,
-            "from_calibration": str(rob.calibration_file) if rob.calibration_file else None,
+            "from_calibration": str(rob.calibration_file) if rob.calibration_file and rob.ensemble is None else None,
+            "from_ensemble": None if rob.ensemble is None else {
+                "file": str(rob.ensemble.file), "method": rob.ensemble.method, "members": len(rob.ensemble.members),
+                "parameters": rob.ensemble.names},
             "uncertainties": {u.name: {"low": u.low, "high": u.high, "integer": u.integer, "base": u.base,
                                        "source": u.source} for u in rob.uncertainties},
             "failure_at_most": rob.spec.failure.at_most, "signs_from": robustness.sign_source,

@@ -120,9 +120,24 @@ class SearchSpec(_Strict):
     polish_rounds: Annotated[int, Field(ge=0, le=10)] = 1
 
 
+class EnsembleSpec(_Strict):
+    """Settings of the ensemble calibration (`innosim calibrate --method history-matching`, ensemble.py)."""
+
+    points: Annotated[int, Field(ge=4, le=10_000)] = 256
+    waves: Annotated[int, Field(ge=1, le=10)] = 3
+    replicates: Annotated[int, Field(ge=1, le=100)] = 2
+    cutoff: Annotated[float, Field(ge=0.1, le=100.0)] = 3.0
+    worst_ignored: Annotated[int, Field(ge=0, le=5)] = 0
+    margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    min_members: Annotated[int, Field(ge=2, le=10_000)] = 8
+    seed: Annotated[int, Field(ge=0)] = 1
+    scale: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
+
+
 class ParametersFile(_Strict):
     parameters: Annotated[dict[str, ParameterSpec], Field(min_length=1)]
     search: SearchSpec = SearchSpec()
+    ensemble: EnsembleSpec = EnsembleSpec()
 
 
 def _as_list(names: str | list[str] | None) -> list[str]:
@@ -191,6 +206,7 @@ class Calibration:
     search: SearchSpec
     base: Scenario
     reset: dict[str, Any]  # behaviour the base would take from this calibration's own output, set back
+    ensemble: EnsembleSpec = EnsembleSpec()
 
     @property
     def base_horizon(self) -> Scenario:
@@ -302,7 +318,7 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
                 raise ScenarioError(parameters_file, f"{key}.bounds", f"{bound:g} is not allowed: {exc.reason}") from None
     reset = {k: v for k, v in reset.items() if k.removeprefix("behaviour.") not in params.parameters}
     return Calibration(targets_file, parameters_file, scenario_file, dict(spec.run), tuple(targets),
-                       dict(params.parameters), params.search, base, reset)
+                       dict(params.parameters), params.search, base, reset, params.ensemble)
 
 
 def _own_output(scenario_file: Path, calibrated: Path) -> dict[str, Any]:

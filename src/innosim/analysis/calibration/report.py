@@ -180,4 +180,62 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
     return report
 
 
-__all__ = ["build_report", "fit_display", "stylised_verdicts"]
+def build_ensemble_report(data: dict, params: pd.DataFrame, targets: pd.DataFrame, prior: pd.DataFrame,
+                          meanings: dict[str, str]) -> Report:
+    """The ensemble's report: how it was made, each parameter's posterior range against its bounds,
+    each target's z over the members. Reads tables only."""
+    s = data["settings"]
+    n = data["members_count"]
+    report = Report("Calibration ensemble of the baseline, 2015–2019: history matching")
+    report.paragraph(
+        f"**{n} parameter sets are not ruled out by the targets** ({data['method']}; {data['references']}). "
+        f"{s['waves']} wave{'s' if s['waves'] != 1 else ''} of {s['points']} sets (a scrambled Latin hypercube, "
+        f"seed {s['design_seed']}), each set run {s['replicates']} time{'s' if s['replicates'] != 1 else ''} on "
+        f"the same seeds, over {data['period']['months']} months from {data['period']['start']} at scale "
+        f"{data['period']['scale']:g}. Implausibility: {s['implausibility']}, z being a target's replicate mean "
+        f"against its tolerance band in half-widths; a set is kept when it is at most {s['cutoff']:g}. Each wave "
+        f"after the first samples the hull of the previous wave's kept sets, widened by {s['margin']:.0%} of "
+        "its width on each side. The members are the last wave's kept sets, equally weighted.")
+    if not data["cutoff_met"]:
+        report.paragraph(f"**The cutoff was not met**: fewer than {s['min_members']} sets of the last wave have "
+                         f"implausibility at most {s['cutoff']:g}, so the ensemble is the {n} sets of lowest "
+                         "implausibility. The model misses at least one target everywhere in the bounds; read the "
+                         "targets' table for which.", note=False)
+    first = prior["implausibility"]
+    members = [m["implausibility"] for m in data["members"]]
+    report.paragraph(f"Implausibility of the members: {min(members):.2f} to {max(members):.2f}; of the first "
+                     f"wave's sets, drawn over the whole bounds: median {first.median():.2f}, lowest "
+                     f"{first.min():.2f}. {data['runs']['asked']} runs ({data['runs']['wall_minutes']:.0f} "
+                     "minutes of this invocation, reusing stored runs).")
+    report.heading("Waves")
+    report.table(pd.DataFrame([{"wave": w["wave"], "sets": w["points"], "not ruled out": w["not_ruled_out"],
+                                "lowest implausibility": f"{w['implausibility_min']:.2f}",
+                                "median": f"{w['implausibility_median']:.2f}"} for w in data["waves"]]))
+    report.heading("Parameters")
+    report.table(pd.DataFrame({
+        "parameter": [f"`{p}`" for p in params["parameter"]],
+        "bounds": [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(params["low"], params["high"], strict=True)],
+        "min": [fmt(v, 4) for v in params["min"]], "5 %": [fmt(v, 4) for v in params["q05"]],
+        "median": [fmt(v, 4) for v in params["median"]], "95 %": [fmt(v, 4) for v in params["q95"]],
+        "max": [fmt(v, 4) for v in params["max"]],
+        "range / bounds": [f"{v:.0%}" for v in params["share_of_bounds"]],
+        "meaning": [meanings.get(p, "") for p in params["parameter"]],
+    }), caption="The members' values (weighted quantiles) against the bounds of calibration/parameters.yaml. "
+                "A range near 100 % of the bounds: the targets say little about the parameter.")
+    report.heading("Targets")
+    report.table(pd.DataFrame({
+        "target": [f"`{t}`" for t in targets["target"]],
+        "z min": [f"{v:+.2f}" for v in targets["z_min"]], "z median": [f"{v:+.2f}" for v in targets["z_median"]],
+        "z max": [f"{v:+.2f}" for v in targets["z_max"]],
+        "members within tolerance": [f"{v:.0%}" for v in targets["share_within"]],
+    }), caption="Each fitted target's z over the members (|z| <= 1: within its tolerance band).")
+    best = ", ".join(f"`{k}` {fmt(v, 4)}" for k, v in data["best"].items())
+    report.paragraph(f"calibrated.yaml holds the member of lowest distance: {best}.", note=True)
+    report.heading("Reproduce")
+    report.paragraph(f"`{data['provenance']['command']}` — runs are in `{data['provenance']['store']}`, so a rerun "
+                     "reuses them and an interrupted calibration continues; the same command gives the same "
+                     "ensemble with any number of --jobs.")
+    return report
+
+
+__all__ = ["build_ensemble_report", "build_report", "fit_display", "stylised_verdicts"]

@@ -223,4 +223,114 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     return Outcome(result, fit, ident, files)
 
 
-__all__ = ["CALIBRATED_HEADER", "Outcome", "calibrate"]
+
+
+# -- the ensemble (history matching) ---------------------------------------------------------------
+ENSEMBLE_HEADER = """\
+# The calibration ensemble: every parameter set of calibration/parameters.yaml that history matching
+# against calibration/targets.yaml (2015-2019) did not rule out, written by
+# `innosim calibrate --method history-matching` (src/innosim/analysis/calibration/ensemble.py).
+# The robustness stage of `innosim levers` draws its calibrated parameters from these members
+# (experiments/levers.yaml: robustness.from_ensemble); calibrated.yaml holds the best member.
+"""
+
+ENSEMBLE_CALIBRATED_HEADER = """\
+# Calibrated behavioural parameters: the best member (lowest distance on the fit's seeds) of the
+# calibration ensemble, ensemble.yaml beside this file, fitted to the seed paper's Jiashan figures for
+# 2015-2019 and the zone's (calibration/targets.yaml) by `innosim calibrate --method history-matching`.
+# scenarios/baseline.yaml extends this file, so every scenario built on the baseline uses them.
+"""
+
+
+@dataclass
+class EnsembleOutcome:
+    data: dict
+    files: list[Path]
+
+
+def calibrate_ensemble(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, points: int | None = None,
+                       waves: int | None = None, cutoff: float | None = None, worst_ignored: int | None = None,
+                       replicates: int | None = None, scale: float | None = None, seed: int | None = None,
+                       jobs: int | None = None, scheduler: str | None = None, progress: bool | None = None,
+                       command: str = "", log: Callable[[str], None] = print) -> EnsembleOutcome:
+    """History matching (ensemble.py); writes ensemble.yaml and calibrated.yaml (its best member) into
+    `write_to` once every wave has run, and the design, tables and report into `out_dir`."""
+    from dataclasses import replace
+
+    from innosim.analysis.calibration.ensemble import history_match, parameter_summary, target_summary
+    from innosim.analysis.calibration.report import build_ensemble_report
+    from innosim.batch.tasks import model_code_hash
+
+    out_dir, write_to = Path(out_dir), Path(write_to)
+    e = cal.ensemble
+    scale = scale if scale is not None else e.scale
+    if scale is not None:
+        cal = replace(cal, run={**cal.run, "scale": float(scale)})
+    start = {n: cal.base.behaviour.model_dump()[n] for n in cal.names}
+    load_scenario(cal.scenario_file, cal.overrides(start))  # a scale the schema refuses stops here
+    started = time.perf_counter()
+    evaluator = evaluator_for(cal, out_dir / "runs.sqlite", replicates or e.replicates, jobs=jobs,
+                              scheduler=scheduler, progress=progress)
+    found = history_match(cal, evaluator, points=points or e.points, waves=waves or e.waves,
+                          cutoff=cutoff if cutoff is not None else e.cutoff,
+                          worst_ignored=worst_ignored if worst_ignored is not None else e.worst_ignored,
+                          margin=e.margin, min_members=e.min_members, seed=seed if seed is not None else e.seed,
+                          log=log)
+    best = found.best
+    scenario = load_scenario(cal.scenario_file, cal.overrides(best))
+    z_columns = [c for c in found.members.columns if c.startswith("z:")]
+    members = [{"parameters": {n: row[n] for n in cal.names}, "weight": row["weight"],
+                "implausibility": row["implausibility"], "distance": row["distance"], "wave": row["wave"],
+                "z": {c[2:]: row[c] for c in z_columns}} for row in found.members.to_dict("records")]
+    params, targets = parameter_summary(found.members, cal), target_summary(found.members, cal)
+    stored = evaluator.store.runs()
+    data = _plain({
+        "method": found.settings["method"],
+        "references": found.settings["references"],
+        "members_count": len(members),
+        "cutoff_met": found.cutoff_met,
+        "best": best,
+        "settings": {k: v for k, v in found.settings.items() if k not in ("method", "references")},
+        "seeds": {"root_seed": cal.search.root_seed, "replicates": derive_seeds(cal.search.root_seed,
+                                                                                evaluator.replicates),
+                  "design_seed": found.settings["design_seed"]},
+        "period": {"start": scenario.run.start, "months": scenario.run.months, "scale": scenario.run.scale},
+        "bounds": {n: list(b) for n, b in zip(cal.names, cal.bounds, strict=True)},
+        "waves": [{"wave": w.number, "box": {n: list(b) for n, b in w.box.items()}, "points": len(w.design),
+                   "not_ruled_out": w.kept, "cutoff_met": w.cutoff_met,
+                   "implausibility_min": float(w.design["implausibility"].min()),
+                   "implausibility_median": float(w.design["implausibility"].median())} for w in found.waves],
+        "parameters": {r["parameter"]: {k: r[k] for k in ("min", "q05", "median", "q95", "max")}
+                       | {"bounds": [r["low"], r["high"]]} for r in params.to_dict("records")},
+        "targets": {r["target"]: {k: r[k] for k in ("z_min", "z_median", "z_max", "share_within")}
+                    for r in targets.to_dict("records")},
+        "members": members,
+        "runs": {"asked": found.runs, "stored": len(stored),
+                 "stored_core_minutes": float(stored["seconds"].sum()) / 60.0 if len(stored) else 0.0,
+                 "wall_minutes": (time.perf_counter() - started) / 60.0},
+        "provenance": {"command": command, "targets_file": str(cal.targets_file),
+                       "parameters_file": str(cal.parameters_file), "file_sha256": cal.digest(),
+                       "scenario_file": os.path.normpath(cal.scenario_file), "scenario_hash": content_hash(scenario),
+                       "model_code_hash": model_code_hash(), "store": str(out_dir / "runs.sqlite"),
+                       "innosim": __version__, "git_commit": _git_commit(write_to), "mesa": mesa.__version__,
+                       "numpy": np.__version__, "scipy": scipy.__version__, "python": platform.python_version(),
+                       "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+    })
+    files = []
+    design = pd.concat([w.design for w in found.waves], ignore_index=True)
+    for name, table in (("design", design), ("members", found.members), ("parameters", params),
+                        ("targets", targets)):
+        files.append(write_text_atomic(out_dir / f"ensemble_{name}.csv", table.to_csv(index=False)))
+    report = build_ensemble_report(data, params, targets, found.prior, {n: p.meaning for n, p in cal.parameters.items()})
+    files.extend(report.write(out_dir))
+    # the calibration's own files last, each by an atomic rename: present only when every wave has run
+    files.append(write_text_atomic(write_to / "ensemble.yaml", ENSEMBLE_HEADER + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=110)))
+    files.append(write_text_atomic(write_to / "calibrated.yaml", ENSEMBLE_CALIBRATED_HEADER + yaml.safe_dump(
+        {"behaviour": _plain(best)}, sort_keys=False)))
+    log(f"{len(members)} members ({'implausibility <= ' + format(data['settings']['cutoff'], 'g') if found.cutoff_met else 'the cutoff was not met: the lowest implausibilities'}); "
+        f"wrote {write_to / 'ensemble.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")
+    return EnsembleOutcome(data, files)
+
+
+__all__ = ["CALIBRATED_HEADER", "ENSEMBLE_HEADER", "EnsembleOutcome", "Outcome", "calibrate", "calibrate_ensemble"]

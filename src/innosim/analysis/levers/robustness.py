@@ -20,6 +20,13 @@ value (moved inside the bounds where it would cross one); the profile is only a 
 linearly interpolated, so the interval is the simplest honest reading of it, not its exact shape.
 A parameter the targets do not identify varies over its whole bounds.
 
+Or the calibrated parameters come from the calibration ensemble (`from_ensemble:`, the
+ensemble.yaml of `innosim calibrate --method history-matching`): each draw takes one member, all of
+its parameters together (so their correlations under the targets are kept), chosen by weight with a
+seeded generator, without replacement while members last (a draw count above the members starts a
+new pass over them). The other uncertainties, the assumptions no target constrains, stay a Latin
+hypercube, drawn exactly as without the ensemble.
+
 Nothing here runs a model: `study.run_robustness` does, through the batch engine.
 """
 
@@ -79,6 +86,7 @@ class RobustnessSpec(_Strict):
     seeds_per_draw: Annotated[int, Field(ge=1, le=1000)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
     from_calibration: str | None = Field(None, description="a calibration result.yaml: its parameters and ranges")
+    from_ensemble: str | None = Field(None, description="a calibration ensemble.yaml: each draw takes one member")
     uncertainties: dict[str, UncertaintySpec] = Field(default_factory=dict)
     failure: FailureSpec = FailureSpec()
 
@@ -103,19 +111,62 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class Ensemble:
+    """The members of a calibration ensemble: one column per parameter (behaviour.<name>), with weights."""
+
+    file: Path
+    method: str
+    members: pd.DataFrame
+    weights: np.ndarray            # normalised to sum 1
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.members.columns)
+
+    def pick(self, draws: int, seed: int) -> np.ndarray:
+        """Member index of each draw: by weight, seeded, without replacement while members last."""
+        rng = np.random.default_rng([seed, 1])   # apart from the Latin hypercube's stream
+        live = np.flatnonzero(self.weights > 0)    # a member of weight 0 is never drawn
+        p = self.weights[live] / self.weights[live].sum()
+        order: list[int] = []
+        while len(order) < draws:
+            order.extend(int(live[i]) for i in rng.choice(len(live), size=len(live), replace=False, p=p))
+        return np.array(order[:draws])
+
+    def describe(self) -> str:
+        return f"{len(self.members)} members of the calibration ensemble ({self.method}, {self.file.name})"
+
+
+@dataclass(frozen=True)
 class Robustness:
     spec: RobustnessSpec
     uncertainties: tuple[Uncertainty, ...]
     calibration_file: Path | None
     failure_share: float | None    # "1 %": 0.01 of the draw's base level
     failure_absolute: float | None
+    ensemble: Ensemble | None = None
 
     @property
     def names(self) -> list[str]:
         return [u.name for u in self.uncertainties]
 
+    @property
+    def hypercube(self) -> list[Uncertainty]:
+        """The uncertainties drawn by Latin hypercube (all but the ensemble's parameters)."""
+        taken = set(self.ensemble.names) if self.ensemble is not None else set()
+        return [u for u in self.uncertainties if u.name not in taken]
+
     def sample(self) -> pd.DataFrame:
-        return latin_hypercube(self.uncertainties, self.spec.draws, self.spec.seed)
+        cube = self.hypercube
+        frame = (latin_hypercube(cube, self.spec.draws, self.spec.seed) if cube
+                 else pd.DataFrame(index=pd.RangeIndex(self.spec.draws, name="draw")))
+        if self.ensemble is not None:
+            picks = self.ensemble.pick(self.spec.draws, self.spec.seed)
+            for name in self.ensemble.names:
+                values = self.ensemble.members[name].to_numpy()[picks]
+                frame[name] = [int(v) for v in values] if self.ensemble.members[name].dtype.kind == "i" \
+                    else [float(v) for v in values]
+        return frame[self.names]
 
     def failure_threshold(self, base_level: float) -> float:
         """The effect at or below which a lever fails, in a draw whose base level is `base_level`."""
@@ -193,6 +244,53 @@ def _calibration_entry(path: Path, where: str, name: str, entry: Any) -> tuple[f
     return value, (low, high), verdict, width
 
 
+def _read_ensemble(path: Path, where: str, value: str, origin: dict, base: dict) -> Ensemble:
+    found = (Path(origin.get(("robustness", "from_ensemble"), path)).parent / value).resolve()
+    if not found.is_file():
+        raise ScenarioError(path, where, f"calibration ensemble not found: {value}")
+    try:
+        data = yaml.safe_load(found.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(path, where, f"cannot read {value}: {' '.join(str(exc).split())[:160]}") from None
+    members = data.get("members") if isinstance(data, dict) else None
+    if not isinstance(members, list) or not members:
+        raise ScenarioError(path, where, f"{value} is not a calibration ensemble (no members: with parameters "
+                                         "and weight; innosim calibrate --method history-matching writes one)")
+    rows, weights = [], []
+    for i, member in enumerate(members):
+        parameters = member.get("parameters") if isinstance(member, dict) else None
+        weight = member.get("weight", 1.0) if isinstance(member, dict) else None
+        if not isinstance(parameters, dict) or not parameters:
+            raise ScenarioError(path, where, f"member {i}: needs parameters (a mapping of behavioural parameter "
+                                             "to value) and a weight")
+        if rows and set(parameters) != set(rows[0]):
+            raise ScenarioError(path, where, f"member {i}: its parameters differ from member 0's")
+        for name, x in parameters.items():
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ScenarioError(path, where, f"member {i}: {name} is not a finite number")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            raise ScenarioError(path, where, f"member {i}: weight must be a number >= 0")
+        rows.append(parameters)
+        weights.append(float(weight))
+    total = sum(weights)
+    if total <= 0:
+        raise ScenarioError(path, where, f"{value}: the members' weights add up to 0")
+    frame = pd.DataFrame(rows)
+    for name in frame.columns:
+        current = _lookup(base, f"behaviour.{name}")
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise ScenarioError(path, where, f"parameter {name} is not a behavioural setting of the scenario schema")
+        if isinstance(current, int):
+            if not all(float(x).is_integer() for x in frame[name]):
+                raise ScenarioError(path, where, f"parameter {name} is a whole number, but a member's value is not")
+            frame[name] = frame[name].astype(int)
+        else:
+            frame[name] = frame[name].astype(float)
+    frame.columns = [f"behaviour.{name}" for name in frame.columns]
+    method = str(data.get("method", "unknown method"))
+    return Ensemble(found, method, frame, np.array(weights) / total)
+
+
 def _check_ends(path: Path, where: str, u: Uncertainty, base_file: Path, overrides: dict) -> None:
     for end in (u.low, u.high):
         value = int(end) if u.integer else float(end)
@@ -209,6 +307,21 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
     found: dict[str, Uncertainty] = {}
     bounds: dict[str, tuple[float, float]] = {}
     calibration_file = None
+    ensemble = None
+    if spec.from_calibration is not None and spec.from_ensemble is not None:
+        raise ScenarioError(path, "robustness.from_ensemble", "give from_ensemble or from_calibration, not both: "
+                                                              "both say how to draw the calibrated parameters")
+    if spec.from_ensemble is not None:
+        where = "robustness.from_ensemble"
+        ensemble = _read_ensemble(path, where, spec.from_ensemble, origin, base)
+        calibration_file = ensemble.file
+        for key in ensemble.names:
+            column = ensemble.members[key]
+            integer = column.dtype.kind == "i"
+            found[key] = Uncertainty(key, key.removeprefix("behaviour.").replace("_", " "), float(column.min()),
+                                     float(column.max()), integer, float(_lookup(base, key)), ensemble.describe())
+            bounds[key] = (float(column.min()), float(column.max()))
+            _check_ends(path, where, found[key], base_file, overrides)
     if spec.from_calibration is not None:
         where = "robustness.from_calibration"
         calibration_file, parameters = _read_calibration(path, where, spec.from_calibration, origin)
@@ -253,6 +366,9 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
                 raise ScenarioError(path, f"{where}.{kind}", "the base value is 0, so multiplying it changes "
                                                              "nothing; give a range")
             low, high = sorted((current * low, current * high))
+        if ensemble is not None and key in ensemble.names:
+            raise ScenarioError(path, where, f"{key} is drawn from the calibration ensemble ({spec.from_ensemble}); "
+                                             "remove it from uncertainties")
         if key in bounds and not bounds[key][0] <= low <= high <= bounds[key][1]:
             raise ScenarioError(path, f"{where}.{kind}", f"[{low:g}, {high:g}] is outside the calibration bounds "
                                                          f"[{bounds[key][0]:g}, {bounds[key][1]:g}] of {key}")
@@ -265,11 +381,12 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
                                  float(low), float(high), integer, float(current), source)
         _check_ends(path, f"{where}.{kind}", found[key], base_file, overrides)
     if not found:
-        raise ScenarioError(path, "robustness", "no uncertainties: give from_calibration, uncertainties or both")
+        raise ScenarioError(path, "robustness", "no uncertainties: give from_ensemble (or from_calibration), "
+                                                "uncertainties or both")
     share = _PERCENT.match(spec.failure.at_most)
     return Robustness(spec, tuple(found.values()), calibration_file,
                       float(share.group(1)) / 100 if share else None,
-                      None if share else float(spec.failure.at_most))
+                      None if share else float(spec.failure.at_most), ensemble)
 
 
 # -- on the runs ---------------------------------------------------------------------------------

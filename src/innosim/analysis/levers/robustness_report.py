@@ -205,9 +205,19 @@ def robustness_section(report: Report, result: RobustnessResult, experiment: Lev
     noise_text = (f"In the lever table the SD over seeds of a paired Δ on the headline is {fmt(noise.min())} to "
                   f"{fmt(noise.max())} {unit} (column *seed-noise SD*, for {_seeds(spec.seeds_per_draw)} a draw)"
                   if noise.notna().any() else "No lever table was at hand to measure seed noise against")
+    ensemble = result.robustness.ensemble
+    if ensemble is None:
+        drawn = f"The behavioural parameters are uncertainties, drawn by Latin hypercube ({result.draws} draws, seed {spec.seed})"
+    else:
+        cube = result.robustness.hypercube
+        drawn = (f"The {len(ensemble.names)} calibrated parameters come from the calibration ensemble "
+                 f"(`{ensemble.file.name}`: {len(ensemble.members)} members, {ensemble.method}): each draw takes one "
+                 "member, all its parameters together, by weight without replacement while members last (seed "
+                 f"{spec.seed}); " + (f"the {len(cube)} other assumptions, which no target constrains, are drawn by "
+                                      f"Latin hypercube ({result.draws} draws)" if cube else
+                                      f"there are no other assumptions ({result.draws} draws)"))
     report.paragraph(
-        f"The behavioural parameters are uncertainties, drawn by Latin hypercube ({result.draws} draws, seed "
-        f"{spec.seed}); in each draw the base and each lever switched on alone from it run on the same "
+        drawn + "; in each draw the base and each lever switched on alone from it run on the same "
         f"{_seeds(spec.seeds_per_draw)} (common random numbers), and a lever's Δ in the draw is the paired "
         "difference, compared with the sign of " + result.sign_source + ". **Each draw's Δ includes seed "
         "noise.** " + noise_text + ": an SD over draws well above it "
