@@ -225,3 +225,21 @@ def test_a_calibration_never_reads_its_own_output(tmp_path):
     assert cal.base.behaviour.founding_rate == default != 0.004
     assert cal.reset == {"behaviour.founding_rate": default}  # not free: set back in every run too
     assert cal.overrides(TRUE)["behaviour.founding_rate"] == default
+
+
+def test_counts_of_a_run_at_part_scale_are_read_at_full_scale():
+    """A run at scale 0.5 counts half the zone's HNTEs: the calibration doubles counts and money,
+    never shares or ratios, so a target means the same at any --scale."""
+    from innosim.analysis.calibration.fit import full_scale, measures
+
+    cal = load_calibration(ROOT / "calibration" / "targets.yaml")
+    targets = {t.name: t for t in cal.targets if t.modelled}
+    assert full_scale(targets["zone_hnte_stock_2019"], 0.5) == 0.5
+    assert full_scale(targets["highend_talents"], 0.5) == 0.5
+    for share in ("loss_making_share", "startup_survival", "voucher_use_rate", "tech_deals_shanghai_share",
+                  "graduates_hnte_share"):
+        assert full_scale(targets[share], 0.5) == 1.0, share
+    target = targets["zone_hnte_stock_2019"]
+    column = target.columns()[0]
+    values = pd.DataFrame({"key": ["a"], "indicator": [column], "region": [target.region], "value": [780.0]})
+    assert measures(values, [target], scale=0.5)[target.name].iloc[0] == 1560.0

@@ -127,7 +127,13 @@ def test_hnte_criteria_follow_the_size_bands():
     f.sales_y0[row] = f.sales_y1[row] = f.sales_y2[row] = 30.0   # small firm: 5 % band
     f.rd_y0[row] = f.rd_y1[row] = f.rd_y2[row] = 1.6
     f.hightech_share[row] = 0.7
+    f.ip[row] = 0                                                   # no core IP of its own
+    assert not hnte.meets_criteria(model, np.array([row]))[0]
+    f.ip[row] = 1
     assert hnte.meets_criteria(model, np.array([row]))[0]
+    model.national = model.rules.national_at("2015-06")              # the 2008 criteria ask 6 % of small firms
+    assert not hnte.meets_criteria(model, np.array([row]))[0]
+    model.national = model.rules.national_at("2016-01")
     f.rd_y0[row] = f.rd_y1[row] = f.rd_y2[row] = 1.4               # 4.7 % < 5 %
     assert not hnte.meets_criteria(model, np.array([row]))[0]
     f.rd_y0[row] = f.rd_y1[row] = f.rd_y2[row] = 1.6

@@ -85,6 +85,14 @@ def rd_cost_factor(model, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return (reference / today) ** model.behaviour.rd_cost_elasticity
 
 
+def planned_base(model, rows: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """The R&D intensity each of `rows` plans before any thought of the HNTE thresholds: its habit
+    (`base_rd_intensity`, at the 2015 after-tax cost) moved by today's super-deduction."""
+    if valid is None:
+        valid = model.hnte_valid()[rows]
+    return np.clip(model.firms.base_rd_intensity[rows] * rd_cost_factor(model, rows, valid), 0.0, 0.3)
+
+
 def evaluate_tech_smes(model) -> None:
     """January, from 2017: technology-based firms within the SME bounds with enough S&T staff are
     evaluated technology SMEs for the year (the national register; firms register when it pays)."""
@@ -140,7 +148,7 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     annual_sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
     reported_target = rd_threshold(annual_sales, model.national.rd_thresholds) + b.hnte_seeking_margin
     valid = model.hnte_valid()[rows]
-    base = np.clip(f.base_rd_intensity[rows] * rd_cost_factor(model, rows, valid), 0.0, 0.3)
+    base = planned_base(model, rows, valid)
     real_needed = np.maximum(base, reported_target * (1.0 - b.rd_relabelling))
     last_year = f.sales_y1[rows] > 0
     after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),

@@ -127,7 +127,8 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
                                           * labour ** b.beta)
     f.cash[rows] = 3.0 * revenue * price
     # the IP rights its past innovations left (each registered with chance ip_per_innovation)
-    f.ip[rows] = model.rng.poisson(b.ip_per_innovation * f.knowledge[rows])
+    # (bounded: a firm with absurd knowledge, from absurd prices, must fail at the money check, not here)
+    f.ip[rows] = model.rng.poisson(np.clip(np.nan_to_num(b.ip_per_innovation * f.knowledge[rows]), 0.0, 1e6))
 
 
 def add_established(model, n: int, place: np.ndarray, age: np.ndarray, talent_scale: np.ndarray | None = None,

@@ -41,8 +41,27 @@ NAN_Z = 10.0      #: z of a target whose measure is undefined in every replicate
 INVALID = 1e6     #: distance of a parameter set the scenario schema refuses
 
 
-def measures(values: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
-    """Tidy end values (key, ..., indicator, region, value) -> one row per run, one column per target."""
+#: Units of indicators that do not grow with `run.scale` (shares, rates, indices).
+UNSCALED_UNITS = {"share", "index"}
+#: Units of the calibration's own measures (analysis/calibration/stylised.py), beside the indicators'.
+EXTRA_UNITS = {"startup_survival": "share", "highend_talents_in": "persons"}
+
+
+def full_scale(target: Target, scale: float) -> float:
+    """What a target's measure is divided by at `scale`: counts and money are those of a run at that
+    scale, so a run at 0.5 counts half the zone's HNTEs; ratios (`per`) and shares are not."""
+    from innosim.model.indicators import INDICATORS  # names and units only
+    if target.spec.measure.per is not None or scale == 1.0:
+        return 1.0
+    names = target.spec.measure.indicator
+    names = [names] if isinstance(names, str) else list(names)
+    units = {**{i.name: i.unit for i in INDICATORS}, **EXTRA_UNITS}
+    return 1.0 if all(units.get(n) in UNSCALED_UNITS for n in names) else scale
+
+
+def measures(values: pd.DataFrame, targets: list[Target], scale: float = 1.0) -> pd.DataFrame:
+    """Tidy end values (key, ..., indicator, region, value) -> one row per run, one column per target,
+    counts and money at full scale (runs at `scale`)."""
     values = values.drop_duplicates(["key", "indicator", "region"])  # a parameter set may come twice
     wide = values.set_index(["key", "indicator", "region"])["value"].unstack(["indicator", "region"])
 
@@ -57,7 +76,7 @@ def measures(values: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
         if target.spec.measure.per is not None:
             below = total(target.columns("per"), target.region)
             value = value / below.where(below != 0)
-        out[target.name] = value
+        out[target.name] = value / full_scale(target, scale)
     return pd.DataFrame(out, index=wide.index)
 
 
@@ -119,7 +138,8 @@ class Evaluator:
         self.runs += len(tasks)
         run_batch(tasks, self.store, jobs=self.jobs, scheduler=self.scheduler, run_fn=run_calibration,
                   progress=self.progress, label=label)
-        by_run = measures(self.store.end_values(tasks), [t for t in self.cal.targets if t.modelled])
+        by_run = measures(self.store.end_values(tasks), [t for t in self.cal.targets if t.modelled],
+                          float(self.cal.run.get("scale", 1.0)))
         result = np.full(len(points), INVALID)
         frames = []
         for i, group in enumerate(per_point):
