@@ -106,13 +106,13 @@ class Population(Strict):
     """Initial agents at scale 1. Firms and talents are split across the counties by residents."""
 
     firms: Annotated[int, Field(ge=0, le=200_000)] = Field(
-        3000, description="technology-based firms of the zone at the start (HNTEs, technology SMEs, other "
+        3200, description="technology-based firms of the zone at the start (HNTEs, technology SMEs, other "
                           "R&D-performing firms): 2019-01, as the back-cast has them")
     hnte_share: Share = Field(
         0.35, description="share of the technology-based firms holding HNTE status at the start (2019-01, as the "
                           "back-cast has them; 2015-01: 0.5, HNTEs per registered technology SME: Jiashan 2021, "
                           "558 of 1,048; Suzhou 2022, 13,400 of 22,300)")
-    talents: Annotated[int, Field(ge=0, le=1_000_000)] = 16500
+    talents: Annotated[int, Field(ge=0, le=1_000_000)] = 18300
     shanghai_talents: Annotated[int, Field(ge=0, le=200_000)] = 8000
     shanghai_firms: Annotated[int, Field(ge=0, le=200_000)] = 1000
     sectors: Annotated[int, Field(ge=1, le=20)] = 4
