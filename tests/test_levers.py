@@ -66,7 +66,7 @@ CASES = [
     # a whole move keeps the certificate (Guokefahuo [2016] 32 art. 18); mutual recognition spares the
     # destination's check, so no check can fail (every one fails here, to make the channel visible)
     ("hnte mutual recognition spares moving firms the check", {}, {"hnte_mutual_recognition": True},
-     {"hnte_move_check_pass": 0.0}, outcome("hnte_lost_on_move"), -1),
+     {"hnte_move_check_pass": 0.0, "firm_stay_bonus": 3.0}, outcome("hnte_lost_on_move"), -1),
     ("hnte rewards draw first certifications", {"hnte_rewards": {"first": 0.0, "renewal": 0.0}},
      {"hnte_rewards": {"first": 2.0, "renewal": 0.5}}, None, outcome("hnte_new"), +1),
     ("talent programmes bring talents", {"talent_programmes": 0}, {"talent_programmes": 200}, None,

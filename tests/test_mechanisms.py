@@ -181,7 +181,7 @@ def test_own_county_voucher_cannot_be_spent_across_the_line(scope, across):
     for _ in range(6):
         economy.spend_on_rnd(model)
     spent = model.vouchers.spent_at
-    off_diagonal = spent.sum() - np.trace(spent)
+    off_diagonal = spent[~np.eye(spent.shape[0], dtype=bool)].sum()  # not sum - trace: float residue
     assert spent.sum() > 0
     assert (off_diagonal > 0) == across
     assert (spent[:, SHANGHAI].sum() > 0) == (scope == "zone_shanghai")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 from pathlib import Path
@@ -76,7 +77,6 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
     an ensemble report."""
     from innosim.analysis.calibration.files import load_calibration
     from innosim.analysis.calibration.study import calibrate as run_calibration
-    from innosim.batch import BatchError
 
     given = {"points": points, "waves": waves, "cutoff": cutoff, "worst_ignored": worst_ignored, "scale": scale,
              "seed": seed, "budget": budget, "check_replicates": check_replicates,
@@ -100,20 +100,29 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
     out_dir = out_dir or DEFAULT_OUT
     write_to = write_to or targets_file.parent
     command = _command(targets_file)
-    try:
+    with _finished_runs_kept():
         outcome = run_calibration(cal, out_dir, write_to, budget=budget, replicates=replicates,
                                   check_replicates=check_replicates, profile_points=profile_points, jobs=jobs,
                                   scheduler=scheduler, progress=progress, command=command,
                                   log=lambda text: click.echo(text, err=True))
+    click.echo(f"{outcome.result['targets_met']} fitted targets met, distance "
+               f"{outcome.result['distance']['check']:.3f}")
+    click.echo(f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'}, {out_dir / 'report.html'}")
+
+
+@contextlib.contextmanager
+def _finished_runs_kept():
+    """A failed or interrupted calibration says its finished runs are kept, and exits 1 or 130."""
+    from innosim.batch import BatchError
+
+    try:
+        yield
     except BatchError as exc:
         click.echo(f"error: {exc}\n(finished runs are kept: run the same command again to continue)", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted: finished runs are kept; run the same command again to continue", err=True)
         sys.exit(130)
-    click.echo(f"{outcome.result['targets_met']} fitted targets met, distance "
-               f"{outcome.result['distance']['check']:.3f}")
-    click.echo(f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'}, {out_dir / 'report.html'}")
 
 
 def _command(targets_file: Path) -> str:
@@ -126,7 +135,6 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
               seed: int | None, replicates: int | None, jobs: int | None, scheduler: str | None,
               progress: bool | None) -> None:
     from innosim.analysis.calibration.study import calibrate_ensemble
-    from innosim.batch import BatchError
     from innosim.batch.spec import MAX_RUNS
 
     e = cal.ensemble
@@ -139,17 +147,11 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
                                f"({e.min_members}, calibration parameters file)")
     out_dir = out_dir or ENSEMBLE_OUT
     write_to = write_to or targets_file.parent
-    try:
+    with _finished_runs_kept():
         outcome = calibrate_ensemble(cal, out_dir, write_to, points=points, waves=waves, cutoff=cutoff,
                                      worst_ignored=worst_ignored, replicates=replicates, scale=scale, seed=seed,
                                      jobs=jobs, scheduler=scheduler, progress=progress,
                                      command=_command(targets_file), log=lambda text: click.echo(text, err=True))
-    except BatchError as exc:
-        click.echo(f"error: {exc}\n(finished runs are kept: run the same command again to continue)", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("interrupted: finished runs are kept; run the same command again to continue", err=True)
-        sys.exit(130)
     data = outcome.data
     click.echo(f"{data['members_count']} ensemble members ({data['method']}"
                + ("" if data["cutoff_met"] else "; the cutoff was not met: the sets of lowest implausibility") + ")")
