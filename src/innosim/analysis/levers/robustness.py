@@ -214,14 +214,19 @@ def _lookup(data: Any, key: str) -> Any:
     return node
 
 
-def _read_calibration(path: Path, where: str, value: str, origin: dict) -> tuple[Path, dict]:
-    found = (Path(origin.get(("robustness", "from_calibration"), path)).parent / value).resolve()
+def _read_beside(path: Path, where: str, key: str, value: str, origin: dict, what: str) -> tuple[Path, Any]:
+    """The YAML file `value` names, relative to the file that set `robustness.<key>`: its path and data."""
+    found = (Path(origin.get(("robustness", key), path)).parent / value).resolve()
     if not found.is_file():
-        raise ScenarioError(path, where, f"calibration result not found: {value}")
+        raise ScenarioError(path, where, f"{what} not found: {value}")
     try:
-        data = yaml.safe_load(found.read_text(encoding="utf-8")) or {}
+        return found, yaml.safe_load(found.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(path, where, f"cannot read {value}: {' '.join(str(exc).split())[:160]}") from None
+
+
+def _read_calibration(path: Path, where: str, value: str, origin: dict) -> tuple[Path, dict]:
+    found, data = _read_beside(path, where, "from_calibration", value, origin, "calibration result")
     parameters = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(parameters, dict) or not parameters:
         raise ScenarioError(path, where, f"{value} is not a calibration result (no parameters: with value, "
@@ -245,13 +250,7 @@ def _calibration_entry(path: Path, where: str, name: str, entry: Any) -> tuple[f
 
 
 def _read_ensemble(path: Path, where: str, value: str, origin: dict, base: dict) -> Ensemble:
-    found = (Path(origin.get(("robustness", "from_ensemble"), path)).parent / value).resolve()
-    if not found.is_file():
-        raise ScenarioError(path, where, f"calibration ensemble not found: {value}")
-    try:
-        data = yaml.safe_load(found.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(path, where, f"cannot read {value}: {' '.join(str(exc).split())[:160]}") from None
+    found, data = _read_beside(path, where, "from_ensemble", value, origin, "calibration ensemble")
     members = data.get("members") if isinstance(data, dict) else None
     if not isinstance(members, list) or not members:
         raise ScenarioError(path, where, f"{value} is not a calibration ensemble (no members: with parameters "
