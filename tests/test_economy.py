@@ -132,8 +132,6 @@ def test_shanghai_core_hires_only_up_to_its_demand():
     t = model.talents
     seekers = np.flatnonzero(t.view("present") & (t.view("employer") == NO_STATUS))
     t.region[seekers] = SHANGHAI
-    for row in seekers.tolist():
-        model.talent_agents[row].cell = model.cells[SHANGHAI]
     employed_before = model.shanghai_employed()
     labour.search_jobs(model)
     assert model.shanghai_employed() <= employed_before

@@ -89,7 +89,7 @@ def test_article_18_whole_move_keeps_status_after_the_destinations_check(destina
         assert tax_paid(model, row) == pytest.approx(CIT_RATE)
         assert model.firms.hnte_until[row] == until
     model.step()  # the check ends in this month's certification step: passed
-    assert model.hnte_valid()[row] and model.firm_agents[row].hnte_status
+    assert model.hnte_valid()[row] and model.firm(row).hnte_status
     assert model.firms.hnte_until[row] == until  # valid to its original expiry, no new certificate
     assert model.firms.hnte_check_until[row] == NO_STATUS
     assert tax_paid(model, row) == pytest.approx(HNTE_RATE)

@@ -103,8 +103,6 @@ class InnoModel(mesa.Model):
         self.cells = [self.space._cells[i] for i in range(N_PLACES)]
         self.firms = FirmTable()
         self.talents = TalentTable()
-        self.firm_agents: dict[int, Firm] = {}
-        self.talent_agents: list[Talent | None] = []  # by row; None once a talent has left
         self.incubators: list = []
         self.funds: list = []
         self.shanghai_jobs = 0.0  # talents Shanghai's wider economy employs (grows with it)
@@ -230,6 +228,34 @@ class InnoModel(mesa.Model):
         """Add to this month's counter `name` by place."""
         self.monthly[name] += np.bincount(np.asarray(places, dtype=np.int64), amounts, minlength=N_PLACES)
 
+    def firm(self, row: int) -> Firm:
+        """A view of firm `row` (its table row, read when asked): see `agents`."""
+        return Firm(self, self._checked_row(self.firms, row))
+
+    def talent(self, row: int) -> Talent:
+        """A view of talent `row` (its table row, read when asked): see `agents`."""
+        return Talent(self, self._checked_row(self.talents, row))
+
+    def firm_views(self) -> list[Firm]:
+        """Views of the firms alive now, by row."""
+        return [Firm(self, row) for row in self.alive_rows().tolist()]
+
+    def talent_views(self) -> list[Talent]:
+        """Views of the talents present now, by row."""
+        return [Talent(self, row) for row in self.present_talents().tolist()]
+
+    def agent_count(self) -> int:
+        """Agents in the model now: firms alive, talents present, incubators and funds."""
+        return int(np.count_nonzero(self.firms.view("alive")) + np.count_nonzero(self.talents.view("present"))
+                   + len(self.agents))
+
+    @staticmethod
+    def _checked_row(table, row: int) -> int:
+        row = int(row)
+        if not 0 <= row < table.n:
+            raise IndexError(f"row {row} is not in the table (rows 0 to {table.n - 1})")
+        return row
+
     def alive_rows(self) -> np.ndarray:
         return np.flatnonzero(self.firms.view("alive"))
 
@@ -263,7 +289,6 @@ class InnoModel(mesa.Model):
     def move_talent(self, talent: int, destination: int) -> None:
         origin = int(self.talents.region[talent])
         self.talents.region[talent] = destination
-        self.talent_agents[talent].cell = self.cells[destination]
         self.relocations_month[TALENT, origin, destination] += 1
         self.monthly["talents_out"][origin] += 1
         self.monthly["talents_in"][destination] += 1
@@ -275,7 +300,6 @@ class InnoModel(mesa.Model):
         origin = int(f.region[row])
         hnte.carry_status_on_move(self, row, destination)
         f.region[row] = destination
-        self.firm_agents[row].cell = self.cells[destination]
         self.relocations_month[FIRM, origin, destination] += 1
         self.monthly["firms_out"][origin] += 1
         self.monthly["firms_in"][destination] += 1
@@ -302,7 +326,6 @@ class InnoModel(mesa.Model):
         f.alive[row] = False
         f.exit_month[row] = self.month
         f.incubator[row] = -1
-        self.firm_agents.pop(row).remove()
         self.exits += 1
         self.count("exits", np.array([place]), np.ones(1))
 
@@ -311,8 +334,6 @@ class InnoModel(mesa.Model):
         rows = self.firms.add(count, region=place, alive=True, **columns)
         review = self.rng.integers(1, 13, count)
         self.firms.review_month[rows] = review
-        for row in rows.tolist():
-            self.firm_agents[row] = Firm(self, row, self.cells[int(self.firms.region[row])])
         return rows
 
     def create_startups(self, place: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
     agent_steps = 0
     model.ledger.check(0)
     for month in range(horizon):
-        agent_steps += len(model.agents)
+        agent_steps += model.agent_count()
         model.step()
         model.ledger.check(month + 1)  # money is conserved and finite, or the run stops here
         if progress is not None:

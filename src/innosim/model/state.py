@@ -1,4 +1,4 @@
-"""Per-agent numbers kept in numpy arrays, one row per agent, behind thin Mesa agents.
+"""Per-agent numbers kept in numpy arrays, one row per agent (firms and talents; see `agents`).
 
 The monthly arithmetic (production, R&D, innovation draws) runs on whole columns at once;
 discrete choices (moves, hiring, certification) are handled as events on the rows they touch.
