@@ -192,10 +192,15 @@ def snapshot(model) -> dict[str, np.ndarray]:
     return {name: np.asarray(out[name], dtype=float) for name in INDICATOR_NAMES}
 
 
-def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:
-    """DataCollector records -> long table (month, date, region, indicator, value)."""
+def stack(records: list[dict]) -> np.ndarray:
+    """DataCollector records -> one array, month x indicator (INDICATOR_NAMES) x region (REGIONS)."""
     names = list(INDICATOR_NAMES)
-    values = np.array([[record[n] for n in names] for record in records])  # month x indicator x region
+    return np.array([[record[n] for n in names] for record in records])
+
+
+def tidy(values: np.ndarray, months: list[str]) -> pd.DataFrame:
+    """The stacked records (`stack`) -> long table (month, date, region, indicator, value)."""
+    names = list(INDICATOR_NAMES)
     n_months, n_ind, n_reg = values.shape
     return pd.DataFrame({
         "month": np.repeat(np.arange(1, n_months + 1), n_ind * n_reg),
@@ -206,19 +211,21 @@ def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:
     })
 
 
-def end_values(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Indicator -> region -> value at the horizon (flows: the last twelve months summed)."""
-    last = table["month"].max()
+def end_values(values: np.ndarray) -> dict[str, dict[str, float]]:
+    """Indicator -> region -> value at the horizon (flows: the last twelve months summed; a stock
+    that is undefined there, such as a rate with nothing below it, is None), from the stacked
+    records (`stack`)."""
     kinds = {i.name: i.kind for i in INDICATORS}
     out: dict[str, dict[str, float]] = {}
-    for (indicator, region), group in table.groupby(["indicator", "region"], sort=False):
+    for i, indicator in enumerate(INDICATOR_NAMES):
         if kinds[indicator] == "flow":
-            value = group.loc[group["month"] > last - 12, "value"].sum()
+            block = np.ascontiguousarray(values[-12:, i, :].T)  # region x month: summed as a column is
+            ends = np.where(np.isnan(block), 0.0, block).sum(axis=1)  # (pairwise), NaN as nothing
         else:
-            value = group.loc[group["month"] == last, "value"].iloc[0]
-        out.setdefault(indicator, {})[region] = None if pd.isna(value) else float(value)
+            ends = values[-1, i, :]
+        out[indicator] = {region: None if np.isnan(v) else float(v) for region, v in zip(REGIONS, ends.tolist())}
     return out
 
 
 __all__ = ["COUNTIES", "INDICATORS", "INDICATOR_NAMES", "PUBLIC_COST_ITEMS", "REGIONS", "end_values", "snapshot",
-           "tidy"]
+           "stack", "tidy"]

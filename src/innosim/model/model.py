@@ -69,6 +69,9 @@ class InnoModel(mesa.Model):
         self._bitgen = np.random.Philox(key=np.zeros(2, dtype=np.uint64))
         self._generator = np.random.Generator(self._bitgen)
         self._stream_state = self._bitgen.state
+        self._lot_bitgen = np.random.Philox(key=np.zeros(2, dtype=np.uint64))  # for `lot`, re-keyed per call
+        self._lot_generator = np.random.Generator(self._lot_bitgen)
+        self._lot_state = self._lot_bitgen.state
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
         if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
@@ -183,7 +186,12 @@ class InnoModel(mesa.Model):
         period) of their own, so every scenario run on the seed draws the same numbers, the same
         ones again when a dated change asks, and no mechanism's stream moves."""
         tag = (1 << 63) | (period << 32) | _mechanism_key(name)  # bit 63: never a month's stream
-        return np.random.Generator(np.random.Philox(key=np.array([self._root_seed, tag], dtype=np.uint64))).random(n)
+        state = self._lot_state
+        state["state"]["key"][:] = (self._root_seed, tag)
+        state["state"]["counter"][:] = 0
+        state["buffer_pos"] = 4  # as a new Philox(key=...): the stream from its start
+        self._lot_bitgen.state = state
+        return self._lot_generator.random(n)
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
@@ -293,9 +301,25 @@ class InnoModel(mesa.Model):
         self.monthly["talents_out"][origin] += 1
         self.monthly["talents_in"][destination] += 1
 
-    def relocate_firm(self, row: int, destination: int) -> None:
+    def staff_of(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The key staff (talent rows, ascending) of each of the distinct firm `rows`, found in one
+        pass over the talents: events on many firms cost O(talents + events), not O(talents x events)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return []
+        employer = self.talents.view("employer")
+        slot = np.full(self.firms.n, -1, dtype=np.int64)
+        slot[rows] = np.arange(rows.size)
+        staff = np.flatnonzero(employer >= 0)
+        staff = staff[slot[employer[staff]] >= 0]
+        which = slot[employer[staff]]
+        order = np.argsort(which, kind="stable")  # by firm, each firm's staff in row order
+        return np.split(staff[order], np.cumsum(np.bincount(which, minlength=rows.size))[:-1])
+
+    def relocate_firm(self, row: int, destination: int, staff: np.ndarray | None = None) -> None:
         """Move a firm as a whole: it keeps its HNTE certificate, at once or after the destination's
-        check (`hnte.carry_status_on_move`); key staff follow or quit."""
+        check (`hnte.carry_status_on_move`); key staff follow or quit. `staff`: its talent rows,
+        when the caller found them for many firms at once (`staff_of`)."""
         f = self.firms
         origin = int(f.region[row])
         hnte.carry_status_on_move(self, row, destination)
@@ -303,7 +327,8 @@ class InnoModel(mesa.Model):
         self.relocations_month[FIRM, origin, destination] += 1
         self.monthly["firms_out"][origin] += 1
         self.monthly["firms_in"][destination] += 1
-        staff = np.flatnonzero(self.talents.view("employer") == row)
+        if staff is None:
+            staff = self.staff_of(np.array([row]))[0]
         follows = self.rng.random(staff.size) < self.behaviour.follow_employer_prob
         for talent in staff[follows].tolist():
             self.move_talent(talent, destination)
@@ -311,13 +336,15 @@ class InnoModel(mesa.Model):
         labour.quit_job(self, quitters)
         f.talents[row] -= quitters.size
 
-    def exit_firm(self, row: int) -> None:
-        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt."""
+    def exit_firm(self, row: int, staff: np.ndarray | None = None) -> None:
+        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt.
+        `staff`: its talent rows, when the caller found them for many firms at once (`staff_of`)."""
         f = self.firms
         place = int(f.region[row])
         if f.incubator[row] >= 0:
             incubation.count_failure(self, row)
-        staff = np.flatnonzero(self.talents.view("employer") == row)
+        if staff is None:
+            staff = self.staff_of(np.array([row]))[0]
         labour.quit_job(self, staff)
         f.talents[row] = 0
         self.vouchers.forfeit(np.array([row]))

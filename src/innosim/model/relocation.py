@@ -57,8 +57,8 @@ def review_locations(model) -> None:
     utility = location_utility(model, rows)
     choice = np.argmax(utility + draws.gumbel(model, f, rows, N_PLACES), axis=1)
     movers = np.flatnonzero(choice != f.region[rows])
-    for i in movers.tolist():
-        model.relocate_firm(int(rows[i]), int(choice[i]))
+    for i, staff in zip(movers.tolist(), model.staff_of(rows[movers])):
+        model.relocate_firm(int(rows[i]), int(choice[i]), staff)
 
 
 def exit_failed_firms(model) -> None:
@@ -71,5 +71,6 @@ def exit_failed_firms(model) -> None:
     f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
     failed = f.negative_months[rows] >= b.exit_negative_months
     closing = draws.uniform(model, model.firms, rows) < monthly_rate(b.firm_exit_hazard)
-    for row in rows[failed | closing].tolist():
-        model.exit_firm(row)
+    exiting = rows[failed | closing]
+    for row, staff in zip(exiting.tolist(), model.staff_of(exiting)):
+        model.exit_firm(row, staff)

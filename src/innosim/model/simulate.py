@@ -11,7 +11,7 @@ import pandas as pd
 
 from innosim.scenario import Scenario
 
-from .indicators import end_values, tidy
+from .indicators import end_values, stack, tidy
 from .model import InnoModel
 
 
@@ -40,8 +40,9 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
         if progress is not None:
             progress(month + 1, horizon)
     records = model.datacollector.model_vars["indicators"][1:]  # [0] is the initial state
-    table = tidy(records, model.month_labels)
-    result = RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
+    values = stack(records)
+    result = RunResult(timeseries=tidy(values, model.month_labels), end=end_values(values),
+                       relocations=model.relocations.copy(),
                        agent_steps=agent_steps,
                        extra={"money_drift": model.ledger.total() - model.money_at_start})
     release(model)
