@@ -198,9 +198,11 @@ def stack(records: list[dict]) -> np.ndarray:
     return np.array([[record[n] for n in names] for record in records])
 
 
-def tidy(values: np.ndarray, months: list[str]) -> pd.DataFrame:
-    """The stacked records (`stack`) -> long table (month, date, region, indicator, value)."""
+def tidy(values: np.ndarray | list[dict], months: list[str]) -> pd.DataFrame:
+    """DataCollector records, or the array `stack` makes of them -> long table (month, date,
+    region, indicator, value)."""
     names = list(INDICATOR_NAMES)
+    values = values if isinstance(values, np.ndarray) else stack(values)
     n_months, n_ind, n_reg = values.shape
     return pd.DataFrame({
         "month": np.repeat(np.arange(1, n_months + 1), n_ind * n_reg),
