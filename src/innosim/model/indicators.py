@@ -70,6 +70,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("firms_in", "flow", "firms", "firms relocating in"),
     Indicator("firms_out", "flow", "firms", "firms relocating out"),
     Indicator("firm_moves", "flow", "firms", "firms moving between the three counties (by the destination)"),
+    Indicator("new_entities", "flow", "firms", "new legal entities certified firms set up in another county (by the destination)"),
+    Indicator("new_entities_treated", "flow", "firms",
+              "new entities taxed at once as their certified parent (the destination honours its certificate)"),
     Indicator("vouchers_issued", "flow", "M CNY", "innovation vouchers issued"),
     Indicator("vouchers_used", "flow", "M CNY", "vouchers redeemed (by issuing county)"),
     Indicator("voucher_uses", "flow", "firm-months", "firm-months with a voucher redemption (by issuing county)"),
@@ -139,7 +142,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     month = model.monthly
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
-                 "hnte_lost_on_move", "hnte_moves", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
+                 "hnte_lost_on_move", "hnte_moves", "new_entities", "new_entities_treated", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
                  "firms_entered", "firms_uptake", "graduates_hnte", "innovations", "rd_spending",
                  "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
@@ -162,7 +165,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     alive = model.alive_rows()
     region = f.region[alive].astype(np.int64)
     out["firms"] = _with_zone(np.bincount(region, minlength=4).astype(float))
-    hnte = model.hnte_valid()[alive]
+    hnte = model.hnte_certified()[alive]
     hnte_per_place = np.bincount(region[hnte], minlength=4).astype(float)
     out["hnte_stock"] = _with_zone(hnte_per_place)
     year = model.calendar_year

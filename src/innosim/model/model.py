@@ -163,6 +163,7 @@ class InnoModel(mesa.Model):
             demography.enter_firms,               # 8. firms enter from outside
             demography.take_up_technology,        #    local firms join the technology base
             relocation.review_locations,          #    location review, exits
+            relocation.set_up_new_entities,       #    certified firms open entities in another county
             relocation.exit_failed_firms,
             economy.pay_dividends,                #    cash beyond a buffer goes to the owners
             *december,                            # vouchers lapse, the accounting year closes
@@ -281,6 +282,12 @@ class InnoModel(mesa.Model):
         25 %) until the check passes (`hnte.resolve_move_checks`)."""
         f = self.firms
         return f.view("alive") & (f.view("hnte_until") >= self.month) & (f.view("hnte_region") == f.view("region"))
+
+    def hnte_certified(self) -> np.ndarray:
+        """Per firm row: holds an HNTE certificate valid where it operates (`hnte_valid`, less the new
+        entities that only share their parent's tax treatment: `relocation.set_up_new_entities`).
+        The HNTE stock counts these; the 15 % rate applies to all of `hnte_valid`."""
+        return self.hnte_valid() & ~self.firms.view("hnte_treated")
 
     def vacancies(self) -> np.ndarray:
         """Firm rows repeated once per open key-talent position."""
