@@ -309,8 +309,8 @@ def test_new_entities_a_year_follow_the_rate_and_stay_a_handful_at_the_default()
     """Outcome: entities set up a year ~ new_entity_rate x certified firms (parents in the zone
     and Shanghai's core); at the default rate, about ten a year zone-wide at full scale."""
     counts = {}
-    for rate in (0.005, 0.05):
-        model = baseline_model(**{"behaviour.new_entity_rate": rate, "run.scale": 0.3})
+    for rate in (None, 0.05):  # the default, and a rate high enough to count precisely
+        model = baseline_model(**({} if rate is None else {"behaviour.new_entity_rate": rate}), **{"run.scale": 0.3})
         parents = int(model.hnte_certified().sum())
         made = 0
         for _ in range(12):
@@ -319,5 +319,5 @@ def test_new_entities_a_year_follow_the_rate_and_stay_a_handful_at_the_default()
         counts[rate] = (made, parents)
     made, parents = counts[0.05]
     assert 0.5 * 0.05 * parents < made < 1.5 * 0.05 * parents
-    made, parents = counts[0.005]
-    assert made / 0.3 < 30  # a handful a year at full scale, not dozens
+    made, parents = counts[None]
+    assert made / 0.3 < 20  # a handful a year at full scale, not dozens

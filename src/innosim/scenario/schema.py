@@ -265,7 +265,7 @@ class Behaviour(Strict):
                          "(assumption bounded by public evidence: a handful of certified firms a year move between "
                          "the three counties; docs/ODD.md)")
     new_entity_rate: Share = Field(
-        0.005, description="yearly chance that a certified firm sets up a new legal entity in another county of the "
+        0.0025, description="yearly chance that a certified firm sets up a new legal entity in another county of the "
                            "zone (a partial move: the entity needs a certificate of its own, art. 18 of Guokefahuo "
                            "[2016] 32); an assumption bounded by public evidence (cases reported one by one), "
                            "sensitivity in docs/ODD.md")
