@@ -94,7 +94,7 @@ def test_firms_and_talents_balance_their_flows():
     c = run_model.cumulative
     firms = int(run_model.firms.view("alive").sum())
     assert firms - firms0 == (c["startups"].sum() + c["firms_entered"].sum() + c["firms_uptake"].sum()
-                              - c["exits"].sum())
+                              + c["new_entities"].sum() - c["exits"].sum())
     talents = run_model.present_talents().size
     assert talents - talents0 == c["talents_arrived"].sum() - c["talents_departed"].sum()
     assert c["talents_arrived"].sum() > 0 and c["talents_departed"].sum() > 0 and c["firms_entered"].sum() > 0
