@@ -302,11 +302,16 @@ class InnoModel(mesa.Model):
 
     # ------------------------------------------------------------------ events
     def move_talent(self, talent: int, destination: int) -> None:
-        origin = int(self.talents.region[talent])
-        self.talents.region[talent] = destination
-        self.relocations_month[TALENT, origin, destination] += 1
-        self.monthly["talents_out"][origin] += 1
-        self.monthly["talents_in"][destination] += 1
+        self.move_talents(np.array([talent]), np.array([destination]))
+
+    def move_talents(self, talents: np.ndarray, destinations: np.ndarray) -> None:
+        """Talents (distinct rows) move to `destinations`, counted from where they were."""
+        talents, destinations = np.asarray(talents, dtype=np.int64), np.asarray(destinations, dtype=np.int64)
+        origins = self.talents.region[talents].astype(np.int64)
+        self.talents.region[talents] = destinations
+        np.add.at(self.relocations_month[TALENT], (origins, destinations), 1)
+        self.monthly["talents_out"] += np.bincount(origins, minlength=N_PLACES)
+        self.monthly["talents_in"] += np.bincount(destinations, minlength=N_PLACES)
 
     def staff_of(self, rows: np.ndarray) -> list[np.ndarray]:
         """The key staff (talent rows, ascending) of each of the distinct firm `rows`, found in one
@@ -337,8 +342,7 @@ class InnoModel(mesa.Model):
         if staff is None:
             staff = self.staff_of(np.array([row]))[0]
         follows = self.rng.random(staff.size) < self.behaviour.follow_employer_prob
-        for talent in staff[follows].tolist():
-            self.move_talent(talent, destination)
+        self.move_talents(staff[follows], np.full(int(follows.sum()), destination))
         quitters = staff[~follows]
         labour.quit_job(self, quitters)
         f.talents[row] -= quitters.size
