@@ -9,8 +9,11 @@ server from 271 MB to 1.08 GB (issue 19). `limit_sessions` bounds them three way
   (Solara's ``kernel.cull_timeout``);
 - a cap: at most `max_sessions` pages connect at once (Solara's ``kernel.max_count``; one more
   waits for a free place), and a new session first ends the oldest idle ones beyond the cap;
-- memory given back: a few seconds after sessions end, a full garbage collection and, on glibc,
-  ``malloc_trim``, so that the freed models leave the process's memory and not only Python's.
+- memory given back: a few seconds after sessions end, a full garbage collection, matplotlib's
+  fonts of ended threads dropped and, on glibc, ``malloc_trim``, so that the freed models leave
+  the process's memory and not only Python's.
+
+An ended session's model is freed only because `vizmodel` lifts Mesa 3.3's hold on every model.
 """
 
 from __future__ import annotations
@@ -94,10 +97,22 @@ def give_memory_back() -> None:
     """Free what ended sessions left (their models are reference cycles) and hand the freed pages
     back to the system: glibc keeps freed memory for reuse, so without a trim the server's size
     stays at its peak after the sessions are gone."""
+    _forget_fonts_of_ended_threads()
     gc.collect()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def _forget_fonts_of_ended_threads() -> None:
+    """Matplotlib keeps each thread's fonts (its `_get_font` cache is keyed by thread, up to 64
+    entries of a few MB with the Chinese font); the server draws in a thread per connection, so
+    the threads of ended sessions leave theirs. A drawing thread loads its fonts again."""
+    from matplotlib import font_manager
+
+    cache_clear = getattr(getattr(font_manager, "_get_font", None), "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
 
 
 def _malloc_trim():
