@@ -31,9 +31,11 @@ DEFAULT_MAX_SESSIONS = 20  # ~15 MB each at the page's default scale, ~10 times 
 #: Seconds between the end of a session and giving its memory back: after Solara's own collection
 #: (1 s after a close), once for a burst of ending sessions.
 RELEASE_DELAY = 2.0
+#: Seconds a new session waits at most for a session that Solara is closing to end.
+CLOSING_WAIT = 10.0
 
 logger = logging.getLogger(__name__)
-_limits: dict[str, float] = {}  # max_sessions, once limit_sessions has run
+_limits: dict[str, int] = {}  # max_sessions, once limit_sessions has run
 _ended = threading.Event()
 
 
@@ -60,9 +62,15 @@ def _session_started() -> Callable[[], None]:
 
     new = kernel_context.get_current_context()
     others = [c for c in list(kernel_context.contexts.values()) if c is not new]
-    for context in oldest_idle_beyond(others, int(_limits["max_sessions"])):
+    max_sessions = _limits["max_sessions"]
+    for context in oldest_idle_beyond(others, max_sessions):
         logger.info("ending idle session %s to make room for a new one", context.id)
         context.close()
+    live = [c for c in others if not c.closed_event.is_set()]
+    if len(live) >= max_sessions:  # still full: sessions that Solara is closing (culls) end first
+        for context in live:
+            if getattr(context, "_teardown_done", False):
+                context.closed_event.wait(CLOSING_WAIT)
     return _ended.set
 
 
