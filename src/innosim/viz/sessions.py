@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 
 #: Defaults of `innosim viz --idle-timeout` and `--max-sessions`.
 DEFAULT_IDLE_TIMEOUT = 120.0  # seconds: a dropped connection that comes back within it keeps its run
-DEFAULT_MAX_SESSIONS = 20  # ~15 MB each at the page's default scale, ~10 times that at scale 1
+DEFAULT_MAX_SESSIONS = 20  # ~15 MB each at the page's default scale (0.1), more at a larger one
 #: Seconds between the end of a session and giving its memory back: after Solara's own collection
 #: (1 s after a close), once for a burst of ending sessions.
 RELEASE_DELAY = 2.0
