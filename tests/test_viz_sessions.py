@@ -48,8 +48,8 @@ class FakeSession:
 
 
 def test_a_new_session_ends_the_oldest_idle_ones_beyond_the_cap():
-    old_idle, connected, idle, no_page = (FakeSession("old idle", "disconnected"), FakeSession("connected", "connected"),
-                                              FakeSession("idle", "disconnected", "closed"), FakeSession("no page yet"))
+    old_idle, connected = FakeSession("old idle", "disconnected"), FakeSession("connected", "connected")
+    idle, no_page = FakeSession("idle", "disconnected", "closed"), FakeSession("no page yet")
     ended = FakeSession("ended", "disconnected")
     ended.closed_event.set()
     found = [old_idle, connected, idle, ended, no_page]
