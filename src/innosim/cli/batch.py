@@ -73,8 +73,9 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     from innosim.analysis.compare.tables import in_model_order, summarise
     from innosim.analysis.trust import trust_paragraphs
     from innosim.io import write_atomic, write_json_atomic
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
-    out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / "batch" / file_name(spec.name, spec_file))
     store_path = store_path or default_store_path()
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
@@ -88,6 +89,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     summary = summarise(results, by=["point", "scenario", *swept, "indicator", "region"])
     point_cols = ["point", "scenario", "scenario_file", *swept]
     points = ids.drop_duplicates("point")[point_cols]
+    claim_out_dir(out_dir)
     write_atomic(out_dir / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
     write_atomic(out_dir / "summary.csv", lambda p: summary.to_csv(p, index=False, float_format="%.10g"))
     write_atomic(out_dir / "points.csv", lambda p: points.to_csv(p, index=False))

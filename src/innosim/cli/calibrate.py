@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from innosim.outdir import claim_out_dir
+
 from .batching import resolve_scheduler
 
 DEFAULT_OUT = Path("out") / "calibration"
@@ -97,7 +99,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
         profile_points = profile_points or QUICK["profile_points"]
         out_dir = out_dir or QUICK_OUT
         write_to = write_to or out_dir
-    out_dir = out_dir or DEFAULT_OUT
+    out_dir = claim_out_dir(out_dir or DEFAULT_OUT)
     write_to = write_to or targets_file.parent
     command = _command(targets_file)
     with _finished_runs_kept():
@@ -145,7 +147,7 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
     if (points or e.points) < e.min_members:
         raise click.UsageError(f"--points {points or e.points} is below the ensemble's min_members "
                                f"({e.min_members}, calibration parameters file)")
-    out_dir = out_dir or ENSEMBLE_OUT
+    out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)
     write_to = write_to or targets_file.parent
     with _finished_runs_kept():
         outcome = calibrate_ensemble(cal, out_dir, write_to, points=points, waves=waves, cutoff=cutoff,

@@ -36,7 +36,12 @@ def scenario_labels(names: list[str], files: list[str | Path] | None = None) -> 
     return list(names)
 
 
-def default_out(labels: list[str]) -> Path:
+def default_out(labels: list[str], files: list[str | Path] | None = None) -> Path:
+    """out/compare/<name>-vs-<name>..., each name checked to be a file name (never a path)."""
+    from innosim.outdir import file_name
+
+    for i, label in enumerate(labels):
+        file_name(label, files[i] if files else "", "name")
     name = "-vs-".join(labels)
     if len(name) > 80:
         name = f"{labels[0]}-vs-{len(labels) - 1}-others-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
@@ -91,12 +96,13 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     from innosim.analysis.compare.report import BAND_INDICATORS, write_comparison
     from innosim.analysis.trust import trust_paragraphs
     from innosim.model import month_label
+    from innosim.outdir import check_out_dir, claim_out_dir
     from innosim.scenario import content_hash
 
     groups_list = [tasks[i * replicates:(i + 1) * replicates] for i in range(len(scenarios))]
     names = scenario_labels([group[0].scenario.name for group in groups_list], list(scenarios))
     groups = dict(zip(names, groups_list, strict=True))
-    out_dir = out_dir or default_out(names)
+    out_dir = check_out_dir(out_dir or default_out(names, list(scenarios)))
     store_path = store_path or default_store_path()
     resolved = [scenario_settings(file, overrides, override_source=SET_SOURCE) for file in scenarios]
     cwd = Path.cwd()
@@ -135,7 +141,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         "jobs": jobs, "scheduler": scheduler, "level": 0.95,
         "innosim": __version__, "mesa": mesa.__version__, "python": platform.python_version(),
     }
-    report = write_comparison(comparison, out_dir, settings, t)
+    report = write_comparison(comparison, claim_out_dir(out_dir), settings, t)
     store.close()
     click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({settings['runs_total'] - settings['runs_reused']} runs, "

@@ -59,6 +59,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim.analysis.levers.study import run_robustness, run_study
     from innosim.batch import default_store_path
     from innosim.model import month_label
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     t = labels(lang)
     experiment = load_levers(experiment_file, scale=scale, draws=draws)
@@ -66,7 +67,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
         raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
     scheduler = resolve_scheduler(scheduler)
     store_path = store_path or default_store_path()
-    out_dir = out_dir or DEFAULT_OUT / experiment.name
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / file_name(experiment.name, experiment_file))
     spec = experiment.spec
     cap = max_seeds or spec.seeds.cap
     started = time.perf_counter()
@@ -132,6 +133,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
             "runs_total": robustness.runs["total"], "runs_reused": robustness.runs["reused"]}
         runs = {"total": runs["total"] + robustness.runs["total"], "reused": runs["reused"] + robustness.runs["reused"]}
     settings |= {"runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started}
+    claim_out_dir(out_dir)
     if table is not None:
         report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness)
     else:

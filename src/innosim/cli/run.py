@@ -86,11 +86,12 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
     at the horizon."""
     from innosim.model import simulate
     from innosim.model.ledger import MoneyError
+    from innosim.outdir import check_out_dir, file_name
     from innosim.outputs import write_run_outputs
 
     t = labels(lang)
     spec = load_scenario(scenario, overrides_from(sets, scale), override_source=SET_SOURCE)
-    out_dir = out_dir or DEFAULT_OUT / "run" / f"{spec.name}-seed{seed}"
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / "run" / f"{file_name(spec.name, scenario)}-seed{seed}")
     show = sys.stderr.isatty() if progress is None else progress
     with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
         # overflow in the model shows as a MoneyError naming the month and the account, not as numpy's warnings

@@ -67,6 +67,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     from innosim.analysis.sensitivity.report import strongest_levers, write_report
     from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     experiment = load_experiment(experiment_file, kept=kept)
     scheduler = resolve_scheduler(scheduler)
@@ -80,7 +81,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
         raise click.BadParameter("Morris needs at least 2 trajectories", param_hint="--n")
     reps = replicates or spec.replicates
     order = spec.sobol.second_order if second_order is None else second_order
-    out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / f"{file_name(experiment.name, experiment_file)}-{method}")
     points = design_size(experiment, method, size, order)
     if points * reps > (max_runs or MAX_RUNS):  # refused before the design is sampled or a file is written
         raise ScenarioError(experiment_file, {"morris": "morris.trajectories", "sobol": "sobol.n",
@@ -91,7 +92,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
                f"{reps} replicates = up to {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
     started = time.perf_counter()
-    store = ResultStore(out_dir / "runs.sqlite")
+    store = ResultStore(claim_out_dir(out_dir) / "runs.sqlite")
     try:
         study = run_experiment(experiment, method, store, n=size, replicates=reps, second_order=order,
                                jobs=jobs, scheduler=scheduler, progress=progress)
