@@ -60,7 +60,7 @@ def _point_table(tasks, swept: list[str]):
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
           store_path: Path | None, progress: bool | None, max_runs: int | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    from innosim.batch import default_store_path, load_spec, spec_tasks
+    from innosim.batch import check_store, default_store_path, load_spec, spec_tasks
     from innosim.batch.spec import MAX_RUNS
 
     spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
@@ -75,8 +75,8 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     from innosim.io import write_atomic, write_json_atomic
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
+    store_path = check_store(store_path or default_store_path())
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / "batch" / file_name(spec.name, spec_file))
-    store_path = store_path or default_store_path()
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
                         label=f"batch {spec.name}")

@@ -24,11 +24,12 @@ def resolve_scheduler(scheduler: str | None) -> str | None:
 
 def run_or_exit(tasks, store_path: Path, **options):
     """`run_batch(tasks, store_path, **options)`; on Ctrl-C report the stored runs and exit 130
-    (running the same command again does only the rest)."""
+    (running the same command again does only the rest). The store comes back holding its lock until
+    it is closed, so `store prune` cannot remove the runs before the command has read them."""
     from innosim.batch import ResultStore, run_batch
 
     try:
-        return run_batch(tasks, store_path, **options)
+        return run_batch(tasks, ResultStore(store_path).hold(), **options)
     except KeyboardInterrupt:
         total = len({t.key for t in tasks})
         with ResultStore(store_path) as store:

@@ -74,7 +74,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
 
     Runs are kept in one results store shared by every comparison and batch, so a baseline run
     once is reused by the next comparison that needs it."""
-    from innosim.batch import default_store_path, make_tasks
+    from innosim.batch import check_store, default_store_path, make_tasks
     from innosim.scenario.catalogue import changed_settings, scenario_settings
 
     if len(scenarios) < 2:
@@ -102,8 +102,8 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     groups_list = [tasks[i * replicates:(i + 1) * replicates] for i in range(len(scenarios))]
     names = scenario_labels([group[0].scenario.name for group in groups_list], list(scenarios))
     groups = dict(zip(names, groups_list, strict=True))
+    store_path = check_store(store_path or default_store_path())
     out_dir = check_out_dir(out_dir or default_out(names, list(scenarios)))
-    store_path = store_path or default_store_path()
     resolved = [scenario_settings(file, overrides, override_source=SET_SOURCE) for file in scenarios]
     cwd = Path.cwd()
 

@@ -57,7 +57,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim.analysis.levers.report import write_levers_report
     from innosim.analysis.levers.robustness_report import write_robustness_report
     from innosim.analysis.levers.study import run_robustness, run_study
-    from innosim.batch import default_store_path
+    from innosim.batch import check_store, default_store_path
     from innosim.model import month_label
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
@@ -66,7 +66,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     if stage == "robustness" and experiment.robustness is None:
         raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
     scheduler = resolve_scheduler(scheduler)
-    store_path = store_path or default_store_path()
+    store_path = check_store(store_path or default_store_path())
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / file_name(experiment.name, experiment_file))
     spec = experiment.spec
     cap = max_seeds or spec.seeds.cap
