@@ -217,3 +217,151 @@ def test_runs_finished_while_the_store_is_locked_are_kept(tmp_path, monkeypatch)
     other.close()
     with ResultStore(path) as store:  # the next open adds them
         assert store.missing(tasks) == [] and not pending_folder(path).exists()
+
+
+# ---------------------------------------------------------------- no legal value overflows
+def _maxima() -> dict[str, float]:
+    """Each numeric setting at its schema's maximum, a county's or a place's at once in all of them."""
+    import re
+
+    from innosim.scenario.catalogue import numeric_bounds
+
+    found = {}
+    for key, bound in numeric_bounds().items():
+        key = re.sub(r"^places\.(qingpu|wujiang|jiashan|shanghai)\.", "places.*.", key)
+        key = re.sub(r"\.(qingpu|wujiang|jiashan)$", "", key)
+        top = bound["le"] if "le" in bound else bound["lt"] * (1 - 1e-6) if bound["lt"] else -1e-9
+        found[key] = int(top) if bound.get("whole") else float(top)
+    return found
+
+
+def _nested(key: str, value) -> dict:
+    from innosim.scenario import PLACES
+
+    if key.startswith("places.*."):
+        return {"places": {p: {key.rsplit(".", 1)[1]: value} for p in PLACES}}
+    data: dict = {}
+    node = data
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    return data
+
+
+#: Two months from December: the year's close and the next year's start run too.
+SHORT = {"run": {"scale": 0.01, "months": 2, "start": "2019-12"}}
+
+
+def test_every_numeric_setting_is_bounded_and_1e300_is_refused_by_key():
+    from innosim.scenario import ScenarioError, deep_merge, validate_data
+
+    maxima = _maxima()
+    assert len(maxima) > 100
+    for key in maxima:
+        for value in (1e300, -1e300):
+            with pytest.raises(ScenarioError) as caught:
+                validate_data(deep_merge(SHORT, _nested(key, value)), "<test>")
+            assert key.rsplit(".", 1)[-1] in str(caught.value), (key, str(caught.value)[:200])
+
+
+def _quick_run(scenario):
+    """The months of `simulate` and its money checks, without its (slower) end values: the monthly table."""
+    import numpy as np
+
+    from innosim.model import InnoModel
+    from innosim.model.indicators import tidy
+
+    model = InnoModel(scenario, rng=np.random.default_rng(1))
+    model.ledger.check(0)
+    for month in range(scenario.run.months):
+        model.step()
+        model.ledger.check(month + 1)
+    return tidy(model.datacollector.model_vars["indicators"][1:], model.month_labels)
+
+
+def _finite_or_stopped(key: str, scenario) -> None:
+    """The run finishes with finite numbers (NaN only for a share or index with nothing to divide), or
+    stops with a MechanismError or MoneyError naming the month and the setting."""
+    import numpy as np
+
+    from innosim.errors import MechanismError
+    from innosim.guard import check_finite, guarded
+    from innosim.model import INDICATORS
+    from innosim.model.ledger import MoneyError
+
+    ratios = {i.name for i in INDICATORS if i.unit in ("share", "index")}
+    try:
+        table = guarded(scenario, lambda: _quick_run(scenario))
+        check_finite(table, scenario)
+    except (MechanismError, MoneyError) as exc:
+        assert "month" in str(exc) and key.rsplit(".", 1)[-1] in str(exc), (key, str(exc))
+        return
+    values = table["value"].to_numpy(dtype=float)
+    assert set(table.loc[np.isnan(values), "indicator"]) <= ratios, key
+
+
+def test_every_setting_at_its_maximum_runs_or_stops_in_one_line():
+    import warnings
+
+    from innosim.scenario import ScenarioError, deep_merge, validate_data
+
+    refused_keys = []
+    for key, value in _maxima().items():
+        if key.startswith("run."):
+            continue
+        try:
+            scenario = validate_data(deep_merge(SHORT, _nested(key, value)), "<test>")
+        except ScenarioError:  # e.g. alpha at its maximum breaks alpha + beta <= 1: refused, exit 2
+            refused_keys.append(key)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _finite_or_stopped(key, scenario)
+    assert len(refused_keys) < 5, refused_keys
+
+
+def test_the_guard_names_month_mechanism_and_setting(monkeypatch):
+    """A mechanism that still fails (numpy refusing a size) stops the run in one line."""
+    from innosim.errors import MechanismError
+    from innosim.guard import guarded_simulate
+    from innosim.model import economy
+    from innosim.scenario import deep_merge, validate_data
+
+    def innovate(model):
+        raise ValueError("negative dimensions are not allowed")
+
+    monkeypatch.setattr(economy, "innovate", innovate)
+    scenario = validate_data(deep_merge(SHORT, {"behaviour": {"innovation_theta": 9.0}}), "<test>")
+    with pytest.raises(MechanismError) as caught:
+        guarded_simulate(scenario, seed=1)
+    text = str(caught.value)
+    assert text.startswith("month 2019-12, ") and "innovate: ValueError: negative dimensions" in text
+    assert "behaviour.innovation_theta = 9" in text
+
+
+EXTREME = ("places.qingpu.staff_wage", "places.qingpu.rent", "policy.talent_programmes", "policy.incubation.capacity",
+           "behaviour.innovation_theta")
+
+
+@pytest.mark.parametrize("key", EXTREME)
+def test_settings_that_once_crashed_the_process_are_refused_at_1e300(key):
+    err = refused(["run", str(SCENARIOS / "baseline.yaml"), *TINY, "--set", f"{key}=1e300"])
+    assert key in err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_those_settings_at_their_maxima_run_in_a_batch(tmp_path, jobs):
+    maxima = _maxima()
+    overrides = {key: maxima[key.replace("places.qingpu.", "places.*.")] for key in EXTREME}
+    spec = tmp_path / "extreme.yaml"
+    spec.write_text(f"name: extreme\nscenario: {SCENARIOS / 'baseline.yaml'}\nreplicates: 2\nmonths: 2\n"
+                    f"overrides: {{run.scale: 0.01, run.start: '2019-12', "
+                    + ", ".join(f"{k}: {v}" for k, v in overrides.items()) + "}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(spec), "-j", jobs, "--out", str(tmp_path / "o"),
+                                       "--store", str(tmp_path / "s.sqlite")])
+    assert "Traceback" not in result.output
+    if result.exit_code:
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "run failed" in result.stderr
+    else:
+        assert (tmp_path / "o" / "results.csv").is_file()

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -303,6 +304,8 @@ def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None,
                 if failed:
                     task, exc = failed
                     why = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    if isinstance(exc, BrokenProcessPool):  # a crash or the kernel's OOM killer: no message
+                        why = "a worker process died while running it (out of memory, or killed)"
                     raise BatchError(f"run failed: {task.label} (seed {task.seed}): {why[:300]}; the runs "
                                      f"finished before it are kept in {store.path}") from exc
                 fill()

@@ -84,7 +84,8 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
         out_dir: Path | None, progress: bool | None, lang: str | None) -> None:
     """Run one SCENARIO file and write its indicators, summary and plot; print the main indicators
     at the horizon."""
-    from innosim.model import simulate
+    from innosim.errors import MechanismError
+    from innosim.guard import guarded_simulate
     from innosim.model.ledger import MoneyError
     from innosim.outdir import check_out_dir, file_name
     from innosim.outputs import write_run_outputs
@@ -97,9 +98,12 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
         # overflow in the model shows as a MoneyError naming the month and the account, not as numpy's warnings
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            result = simulate(spec, seed=seed, months=months, progress=update)
+            result = guarded_simulate(spec, seed=seed, months=months, progress=update)
         except MoneyError as exc:
             raise MoneyError(f"{scenario} (seed {seed}): {exc}") from None
+        except MechanismError as exc:
+            raise MechanismError(exc.month, exc.mechanism, exc.cause, f"{exc.setting} in {scenario} (seed {seed})"
+                                 if exc.setting else f"{scenario} (seed {seed})") from None
     write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed, labels=t)
     click.echo(f"{spec.name}, seed {seed}, scale {spec.run.scale:g}, "
                f"{int(result.timeseries['month'].max())} months")
