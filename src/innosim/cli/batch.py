@@ -65,7 +65,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
 
     spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
-    scheduler = resolve_scheduler(scheduler)
+    scheduler = resolve_scheduler(scheduler, jobs)
 
     import mesa
 

@@ -14,7 +14,8 @@ import click
 from innosim.scenario import ScenarioError
 
 from .batching import resolve_scheduler, run_or_exit
-from .options import SET_SOURCE, labels, lang_option, overrides_from, set_option, store_option
+from .options import (MAX_MONTHS, MAX_REPLICATES, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from,
+                      set_option, store_option)
 
 DEFAULT_OUT = Path("out")
 #: Sized so that `innosim compare baseline full_integration` takes a few minutes on two cores.
@@ -50,14 +51,14 @@ def default_out(labels: list[str], files: list[str | Path] | None = None) -> Pat
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--replicates", "-r", type=click.IntRange(min=2), default=DEFAULT_REPLICATES, show_default=True,
+@click.option("--replicates", "-r", type=click.IntRange(2, MAX_REPLICATES), default=DEFAULT_REPLICATES, show_default=True,
               help="runs per scenario (replicate r has the same seed in every scenario)")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/compare/<names>); the runs stay in the shared store, so rerunning resumes")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="root seed")
-@click.option("--months", type=click.IntRange(min=1, max=600), default=None,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="root seed")
+@click.option("--months", type=click.IntRange(1, MAX_MONTHS), default=None,
               help="horizon (default: the scenarios')")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=DEFAULT_SCALE,
               show_default=True, help="population scale of every scenario (1 = real size)")
@@ -66,10 +67,12 @@ def default_out(labels: list[str], files: list[str | Path] | None = None) -> Pat
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
 @store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help="allow more runs than the default limit (100,000)")
 @lang_option
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
             months: int | None, scale: float, sets: tuple[str, ...], scheduler: str | None,
-            store_path: Path | None, progress: bool | None, lang: str | None) -> None:
+            store_path: Path | None, progress: bool | None, max_runs: int | None, lang: str | None) -> None:
     """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences.
 
     Runs are kept in one results store shared by every comparison and batch, so a baseline run
@@ -79,8 +82,15 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
+    from innosim.batch.spec import MAX_RUNS
+
+    runs = len(scenarios) * replicates
+    if runs > (max_runs or MAX_RUNS):  # before a task is made: each holds a validated scenario
+        raise ScenarioError("--replicates", "", f"{len(scenarios)} scenarios x {replicates:,} replicates = {runs:,} "
+                                                f"runs, more than the limit of {max_runs or MAX_RUNS:,}; pass "
+                                                f"--max-runs {runs} to allow them")
     t = labels(lang)
-    scheduler = resolve_scheduler(scheduler)  # recorded in settings.json; a wrong address stops here
+    scheduler = resolve_scheduler(scheduler, jobs)  # recorded in settings.json; a wrong address stops here
     overrides = overrides_from(sets, scale)
     # every file is loaded and validated here: a bad one stops everything before a run or a file
     for file in scenarios:  # --set problems are reported once, as the command line's

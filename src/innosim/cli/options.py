@@ -11,6 +11,11 @@ import yaml
 from innosim.scenario import ScenarioError
 
 SET_SOURCE = "--set"
+#: The largest seed (SQLite keeps seeds as 64-bit integers) and horizon (the schema's run.months) an option takes.
+MAX_SEED = 2**63 - 1
+MAX_MONTHS = 600
+#: Replicates an option may ask for; more runs than the commands' limit still need --max-runs.
+MAX_REPLICATES = 10_000
 
 
 def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import click
 
 from innosim.scenario import ScenarioError, load_scenario
 
-from .options import SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
+from .options import MAX_MONTHS, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
 DEFAULT_OUT = Path("out")
 
@@ -72,8 +72,8 @@ def _number(value, fmt) -> str:
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="random seed")
-@click.option("--months", type=click.IntRange(min=1), default=None, help="horizon (default: the scenario's)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=1, show_default=True, help="random seed")
+@click.option("--months", type=click.IntRange(1, MAX_MONTHS), default=None, help="horizon (default: the scenario's)")
 @scale_option(None, "population scale (default: the scenario's run.scale; 1 = real size)")
 @set_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,

@@ -483,6 +483,14 @@ def _population_fits(population: Population, info: ValidationInfo) -> Population
             "too_large", "firms and talents x run.scale = {agents} agents (about {gb} GB of memory), more than "
             "the limit of {limit}: lower run.scale or the population",
             {"agents": f"{agents:,}", "gb": f"{agents * BYTES_PER_AGENT / 1e9:.1f}", "limit": f"{MAX_AGENTS:,}"})
+    firms, talents = round(population.firms * scale), round(population.talents * scale)
+    if (population.firms and firms < 1) or (population.talents and talents < 1):
+        # a model without agents runs, and its reports would say "precision met" about nothing
+        least = 1.0 / min(n for n in (population.firms, population.talents) if n)
+        raise PydanticCustomError(
+            "too_small", "run.scale {scale} leaves {firms} firms and {talents} talents in the zone: nothing to "
+            "simulate; give a run.scale of at least {least}",
+            {"scale": f"{scale:g}", "firms": firms, "talents": talents, "least": f"{least:.2g}"})
     return population
 
 

@@ -108,13 +108,13 @@ class ParameterSpec(_Strict):
 
 
 class SearchSpec(_Strict):
-    budget: Annotated[int, Field(ge=1)] = 1200
+    budget: Annotated[int, Field(ge=1, le=100_000)] = 1200
     replicates: Annotated[int, Field(ge=1, le=100)] = 2
     popsize: Annotated[int, Field(ge=1, le=100)] = 5
     mutation: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.5, 1.0]
     recombination: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
-    root_seed: Annotated[int, Field(ge=0)] = 2015
-    optimiser_seed: Annotated[int, Field(ge=0)] = 1
+    root_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 2015
+    optimiser_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
     check_replicates: Annotated[int, Field(ge=2, le=1000)] = 20
     profile_points: Annotated[int, Field(ge=3, le=50)] = 9
     polish_rounds: Annotated[int, Field(ge=0, le=10)] = 1
@@ -130,7 +130,7 @@ class EnsembleSpec(_Strict):
     worst_ignored: Annotated[int, Field(ge=0, le=5)] = 0
     margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     min_members: Annotated[int, Field(ge=2, le=10_000)] = 8
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
     scale: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
 
 
