@@ -365,3 +365,36 @@ def test_those_settings_at_their_maxima_run_in_a_batch(tmp_path, jobs):
         assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "run failed" in result.stderr
     else:
         assert (tmp_path / "o" / "results.csv").is_file()
+
+
+# ---------------------------------------------------------------- sizes bounded where they are read
+def test_jobs_beyond_the_cores_are_refused_without_a_scheduler(tmp_path):
+    err = refused(["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "full_integration.yaml"), "-r", "2",
+                   *TINY, "-j", "100000", "--out", str(tmp_path / "o")])
+    assert "--jobs" in err and "cores" in err and not (tmp_path / "o").exists()
+
+
+def test_replicates_are_counted_before_tasks_are_made(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = refused(["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "full_integration.yaml"),
+                   "-r", "9000", "--scale", "0.02", "--max-runs", "1000"], seconds=3)
+    assert "18,000 runs" in err and "--max-runs 18000" in err
+    result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "baseline.yaml"),
+                                       "-r", str(10**12)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args", [["--months", "1000000"], ["--scale", "5e-324"], ["--seed", str(2**64)]])
+def test_run_refuses_sizes_beyond_the_schema(tmp_path, args):
+    result = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), *args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_file_of_many_unknown_keys_gives_a_short_list(tmp_path):
+    file = tmp_path / "keys.yaml"
+    file.write_text("".join(f"k{i}: 1\n" for i in range(500)), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(file)])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) <= 22 and "and 480 more" in result.stderr
