@@ -398,3 +398,51 @@ def test_a_file_of_many_unknown_keys_gives_a_short_list(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(file)])
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) <= 22 and "and 480 more" in result.stderr
+
+
+# ---------------------------------------------------------------- smaller items of issue 19
+PATHS = Path(__file__).parent / "hostile" / "paths"
+
+
+def test_the_hostile_names_write_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = refused(["run", str(PATHS / "scenario_name_escapes.yaml"), *TINY])
+    assert "scenario_name_escapes.yaml: name" in err
+    err = refused(["batch", str(PATHS / "sweep_named_dotdot.yaml")])
+    assert "sweep_named_dotdot.yaml: name" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value, words", [
+    ("x" * 100_000, "100,000 characters"),
+    ("!!python/object:os.system x", "tags are not allowed"),
+    ("&a {x: 1}", "anchors and aliases are not allowed"),
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ("2e5", "write 2.0e+5"),
+])
+def test_set_values_are_read_as_files_are(value, words):
+    err = refused(["run", str(SCENARIOS / "baseline.yaml"), *TINY, "--set", f"policy.vouchers.budget.jiashan={value}"])
+    assert err.startswith("error: --set: policy.vouchers.budget.jiashan") and words in err and len(err) < 400
+
+
+def test_a_bad_set_key_is_blamed_on_the_command_line():
+    err = refused(["run", str(SCENARIOS / "baseline.yaml"), *TINY, "--set", "policy.vouchers.scope.jiashan.x=1"])
+    assert err.startswith("error: --set: ") and "baseline.yaml" not in err
+
+
+def test_a_float_hint_that_yaml_reads_as_a_number():
+    import yaml
+
+    from innosim.yamlsafe import float_hint
+
+    for text in ("2e5", "6e-3", "1E+4"):
+        written = float_hint(text).rsplit("write ", 1)[1]
+        assert isinstance(yaml.safe_load(written), float), written
+
+
+def test_a_mutation_scipy_refuses_is_refused_before_runs_sqlite(tmp_path):
+    out = tmp_path / "o"
+    err = refused(["calibrate", str(Path(__file__).parents[1] / "calibration" / "targets.yaml"), "--parameters",
+                   str(Path(__file__).parent / "hostile" / "parameters_mutation_out_of_range.yaml"),
+                   "--out", str(out), "--write-to", str(out)])
+    assert "search.mutation" in err and not out.exists()

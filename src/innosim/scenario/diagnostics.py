@@ -261,7 +261,11 @@ def pydantic_problems(exc: ValidationError, file: str | Path, origin: Mapping[tu
 
 
 def _blame(origin: Mapping[tuple, Any], loc: tuple, default: str | Path) -> str | Path:
-    """The file that set the deepest part of `loc` (an error in an inherited value names its file)."""
+    """The file that set the deepest part of `loc` (an error in an inherited value names its file); a
+    command line (--set) that wrote below `loc` is blamed before the file whose value it changed."""
+    for key, source in origin.items():
+        if len(key) > len(loc) and key[:len(loc)] == loc and str(source).startswith("--"):
+            return source
     for n in range(len(loc), 0, -1):
         if loc[:n] in origin:
             return origin[loc[:n]]
