@@ -446,3 +446,19 @@ def test_a_mutation_scipy_refuses_is_refused_before_runs_sqlite(tmp_path):
                    str(Path(__file__).parent / "hostile" / "parameters_mutation_out_of_range.yaml"),
                    "--out", str(out), "--write-to", str(out)])
     assert "search.mutation" in err and not out.exists()
+
+
+def test_a_full_disk_while_writing_a_report_names_the_file(tmp_path):
+    import errno
+
+    from innosim.cli.errors import one_line
+    from innosim.io import write_atomic
+
+    def writer(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as caught:
+        write_atomic(tmp_path / "report.md", writer)
+    message, status = one_line(caught.value)
+    assert status == 1 and message.startswith(f"{tmp_path / 'report.md'}: No space left on device; free some space")
+    assert not list(tmp_path.iterdir())

@@ -60,8 +60,12 @@ def one_line(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, MemoryError):
         return "out of memory: lower run.scale, the population or the number of runs", 1
     if isinstance(exc, OSError):
+        import errno
+
         where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror or clip(str(exc), 200)}", 1
+        advice = ("; free some space and run the same command again (finished runs are kept in the store)"
+                  if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
+        return f"{where}{exc.strerror or clip(str(exc), 200)}{advice}", 1
     return None
 
 
