@@ -61,6 +61,9 @@ def main() -> None:
     print(f"load average before: {load()} ({os.cpu_count()} cores, {jobs} workers)")
     reference = single_run_seconds(experiment)
     print(f"reference: one run at scale {experiment.spec.scale:g}, {experiment.months} months: {reference:.2f} s")
+    rob = experiment.spec.robustness
+    print("robustness: none" if rob is None else
+          f"robustness: {rob.draws} draws x {1 + len(experiment.levers)} variants x {rob.seeds_per_draw} seed(s) a draw")
     with tempfile.TemporaryDirectory(prefix="bench_recipe_") as tmp:
         command = [sys.executable, "-m", "innosim", "levers", str(args.experiment), "--no-progress",
                    "--store", f"{tmp}/runs.sqlite", "--out", f"{tmp}/out",

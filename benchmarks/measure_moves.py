@@ -63,7 +63,7 @@ def measure(scenario, seed: int) -> dict[str, float]:
     hnte_stock = []
     for _ in range(months):
         model.step()
-        hnte_stock.append(np.count_nonzero(model.hnte_valid() & (model.firms.view("region") < N_COUNTIES)))
+        hnte_stock.append(np.count_nonzero(model.hnte_certified() & (model.firms.view("region") < N_COUNTIES)))
     years, scale = months / 12.0, scenario.run.scale
     between = model.relocations[0, :N_COUNTIES, :N_COUNTIES]
     out = {
@@ -73,6 +73,8 @@ def measure(scenario, seed: int) -> dict[str, float]:
         "hnte_graduates": model.graduate_moves[1] / years / scale,
         "firms_all": (model.relocations[0].sum() - np.trace(model.relocations[0])) / years / scale,
         "hnte_lost_on_move": model.cumulative["hnte_lost_on_move"][:N_COUNTIES].sum() / years / scale,
+        "new_entities": model.cumulative["new_entities"][:N_COUNTIES].sum() / years / scale,
+        "new_treated": model.cumulative["new_entities_treated"][:N_COUNTIES].sum() / years / scale,
         "firms_zone": np.count_nonzero(model.firms.view("alive") & (model.firms.view("region") < N_COUNTIES)) / scale,
         "hnte_zone": float(np.mean(hnte_stock)) / scale,
     }

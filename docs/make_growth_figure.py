@@ -24,7 +24,7 @@ STOCKS = ("firms", "talents", "knowledge", "hnte_stock")
 FLOWS = ("revenue", "innovations")
 #: Stocks and the flows that change them, at zone level (moves within the zone cancel out).
 BALANCES = {
-    "firms": (("startups", "firms_entered", "firms_uptake", "firms_in"), ("exits", "firms_out")),
+    "firms": (("startups", "firms_entered", "firms_uptake", "new_entities", "firms_in"), ("exits", "firms_out")),
     "talents": (("talents_arrived", "talents_in"), ("talents_departed", "talents_out")),
 }
 

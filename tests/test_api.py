@@ -26,3 +26,15 @@ def test_the_documented_api_example_runs_as_an_unguarded_script(tmp_path):
     rows = [int(x) for x in re.search(r"ROWS (\d+) (\d+) (\d+)", proc.stdout).groups()]
     assert all(n > 0 for n in rows)
     assert "'tasks': 6" in proc.stdout
+
+
+def test_the_documented_model_example_runs_and_its_views_read_the_tables(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", doc, re.DOTALL)[1]
+    namespace: dict = {}
+    exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102 - the documentation's own example
+    model, firm = namespace["model"], namespace["firm"]
+    assert firm.cell is model.cells[model.firms.region[firm.row]]
+    assert firm.region in ("qingpu", "wujiang", "jiashan", "shanghai") and firm.alive
+    assert model.firm(firm.row) == firm and model.agent_count() > len(model.agents) > 0

@@ -94,7 +94,7 @@ def test_firms_and_talents_balance_their_flows():
     c = run_model.cumulative
     firms = int(run_model.firms.view("alive").sum())
     assert firms - firms0 == (c["startups"].sum() + c["firms_entered"].sum() + c["firms_uptake"].sum()
-                              - c["exits"].sum())
+                              + c["new_entities"].sum() - c["exits"].sum())
     talents = run_model.present_talents().size
     assert talents - talents0 == c["talents_arrived"].sum() - c["talents_departed"].sum()
     assert c["talents_arrived"].sum() > 0 and c["talents_departed"].sum() > 0 and c["firms_entered"].sum() > 0
@@ -132,8 +132,6 @@ def test_shanghai_core_hires_only_up_to_its_demand():
     t = model.talents
     seekers = np.flatnonzero(t.view("present") & (t.view("employer") == NO_STATUS))
     t.region[seekers] = SHANGHAI
-    for row in seekers.tolist():
-        model.talent_agents[row].cell = model.cells[SHANGHAI]
     employed_before = model.shanghai_employed()
     labour.search_jobs(model)
     assert model.shanghai_employed() <= employed_before

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from innosim.model import simulate
-from innosim.model.agents import Firm, Talent
+from innosim.model.agents import Fund, Incubator
 from innosim.model.places import N_PLACES
 from innosim.model.state import NO_STATUS, SHANGHAI_JOB
 
@@ -24,19 +24,13 @@ FULL = dict(
 
 def check_invariants(model, firms_before: int, money: float) -> None:
     f, t = model.firms, model.talents
-    # each talent in exactly one place, and that place is the talent's cell
-    cell_of = {}
-    for place, cell in enumerate(model.cells):
-        for agent in cell.agents:
-            if isinstance(agent, Talent):
-                assert agent.row not in cell_of, "a talent in two places"
-                cell_of[agent.row] = place
+    # each talent present is in one place, the place of its row, and its view's cell is that place
     present = model.present_talents()
-    assert sorted(cell_of) == present.tolist()
-    np.testing.assert_array_equal([cell_of[r] for r in present], t.region[present])
+    assert ((t.region[present] >= 0) & (t.region[present] < N_PLACES)).all()
+    for view in model.talent_views()[:: max(1, present.size // 200)]:
+        assert view.cell is model.cells[t.region[view.row]] and view.present
     gone = np.flatnonzero(~t.view("present"))
     assert (t.employer[gone] == NO_STATUS).all()  # talents who left hold no job
-    assert all(model.talent_agents[r] is None for r in gone)
     # at most one employer: an alive firm in the talent's own place, or Shanghai's core economy
     employer = t.view("employer")
     employed = employer >= 0
@@ -45,12 +39,15 @@ def check_invariants(model, firms_before: int, money: float) -> None:
     assert set(np.unique(employer[~employed])) <= {NO_STATUS, SHANGHAI_JOB}
     np.testing.assert_array_equal(np.bincount(employer[employed], minlength=f.n)[: f.n][f.view("alive")],
                                   f.view("talents")[f.view("alive")])
-    # firms born - exited = change in count, and every live firm is one Mesa agent in its place
+    # firms born - exited = change in count; the views of live firms stand in their places; Mesa's
+    # registry holds the institutions only (firms and talents are rows, one registry each)
     alive = int(f.view("alive").sum())
     assert alive - firms_before == model.births - model.exits
-    assert len(model.agents_by_type[Firm]) == alive == len(model.firm_agents)
-    for row, agent in model.firm_agents.items():
-        assert agent.cell is model.cells[f.region[row]]
+    views = model.firm_views()
+    assert len(views) == alive and all(v.alive and v.cell is model.cells[f.region[v.row]] for v in views)
+    assert {type(a) for a in model.agents} <= {Incubator, Fund}
+    assert len(model.agents) == len(model.incubators) + len(model.funds)
+    assert model.agent_count() == alive + present.size + len(model.agents)
     # vouchers: issued = used + expired + outstanding, per issuing county
     book = model.vouchers
     np.testing.assert_allclose(book.issued, book.used + book.expired + book.outstanding(), atol=1e-9)

@@ -31,9 +31,9 @@ def test_certified_firm_moving_across_counties_keeps_status_at_once_only_with_mu
     until = int(model.firms.hnte_until[row])
     assert model.hnte_valid()[row]
     model.relocate_firm(row, WUJIANG)
-    assert model.firm_agents[row].cell is model.cells[WUJIANG]
+    assert model.firm(row).cell is model.cells[WUJIANG]
     assert model.hnte_valid()[row] == kept
-    agent = model.firm_agents[row]  # the Mesa agent reads the same state
+    agent = model.firm(row)  # the firm's view reads the same state
     assert agent.region == "wujiang" and agent.hnte_status == kept
     assert model.relocations_month[0, JIASHAN, WUJIANG] == 1
     assert model.firms.hnte_until[row] == until  # the certificate itself is never cancelled by the move
@@ -263,7 +263,7 @@ def test_firm_with_sustained_negative_cash_exits_and_frees_its_staff(model):
     f.negative_months[row] = model.behaviour.exit_negative_months - 1
     staff = np.flatnonzero(model.talents.view("employer") == row)
     relocation.exit_failed_firms(model)
-    assert not f.alive[row] and row not in model.firm_agents
+    assert not f.alive[row] and not model.firm(row).alive
     assert (model.talents.employer[staff] == NO_STATUS).all()
 
 

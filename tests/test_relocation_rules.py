@@ -3,7 +3,8 @@
 Guokefahuo [2016] 32, art. 18 (work guideline Guokefahuo [2016] 195): a certified firm that moves
 as a whole keeps its status within its validity, after the destination's check; only a partial
 move (a branch, a new legal entity) is certified anew. The baseline has art. 18; mutual
-recognition spares the check between the zone counties (docs/ODD.md, "Moves").
+recognition spares the check between the zone counties, and gives a certified firm's new entity
+in another county its parent's tax treatment (docs/ODD.md, "Moves").
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def test_article_18_whole_move_keeps_status_after_the_destinations_check(destina
         assert tax_paid(model, row) == pytest.approx(CIT_RATE)
         assert model.firms.hnte_until[row] == until
     model.step()  # the check ends in this month's certification step: passed
-    assert model.hnte_valid()[row] and model.firm_agents[row].hnte_status
+    assert model.hnte_valid()[row] and model.firm(row).hnte_status
     assert model.firms.hnte_until[row] == until  # valid to its original expiry, no new certificate
     assert model.firms.hnte_check_until[row] == NO_STATUS
     assert tax_paid(model, row) == pytest.approx(HNTE_RATE)
@@ -225,3 +226,98 @@ def test_certified_firms_moving_between_counties_stay_within_a_handful_a_year():
     assert by_review <= 1.5 * HNTE_MOVES_BOUND, (
         f"{by_review:.1f} certified firms a year move between the counties by their location review "
         f"(and {by_graduates:.1f} as incubator graduates)")
+
+
+# ------------------------------------------------------------------ partial moves: new entities
+def new_entities_of(model: InnoModel, parents: list[int]) -> np.ndarray:
+    """Let `parents` (certified, reviewing this month) each set up a new entity; its rows."""
+    from innosim.model import relocation
+
+    f = model.firms
+    before = f.n
+    for counter in ("new_entities", "new_entities_treated"):
+        model.monthly[counter][:] = 0
+    for row in parents:
+        f.review_month[row] = model.calendar_month
+    relocation.set_up_new_entities(model)
+    return np.arange(before, f.n)
+
+
+@pytest.mark.parametrize("mutual", [False, True])
+def test_a_new_entity_is_certified_anew_unless_its_destination_honours_the_parent(mutual):
+    """Art. 18: only a whole move keeps the certificate; a new legal entity in another county has
+    none. Where the destination honours the parent's certificate (Jiashan's equal treatment, seed
+    1.3(1); mutual recognition) the entity is taxed at 15 % until the parent's certificate runs out,
+    yet is not counted as an HNTE."""
+    model = baseline_model(**{"behaviour.new_entity_rate": 1.0, "policy.hnte_mutual_recognition": mutual})
+    f = model.firms
+    rows = model.alive_rows()
+    eligible = rows[model.hnte_certified()[rows] & (f.region[rows] < SHANGHAI)]
+    parents = [int(r) for r in eligible[:40]]
+    for row in model.alive_rows():
+        f.review_month[row] = 0 if row not in parents else f.review_month[row]
+    stock_before = snapshot(model)["hnte_stock"][:SHANGHAI].copy()
+    new = new_entities_of(model, parents)
+    assert new.size == len(parents)  # at rate 1 each opens one
+    assert sorted(f.parent[new]) == sorted(parents)
+    assert (f.region[new] != f.region[f.parent[new]]).all()  # in another county ...
+    assert (f.region[new] < SHANGHAI).all() and (f.birth_month[new] == model.month).all()  # ... of the zone, registered now
+    assert model.monthly["new_entities"][:SHANGHAI].sum() == new.size
+    valid, certified = model.hnte_valid()[new], model.hnte_certified()[new]
+    assert not certified.any() and not f.hnte_ever[new].any()  # none holds a certificate of its own
+    honoured = valid
+    # which are taxed as their parent: in Jiashan always (its own measure), elsewhere only with recognition
+    to_jiashan = f.region[new] == JIASHAN
+    assert to_jiashan.any() and (~to_jiashan).any()
+    assert honoured[to_jiashan].all()
+    assert honoured[~to_jiashan].all() if mutual else not honoured[~to_jiashan].any()
+    assert model.monthly["new_entities_treated"].sum() == honoured.sum()
+    for row in new[honoured][:5]:
+        assert tax_paid(model, int(row)) == pytest.approx(HNTE_RATE)
+    for row in new[~honoured][:5]:
+        assert tax_paid(model, int(row)) == pytest.approx(CIT_RATE)
+    np.testing.assert_array_equal(snapshot(model)["hnte_stock"][:SHANGHAI], stock_before)  # counted as HNTEs: none
+
+
+def test_a_new_entitys_borrowed_treatment_ends_with_its_parents_certificate():
+    model = baseline_model(**{"behaviour.new_entity_rate": 1.0})
+    f = model.firms
+    parent = certified_firm(model, QINGPU)
+    f.hnte_until[parent] = model.month + 2
+    for row in model.alive_rows():
+        if row != parent:
+            f.review_month[row] = 0
+    (entity,) = new_entities_of(model, [parent])
+    entity = int(entity)
+    f.region[entity], f.hnte_region[entity] = JIASHAN, JIASHAN  # Jiashan honours a Qingpu certificate
+    f.hnte_until[entity], f.hnte_treated[entity] = f.hnte_until[parent], True
+    assert model.hnte_valid()[entity] and not model.hnte_certified()[entity]
+    from innosim.model import hnte
+
+    model.month = int(f.hnte_until[parent]) + 1
+    rows = model.alive_rows()
+    certificates = np.count_nonzero((f.hnte_until[rows] == model.month - 1) & (f.region[rows] == JIASHAN)
+                                    & (f.hnte_region[rows] == JIASHAN) & ~f.hnte_treated[rows])
+    model.monthly["hnte_lapsed"][:] = 0
+    hnte.count_lapses(model)
+    assert not model.hnte_valid()[entity] and not f.hnte_treated[entity]  # it pays 25 % from now
+    assert model.monthly["hnte_lapsed"][JIASHAN] == certificates  # no certificate of its own lapsed
+    assert not f.hnte_ever[entity]  # its first application will be a first certification
+
+
+def test_new_entities_a_year_follow_the_rate_and_stay_a_handful_at_the_default():
+    """Outcome: entities set up a year ~ new_entity_rate x certified firms (parents in the zone
+    and Shanghai's core); at the default rate, about ten a year zone-wide at full scale."""
+    counts = {}
+    for rate in (None, 0.05):  # the default, and a rate high enough to count precisely
+        model = baseline_model(**({} if rate is None else {"behaviour.new_entity_rate": rate}), **{"run.scale": 0.3})
+        parents = int(model.hnte_certified().sum())
+        made = 0
+        for _ in range(12):
+            model.step()
+            made += model.monthly["new_entities"].sum()
+        counts[rate] = (made, parents)
+    made, parents = counts[0.05]
+    assert 0.5 * 0.05 * parents < made < 1.5 * 0.05 * parents
+    made, parents = counts[None]
+    assert made / 0.3 < 20  # a handful a year at full scale, not dozens

@@ -21,12 +21,13 @@ OVERRIDES = {"run.scale": 0.02, "run.months": 12}
 SEED = 7
 
 
-def run_small() -> dict[str, dict[str, float]]:
-    """End values (indicator -> region -> value; None where undefined) of the pinned run."""
+def run_small(changes: dict | None = None) -> dict[str, dict[str, float]]:
+    """End values (indicator -> region -> value; None where undefined) of the pinned run (with
+    `changes`, settings changed on top of it: how a test makes a small model change)."""
     from innosim.model import simulate
     from innosim.scenario import load_scenario
 
-    result = simulate(load_scenario(SCENARIO, OVERRIDES), seed=SEED)
+    result = simulate(load_scenario(SCENARIO, {**OVERRIDES, **(changes or {})}), seed=SEED)
     return {indicator: {region: None if value is None or math.isnan(value) else float(value)
                         for region, value in sorted(by_region.items())}
             for indicator, by_region in sorted(result.end.items())}

@@ -12,6 +12,10 @@ from .options import SET_SOURCE, labels, lang_option, parse_sets, scale_option, 
 
 #: What `innosim viz` imports beyond innosim's own dependencies (the `viz` extra).
 VIZ_PACKAGES = ("solara", "altair")
+#: innosim.viz.sessions' defaults, restated so that `innosim --help` imports no viz package (a test
+#: checks that they agree)
+DEFAULT_IDLE_TIMEOUT = 120.0
+DEFAULT_MAX_SESSIONS = 20
 
 
 def missing_viz_packages() -> list[str]:
@@ -39,11 +43,16 @@ def is_loopback(host: str) -> bool:
               help="port to listen on; 0 picks a free one")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="open the page in a web browser")
+@click.option("--idle-timeout", type=click.FloatRange(0, min_open=True), default=DEFAULT_IDLE_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="end a page's session (its model, its memory) this long after its page left without closing")
+@click.option("--max-sessions", type=click.IntRange(1), default=DEFAULT_MAX_SESSIONS, show_default=True,
+              help="sessions kept at once: a page beyond them waits, and a new one first ends the oldest idle ones")
 @scale_option(None, "the scale the page starts at (default: 0.1, small enough to step quickly)")
 @set_option
 @lang_option
-def viz(scenario: Path | None, host: str, port: int, open_browser: bool, scale: float | None,
-        sets: tuple[str, ...], lang: str | None) -> None:
+def viz(scenario: Path | None, host: str, port: int, open_browser: bool, idle_timeout: float, max_sessions: int,
+        scale: float | None, sets: tuple[str, ...], lang: str | None) -> None:
     """Browse the model in the Mesa visual server, starting from SCENARIO (default: scenarios/baseline.yaml).
 
     The page offers every file in SCENARIO's folder (or ./scenarios), the policy levers, the seed
@@ -81,4 +90,4 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool, scale: 
                                "--port 0 picks a free port")
     serve(scenario, host=host, port=port, open_browser=open_browser,
           announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"), overrides=overrides, scale=scale,
-          lang=t.lang if lang else None)
+          lang=t.lang if lang else None, idle_timeout=idle_timeout, max_sessions=max_sessions)

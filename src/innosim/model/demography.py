@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import draws, economy, labour, population
-from .agents import Talent
 from .places import N_PLACES, POPULATION, SHANGHAI
 from .policy import ALL_FIRMS, CIT_RATE, REFERENCE_DEDUCTION, TECH_SME
 from .state import NO_STATUS
@@ -34,7 +33,6 @@ def add_talents(model, place: np.ndarray, skill: np.ndarray) -> np.ndarray:
     """New talents (unemployed) in `place`; their qualifications are recognised where they settle."""
     rows = model.talents.add(place.size, region=place, home=place, skill=skill, employer=NO_STATUS,
                              arrived=model.month, hired_month=model.month)
-    model.talent_agents.extend(Talent(model, int(r), model.cells[int(place[r - rows[0]])]) for r in rows)
     model.count("talents_arrived", place, np.ones(place.size))
     return rows
 
@@ -93,10 +91,6 @@ def leave(model) -> None:
     labour.quit_job(model, employed)
     t.employer[going] = NO_STATUS
     t.present[going] = False
-    for row in going.tolist():
-        agent = model.talent_agents[row]
-        agent.remove()
-        model.talent_agents[row] = None
     model.count("talents_departed", t.region[going].astype(np.int64), np.ones(going.size))
 
 

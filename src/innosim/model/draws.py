@@ -22,20 +22,35 @@ def uniform(model, table, rows: np.ndarray, columns: int | None = None) -> np.nd
     generator (the splitmix64 mixer of a key and the row's index), so a row's number does not
     depend on which other rows draw, and the cost grows with `rows`, not with the table."""
     key = np.uint64(model.rng.integers(0, 2**63))  # one draw per call from the mechanism's stream
-    rows = np.asarray(rows, dtype=np.uint64)
-    index = rows if columns is None else rows[:, None] * np.uint64(columns) + np.arange(columns, dtype=np.uint64)
-    bits = _splitmix64(key + (index + np.uint64(1)) * _GOLDEN)
-    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    rows = np.asarray(rows)
+    if columns is None:
+        x = rows.astype(np.uint64)  # a copy: the arithmetic below works in place
+    else:
+        x = rows.astype(np.uint64)[:, None] * np.uint64(columns) + np.arange(columns, dtype=np.uint64)
+    x += np.uint64(1)
+    x *= _GOLDEN
+    x += key
+    _splitmix64(x)
+    x >>= np.uint64(11)
+    out = x.astype(np.float64)
+    out *= 2.0**-53
+    return out
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 output function (Steele, Lea & Flood 2014): a well-mixed 64-bit word per input."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """The splitmix64 output function (Steele, Lea & Flood 2014), in place: a well-mixed 64-bit
+    word per input (uint64 arithmetic wraps, as the mixer means it to)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def gumbel(model, table, rows: np.ndarray, columns: int) -> np.ndarray:

@@ -44,7 +44,10 @@ def invest(model) -> None:
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     young = rows[model.month - f.birth_month[rows] < YOUNG_MONTHS]
-    held = {h.firm for fund in model.funds for h in fund.holdings}
+    held = np.zeros(f.n, dtype=bool)  # firms some fund holds (a mask: no search of a set per fund)
+    for fund in model.funds:
+        for h in fund.holdings:
+            held[h.firm] = True
     for fund in model.funds:
         pace = fund.size / FUND_INVESTMENT_MONTHS
         fund.pace_left = min(fund.pace_left + pace, pace_bank(model, pace))
@@ -53,8 +56,7 @@ def invest(model) -> None:
             continue
         pool = young[rules.fund_may_invest[fund.region, f.region[young]]]
         pool = pool[draws.uniform(model, f, pool) < b.fund_screen_rate / 12.0]
-        if held:
-            pool = pool[~np.isin(pool, list(held))]
+        pool = pool[~held[pool]]
         if pool.size == 0:
             continue
         score = np.log(f.knowledge[pool] / b.startup_knowledge) + draws.normal(model, f, pool)
@@ -62,7 +64,7 @@ def invest(model) -> None:
         affordable = int(available // b.fund_ticket)
         for firm in backed[:affordable].tolist():
             back(model, fund, firm)
-            held.add(firm)
+            held[firm] = True
 
 
 def pace_bank(model, pace: float) -> float:

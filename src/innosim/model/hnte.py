@@ -113,8 +113,8 @@ def admit_to_pools(model) -> None:
     coaching gets each the IP it can cite (software copyrights and utility models, the quick kinds)."""
     f, rules = model.firms, model.rules
     rows = model.alive_rows()
-    valid = model.hnte_valid()[rows]
-    candidates = rows[~valid & (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - POOL_HIGHTECH_GAP)
+    certified = model.hnte_certified()[rows]
+    candidates = rows[~certified & (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - POOL_HIGHTECH_GAP)
                       & (f.incubator[rows] < 0)]
     lots = model.lot("pool_places", len(rules.pool_capacity), model.calendar_year)
     for county in range(len(rules.pool_capacity) - 1):
@@ -147,8 +147,8 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     region = f.region[rows].astype(np.int64)
     annual_sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
     reported_target = rd_threshold(annual_sales, model.national.rd_thresholds) + b.hnte_seeking_margin
-    valid = model.hnte_valid()[rows]
-    base = planned_base(model, rows, valid)
+    base = planned_base(model, rows, model.hnte_valid()[rows])  # its tax rate now
+    valid = model.hnte_certified()[rows]  # a certificate of its own to renew (not a parent's treatment)
     real_needed = np.maximum(base, reported_target * (1.0 - b.rd_relabelling))
     last_year = f.sales_y1[rows] > 0
     after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),
@@ -193,7 +193,7 @@ def decide_hnte(model) -> None:
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     due = rows[f.hnte_pending[rows] == model.month]
-    valid = model.hnte_valid()[due]
+    valid = model.hnte_certified()[due]  # renewals: a new entity taxed as its parent applies for a first certificate
     first = ~f.hnte_ever[due]
     chance = np.where(valid, b.hnte_renewal_approval,
                       np.where(in_pool(model, due), b.hnte_pool_approval, b.hnte_first_approval))
@@ -203,12 +203,14 @@ def decide_hnte(model) -> None:
     regained = approved[~first[approved_mask] & ~valid[approved_mask]]
     # certificates that run out at this round and were not renewed end now
     expiring = rows[(f.hnte_until[rows] == model.month) & ~np.isin(rows, approved)]
-    valid_here = f.hnte_region[expiring] == f.region[expiring]
+    valid_here = (f.hnte_region[expiring] == f.region[expiring]) & ~f.hnte_treated[expiring]
     model.count("hnte_lapsed", f.region[expiring[valid_here]].astype(np.int64), np.ones(int(valid_here.sum())))
     f.hnte_until[expiring] = model.month - 1
     f.hnte_until[approved] = model.month + HNTE_VALID_MONTHS
     f.hnte_region[approved] = f.region[approved]
     f.hnte_ever[approved] = True
+    f.hnte_treated[approved] = False  # a certificate of its own now
+    f.hnte_treated[expiring] = False  # the parent's validity ran out
     f.hnte_pending[due] = NO_STATUS
     for name, group, reward in (("hnte_new", new, rules.hnte_reward_first),
                                 ("hnte_renewed", renewed, rules.hnte_reward_renewal),
@@ -226,6 +228,9 @@ def count_lapses(model) -> None:
     f = model.firms
     rows = model.alive_rows()
     lapsed = rows[(f.hnte_until[rows] == model.month - 1) & (f.hnte_region[rows] == f.region[rows])]
+    treated = f.hnte_treated[lapsed]  # a new entity's borrowed treatment ran out: no certificate lapsed
+    f.hnte_treated[lapsed[treated]] = False
+    lapsed = lapsed[~treated]
     model.count("hnte_lapsed", f.region[lapsed].astype(np.int64), np.ones(lapsed.size))
 
 

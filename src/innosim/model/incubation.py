@@ -87,7 +87,8 @@ def graduate(model) -> None:
     if due.size == 0:
         return
     model.count("graduates_or_failed", f.region[due].astype(np.int64), np.ones(due.size))
-    for row in due.tolist():
+    certified = model.hnte_valid()  # one graduate's move does not change another's status
+    for row, staff in zip(due.tolist(), model.staff_of(due)):
         home = int(f.region[row])
         utility = settle_utility(model, home, 1)[0]
         place = int(np.argmax(utility + model.rng.gumbel(size=N_PLACES)))
@@ -95,7 +96,7 @@ def graduate(model) -> None:
         f.incubated_since[row] = NO_STATUS
         f.stage[row] = GRADUATE
         model.count("graduates", np.array([home]), np.ones(1))
-        if model.hnte_valid()[row]:
+        if certified[row]:
             model.count("graduates_hnte", np.array([home]), np.ones(1))
         if place == home:
             model.count("graduates_stayed", np.array([home]), np.ones(1))
@@ -104,7 +105,7 @@ def graduate(model) -> None:
                                            "government", np.array([home]))
                 model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy[home]]))
         else:
-            model.relocate_firm(row, place)
+            model.relocate_firm(row, place, staff)
         if post_space_places(model)[place] - model.post_space_used[place] > 0:
             model.post_space_used[place] += 1
 

@@ -70,6 +70,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("firms_in", "flow", "firms", "firms relocating in"),
     Indicator("firms_out", "flow", "firms", "firms relocating out"),
     Indicator("firm_moves", "flow", "firms", "firms moving between the three counties (by the destination)"),
+    Indicator("new_entities", "flow", "firms", "new legal entities certified firms set up in another county (by the destination)"),
+    Indicator("new_entities_treated", "flow", "firms",
+              "new entities taxed at once as their certified parent (the destination honours its certificate)"),
     Indicator("vouchers_issued", "flow", "M CNY", "innovation vouchers issued"),
     Indicator("vouchers_used", "flow", "M CNY", "vouchers redeemed (by issuing county)"),
     Indicator("voucher_uses", "flow", "firm-months", "firm-months with a voucher redemption (by issuing county)"),
@@ -139,7 +142,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     month = model.monthly
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
-                 "hnte_lost_on_move", "hnte_moves", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
+                 "hnte_lost_on_move", "hnte_moves", "new_entities", "new_entities_treated", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
                  "firms_entered", "firms_uptake", "graduates_hnte", "innovations", "rd_spending",
                  "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",
@@ -162,7 +165,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     alive = model.alive_rows()
     region = f.region[alive].astype(np.int64)
     out["firms"] = _with_zone(np.bincount(region, minlength=4).astype(float))
-    hnte = model.hnte_valid()[alive]
+    hnte = model.hnte_certified()[alive]
     hnte_per_place = np.bincount(region[hnte], minlength=4).astype(float)
     out["hnte_stock"] = _with_zone(hnte_per_place)
     year = model.calendar_year
@@ -192,10 +195,17 @@ def snapshot(model) -> dict[str, np.ndarray]:
     return {name: np.asarray(out[name], dtype=float) for name in INDICATOR_NAMES}
 
 
-def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:
-    """DataCollector records -> long table (month, date, region, indicator, value)."""
+def stack(records: list[dict]) -> np.ndarray:
+    """DataCollector records -> one array, month x indicator (INDICATOR_NAMES) x region (REGIONS)."""
     names = list(INDICATOR_NAMES)
-    values = np.array([[record[n] for n in names] for record in records])  # month x indicator x region
+    return np.array([[record[n] for n in names] for record in records])
+
+
+def tidy(values: np.ndarray | list[dict], months: list[str]) -> pd.DataFrame:
+    """DataCollector records, or the array `stack` makes of them -> long table (month, date,
+    region, indicator, value)."""
+    names = list(INDICATOR_NAMES)
+    values = values if isinstance(values, np.ndarray) else stack(values)
     n_months, n_ind, n_reg = values.shape
     return pd.DataFrame({
         "month": np.repeat(np.arange(1, n_months + 1), n_ind * n_reg),
@@ -206,19 +216,21 @@ def tidy(records: list[dict], months: list[str]) -> pd.DataFrame:
     })
 
 
-def end_values(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Indicator -> region -> value at the horizon (flows: the last twelve months summed)."""
-    last = table["month"].max()
+def end_values(values: np.ndarray) -> dict[str, dict[str, float]]:
+    """Indicator -> region -> value at the horizon (flows: the last twelve months summed; a stock
+    that is undefined there, such as a rate with nothing below it, is None), from the stacked
+    records (`stack`)."""
     kinds = {i.name: i.kind for i in INDICATORS}
     out: dict[str, dict[str, float]] = {}
-    for (indicator, region), group in table.groupby(["indicator", "region"], sort=False):
+    for i, indicator in enumerate(INDICATOR_NAMES):
         if kinds[indicator] == "flow":
-            value = group.loc[group["month"] > last - 12, "value"].sum()
+            block = np.ascontiguousarray(values[-12:, i, :].T)  # region x month: summed as a column is
+            ends = np.where(np.isnan(block), 0.0, block).sum(axis=1)  # (pairwise), NaN as nothing
         else:
-            value = group.loc[group["month"] == last, "value"].iloc[0]
-        out.setdefault(indicator, {})[region] = None if pd.isna(value) else float(value)
+            ends = values[-1, i, :]
+        out[indicator] = {region: None if np.isnan(v) else float(v) for region, v in zip(REGIONS, ends.tolist())}
     return out
 
 
 __all__ = ["COUNTIES", "INDICATORS", "INDICATOR_NAMES", "PUBLIC_COST_ITEMS", "REGIONS", "end_values", "snapshot",
-           "tidy"]
+           "stack", "tidy"]

@@ -145,8 +145,7 @@ def hire_many(model, talents: np.ndarray, firms: np.ndarray) -> None:
     vest_equity(model, talents[(old >= 0) & (t.equity_grant[talents] > 0)])
     destination = f.region[firms].astype(np.int64)
     moving = t.region[talents] != destination
-    for talent, place in zip(talents[moving].tolist(), destination[moving].tolist(), strict=True):
-        model.move_talent(talent, place)
+    model.move_talents(talents[moving], destination[moving])
     t.employer[talents] = firms
     t.wage[talents] = model.talent_wage[destination] * (0.8 + 0.2 * t.skill[talents])
     t.hired_month[talents] = model.month

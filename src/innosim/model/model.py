@@ -71,6 +71,9 @@ class InnoModel(mesa.Model):
         self._bitgen = np.random.Philox(key=np.zeros(2, dtype=np.uint64))
         self._generator = np.random.Generator(self._bitgen)
         self._stream_state = self._bitgen.state
+        self._lot_bitgen = np.random.Philox(key=np.zeros(2, dtype=np.uint64))  # for `lot`, re-keyed per call
+        self._lot_generator = np.random.Generator(self._lot_bitgen)
+        self._lot_state = self._lot_bitgen.state
         overrides = dict(overrides or {})
         overrides.update({k.replace("__", "."): v for k, v in flat_overrides.items()})
         if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
@@ -105,8 +108,6 @@ class InnoModel(mesa.Model):
         self.cells = [self.space._cells[i] for i in range(N_PLACES)]
         self.firms = FirmTable()
         self.talents = TalentTable()
-        self.firm_agents: dict[int, Firm] = {}
-        self.talent_agents: list[Talent | None] = []  # by row; None once a talent has left
         self.incubators: list = []
         self.funds: list = []
         self.shanghai_jobs = 0.0  # talents Shanghai's wider economy employs (grows with it)
@@ -167,6 +168,7 @@ class InnoModel(mesa.Model):
             demography.enter_firms,               # 8. firms enter from outside
             demography.take_up_technology,        #    local firms join the technology base
             relocation.review_locations,          #    location review, exits
+            relocation.set_up_new_entities,       #    certified firms open entities in another county
             relocation.exit_failed_firms,
             economy.pay_dividends,                #    cash beyond a buffer goes to the owners
             *december,                            # vouchers lapse, the accounting year closes
@@ -190,7 +192,12 @@ class InnoModel(mesa.Model):
         period) of their own, so every scenario run on the seed draws the same numbers, the same
         ones again when a dated change asks, and no mechanism's stream moves."""
         tag = (1 << 63) | (period << 32) | _mechanism_key(name)  # bit 63: never a month's stream
-        return np.random.Generator(np.random.Philox(key=np.array([self._root_seed, tag], dtype=np.uint64))).random(n)
+        state = self._lot_state
+        state["state"]["key"][:] = (self._root_seed, tag)
+        state["state"]["counter"][:] = 0
+        state["buffer_pos"] = 4  # as a new Philox(key=...): the stream from its start
+        self._lot_bitgen.state = state
+        return self._lot_generator.random(n)
 
     def _begin_month(self) -> None:
         self.month = self.steps  # Mesa has counted this step already
@@ -235,6 +242,34 @@ class InnoModel(mesa.Model):
         """Add to this month's counter `name` by place."""
         self.monthly[name] += np.bincount(np.asarray(places, dtype=np.int64), amounts, minlength=N_PLACES)
 
+    def firm(self, row: int) -> Firm:
+        """A view of firm `row` (its table row, read when asked): see `agents`."""
+        return Firm(self, self._checked_row(self.firms, row))
+
+    def talent(self, row: int) -> Talent:
+        """A view of talent `row` (its table row, read when asked): see `agents`."""
+        return Talent(self, self._checked_row(self.talents, row))
+
+    def firm_views(self) -> list[Firm]:
+        """Views of the firms alive now, by row."""
+        return [Firm(self, row) for row in self.alive_rows().tolist()]
+
+    def talent_views(self) -> list[Talent]:
+        """Views of the talents present now, by row."""
+        return [Talent(self, row) for row in self.present_talents().tolist()]
+
+    def agent_count(self) -> int:
+        """Agents in the model now: firms alive, talents present, incubators and funds."""
+        return int(np.count_nonzero(self.firms.view("alive")) + np.count_nonzero(self.talents.view("present"))
+                   + len(self.agents))
+
+    @staticmethod
+    def _checked_row(table, row: int) -> int:
+        row = int(row)
+        if not 0 <= row < table.n:
+            raise IndexError(f"row {row} is not in the table (rows 0 to {table.n - 1})")
+        return row
+
     def alive_rows(self) -> np.ndarray:
         return np.flatnonzero(self.firms.view("alive"))
 
@@ -253,6 +288,12 @@ class InnoModel(mesa.Model):
         f = self.firms
         return f.view("alive") & (f.view("hnte_until") >= self.month) & (f.view("hnte_region") == f.view("region"))
 
+    def hnte_certified(self) -> np.ndarray:
+        """Per firm row: holds an HNTE certificate valid where it operates (`hnte_valid`, less the new
+        entities that only share their parent's tax treatment: `relocation.set_up_new_entities`).
+        The HNTE stock counts these; the 15 % rate applies to all of `hnte_valid`."""
+        return self.hnte_valid() & ~self.firms.view("hnte_treated")
+
     def vacancies(self) -> np.ndarray:
         """Firm rows repeated once per open key-talent position."""
         f = self.firms
@@ -266,39 +307,60 @@ class InnoModel(mesa.Model):
 
     # ------------------------------------------------------------------ events
     def move_talent(self, talent: int, destination: int) -> None:
-        origin = int(self.talents.region[talent])
-        self.talents.region[talent] = destination
-        self.talent_agents[talent].cell = self.cells[destination]
-        self.relocations_month[TALENT, origin, destination] += 1
-        self.monthly["talents_out"][origin] += 1
-        self.monthly["talents_in"][destination] += 1
+        self.move_talents(np.array([talent]), np.array([destination]))
 
-    def relocate_firm(self, row: int, destination: int) -> None:
+    def move_talents(self, talents: np.ndarray, destinations: np.ndarray) -> None:
+        """Talents (distinct rows) move to `destinations`, counted from where they were."""
+        talents, destinations = np.asarray(talents, dtype=np.int64), np.asarray(destinations, dtype=np.int64)
+        origins = self.talents.region[talents].astype(np.int64)
+        self.talents.region[talents] = destinations
+        np.add.at(self.relocations_month[TALENT], (origins, destinations), 1)
+        self.monthly["talents_out"] += np.bincount(origins, minlength=N_PLACES)
+        self.monthly["talents_in"] += np.bincount(destinations, minlength=N_PLACES)
+
+    def staff_of(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The key staff (talent rows, ascending) of each of the distinct firm `rows`, found in one
+        pass over the talents: events on many firms cost O(talents + events), not O(talents x events)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return []
+        employer = self.talents.view("employer")
+        slot = np.full(self.firms.n, -1, dtype=np.int64)
+        slot[rows] = np.arange(rows.size)
+        staff = np.flatnonzero(employer >= 0)
+        staff = staff[slot[employer[staff]] >= 0]
+        which = slot[employer[staff]]
+        order = np.argsort(which, kind="stable")  # by firm, each firm's staff in row order
+        return np.split(staff[order], np.cumsum(np.bincount(which, minlength=rows.size))[:-1])
+
+    def relocate_firm(self, row: int, destination: int, staff: np.ndarray | None = None) -> None:
         """Move a firm as a whole: it keeps its HNTE certificate, at once or after the destination's
-        check (`hnte.carry_status_on_move`); key staff follow or quit."""
+        check (`hnte.carry_status_on_move`); key staff follow or quit. `staff`: its talent rows,
+        when the caller found them for many firms at once (`staff_of`)."""
         f = self.firms
         origin = int(f.region[row])
         hnte.carry_status_on_move(self, row, destination)
         f.region[row] = destination
-        self.firm_agents[row].cell = self.cells[destination]
         self.relocations_month[FIRM, origin, destination] += 1
         self.monthly["firms_out"][origin] += 1
         self.monthly["firms_in"][destination] += 1
-        staff = np.flatnonzero(self.talents.view("employer") == row)
+        if staff is None:
+            staff = self.staff_of(np.array([row]))[0]
         follows = self.rng.random(staff.size) < self.behaviour.follow_employer_prob
-        for talent in staff[follows].tolist():
-            self.move_talent(talent, destination)
+        self.move_talents(staff[follows], np.full(int(follows.sum()), destination))
         quitters = staff[~follows]
         labour.quit_job(self, quitters)
         f.talents[row] -= quitters.size
 
-    def exit_firm(self, row: int) -> None:
-        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt."""
+    def exit_firm(self, row: int, staff: np.ndarray | None = None) -> None:
+        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt.
+        `staff`: its talent rows, when the caller found them for many firms at once (`staff_of`)."""
         f = self.firms
         place = int(f.region[row])
         if f.incubator[row] >= 0:
             incubation.count_failure(self, row)
-        staff = np.flatnonzero(self.talents.view("employer") == row)
+        if staff is None:
+            staff = self.staff_of(np.array([row]))[0]
         labour.quit_job(self, staff)
         f.talents[row] = 0
         self.vouchers.forfeit(np.array([row]))
@@ -307,7 +369,6 @@ class InnoModel(mesa.Model):
         f.alive[row] = False
         f.exit_month[row] = self.month
         f.incubator[row] = -1
-        self.firm_agents.pop(row).remove()
         self.exits += 1
         self.count("exits", np.array([place]), np.ones(1))
 
@@ -316,8 +377,6 @@ class InnoModel(mesa.Model):
         rows = self.firms.add(count, region=place, alive=True, **columns)
         review = self.rng.integers(1, 13, count)
         self.firms.review_month[rows] = review
-        for row in rows.tolist():
-            self.firm_agents[row] = Firm(self, row, self.cells[int(self.firms.region[row])])
         return rows
 
     def create_startups(self, place: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from innosim.scenario import COUNTIES
 
 from . import draws, economy, hnte, incubation
-from .agents import Fund, Incubator, Talent
+from .agents import Fund, Incubator
 from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
 from .policy import CIT_RATE
 from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB
@@ -299,7 +299,6 @@ def populate_talents(model, firm_rows: np.ndarray, place: np.ndarray) -> None:
     t.employer[rows] = employer
     t.wage[rows] = np.where(employer != NO_STATUS, model.talent_wage[place] * (0.8 + 0.2 * t.skill[rows]), 0.0)
     t.hired_month[rows] = -rng.integers(0, 60, place.size)
-    model.talent_agents.extend(Talent(model, int(r), model.cells[int(place[r])]) for r in rows)
     model.shanghai_jobs = float(np.count_nonzero(employer == SHANGHAI_JOB))
     from . import labour
     labour.count_staff(model)

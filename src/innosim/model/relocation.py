@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws
+from . import demography, draws
 from .economy import monthly_rate
-from .places import DISTANCE_KM, N_PLACES, SHANGHAI
+from .places import DISTANCE_KM, N_PLACES, SAME_PROVINCE, SHANGHAI
 from .policy import CIT_RATE, HNTE_RATE
 
 
@@ -57,8 +57,50 @@ def review_locations(model) -> None:
     utility = location_utility(model, rows)
     choice = np.argmax(utility + draws.gumbel(model, f, rows, N_PLACES), axis=1)
     movers = np.flatnonzero(choice != f.region[rows])
-    for i in movers.tolist():
-        model.relocate_firm(int(rows[i]), int(choice[i]))
+    for i, staff in zip(movers.tolist(), model.staff_of(rows[movers])):
+        model.relocate_firm(int(rows[i]), int(choice[i]), staff)
+
+
+def set_up_new_entities(model) -> None:
+    """Certified firms set up new legal entities in another county of the zone: a partial move.
+
+    Only a firm moving as a whole keeps its certificate (Guokefahuo [2016] 32, art. 18; work
+    guideline Guokefahuo [2016] 195); a new legal entity must be certified on its own, which is
+    the barrier of seed 1.3(1) ("省外高新技术企业落户需重新认定"). At its location review a certified
+    firm opens one with chance `new_entity_rate` a year, where the location logit points among the
+    other counties. The entity is an established firm of its own (staff, cash from its owners,
+    the IP its parent transfers to it, which the 2016 rules count) but registered today, so it
+    cannot apply before it is a year old. Where the destination honours the parent's certificate
+    (`rules.hnte_kept_on_move`: Jiashan's equal tax treatment within the certificate's validity,
+    seed 1.3(1), or mutual recognition; not the rules of a province, which keep a whole move's
+    certificate only), it is taxed at 15 % until the parent's certificate runs out (`hnte_treated`),
+    without counting as an HNTE; elsewhere it pays 25 % until it is certified."""
+    f, b, rules = model.firms, model.behaviour, model.rules
+    if b.new_entity_rate <= 0.0:
+        return
+    rows = model.alive_rows()
+    parents = rows[model.hnte_certified()[rows] & (f.review_month[rows] == model.calendar_month)]
+    parents = parents[draws.uniform(model, f, parents) < b.new_entity_rate]
+    if parents.size == 0:
+        return
+    utility = location_utility(model, parents)
+    utility[np.arange(parents.size), f.region[parents].astype(np.int64)] = -np.inf  # another county
+    utility[:, SHANGHAI] = -np.inf                                                    # of the zone
+    destination = np.argmax(utility + draws.gumbel(model, f, parents, N_PLACES), axis=1)
+    order = np.argsort(destination, kind="stable")  # new rows come place by place
+    parents, destination = parents[order], destination[order]
+    new = demography.add_established_firms(model, np.bincount(destination, minlength=N_PLACES), "new_entities")
+    f.birth_month[new] = model.month  # a new registration: a year before it may apply
+    f.parent[new] = parents
+    # honoured by the destination's own measure (a province keeps a whole move's certificate, but
+    # gives a new entity nothing: SAME_PROVINCE is not honour)
+    origin = f.hnte_region[parents].astype(np.int64)
+    honoured = rules.hnte_kept_on_move[origin, destination] & ~SAME_PROVINCE[origin, destination]
+    treated = new[honoured]
+    f.hnte_until[treated] = f.hnte_until[parents[honoured]]
+    f.hnte_region[treated] = destination[honoured]
+    f.hnte_treated[treated] = True
+    model.count("new_entities_treated", destination[honoured], np.ones(treated.size))
 
 
 def exit_failed_firms(model) -> None:
@@ -71,5 +113,6 @@ def exit_failed_firms(model) -> None:
     f.negative_months[rows] = np.where(negative, f.negative_months[rows] + 1, 0)
     failed = f.negative_months[rows] >= b.exit_negative_months
     closing = draws.uniform(model, model.firms, rows) < monthly_rate(b.firm_exit_hazard)
-    for row in rows[failed | closing].tolist():
-        model.exit_firm(row)
+    exiting = rows[failed | closing]
+    for row, staff in zip(exiting.tolist(), model.staff_of(exiting)):
+        model.exit_firm(row, staff)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from innosim.scenario import Scenario
 
-from .indicators import end_values, tidy
+from .indicators import end_values, stack, tidy
 from .model import InnoModel
 
 
@@ -34,14 +34,15 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
     agent_steps = 0
     model.ledger.check(0)
     for month in range(horizon):
-        agent_steps += len(model.agents)
+        agent_steps += model.agent_count()
         model.step()
         model.ledger.check(month + 1)  # money is conserved and finite, or the run stops here
         if progress is not None:
             progress(month + 1, horizon)
     records = model.datacollector.model_vars["indicators"][1:]  # [0] is the initial state
-    table = tidy(records, model.month_labels)
-    result = RunResult(timeseries=table, end=end_values(table), relocations=model.relocations.copy(),
+    values = stack(records)
+    result = RunResult(timeseries=tidy(values, model.month_labels), end=end_values(values),
+                       relocations=model.relocations.copy(),
                        agent_steps=agent_steps,
                        extra={"money_drift": model.ledger.total() - model.money_at_start})
     release(model)

@@ -1,4 +1,4 @@
-"""Per-agent numbers kept in numpy arrays, one row per agent, behind thin Mesa agents.
+"""Per-agent numbers kept in numpy arrays, one row per agent (firms and talents; see `agents`).
 
 The monthly arithmetic (production, R&D, innovation draws) runs on whole columns at once;
 discrete choices (moves, hiring, certification) are handled as events on the rows they touch.
@@ -86,6 +86,8 @@ class FirmTable(Table):
         "hnte_pending": (np.int32, NO_STATUS),   # month an application is decided
         "hnte_barred_until": (np.int32, NO_STATUS),  # lost status in a failed move check: no application before
         "hnte_check_until": (np.int32, NO_STATUS),   # moved across a provincial line: month the destination's check ends
+        "hnte_treated": (np.bool_, False),       # a new entity taxed as its certified parent is, without a certificate
+        "parent": (np.int32, -1),                # row of the firm that set this one up as a new entity (-1: none)
         "ip": (np.int32, 0),                     # registered IP rights (patents, software copyrights): core IP
         "ip_pending": (np.int32, 0),             # IP filed and under examination
         "manufacturer": (np.bool_, False),       # a manufacturer (its own rate of R&D super-deduction from 2021)

@@ -284,6 +284,11 @@ class Behaviour(Strict):
         7.0, description="firms' taste for staying put in their location review, logit units: sets how many move "
                          "(assumption bounded by public evidence: a handful of certified firms a year move between "
                          "the three counties; docs/ODD.md)")
+    new_entity_rate: Share = Field(
+        0.0025, description="yearly chance that a certified firm sets up a new legal entity in another county of the "
+                           "zone (a partial move: the entity needs a certificate of its own, art. 18 of Guokefahuo "
+                           "[2016] 32); an assumption bounded by public evidence (cases reported one by one), "
+                           "sensitivity in docs/ODD.md")
     firm_tax_weight: Weight = 1.5
     firm_talent_weight: Weight = 0.8
     firm_rent_weight: Weight = 0.5

@@ -7,6 +7,8 @@ import socket
 import warnings
 from pathlib import Path
 
+from .sessions import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, limit_sessions
+
 APP = "innosim.viz.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -57,8 +59,12 @@ def page_environment(scenario: Path | None, overrides: dict | None = None, scale
 
 def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           open_browser: bool = False, announce=print, overrides: dict | None = None,
-          scale: float | None = None, lang: str | None = None) -> None:
-    """Run the server until interrupted. `port=0` picks a free port; the address is announced first."""
+          scale: float | None = None, lang: str | None = None,
+          idle_timeout: float = DEFAULT_IDLE_TIMEOUT, max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
+    """Run the server until interrupted. `port=0` picks a free port; the address is announced first.
+
+    A page's session ends `idle_timeout` seconds after its page left, and at most `max_sessions`
+    are kept (see `innosim.viz.sessions`)."""
     if port == 0:
         port = free_port(host)
     os.environ.update(page_environment(scenario, overrides, scale, lang))  # telemetry is off: see innosim.viz
@@ -67,6 +73,8 @@ def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     announce(f"innosim viz: http://{host}:{port}/")
     from solara.__main__ import run as solara_run
+
+    limit_sessions(idle_timeout, max_sessions)
 
     # no version check either: it would ask the package index on every start
     args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",

@@ -8,6 +8,9 @@ model that accepts one, which `InnoModel` would mistake for an innosim scenario.
 
 from __future__ import annotations
 
+import itertools
+import weakref
+from collections import defaultdict
 from pathlib import Path
 
 import mesa
@@ -17,6 +20,35 @@ from innosim.model.indicators import snapshot
 
 from .data import relocations_this_month
 from .levers import DEFAULT_SCALE, DEFAULT_SEED, LEVERS_BY_PARAM, lever_overrides, load_viz_scenario, parse_seed
+
+
+class AgentNumbers(weakref.WeakKeyDictionary):
+    """Each model's counter of agent numbers (1, 2, ...), kept only while the model lives."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+def release_dropped_models() -> None:
+    """Let a model that the page dropped be freed (Mesa 3.3).
+
+    Mesa 3.3 numbers agents from a class-level table keyed by their model (`mesa.Agent._ids`, a
+    defaultdict), which holds every model ever built: the visual server, which builds one for
+    each page and each Reset, kept them all. Mesa 3.5 numbers agents in the model and has no such
+    table. A weak-keyed table numbers them the same way and lets go of a model nothing else holds.
+    """
+    numbers = getattr(mesa.Agent, "_ids", None)
+    if isinstance(numbers, defaultdict):
+        weak = AgentNumbers()
+        weak.update(numbers)
+        mesa.Agent._ids = weak
+
+
+release_dropped_models()
 
 
 class VizModel(InnoModel):

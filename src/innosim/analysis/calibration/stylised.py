@@ -24,7 +24,7 @@ from scipy import stats
 from innosim.batch import RunRecord, Task
 from innosim.model import INDICATORS, InnoModel
 from innosim.model.hnte import rd_threshold
-from innosim.model.indicators import tidy
+from innosim.model.indicators import stack, tidy
 from innosim.scenario import COUNTIES, Scenario
 
 #: Skill of a "high-end" talent: the top decile of the initial skill distribution
@@ -174,7 +174,7 @@ def run_calibration(task: Task) -> RunRecord:
     end values by window and high-end talents moved in; no monthly table."""
     model = run_model(task.scenario, task.seed, task.months)
     records = model.datacollector.model_vars["indicators"]
-    table = tidy(records[len(records) - len(model.month_labels):], model.month_labels)  # months simulated only
+    table = tidy(stack(records[len(records) - len(model.month_labels):]), model.month_labels)  # months simulated only
     end = windows(table)
     end["highend_talents_in@total"] = highend_talents_in(model)
     end["startup_survival@total"] = startup_survival(model)
