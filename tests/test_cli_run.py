@@ -29,8 +29,8 @@ def test_run_writes_table_summary_and_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "outputs written to" in proc.stdout
     out = tmp_path / "o"
-    assert sorted(p.name for p in out.iterdir()) == ["indicators.png", "summary.json", "timeseries.csv",
-                                                     "timeseries.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [".innosim", "indicators.png", "summary.json", "timeseries.csv",
+                                                     "timeseries.parquet"]  # .innosim: the folder is innosim's
     table = pd.read_csv(out / "timeseries.csv")
     assert table.equals(pd.read_parquet(out / "timeseries.parquet"))
     summary = json.loads((out / "summary.json").read_text())

@@ -96,8 +96,9 @@ def test_a_run_whose_money_turns_non_finite_stops_naming_month_and_account(tmp_p
     file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nrun: {{scale: 0.02, months: 3}}\n"
                     "places:\n  jiashan: {rent: 1.0e+308}\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["run", str(file), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
-    assert "rent.yaml (seed 1): month 0: the money in firms' cash" in result.stderr
+    # since issue 19 every setting has a physical bound: such a rent is refused before it runs
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "rent.yaml:4: places.jiashan.rent: must be at most 1" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -114,18 +115,24 @@ def test_the_ledger_check_catches_money_made_from_nothing():
         model.ledger.check(2)
 
 
-def test_a_run_failing_inside_compare_is_one_line(tmp_path):
+def test_a_run_failing_inside_compare_is_one_line(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from innosim.cli import main
+    from innosim.model import economy
 
-    file = tmp_path / "rent.yaml"
-    file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nplaces:\n  jiashan: {{rent: 1.0e+308}}\n",
-                    encoding="utf-8")
+    def innovate(model):  # what an overflow below the schema's bounds would look like (runs in this process: -j 1)
+        raise OverflowError("(34, 'Numerical result out of range')")
+
+    monkeypatch.setattr(economy, "innovate", innovate)
+    file = tmp_path / "other.yaml"
+    file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: other\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["compare", str(SCENARIOS / "baseline.yaml"), str(file), "-r", "2",
-                                       "--scale", "0.02", "--months", "2", "-j", "1", "--out", str(tmp_path / "o")])
+                                       "--scale", "0.02", "--months", "2", "-j", "1", "--out", str(tmp_path / "o"),
+                                       "--store", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.count("\n") == 1 and "run failed: " in result.stderr and "MoneyError: month 0" in result.stderr
+    assert result.stderr.count("\n") == 1 and "run failed: " in result.stderr
+    assert "MechanismError: month 2019-01, " in result.stderr and "innovate: OverflowError" in result.stderr
 
 
 # ---------------------------------------------------------------- two processes, one store

@@ -51,7 +51,12 @@ def atomic_path(target: str | Path):
     os.umask(umask)
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; outputs are for sharing
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as exc:  # a full disk inside a writer (pandas, matplotlib) often names no file
+            if exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+            raise
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

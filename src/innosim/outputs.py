@@ -1,12 +1,15 @@
 """What `innosim run` leaves on disk: the tidy table, a summary with provenance, a plot.
 
 Everything is written into a temporary folder beside the target and renamed into place at the
-end, so an interrupted run leaves either the previous outputs or the new ones, never half.
+end, so an interrupted run leaves either the previous outputs or the new ones, never half. The
+target is replaced only when innosim made it (its marker, `innosim.outdir`) or it is empty; a
+staging folder whose writer was killed is removed by the next run to the same target.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import shutil
 import tempfile
@@ -23,6 +26,7 @@ from innosim.fonts import use_cjk_font  # noqa: E402
 from innosim.i18n import Labels  # noqa: E402
 from innosim.io import write_json_atomic  # noqa: E402
 from innosim.model import RunResult  # noqa: E402
+from innosim.outdir import check_out_dir, is_ours, mark  # noqa: E402
 from innosim.scenario import COUNTIES, Scenario, content_hash  # noqa: E402
 
 use_cjk_font()  # Chinese scenario names and labels render in every PNG
@@ -81,14 +85,34 @@ def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = 
     plt.close(fig)
 
 
+def _staging_left_over(folder: Path) -> bool:
+    """Whether `folder` (``.<target>.<pid>.<random>.staging``) was left by a writer that has gone."""
+    import psutil
+
+    fields = folder.name.split(".")
+    pid = fields[-3] if len(fields) >= 4 else ""
+    return pid.isdigit() and int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
+
+
+def remove_stale_staging(out_dir: Path) -> None:
+    """Delete the staging folders of `out_dir` whose writer was killed (kill -9 leaves them)."""
+    for folder in out_dir.parent.glob(f".{out_dir.name}.*.staging"):
+        if folder.is_dir() and is_ours(folder) and _staging_left_over(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path,
                       scenario_file: str | Path | None = None, seed: int | None = None,
                       labels: Labels | None = None) -> Path:
-    """Write timeseries.csv/.parquet, summary.json and indicators.png into `out_dir` atomically."""
-    out_dir = Path(out_dir)
+    """Write timeseries.csv/.parquet, summary.json and indicators.png into `out_dir` atomically
+    (an `out_dir` innosim did not make is refused unless empty: `check_out_dir`)."""
+    out_dir = check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    remove_stale_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{os.getpid()}.", suffix=".staging",
+                                    dir=out_dir.parent))
     try:
+        mark(staging)
         result.timeseries.to_csv(staging / "timeseries.csv", index=False)
         result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
         summary = {
@@ -106,10 +130,23 @@ def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path
         plot_main_indicators(result.timeseries, staging / "indicators.png",
                              f"{scenario.name} ({(labels or Labels('en')).text('seed')} {seed})", labels,
                              switches)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        _replace(out_dir, staging)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return out_dir
+
+
+def _replace(out_dir: Path, staging: Path) -> None:
+    """Put `staging` where `out_dir` is, deleting the old `out_dir` only when it is ours or empty."""
+    check_out_dir(out_dir)  # again: another program may have written into it during the run
+    if out_dir.is_symlink():  # a link someone made: replacing it would delete it
+        from innosim.scenario import ScenarioError
+
+        raise ScenarioError("--out", str(out_dir), "is a symbolic link; give the folder itself or a new one")
+    if out_dir.exists():
+        if is_ours(out_dir):
+            shutil.rmtree(out_dir)
+        else:
+            out_dir.rmdir()  # empty (checked): fails rather than delete what someone put there since
+    staging.rename(out_dir)

@@ -59,6 +59,8 @@ def float_hint(value: Any) -> str:
     """A hint when `value` is text YAML 1.1 did not read as a number (``1e-3``), else ''."""
     if isinstance(value, str) and _FLOAT_WITHOUT_DOT.match(value.strip()):
         mantissa, _, exponent = value.strip().lower().partition("e")
+        if exponent[0] not in "+-":  # YAML 1.1 reads 2.0e5 as text too: the exponent needs its sign
+            exponent = "+" + exponent
         return f"; YAML reads {value.strip()} as text: write {mantissa}.0e{exponent}"
     return ""
 

@@ -9,7 +9,7 @@ The one engine that `innosim compare`, `innosim batch`, sensitivity analysis and
 
 from .engine import SCHEDULER_ENV, BatchError, default_jobs, open_executor, run_batch
 from .spec import BatchSpec, load_spec, spec_tasks
-from .store import STORE_ENV, ResultStore, StoreError, default_store_path
+from .store import STORE_ENV, ResultStore, StoreError, check_store, default_store_path
 from .tasks import (
     RunRecord,
     Task,
@@ -29,6 +29,7 @@ __all__ = [
     "BatchSpec",
     "ResultStore",
     "RunRecord",
+    "check_store",
     "Task",
     "default_jobs",
     "default_store_path",

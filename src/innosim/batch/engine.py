@@ -16,10 +16,12 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import ResultStore
+from .store import ResultStore, StoreError
+from .storefile import pending_folder
 from .tasks import DEFAULT_RUN_FN, RunRecord, Task, function_name, run_task
 
 SCHEDULER_ENV = "INNOSIM_SCHEDULER"
@@ -234,8 +236,23 @@ def run_batch(tasks: Sequence[Task], store: ResultStore | str | Path, *, jobs: i
     if not isinstance(store, ResultStore):
         store = ResultStore(store)
     with store.exclusive():
-        return _run_missing(tasks, store, jobs=jobs, scheduler=scheduler, run_fn=run_fn, progress=progress,
-                            label=label)
+        _run_missing(tasks, store, jobs=jobs, scheduler=scheduler, run_fn=run_fn, progress=progress, label=label)
+    _all_stored(store)
+    return store
+
+
+def _all_stored(store: ResultStore) -> None:
+    """Add the runs kept beside a locked store; if it is still locked, say where they wait."""
+    if not store.kept_aside:
+        return
+    try:
+        store.add_kept_aside()
+    except StoreError:
+        pass
+    if store.kept_aside:
+        raise StoreError(f"{store.path}: locked by another program; {store.kept_aside} finished runs are kept in "
+                         f"{pending_folder(store.path)} and added when the store is next opened: close the program "
+                         "that holds it and run the same command again")
 
 
 def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None, scheduler: str | None,
@@ -287,6 +304,8 @@ def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None,
                 if failed:
                     task, exc = failed
                     why = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    if isinstance(exc, BrokenProcessPool):  # a crash or the kernel's OOM killer: no message
+                        why = "a worker process died while running it (out of memory, or killed)"
                     raise BatchError(f"run failed: {task.label} (seed {task.seed}): {why[:300]}; the runs "
                                      f"finished before it are kept in {store.path}") from exc
                 fill()

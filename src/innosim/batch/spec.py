@@ -42,7 +42,7 @@ class BatchSpec(BaseModel):
     description: str = ""
     scenario: str | list[str]
     replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     months: Annotated[int, Field(ge=1, le=600)] | None = None
     overrides: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}

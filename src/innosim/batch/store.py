@@ -5,10 +5,15 @@ open), so `missing()` after an interruption is exactly the runs still to do. Onl
 process writes; workers send back `RunRecord` tables. End values are rows (queried in bulk by
 the analysis tools); a run's monthly table and relocation matrix are compressed blobs, decoded
 one run at a time so reading stays light.
+
+The store is innosim's alone (`storefile`): a file it did not make is refused, and every failure
+names the store's path. When another program keeps the store locked, finished runs wait beside it
+(`<store>.pending/`) and are added the next time the store is opened: nothing computed is lost.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -24,6 +29,7 @@ import pandas as pd
 
 from innosim.scenario import content_hash
 
+from . import storefile
 from .tasks import RunRecord, Task, overrides_json
 
 SCHEMA = """
@@ -76,9 +82,16 @@ class StoreError(RuntimeError):
 _ELSEWHERE = "use another --store (--out for sensitivity and calibrate)"
 
 
-def _store_problem(path: Path, exc: sqlite3.Error) -> StoreError:
+#: Seconds a write waits for a lock another program holds on the store before its runs are kept aside.
+LOCK_WAIT = 60.0
+
+
+def _store_problem(path: Path, exc: Exception) -> StoreError:
     text = str(exc)
-    if "full" in text:
+    if "locked" in text or "busy" in text:
+        why = (f"locked by another program for over {LOCK_WAIT:g} s; close the program that holds it "
+               "(a database browser?) and run the same command again (finished runs are kept)")
+    elif "full" in text:
         why = "the disk is full; free some space and run the same command again (finished runs are kept)"
     elif "not a database" in text or "malformed" in text or "corrupt" in text:
         why = ("not a results store, or a damaged one; move it away or delete it, then run the same command "
@@ -90,57 +103,100 @@ def _store_problem(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"{path}: {why}")
 
 
+def _named(method):
+    """Report a database failure inside `method` as a StoreError naming the store's path."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+            raise _store_problem(self.path, exc) from None
+    return wrapper
+
+
+def check_store(path: str | Path) -> Path:
+    """Refuse (StoreError naming the path) a store file innosim may not use, writing nothing: what a
+    command checks before its first run."""
+    path = Path(path)
+    try:
+        storefile.check_file(path)
+    except storefile.NotOurs as exc:
+        raise StoreError(f"{path}: {exc}; {_ELSEWHERE}") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise _store_problem(path, exc) from None
+    return path
+
+
 class ResultStore:
     """Finished runs on disk, keyed by `Task.key`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._holding = None  # the lock this store holds until closed (`hold`)
+        self._aside = 0  # runs kept beside the store while it was locked
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            existing = storefile.check_file(self.path)
+        except storefile.NotOurs as exc:
+            raise StoreError(f"{self.path}: {exc}; {_ELSEWHERE}") from None
+        except (OSError, sqlite3.Error) as exc:
+            raise _store_problem(self.path, exc) from None
+        try:
+            if not self.path.parent.exists():  # a folder innosim makes is innosim's (its marker)
+                from innosim.outdir import mark
+
+                self.path.parent.mkdir(parents=True)
+                mark(self.path.parent)
+            self._db = sqlite3.connect(self.path, timeout=LOCK_WAIT, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot be opened ({getattr(exc, 'strerror', None) or exc}); "
                              f"{_ELSEWHERE}") from None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
-            self._db.executescript(SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-            if "cpu_seconds" not in columns:  # a store from before the column existed
-                self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
-            if "model_code" not in columns:  # which model code made the run (runs of older code are stale)
-                self._db.execute("ALTER TABLE runs ADD COLUMN model_code TEXT")
+            self._prepare(existing)
         except sqlite3.Error as exc:
             self._db.close()
             raise _store_problem(self.path, exc) from None
         self.last_batch: dict = {}  # what the last run_batch call on this store did
+        self.add_kept_aside()
+
+    def _prepare(self, existing: bool) -> None:
+        """Mark a new store as innosim's (or adopt an older one), and bring its tables up to date."""
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+        if not existing or self._db.execute("PRAGMA application_id").fetchone()[0] == 0:
+            storefile.mark(self._db)
+        self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "cpu_seconds" not in columns:  # a store from before the column existed
+            self._db.execute("ALTER TABLE runs ADD COLUMN cpu_seconds REAL")
+        if "model_code" not in columns:  # which model code made the run (runs of older code are stale)
+            self._db.execute("ALTER TABLE runs ADD COLUMN model_code TEXT")
 
     @contextmanager
     def exclusive(self, waiting: Callable[[str], None] | None = None):
-        """Hold the store's batch lock (a file beside it) while running: a second process on the same
-        store waits, then finds the shared runs done, rather than computing them twice. The lock goes
-        with its process, however that ends."""
+        """Hold the store's lock (a file beside it) while running or pruning: a second process on the
+        same store waits, then finds the shared runs done, rather than computing them twice; a prune
+        never deletes runs under a batch. Re-entrant within a process; the lock goes with its process,
+        however that ends."""
+        hold = storefile.acquire(self.path, waiting)
         try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
             yield
-            return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                (waiting or (lambda text: print(text, file=sys.stderr, flush=True)))(
-                    f"waiting: another process is running a batch on {self.path}; "
-                    "this one will reuse its runs and do only the rest")
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            storefile.release(hold)
+
+    def hold(self, waiting: Callable[[str], None] | None = None) -> ResultStore:
+        """Take the store's lock until `close()`: from the runs to the last read of their results."""
+        if self._holding is None:
+            self._holding = storefile.acquire(self.path, waiting)
+        return self
 
     def close(self) -> None:
+        hold, self._holding = self._holding, None
+        storefile.release(hold)
         self._db.close()
+
+    def __del__(self) -> None:
+        hold, self._holding = getattr(self, "_holding", None), None
+        storefile.release(hold)
 
     def __enter__(self) -> ResultStore:
         return self
@@ -148,6 +204,7 @@ class ResultStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @_named
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
@@ -155,9 +212,11 @@ class ResultStore:
         return f"ResultStore({str(self.path)!r})"
 
     # -- what is there ---------------------------------------------------------------------
+    @_named
     def has(self, key: str) -> bool:
         return self._db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
 
+    @_named
     def _present(self, keys: Sequence[str]) -> dict[str, str]:
         """key -> run function name, for the keys that are stored."""
         found: dict[str, str] = {}
@@ -186,7 +245,10 @@ class ResultStore:
     def _transaction(self):
         """One write transaction: committed whole, or rolled back with the store's problem named."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:  # locked by another program, or damaged
+            raise _store_problem(self.path, exc) from None
         try:
             yield db
             db.execute("COMMIT")
@@ -199,26 +261,74 @@ class ResultStore:
 
     def put(self, task: Task, record: RunRecord, run_fn: str = "", seconds: float = float("nan"),
             cpu_seconds: float = float("nan")) -> None:
-        """Store one finished run in one transaction (all of it or nothing); seconds: wall and CPU time."""
-        end_rows = [(task.key, indicator, region, None if value is None else float(value))
-                    for indicator, by_region in record.end.items() for region, value in by_region.items()]
-        series = None if record.timeseries is None else _parquet_bytes(record.timeseries)
-        moves = None if record.relocations is None else _npy_bytes(record.relocations)
-        scenario_hash = content_hash(task.scenario)
+        """Store one finished run in one transaction (all of it or nothing); seconds: wall and CPU time.
+        While another program keeps the store locked, the run is kept beside it instead (`kept_aside`)."""
+        row = self._row(task, record, run_fn, seconds, cpu_seconds)
+        if self._aside:  # locked a moment ago: no second long wait per run
+            self._keep_aside(row)
+            return
+        try:
+            self._write(row)
+        except StoreError as exc:
+            if "locked" not in str(exc):
+                raise
+            self._keep_aside(row)
+
+    @property
+    def kept_aside(self) -> int:
+        """Finished runs this store object had to keep beside the store (it was locked)."""
+        return self._aside
+
+    def _keep_aside(self, row: dict) -> None:
+        storefile.keep_aside(self.path, row["key"], row)
+        self._aside += 1
+
+    def add_kept_aside(self) -> int:
+        """Add the runs kept beside the store while it was locked; returns how many were added."""
+        added = 0
+        for file, row in storefile.kept_aside(self.path):
+            self._write(row)
+            file.unlink(missing_ok=True)
+            added += 1
+        if added:
+            self._aside = 0
+            try:
+                storefile.pending_folder(self.path).rmdir()
+            except OSError:
+                pass
+        return added
+
+    @staticmethod
+    def _row(task: Task, record: RunRecord, run_fn: str, seconds: float, cpu_seconds: float) -> dict:
+        """One finished run as plain values and bytes: what `_write` stores, or `keep_aside` keeps."""
         from .tasks import model_code_hash
 
+        return {
+            "key": task.key, "scenario": task.scenario.name, "scenario_hash": content_hash(task.scenario),
+            "scenario_json": task.scenario.model_dump_json(), "scenario_file": task.scenario_file,
+            "overrides": overrides_json(task.overrides), "replicate": task.replicate, "seed": task.seed,
+            "months": task.months, "run_fn": run_fn, "seconds": seconds, "finished": time.time(),
+            "cpu_seconds": cpu_seconds, "model_code": model_code_hash(),
+            "end": [[indicator, region, None if value is None else float(value)]
+                    for indicator, by_region in record.end.items() for region, value in by_region.items()],
+            "timeseries": None if record.timeseries is None else _parquet_bytes(record.timeseries),
+            "relocations": None if record.relocations is None else _npy_bytes(record.relocations),
+        }
+
+    def _write(self, row: dict) -> None:
+        key = row["key"]
         with self._transaction() as db:
-            db.execute("DELETE FROM end_values WHERE key = ?", (task.key,))
-            db.executemany("INSERT INTO end_values VALUES (?, ?, ?, ?)", end_rows)
-            db.execute("INSERT OR REPLACE INTO series VALUES (?, ?, ?)", (task.key, series, moves))
+            db.execute("DELETE FROM end_values WHERE key = ?", (key,))
+            db.executemany("INSERT INTO end_values VALUES (?, ?, ?, ?)", [(key, *end) for end in row["end"]])
+            db.execute("INSERT OR REPLACE INTO series VALUES (?, ?, ?)", (key, row["timeseries"], row["relocations"]))
             db.execute("INSERT OR IGNORE INTO scenarios VALUES (?, ?, ?)",
-                       (scenario_hash, task.scenario.name, task.scenario.model_dump_json()))
+                       (row["scenario_hash"], row["scenario"], row["scenario_json"]))
             db.execute("INSERT OR REPLACE INTO runs (key, scenario, scenario_hash, scenario_file, overrides, "
                        "replicate, seed, months, run_fn, seconds, finished, cpu_seconds, model_code) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (task.key, task.scenario.name, scenario_hash, task.scenario_file,
-                        overrides_json(task.overrides), task.replicate, task.seed, task.months,
-                        run_fn, seconds, time.time(), cpu_seconds, model_code_hash()))
+                       tuple(row[name] for name in ("key", "scenario", "scenario_hash", "scenario_file", "overrides",
+                                                    "replicate", "seed", "months", "run_fn", "seconds", "finished",
+                                                    "cpu_seconds", "model_code")))
 
     # -- reading ---------------------------------------------------------------------------
     @staticmethod
@@ -232,6 +342,7 @@ class ResultStore:
             "seed": np.array([t.seed for t in tasks], dtype=np.int64),
         })
 
+    @_named
     def end_values(self, tasks: Sequence[Task]) -> pd.DataFrame:
         """End values of the stored tasks, tidy, in task order (tasks not stored are left out)."""
         frames = []
@@ -249,6 +360,7 @@ class ResultStore:
                                                                       kind="stable")
         return table.drop(columns="_task").reset_index(drop=True)
 
+    @_named
     def _blob(self, key: str, column: str) -> bytes | None:
         row = self._db.execute(f"SELECT {column} FROM series WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
@@ -285,15 +397,18 @@ class ResultStore:
             arrays.append(np.load(io.BytesIO(blob), allow_pickle=False))
         return np.stack(arrays) if arrays else np.empty((0, 2, 4, 4))
 
+    @_named
     def runs(self) -> pd.DataFrame:
         """The runs table: one row per stored run with its provenance."""
         return pd.read_sql_query("SELECT * FROM runs ORDER BY finished", self._db)
 
+    @_named
     def scenario_json(self, scenario_hash: str) -> dict | None:
         row = self._db.execute("SELECT json FROM scenarios WHERE scenario_hash = ?", (scenario_hash,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     # -- keeping it tidy -------------------------------------------------------------------
+    @_named
     def overview(self) -> pd.DataFrame:
         """Stored runs grouped by scenario, scenario file, overrides and horizon: how many, when,
         and whether the current model code made them (``current``)."""
@@ -309,6 +424,7 @@ class ResultStore:
             table[column] = pd.to_datetime(table[column], unit="s").dt.strftime("%Y-%m-%d %H:%M")
         return table
 
+    @_named
     def select_keys(self, *, scenario: str | None = None, older_than_days: float | None = None,
                     stale: bool = False) -> list[str]:
         """Keys of the runs matching every condition given (none given: no keys)."""
@@ -341,6 +457,15 @@ class ResultStore:
             db.execute("DELETE FROM scenarios WHERE scenario_hash NOT IN (SELECT scenario_hash FROM runs)")
         return removed
 
+    @_named
+    def check(self) -> None:
+        """Raise StoreError naming the path when SQLite finds the file damaged (`PRAGMA quick_check`)."""
+        found = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+        if found != ["ok"]:
+            raise StoreError(f"{self.path}: damaged ({' '.join(str(found[0]).split())[:120]}); move it away or "
+                             "delete it, then run the same command again (its runs will be done again)")
+
+    @_named
     def vacuum(self) -> None:
         """Give the freed space back to the file system."""
         self._db.execute("VACUUM")

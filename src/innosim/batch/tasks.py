@@ -129,9 +129,9 @@ class RunRecord:
 
 def run_task(task: Task) -> RunRecord:
     """The default run function: one simulation of the task's scenario and seed."""
-    from innosim.model import simulate
+    from innosim.guard import guarded_simulate
 
-    result = simulate(task.scenario, task.seed, task.months)  # frees its model: memory stays flat
+    result = guarded_simulate(task.scenario, task.seed, task.months)  # frees its model: memory stays flat
     return RunRecord(end=result.end, timeseries=result.timeseries, relocations=result.relocations)
 
 

@@ -60,12 +60,12 @@ def _point_table(tasks, swept: list[str]):
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
           store_path: Path | None, progress: bool | None, max_runs: int | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
-    from innosim.batch import default_store_path, load_spec, spec_tasks
+    from innosim.batch import check_store, default_store_path, load_spec, spec_tasks
     from innosim.batch.spec import MAX_RUNS
 
     spec = load_spec(spec_file, max_runs=max_runs or MAX_RUNS)
     tasks = spec_tasks(spec, spec_file)  # every point validated: a bad one stops all before any run
-    scheduler = resolve_scheduler(scheduler)
+    scheduler = resolve_scheduler(scheduler, jobs)
 
     import mesa
 
@@ -73,9 +73,10 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     from innosim.analysis.compare.tables import in_model_order, summarise
     from innosim.analysis.trust import trust_paragraphs
     from innosim.io import write_atomic, write_json_atomic
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
-    out_dir = out_dir or DEFAULT_OUT / "batch" / spec.name
-    store_path = store_path or default_store_path()
+    store_path = check_store(store_path or default_store_path())
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / "batch" / file_name(spec.name, spec_file))
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
                         label=f"batch {spec.name}")
@@ -88,6 +89,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     summary = summarise(results, by=["point", "scenario", *swept, "indicator", "region"])
     point_cols = ["point", "scenario", "scenario_file", *swept]
     points = ids.drop_duplicates("point")[point_cols]
+    claim_out_dir(out_dir)
     write_atomic(out_dir / "results.csv", lambda p: results.to_csv(p, index=False, float_format="%.10g"))
     write_atomic(out_dir / "summary.csv", lambda p: summary.to_csv(p, index=False, float_format="%.10g"))
     write_atomic(out_dir / "points.csv", lambda p: points.to_csv(p, index=False))

@@ -7,28 +7,35 @@ from pathlib import Path
 
 import click
 
+from innosim.scenario import ScenarioError
 
-def resolve_scheduler(scheduler: str | None) -> str | None:
+
+def resolve_scheduler(scheduler: str | None, jobs: int | None = None) -> str | None:
     """The scheduler a command uses (--scheduler, else INNOSIM_SCHEDULER, else None: local processes),
-    checked to answer within a few seconds before anything is written (BatchError if not)."""
+    checked to answer within a few seconds before anything is written (BatchError if not). Locally,
+    --jobs is at most the cores: one process per run on a small machine only thrashes it."""
     import os
 
     from innosim.batch import SCHEDULER_ENV
-    from innosim.batch.engine import check_scheduler
+    from innosim.batch.engine import check_scheduler, default_jobs
 
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler:
         check_scheduler(scheduler)
+    elif jobs is not None and jobs > default_jobs():
+        raise ScenarioError("--jobs", "", f"{jobs:,} worker processes, more than the {default_jobs()} cores this "
+                                          "process may use; give at most that, or a cluster with --scheduler")
     return scheduler
 
 
 def run_or_exit(tasks, store_path: Path, **options):
     """`run_batch(tasks, store_path, **options)`; on Ctrl-C report the stored runs and exit 130
-    (running the same command again does only the rest)."""
+    (running the same command again does only the rest). The store comes back holding its lock until
+    it is closed, so `store prune` cannot remove the runs before the command has read them."""
     from innosim.batch import ResultStore, run_batch
 
     try:
-        return run_batch(tasks, store_path, **options)
+        return run_batch(tasks, ResultStore(store_path).hold(), **options)
     except KeyboardInterrupt:
         total = len({t.key for t in tasks})
         with ResultStore(store_path) as store:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from innosim.outdir import claim_out_dir
+
 from .batching import resolve_scheduler
 
 DEFAULT_OUT = Path("out") / "calibration"
@@ -41,15 +43,15 @@ ONLY = {"budget": "de", "check_replicates": "de", "profile_points": "de", "quick
                    "ensemble.worst_ignored)")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=None,
               help="history matching: model scale of the runs (default: ensemble.scale, else the targets file's)")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
               help="history matching: seed of the design (default: ensemble.seed; the runs' seeds are search.root_seed's)")
-@click.option("--budget", type=click.IntRange(min=1), default=None,
+@click.option("--budget", type=click.IntRange(1, 100_000), default=None,
               help="parameter sets to evaluate at most (default: the parameters file's search.budget)")
 @click.option("--replicates", type=click.IntRange(1, 100), default=None,
               help="runs per parameter set, same seeds for every set (default: search.replicates)")
-@click.option("--check-replicates", type=click.IntRange(min=2), default=None,
+@click.option("--check-replicates", type=click.IntRange(2, 1000), default=None,
               help="fresh replicates for the fit table at the optimum (default: search.check_replicates)")
-@click.option("--profile-points", type=click.IntRange(min=3), default=None,
+@click.option("--profile-points", type=click.IntRange(3, 50), default=None,
               help="points per identifiability profile (default: search.profile_points)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
 @click.option("--scheduler", default=None, help="address of a Dask scheduler to run on (default: local)")
@@ -85,7 +87,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
         if value is not None and ONLY[name] != method:
             raise click.UsageError(f"--{name.replace('_', '-')} belongs to --method {ONLY[name]}, not {method}")
     cal = load_calibration(targets_file, parameters_file)
-    scheduler = resolve_scheduler(scheduler)
+    scheduler = resolve_scheduler(scheduler, jobs)
     if method == "history-matching":
         _ensemble(cal, targets_file, out_dir, write_to, points, waves, cutoff, worst_ignored, scale, seed,
                   replicates, jobs, scheduler, progress)
@@ -97,7 +99,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
         profile_points = profile_points or QUICK["profile_points"]
         out_dir = out_dir or QUICK_OUT
         write_to = write_to or out_dir
-    out_dir = out_dir or DEFAULT_OUT
+    out_dir = claim_out_dir(out_dir or DEFAULT_OUT)
     write_to = write_to or targets_file.parent
     command = _command(targets_file)
     with _finished_runs_kept():
@@ -145,7 +147,7 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
     if (points or e.points) < e.min_members:
         raise click.UsageError(f"--points {points or e.points} is below the ensemble's min_members "
                                f"({e.min_members}, calibration parameters file)")
-    out_dir = out_dir or ENSEMBLE_OUT
+    out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)
     write_to = write_to or targets_file.parent
     with _finished_runs_kept():
         outcome = calibrate_ensemble(cal, out_dir, write_to, points=points, waves=waves, cutoff=cutoff,

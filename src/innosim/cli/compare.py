@@ -14,7 +14,8 @@ import click
 from innosim.scenario import ScenarioError
 
 from .batching import resolve_scheduler, run_or_exit
-from .options import SET_SOURCE, labels, lang_option, overrides_from, set_option, store_option
+from .options import (MAX_MONTHS, MAX_REPLICATES, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from,
+                      set_option, store_option)
 
 DEFAULT_OUT = Path("out")
 #: Sized so that `innosim compare baseline full_integration` takes a few minutes on two cores.
@@ -36,7 +37,12 @@ def scenario_labels(names: list[str], files: list[str | Path] | None = None) -> 
     return list(names)
 
 
-def default_out(labels: list[str]) -> Path:
+def default_out(labels: list[str], files: list[str | Path] | None = None) -> Path:
+    """out/compare/<name>-vs-<name>..., each name checked to be a file name (never a path)."""
+    from innosim.outdir import file_name
+
+    for i, label in enumerate(labels):
+        file_name(label, files[i] if files else "", "name")
     name = "-vs-".join(labels)
     if len(name) > 80:
         name = f"{labels[0]}-vs-{len(labels) - 1}-others-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
@@ -45,14 +51,14 @@ def default_out(labels: list[str]) -> Path:
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--replicates", "-r", type=click.IntRange(min=2), default=DEFAULT_REPLICATES, show_default=True,
+@click.option("--replicates", "-r", type=click.IntRange(2, MAX_REPLICATES), default=DEFAULT_REPLICATES, show_default=True,
               help="runs per scenario (replicate r has the same seed in every scenario)")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/compare/<names>); the runs stay in the shared store, so rerunning resumes")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="root seed")
-@click.option("--months", type=click.IntRange(min=1, max=600), default=None,
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="root seed")
+@click.option("--months", type=click.IntRange(1, MAX_MONTHS), default=None,
               help="horizon (default: the scenarios')")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=DEFAULT_SCALE,
               show_default=True, help="population scale of every scenario (1 = real size)")
@@ -61,21 +67,30 @@ def default_out(labels: list[str]) -> Path:
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
 @store_option
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help="allow more runs than the default limit (100,000)")
 @lang_option
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
             months: int | None, scale: float, sets: tuple[str, ...], scheduler: str | None,
-            store_path: Path | None, progress: bool | None, lang: str | None) -> None:
+            store_path: Path | None, progress: bool | None, max_runs: int | None, lang: str | None) -> None:
     """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences.
 
     Runs are kept in one results store shared by every comparison and batch, so a baseline run
     once is reused by the next comparison that needs it."""
-    from innosim.batch import default_store_path, make_tasks
+    from innosim.batch import check_store, default_store_path, make_tasks
     from innosim.scenario.catalogue import changed_settings, scenario_settings
 
     if len(scenarios) < 2:
         raise click.UsageError("give a baseline and at least one other scenario")
+    from innosim.batch.spec import MAX_RUNS
+
+    runs = len(scenarios) * replicates
+    if runs > (max_runs or MAX_RUNS):  # before a task is made: each holds a validated scenario
+        raise ScenarioError("--replicates", "", f"{len(scenarios)} scenarios x {replicates:,} replicates = {runs:,} "
+                                                f"runs, more than the limit of {max_runs or MAX_RUNS:,}; pass "
+                                                f"--max-runs {runs} to allow them")
     t = labels(lang)
-    scheduler = resolve_scheduler(scheduler)  # recorded in settings.json; a wrong address stops here
+    scheduler = resolve_scheduler(scheduler, jobs)  # recorded in settings.json; a wrong address stops here
     overrides = overrides_from(sets, scale)
     # every file is loaded and validated here: a bad one stops everything before a run or a file
     for file in scenarios:  # --set problems are reported once, as the command line's
@@ -91,13 +106,14 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     from innosim.analysis.compare.report import BAND_INDICATORS, write_comparison
     from innosim.analysis.trust import trust_paragraphs
     from innosim.model import month_label
+    from innosim.outdir import check_out_dir, claim_out_dir
     from innosim.scenario import content_hash
 
     groups_list = [tasks[i * replicates:(i + 1) * replicates] for i in range(len(scenarios))]
     names = scenario_labels([group[0].scenario.name for group in groups_list], list(scenarios))
     groups = dict(zip(names, groups_list, strict=True))
-    out_dir = out_dir or default_out(names)
-    store_path = store_path or default_store_path()
+    store_path = check_store(store_path or default_store_path())
+    out_dir = check_out_dir(out_dir or default_out(names, list(scenarios)))
     resolved = [scenario_settings(file, overrides, override_source=SET_SOURCE) for file in scenarios]
     cwd = Path.cwd()
 
@@ -135,7 +151,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         "jobs": jobs, "scheduler": scheduler, "level": 0.95,
         "innosim": __version__, "mesa": mesa.__version__, "python": platform.python_version(),
     }
-    report = write_comparison(comparison, out_dir, settings, t)
+    report = write_comparison(comparison, claim_out_dir(out_dir), settings, t)
     store.close()
     click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({settings['runs_total'] - settings['runs_reused']} runs, "

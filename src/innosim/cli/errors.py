@@ -46,12 +46,13 @@ def one_line(exc: BaseException) -> tuple[str, int] | None:
     """The message and exit status for a known failure, or None for an unexpected one."""
     from innosim.batch import BatchError, StoreError
 
+    from innosim.errors import MechanismError
     from innosim.model.ledger import MoneyError
 
     if isinstance(exc, ScenarioError):
         return str(exc), 2
-    if isinstance(exc, MoneyError):
-        return f"run stopped: {exc}", 1
+    if isinstance(exc, (MoneyError, MechanismError)):
+        return f"run stopped: {clip(str(exc), 600)}", 1
     if isinstance(exc, (BatchError, StoreError)):
         return str(exc), 1
     if isinstance(exc, sqlite3.DatabaseError):
@@ -59,8 +60,12 @@ def one_line(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, MemoryError):
         return "out of memory: lower run.scale, the population or the number of runs", 1
     if isinstance(exc, OSError):
+        import errno
+
         where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror or clip(str(exc), 200)}", 1
+        advice = ("; free some space and run the same command again (finished runs are kept in the store)"
+                  if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
+        return f"{where}{exc.strerror or clip(str(exc), 200)}{advice}", 1
     return None
 
 

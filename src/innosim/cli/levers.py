@@ -23,13 +23,13 @@ DEFAULT_OUT = Path("out") / "levers"
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
-@click.option("--max-seeds", type=click.IntRange(min=2), default=None,
+@click.option("--max-seeds", type=click.IntRange(2, 10_000), default=None,
               help="stop adding seed blocks at this many seeds (default: the experiment's cap)")
 @click.option("--stage", type=click.Choice(["all", "table", "robustness"]), default="all", show_default=True,
               help="all: the lever table, then the robustness stage if the file has robustness:; table: the "
                    "table alone; robustness: the robustness stage alone (its signs from the effects.csv a "
                    "table run left in the output folder, else from the median over draws)")
-@click.option("--draws", type=click.IntRange(min=2), default=None,
+@click.option("--draws", type=click.IntRange(2, 10_000), default=None,
               help="Latin hypercube draws of the robustness stage (default: the experiment's robustness.draws)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="output folder (default: out/levers/<experiment name>)")
@@ -57,16 +57,17 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim.analysis.levers.report import write_levers_report
     from innosim.analysis.levers.robustness_report import write_robustness_report
     from innosim.analysis.levers.study import run_robustness, run_study
-    from innosim.batch import default_store_path
+    from innosim.batch import check_store, default_store_path
     from innosim.model import month_label
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     t = labels(lang)
     experiment = load_levers(experiment_file, scale=scale, draws=draws)
     if stage == "robustness" and experiment.robustness is None:
         raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
-    scheduler = resolve_scheduler(scheduler)
-    store_path = store_path or default_store_path()
-    out_dir = out_dir or DEFAULT_OUT / experiment.name
+    scheduler = resolve_scheduler(scheduler, jobs)
+    store_path = check_store(store_path or default_store_path())
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / file_name(experiment.name, experiment_file))
     spec = experiment.spec
     cap = max_seeds or spec.seeds.cap
     started = time.perf_counter()
@@ -132,6 +133,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
             "runs_total": robustness.runs["total"], "runs_reused": robustness.runs["reused"]}
         runs = {"total": runs["total"] + robustness.runs["total"], "reused": runs["reused"] + robustness.runs["reused"]}
     settings |= {"runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started}
+    claim_out_dir(out_dir)
     if table is not None:
         report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness)
     else:

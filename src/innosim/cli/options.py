@@ -6,11 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from innosim.scenario import ScenarioError
+from innosim.scenario.loader import read_yaml_value
 
 SET_SOURCE = "--set"
+#: The largest seed (SQLite keeps seeds as 64-bit integers) and horizon (the schema's run.months) an option takes.
+MAX_SEED = 2**63 - 1
+MAX_MONTHS = 600
+#: Replicates an option may ask for; more runs than the commands' limit still need --max-runs.
+MAX_REPLICATES = 10_000
 
 
 def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -21,11 +26,7 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise ScenarioError(SET_SOURCE, item, "must be KEY=VALUE, e.g. --set policy.vouchers.scope=zone")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
-            raise ScenarioError(SET_SOURCE, key, f"the value {text!r} is not valid YAML: "
-                                                 f"{getattr(exc, 'problem', exc)}") from None
+        value = read_yaml_value(text, SET_SOURCE, key) if text.strip() else ""
         if key in overrides:
             raise ScenarioError(SET_SOURCE, key, "given twice")
         overrides[key] = value

@@ -11,7 +11,7 @@ import click
 
 from innosim.scenario import ScenarioError, load_scenario
 
-from .options import SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
+from .options import MAX_MONTHS, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
 DEFAULT_OUT = Path("out")
 
@@ -72,8 +72,8 @@ def _number(value, fmt) -> str:
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="random seed")
-@click.option("--months", type=click.IntRange(min=1), default=None, help="horizon (default: the scenario's)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=1, show_default=True, help="random seed")
+@click.option("--months", type=click.IntRange(1, MAX_MONTHS), default=None, help="horizon (default: the scenario's)")
 @scale_option(None, "population scale (default: the scenario's run.scale; 1 = real size)")
 @set_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
@@ -84,21 +84,26 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
         out_dir: Path | None, progress: bool | None, lang: str | None) -> None:
     """Run one SCENARIO file and write its indicators, summary and plot; print the main indicators
     at the horizon."""
-    from innosim.model import simulate
+    from innosim.errors import MechanismError
+    from innosim.guard import guarded_simulate
     from innosim.model.ledger import MoneyError
+    from innosim.outdir import check_out_dir, file_name
     from innosim.outputs import write_run_outputs
 
     t = labels(lang)
     spec = load_scenario(scenario, overrides_from(sets, scale), override_source=SET_SOURCE)
-    out_dir = out_dir or DEFAULT_OUT / "run" / f"{spec.name}-seed{seed}"
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / "run" / f"{file_name(spec.name, scenario)}-seed{seed}")
     show = sys.stderr.isatty() if progress is None else progress
     with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
         # overflow in the model shows as a MoneyError naming the month and the account, not as numpy's warnings
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            result = simulate(spec, seed=seed, months=months, progress=update)
+            result = guarded_simulate(spec, seed=seed, months=months, progress=update)
         except MoneyError as exc:
             raise MoneyError(f"{scenario} (seed {seed}): {exc}") from None
+        except MechanismError as exc:
+            raise MechanismError(exc.month, exc.mechanism, exc.cause, f"{exc.setting} in {scenario} (seed {seed})"
+                                 if exc.setting else f"{scenario} (seed {seed})") from None
     write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed, labels=t)
     click.echo(f"{spec.name}, seed {seed}, scale {spec.run.scale:g}, "
                f"{int(result.timeseries['month'].max())} months")

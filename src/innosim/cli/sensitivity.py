@@ -40,12 +40,12 @@ def _provenance(experiment) -> dict:
 @click.option("--method", type=click.Choice(["morris", "sobol", "emulator"]), required=True,
               help="morris: screening by elementary effects; sobol: variance-based S1/ST indices; emulator: "
                    "S1/ST on a Gaussian-process emulator fitted to the replicates (for noisy outputs)")
-@click.option("--n", "n", type=click.IntRange(min=2), default=None,
+@click.option("--n", "n", type=click.IntRange(2, 10_000_000), default=None,
               help="Morris trajectories, Sobol' base sample N, or emulator design points; N and the emulator's "
                    "points a power of 2 (default: the experiment's)")
 @click.option("--kept", type=click.Path(path_type=Path), default=None,
               help="a Morris screening's kept.yaml to take the factors from (instead of the file's keep:)")
-@click.option("--replicates", type=click.IntRange(min=1), default=None,
+@click.option("--replicates", type=click.IntRange(1, 10_000), default=None,
               help="runs per design point, averaged (default: the experiment's)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes (default: every core)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
@@ -67,9 +67,10 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     from innosim.analysis.sensitivity.report import strongest_levers, write_report
     from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
+    from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     experiment = load_experiment(experiment_file, kept=kept)
-    scheduler = resolve_scheduler(scheduler)
+    scheduler = resolve_scheduler(scheduler, jobs)
     provenance = _provenance(experiment)  # the file as it was when the runs started
     spec = experiment.spec
     size = n or default_n(experiment, method)
@@ -80,7 +81,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
         raise click.BadParameter("Morris needs at least 2 trajectories", param_hint="--n")
     reps = replicates or spec.replicates
     order = spec.sobol.second_order if second_order is None else second_order
-    out_dir = out_dir or DEFAULT_OUT / f"{experiment.name}-{method}"
+    out_dir = check_out_dir(out_dir or DEFAULT_OUT / f"{file_name(experiment.name, experiment_file)}-{method}")
     points = design_size(experiment, method, size, order)
     if points * reps > (max_runs or MAX_RUNS):  # refused before the design is sampled or a file is written
         raise ScenarioError(experiment_file, {"morris": "morris.trajectories", "sobol": "sobol.n",
@@ -91,7 +92,7 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
                f"{reps} replicates = up to {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
     started = time.perf_counter()
-    store = ResultStore(out_dir / "runs.sqlite")
+    store = ResultStore(claim_out_dir(out_dir) / "runs.sqlite")
     try:
         study = run_experiment(experiment, method, store, n=size, replicates=reps, second_order=order,
                                jobs=jobs, scheduler=scheduler, progress=progress)

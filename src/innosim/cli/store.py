@@ -13,7 +13,7 @@ def _open(store_path: Path | None):
     from innosim.batch import ResultStore, default_store_path
 
     path = store_path or default_store_path()
-    if not path.is_file():
+    if not path.exists():
         raise click.UsageError(f"no results store at {path} yet (compare and batch create it)")
     return ResultStore(path)
 
@@ -32,6 +32,7 @@ def list_runs(store_path: Path | None) -> None:
     from rich.table import Table
 
     with _open(store_path) as results:
+        results.check()  # a damaged store says so (exit 1) rather than list what it can still read
         overview = results.overview()
         table = Table(title=f"{results.path}: {len(results)} runs", header_style="bold")
         for column in ("scenario", "file", "overrides", "months", "runs", "stale", "last run"):
@@ -59,7 +60,7 @@ def prune(store_path: Path | None, stale: bool, scenario: str | None, days: floa
     """Remove stored runs matching every condition given (at least one is needed)."""
     if not (stale or scenario or days is not None or everything):
         raise click.UsageError("say which runs: --stale, --scenario NAME, --older-than DAYS or --all")
-    with _open(store_path) as results:
+    with _open(store_path) as results, results.exclusive():  # never under a running batch
         keys = results.runs()["key"].tolist() if everything else \
             results.select_keys(scenario=scenario, older_than_days=days, stale=stale)
         if dry_run:

@@ -11,6 +11,8 @@ from typing import Any
 import mesa
 import numpy as np
 
+from innosim.errors import MechanismError
+
 from innosim.scenario import (
     Scenario,
     apply_overrides,
@@ -134,7 +136,10 @@ class InnoModel(mesa.Model):
         self._begin_month()
         for mechanism in self.schedule():
             self._stream(mechanism)
-            mechanism(self)
+            try:
+                mechanism(self)
+            except (ArithmeticError, ValueError, MemoryError) as exc:  # overflow, numpy sizes: one line
+                raise MechanismError.during(month_label(self.start, self.month - 1), mechanism, exc) from exc
         self._end_month()
         self.datacollector.collect(self)          # 9. indicators
         self.running = self.month < self.spec.run.months

@@ -53,5 +53,5 @@ def release(model: InnoModel) -> None:
     """Let a finished model be freed: Mesa 3.3 counts agent ids in a class-level dict keyed by
     model (`Agent._ids`), which would otherwise keep every model of a batch alive."""
     ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
+    if hasattr(ids, "pop"):  # a dict, or the weak-keyed table the visual server puts in its place
         ids.pop(model, None)

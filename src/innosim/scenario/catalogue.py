@@ -147,29 +147,48 @@ def _field_for(fields: dict, path: tuple) -> tuple[tuple, tuple[FieldInfo, str] 
     return path, None
 
 
+def _schema_facts(fields: dict, path: tuple) -> tuple[tuple, dict, str]:
+    """The schema's path, facts (bounds, choices, whole, text, list) and meaning of a leaf."""
+    field_path, entry = _field_for(fields, path)
+    found: dict = {}
+    meaning = ""
+    if entry is not None:
+        field, section = entry
+        _walk_annotation(field.annotation, found)
+        for item in field.metadata:
+            _take_metadata(item, found)
+        if field.annotation is str:
+            found["text"] = True
+        if typing.get_origin(field.annotation) is list:
+            found["list"] = True
+        meaning = field.description or (f"({section})" if section else "")
+    return field_path, found, meaning
+
+
 def catalogue(defaults: Mapping | None = None) -> list[Setting]:
     """Every setting with its default, range, unit and meaning (a value per leaf of the defaults)."""
     fields = schema_fields()
     defaults = defaults if defaults is not None else Scenario().model_dump(mode="json")
     rows = []
     for path, default in _leaves(defaults, ()):
-        field_path, entry = _field_for(fields, path)
-        found: dict = {}
-        meaning = ""
-        if entry is not None:
-            field, section = entry
-            _walk_annotation(field.annotation, found)
-            for item in field.metadata:
-                _take_metadata(item, found)
-            if field.annotation is str:
-                found["text"] = True
-            if typing.get_origin(field.annotation) is list:
-                found["list"] = True
-            meaning = field.description or (f"({section})" if section else "")
+        field_path, found, meaning = _schema_facts(fields, path)
         key = ".".join(path)
         unit = _unit(".".join(field_path), found, meaning)
         rows.append(Setting(key, default, _range_text(found), unit, meaning))
     return rows
+
+
+def numeric_bounds() -> dict[str, dict]:
+    """Every numeric setting (per county where it is one) -> its bounds: ge/gt, le/lt, and whole for
+    a whole number. What the tests use to set each setting to its maximum."""
+    fields = schema_fields()
+    bounds = {}
+    for path, default in _leaves(Scenario().model_dump(mode="json"), ()):
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            continue
+        _, found, _ = _schema_facts(fields, path)
+        bounds[".".join(path)] = {k: v for k, v in found.items() if k in ("ge", "gt", "le", "lt", "whole")}
+    return bounds
 
 
 # ---------------------------------------------------------------- a scenario's values

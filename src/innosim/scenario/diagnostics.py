@@ -198,6 +198,10 @@ def plain_reason(error: dict) -> str:
     return f"{error['msg']}{got}"
 
 
+#: Problems found in detail (hints, lines); a message shows 20 (errors.SHOWN_PROBLEMS), so more is waste.
+DETAILED = 200
+
+
 def _loc_key(loc: tuple) -> tuple:
     return tuple(x for x in loc if x != "[key]")
 
@@ -224,10 +228,14 @@ def pydantic_problems(exc: ValidationError, file: str | Path, origin: Mapping[tu
     """Every error of `exc` as a `ScenarioError` in plain words, blamed on the file that set the
     key (`origin`: key path -> file), with its line, and a "did you mean" for unknown keys."""
     problems: list[ScenarioError] = []
+    rest: list[ScenarioError] = []  # beyond DETAILED: listed without hints or lines (counted, seldom shown)
     seen: set[tuple] = set()
     for error in exc.errors():
         loc = _loc_key(tuple(error["loc"]))
         reason = plain_reason(error)
+        if len(problems) >= DETAILED:
+            rest.append(ScenarioError(_blame(origin or {}, loc, file), _dotted(loc), reason))
+            continue
         if model is not None and error["type"] == "extra_forbidden" and loc:
             choices = allowed_keys(model, loc[:-1]) or []
             if len(loc) == 1:
@@ -249,11 +257,15 @@ def pydantic_problems(exc: ValidationError, file: str | Path, origin: Mapping[tu
         seen.add((loc, reason))
         problems.append(ScenarioError(culprit, _dotted(loc), reason, line))
     problems.sort(key=lambda p: (p.file != str(file), p.file, p.line or 0))
-    return problems
+    return problems + rest
 
 
 def _blame(origin: Mapping[tuple, Any], loc: tuple, default: str | Path) -> str | Path:
-    """The file that set the deepest part of `loc` (an error in an inherited value names its file)."""
+    """The file that set the deepest part of `loc` (an error in an inherited value names its file); a
+    command line (--set) that wrote below `loc` is blamed before the file whose value it changed."""
+    for key, source in origin.items():
+        if len(key) > len(loc) and key[:len(loc)] == loc and str(source).startswith("--"):
+            return source
     for n in range(len(loc), 0, -1):
         if loc[:n] in origin:
             return origin[loc[:n]]

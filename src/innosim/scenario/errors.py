@@ -27,8 +27,13 @@ class ScenarioError(ValueError):
         return f"{where}: {self.reason}"
 
 
+#: Problems a message lists; the rest are counted (a file of 40,000 unknown keys once printed 5 MB).
+SHOWN_PROBLEMS = 20
+
+
 class ScenarioProblems(ScenarioError):
-    """Several problems at once; `file`, `key`, `reason` and `line` are those of the first."""
+    """Several problems at once; `file`, `key`, `reason` and `line` are those of the first. The message
+    lists the first `SHOWN_PROBLEMS` and counts the rest; `problems` keeps them all."""
 
     def __init__(self, problems: list[ScenarioError]):
         if not problems:
@@ -39,7 +44,10 @@ class ScenarioProblems(ScenarioError):
         if len(problems) > 1:
             files = sorted({p.file for p in problems})
             head = f"{len(problems)} problems in {', '.join(files)}:"
-            self.args = ("\n".join([head, *(f"  {p.one_line()}" for p in problems)]),)
+            lines = [f"  {p.one_line()}" for p in problems[:SHOWN_PROBLEMS]]
+            if len(problems) > SHOWN_PROBLEMS:
+                lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more")
+            self.args = ("\n".join([head, *lines]),)
 
     def __str__(self) -> str:
         return str(self.args[0])

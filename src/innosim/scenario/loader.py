@@ -95,6 +95,47 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+#: Characters of a --set value: a setting is a number, a word or a small mapping.
+MAX_VALUE_CHARS = 10_000
+#: Brackets nested in a --set value: no setting is deeper than a few (PyYAML takes seconds to fail deeper).
+MAX_VALUE_DEPTH = 20
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        depth += char in "[{"
+        depth -= char in "]}"
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def read_yaml_value(text: str, source: str, key: str) -> Any:
+    """One value written on a command line (``--set KEY=VALUE``), read as a file's values are: plain
+    data only (no tags; no anchors, which a command line never needs), bounded in size and depth."""
+    if len(text) > MAX_VALUE_CHARS:
+        raise ScenarioError(source, key, f"the value is {len(text):,} characters long, more than {MAX_VALUE_CHARS:,}")
+    if _bracket_depth(text) > MAX_VALUE_DEPTH:
+        raise ScenarioError(source, key, "the value is nested too deeply")
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.TagToken, yaml.AnchorToken, yaml.AliasToken)):
+                kind = "tags" if isinstance(token, yaml.TagToken) else "anchors and aliases"
+                raise ScenarioError(source, key, f"YAML {kind} are not allowed in a value (plain data only): "
+                                                 f"{excerpt(text)}")
+        value = load_bounded(text, _PlainLoader)
+        refuse_non_finite(value, key)
+    except ScenarioError:
+        raise
+    except UnsafeYaml as exc:
+        raise ScenarioError(source, exc.key or key, exc.reason) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, key, f"the value {excerpt(text)} is {yaml_problem(exc)[1]}") from None
+    except RecursionError:
+        raise ScenarioError(source, key, "the value is nested too deeply") from None
+    return value
+
+
 def _read_text(path: Path) -> str:
     """The file's text, or a ScenarioError saying why it cannot be read (not its contents)."""
     try:

@@ -71,19 +71,36 @@ def per_county(item: Any) -> Any:
 T = TypeVar("T")
 
 
+def by_county_values(value: dict[str, float]) -> list[float]:
+    """A per-county number's three values (qingpu, wujiang, jiashan)."""
+    return [value[c] for c in COUNTIES]
+
+
 def by_county(value: T | dict[str, T]) -> dict[str, T]:
     """A per-county setting as the mapping county -> value, whichever way it was written."""
     return {c: value[c] for c in COUNTIES} if isinstance(value, dict) else {c: value for c in COUNTIES}
 
 
+# Every number has a physical bound, so that no legal value overflows the model's arithmetic (1e300 for
+# a rent once crashed the process). The bounds are far beyond any real value: tens to thousands of
+# times today's, never the reason a "what if" is refused.
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-CountyMoney = county_values(ge=0.0)
-CountyCount = county_values(ge=0.0)
+#: A weight or bonus in a choice's utility, in logit units: exp(50) already decides every choice.
+Weight = Annotated[float, Field(ge=0.0, le=50.0)]
+#: A taste that may be negative (a place's amenity, Shanghai's pull), logit units.
+Taste = Annotated[float, Field(ge=-50.0, le=50.0)]
+#: A price per employee and month, M CNY (wages, rent: today about 0.001-0.02).
+MonthlyPrice = Annotated[float, Field(gt=0.0, le=1.0)]
+#: An amount paid to one firm or person, M CNY (a ticket, a reward, a subsidy: today 0.05-2).
+Payment = Annotated[float, Field(ge=0.0, le=100.0)]
+#: A county's yearly budget or capital, M CNY (vouchers 8-15 a year, funds 100-200 today).
+CountyMoney = county_values(ge=0.0, le=100_000.0)
+#: Places, pool seats or persons a year per county (incubator places 40-70, programme talents 20-48 today).
+CountyCount = county_values(ge=0.0, le=10_000.0)
+CountyPayment = county_values(ge=0.0, le=100.0)
 CountyFlag = per_county(bool)
 CountyShare = per_county(Share)
-CountyNonNeg = per_county(NonNeg)
+CountyPaymentOne = per_county(Payment)
 
 
 def _check_month(text: str) -> str:
@@ -123,12 +140,13 @@ class Population(Strict):
 class PlaceEconomy(Strict):
     """Prices and quality of one place (assumed orders of magnitude, 2019, M CNY per month)."""
 
-    talent_wage: Positive = Field(description="monthly wage of a key talent (R&D staff)")
-    staff_wage: Positive = Field(description="monthly wage of an ordinary employee")
-    rent: NonNeg = Field(description="monthly rent per employee")
-    productivity: Positive = Field(description="total factor productivity multiplier")
+    talent_wage: MonthlyPrice = Field(description="monthly wage of a key talent (R&D staff)")
+    staff_wage: MonthlyPrice = Field(description="monthly wage of an ordinary employee")
+    rent: Annotated[float, Field(ge=0.0, le=1.0)] = Field(description="monthly rent per employee")
+    productivity: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        description="total factor productivity multiplier")
     provider_quality: Share = Field(description="quality of the place's R&D service providers")
-    amenity: float = Field(0.0, description="talents' taste for living there, logit units")
+    amenity: Taste = Field(0.0, description="talents' taste for living there, logit units")
     growth: Annotated[float, Field(ge=-0.2, le=0.3)] = Field(
         0.04, description="nominal trend of demand, prices, wages and rent, per year (calibrated to output growth)")
     productivity_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = Field(
@@ -181,13 +199,15 @@ class Behaviour(Strict):
     rd_intensity_median: Share = 0.03
     rd_intensity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
     external_share: Share = 0.25
-    provider_quality_weight: NonNeg = 3.0
-    provider_distance_cost: NonNeg = 1.5
-    voucher_weight: NonNeg = 4.0
-    innovation_theta: NonNeg = 0.7
+    provider_quality_weight: Weight = 3.0
+    provider_distance_cost: Weight = 1.5
+    voucher_weight: Weight = 4.0
+    innovation_theta: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7  # innovations per R&D input
     innovation_gamma: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
-    collaboration_bonus: NonNeg = 1.0
-    hightech_step: Share = Field(0.12, description="share of the non-high-tech product mix an innovation per ten staff upgrades")
+    collaboration_bonus: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    hightech_step: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.12, description="share of the non-high-tech product mix an innovation per ten staff upgrades (below 1: "
+                          "one innovation never upgrades every product)")
     product_obsolescence: Share = Field(0.15, description="yearly share of high-tech products that become ordinary")
     # certification
     hnte_first_approval: Share = Field(
@@ -220,12 +240,12 @@ class Behaviour(Strict):
     # talents
     job_search_rate: Share = 0.02
     unemployed_search_rate: Share = 0.5
-    talent_logit_scale: Positive = 1.0
-    talent_stay_bonus: NonNeg = 2.0
-    talent_wage_weight: NonNeg = 3.0
-    talent_distance_cost: NonNeg = 1.5
-    recognition_penalty: NonNeg = 1.0
-    equity_retention_weight: NonNeg = Field(
+    talent_logit_scale: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
+    talent_stay_bonus: Weight = 2.0
+    talent_wage_weight: Weight = 3.0
+    talent_distance_cost: Weight = 1.5
+    recognition_penalty: Weight = 1.0
+    equity_retention_weight: Weight = Field(
         0.5, description="weight, in a talent's job choices, of equity worth a year's wage (unvested equity keeps "
                          "a talent; a grant on offer draws one to the vacancy)")
     follow_employer_prob: Share = 0.7
@@ -234,21 +254,21 @@ class Behaviour(Strict):
     talent_retirement: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         1.0 / 35.0, description="yearly chance that a talent retires (a 35-year career)")
     unemployed_leave_rate: Share = Field(0.08, description="monthly chance that an unemployed talent leaves for good")
-    arrival_job_weight: NonNeg = 1.0
+    arrival_job_weight: Weight = 1.0
     migration_response: Annotated[float, Field(ge=0.0, le=12.0)] = Field(
         1.0, description="migrants drawn a year per key-talent position left open")
     # start-ups and incubation
     founding_rate: Share = Field(0.0019, description="monthly chance that a skilled talent founds a start-up")
     founding_skill_threshold: Annotated[float, Field(ge=0.0, le=5.0)] = 1.2
-    founder_seed_capital: NonNeg = 0.5
+    founder_seed_capital: Payment = 0.5
     startup_productivity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
     startup_knowledge: Annotated[float, Field(gt=0.0, le=100.0)] = 2.0
     incubation_months: Annotated[int, Field(ge=1, le=120)] = 30
-    incubator_mentoring: NonNeg = Field(0.5, description="extra innovation rate of an incubator's tenants")
-    graduate_stay_bonus: NonNeg = 0.6
-    graduate_space_bonus: NonNeg = 1.0
-    graduate_subsidy_weight: NonNeg = 2.0
-    shanghai_pull: float = 0.8
+    incubator_mentoring: Annotated[float, Field(ge=0.0, le=10.0)] = Field(0.5, description="extra innovation rate of an incubator's tenants")
+    graduate_stay_bonus: Weight = 0.6
+    graduate_space_bonus: Weight = 1.0
+    graduate_subsidy_weight: Weight = 2.0
+    shanghai_pull: Taste = 0.8
     # firms' entry, location and exit
     firm_entry_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.02, description="firms entering each place from outside the four places, per year, as a share of its firms")
@@ -260,7 +280,7 @@ class Behaviour(Strict):
         5.0, description="technology-based firms per 1,000 residents a place can hold when every potential "
                          "adopter has taken up R&D (an assumption: 2.6 times Suzhou's 2024 density of registered "
                          "technology SMEs, 24,300 for 12.95 million residents)")
-    firm_stay_bonus: NonNeg = Field(
+    firm_stay_bonus: Weight = Field(
         7.0, description="firms' taste for staying put in their location review, logit units: sets how many move "
                          "(assumption bounded by public evidence: a handful of certified firms a year move between "
                          "the three counties; docs/ODD.md)")
@@ -269,22 +289,22 @@ class Behaviour(Strict):
                            "zone (a partial move: the entity needs a certificate of its own, art. 18 of Guokefahuo "
                            "[2016] 32); an assumption bounded by public evidence (cases reported one by one), "
                            "sensitivity in docs/ODD.md")
-    firm_tax_weight: NonNeg = 1.5
-    firm_talent_weight: NonNeg = 0.8
-    firm_rent_weight: NonNeg = 0.5
-    firm_agglomeration_weight: NonNeg = 1.0
-    firm_distance_weight: NonNeg = 0.8
+    firm_tax_weight: Weight = 1.5
+    firm_talent_weight: Weight = 0.8
+    firm_rent_weight: Weight = 0.5
+    firm_agglomeration_weight: Weight = 1.0
+    firm_distance_weight: Weight = 0.8
     exit_negative_months: Annotated[int, Field(ge=1, le=60)] = 12
     # finance
     fund_screen_rate: Share = Field(0.3, description="yearly chance that a fund screens a given young firm it may invest in")
-    fund_ticket: NonNeg = 2.0
+    fund_ticket: Payment = 2.0
     fund_holding_months: Annotated[int, Field(ge=1, le=240)] = 60
-    fund_reservation: float = 0.5
+    fund_reservation: Taste = 0.5
     # technology market
     problem_post_rate: Share = 0.004
     solver_local_prob: Share = 0.5
     deal_threshold: Share = 0.7
-    deal_value: NonNeg = 0.3
+    deal_value: Payment = 0.3
     # vouchers
     voucher_apply_prob: Share = 0.5
     voucher_additionality: Share = Field(
@@ -318,7 +338,7 @@ class Vouchers(Strict):
     budget: CountyMoney = Field(default_factory=lambda: {"qingpu": 12.0, "wujiang": 15.0, "jiashan": 8.0},
                                 description="M CNY issued per county per year")
     subsidy_share: CountyShare = Field(0.5, description="share of a service's cost a county's voucher pays")
-    cap_per_firm: CountyNonNeg = Field(0.1, description="M CNY a county grants one firm a year at most")
+    cap_per_firm: CountyPaymentOne = Field(0.1, description="M CNY a county grants one firm a year at most")
     scope: per_county(VoucherScope) = Field("own_county", description="where a county's vouchers can be spent")
     cross_county_settlement: CountyFlag = Field(
         False, description="the issuing county settles with providers outside it, so they accept its vouchers")
@@ -340,7 +360,7 @@ class Incubation(Strict):
                                   description="tenant places per county")
     post_incubation_space: CountyCount = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                                description="graduate places offered per county per year")
-    stay_subsidy: CountyNonNeg = Field(
+    stay_subsidy: CountyPaymentOne = Field(
         0.0, description="M CNY the incubator's county pays a graduate that settles there")
 
 
@@ -363,9 +383,9 @@ class HnteRewards(Strict):
     """County cash rewards for HNTE certification (e.g. Songjiang, Shanghai, 2024: 0.2 M CNY for a
     first certification, 0.05 M CNY for a renewal)."""
 
-    first: CountyMoney = Field(default_factory=lambda: {c: 0.2 for c in COUNTIES},
+    first: CountyPayment = Field(default_factory=lambda: {c: 0.2 for c in COUNTIES},
                                description="M CNY paid by the county for a first certification")
-    renewal: CountyMoney = Field(default_factory=lambda: {c: 0.05 for c in COUNTIES},
+    renewal: CountyPayment = Field(default_factory=lambda: {c: 0.05 for c in COUNTIES},
                                  description="M CNY paid by the county for a renewal")
 
 
@@ -420,7 +440,7 @@ class Cultivation(Strict):
 
     capacity: CountyCount = Field(default_factory=lambda: {"qingpu": 0.0, "wujiang": 0.0, "jiashan": 0.0},
                                   description="firms a county keeps in its pool (Jiashan about 2021-22: over 240)")
-    subsidy: CountyMoney = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
+    subsidy: CountyPayment = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                  description="M CNY a year the county pays each firm in its pool")
 
 
@@ -468,6 +488,14 @@ def _population_fits(population: Population, info: ValidationInfo) -> Population
             "too_large", "firms and talents x run.scale = {agents} agents (about {gb} GB of memory), more than "
             "the limit of {limit}: lower run.scale or the population",
             {"agents": f"{agents:,}", "gb": f"{agents * BYTES_PER_AGENT / 1e9:.1f}", "limit": f"{MAX_AGENTS:,}"})
+    firms, talents = round(population.firms * scale), round(population.talents * scale)
+    if (population.firms and firms < 1) or (population.talents and talents < 1):
+        # a model without agents runs, and its reports would say "precision met" about nothing
+        least = 1.0 / min(n for n in (population.firms, population.talents) if n)
+        raise PydanticCustomError(
+            "too_small", "run.scale {scale} leaves {firms} firms and {talents} talents in the zone: nothing to "
+            "simulate; give a run.scale of at least {least}",
+            {"scale": f"{scale:g}", "firms": firms, "talents": talents, "least": f"{least:.2g}"})
     return population
 
 
@@ -509,6 +537,22 @@ class Scenario(Strict):
     policy: Policy = Policy()
     changes: Annotated[list[PolicyChange], Field(max_length=240)] = Field(
         default_factory=list, description="dated policy changes")
+
+    @model_validator(mode="after")
+    def _arrivals_fit(self) -> Scenario:
+        """Programme talents arrive every year: over the horizon they must fit in memory too."""
+        population = self.population
+        start = population.firms + population.shanghai_firms + population.talents + population.shanghai_talents
+        arriving = sum(by_county_values(self.policy.talent_programmes)) * self.run.months / 12
+        agents = round((start + arriving) * self.run.scale)
+        if agents > MAX_AGENTS:
+            raise PydanticCustomError(
+                "too_large", "policy.talent_programmes: {arriving} programme talents over {months} months, with the "
+                "population x run.scale, make {agents} agents, more than the limit of {limit}: lower "
+                "talent_programmes, run.months or run.scale",
+                {"arriving": f"{arriving:,.0f}", "months": self.run.months, "agents": f"{agents:,}",
+                 "limit": f"{MAX_AGENTS:,}"})
+        return self
 
     def changes_in_order(self) -> list[tuple[int, PolicyChange]]:
         """(index in the file, change) in date order; changes of the same month in file order."""

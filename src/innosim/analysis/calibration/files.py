@@ -108,16 +108,23 @@ class ParameterSpec(_Strict):
 
 
 class SearchSpec(_Strict):
-    budget: Annotated[int, Field(ge=1)] = 1200
+    budget: Annotated[int, Field(ge=1, le=100_000)] = 1200
     replicates: Annotated[int, Field(ge=1, le=100)] = 2
     popsize: Annotated[int, Field(ge=1, le=100)] = 5
-    mutation: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.5, 1.0]
+    # differential evolution's dithering range: scipy takes 0 <= low <= high < 2
+    mutation: Annotated[list[Annotated[float, Field(ge=0.0, lt=2.0)]], Field(min_length=2, max_length=2)] = [0.5, 1.0]
     recombination: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
-    root_seed: Annotated[int, Field(ge=0)] = 2015
-    optimiser_seed: Annotated[int, Field(ge=0)] = 1
+    root_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 2015
+    optimiser_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
     check_replicates: Annotated[int, Field(ge=2, le=1000)] = 20
     profile_points: Annotated[int, Field(ge=3, le=50)] = 9
     polish_rounds: Annotated[int, Field(ge=0, le=10)] = 1
+
+    @model_validator(mode="after")
+    def _mutation_in_order(self) -> SearchSpec:
+        if self.mutation[0] > self.mutation[1]:
+            raise ValueError(f"mutation: give [low, high] with low <= high, got {self.mutation}")
+        return self
 
 
 class EnsembleSpec(_Strict):
@@ -130,7 +137,7 @@ class EnsembleSpec(_Strict):
     worst_ignored: Annotated[int, Field(ge=0, le=5)] = 0
     margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     min_members: Annotated[int, Field(ge=2, le=10_000)] = 8
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
     scale: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
 
 

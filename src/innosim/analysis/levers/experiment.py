@@ -101,7 +101,7 @@ class LeversSpec(_Strict):
     full: Annotated[str, Field(min_length=1)]
     scale: Annotated[float, Field(gt=0.0, le=10.0)] = 0.5
     months: Annotated[int, Field(ge=1, le=600)] | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     seeds: SeedBlocks = SeedBlocks()
     levers: Annotated[dict[str, LeverSpec], Field(min_length=2)]
     regions: Annotated[list[Literal["qingpu", "wujiang", "jiashan", "shanghai", "zone"]], Field(min_length=1)] = \

@@ -84,7 +84,7 @@ class FailureSpec(_Strict):
 class RobustnessSpec(_Strict):
     draws: Annotated[int, Field(ge=2, le=10_000)] = 48
     seeds_per_draw: Annotated[int, Field(ge=1, le=1000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     from_calibration: str | None = Field(None, description="a calibration result.yaml: its parameters and ranges")
     from_ensemble: str | None = Field(None, description="a calibration ensemble.yaml: each draw takes one member")
     uncertainties: dict[str, UncertaintySpec] = Field(default_factory=dict)

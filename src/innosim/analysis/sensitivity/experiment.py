@@ -106,7 +106,7 @@ class ExperimentSpec(_Strict):
     scale: Annotated[float, Field(gt=0.0, le=10.0)] = 0.2
     months: Annotated[int, Field(ge=1, le=600)] = 120
     replicates: Annotated[int, Field(ge=1, le=1000)] = 3
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     morris: MorrisSpec = MorrisSpec()
     sobol: SobolSpec = SobolSpec()
     emulator: EmulatorSpec = EmulatorSpec()
