@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 3.0])
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    time_boltzmann(steps=5)  # imports and caches warm, for both
+    simulate(load_scenario(args.scenario), seed=0, months=1)
     ratios: dict[float, list[float]] = {scale: [] for scale in args.scales}
     for i in range(args.repeats):
         for scale in args.scales:
