@@ -152,6 +152,25 @@ def test_a_symlink_loop_is_one_line_and_validate_goes_on(tmp_path):
     assert lines[2].startswith("ok: ") and "baseline" in lines[2]
 
 
+def test_a_chain_of_extends_deeper_than_the_limit_is_one_short_line(tmp_path):
+    """A 1000-deep chain once blamed a healthy file in a 44 KB line: now the file where the chain
+    passes the limit is named, with the chain's ends."""
+    from innosim.scenario.loader import MAX_EXTENDS_DEPTH
+
+    (tmp_path / "f999.yaml").write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\n", encoding="utf-8")
+    for i in range(999):
+        (tmp_path / f"f{i}.yaml").write_text(f"extends: f{i + 1}.yaml\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "f0.yaml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert f"f{MAX_EXTENDS_DEPTH - 1}.yaml:1: extends: a chain of extends may hold at most {MAX_EXTENDS_DEPTH} files" in line
+    assert "f0.yaml" in line and "more)" in line and len(line) < 1000
+    (tmp_path / "root.yaml").write_text("run: {months: 12}\n", encoding="utf-8")
+    (tmp_path / f"f{MAX_EXTENDS_DEPTH - 2}.yaml").write_text("extends: root.yaml\n", encoding="utf-8")
+    ok = CliRunner().invoke(main, ["validate", str(tmp_path / "f0.yaml")])
+    assert ok.exit_code == 0, ok.output  # a chain of exactly the limit is fine
+
+
 def test_an_unreadable_file_reached_through_extends(tmp_path):
     (tmp_path / "folder.yaml").mkdir()  # a folder where a file belongs: unreadable even for root
     (tmp_path / "child.yaml").write_text("extends: folder.yaml\n", encoding="utf-8")

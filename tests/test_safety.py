@@ -462,3 +462,11 @@ def test_a_full_disk_while_writing_a_report_names_the_file(tmp_path):
     message, status = one_line(caught.value)
     assert status == 1 and message.startswith(f"{tmp_path / 'report.md'}: No space left on device; free some space")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args", [["--set", "run=5", "--scale", "0.02"], ["--set", "run=5", "--set", "run.months=2"]])
+def test_a_section_set_to_a_value_beside_one_of_its_keys_is_refused(tmp_path, args):
+    """`--set run=5` beside `--scale` once ran: the inner key silently replaced the section."""
+    result = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), *args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "run: is a section of settings" in result.output
+    assert not (tmp_path / "o").exists()

@@ -63,6 +63,12 @@ def overrides_from(sets: tuple[str, ...], scale: float | None) -> dict[str, Any]
     overrides = parse_sets(sets)
     if scale is not None:
         overrides["run.scale"] = float(scale)
+    for key, value in overrides.items():  # `run=5` beside `run.scale`: one would silently undo the other
+        inner = sorted(other for other in overrides if other.startswith(key + "."))
+        if inner and not isinstance(value, dict):
+            source = "--scale" if inner == ["run.scale"] and scale is not None else f"--set {inner[0]}"
+            raise ScenarioError(SET_SOURCE, key, f"is a section of settings, and {source} sets one of its keys: "
+                                                 f"give a setting inside it (e.g. {inner[0]}=...), not a value")
     return overrides
 
 

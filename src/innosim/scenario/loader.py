@@ -190,8 +190,16 @@ def _leaf_paths(data: Mapping, prefix: tuple = ()) -> list[tuple]:
     return paths
 
 
+#: Files a chain of `extends:` may hold: deeper chains are refused at the file that would go deeper.
+MAX_EXTENDS_DEPTH = 20
+
+
 def _chain_text(seen: tuple[Path, ...], path: Path | str) -> str:
-    return " -> ".join([*(str(p) for p in seen), str(path)])
+    """The chain of files, its middle elided past six (a message stays one readable line)."""
+    files = [*(str(p) for p in seen), str(path)]
+    if len(files) > 6:
+        files = [*files[:3], f"... ({len(files) - 5} more)", *files[-2:]]
+    return " -> ".join(files)
 
 
 def _canonical_regions(data: Any, path: Path) -> Any:
@@ -228,6 +236,10 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
     if path in _seen:
         cycle = " -> ".join(p.name for p in (*_seen, path))
         raise ScenarioError(_seen[-1], "extends", f"cycle of extends: {cycle}", line_of(_seen[-1], ("extends",)))
+    if len(_seen) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(_seen[-1], "extends", f"a chain of extends may hold at most {MAX_EXTENDS_DEPTH} files; "
+                                                  f"this one goes deeper here (chain: {_chain_text(_seen, path)})",
+                            line_of(_seen[-1], ("extends",)))
     try:
         data = read_yaml(path)
     except ScenarioError as exc:
