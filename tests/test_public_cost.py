@@ -111,8 +111,8 @@ def test_a_comparison_report_gives_the_public_cost_and_the_cost_per_extra_hnte(t
     short = md[md.index("## In short"):md.index("## Set-up")]
     assert "Public cost, zone:" in short and "M CNY a year against" in short and "per extra HNTE:" in short
     section = md[md.index("## Public cost"):]
-    assert "| Scenario | place | vouchers | HNTE tax forgone | HNTE rewards | cultivation pools | incubator rent | " \
-           "stay subsidies | equity tax deferral | funds, net | total |" in section
+    assert "| Scenario | place | vouchers | HNTE tax forgone | HNTE rewards | cultivation pools | R&D subsidies | " \
+           "incubator rent | stay subsidies | equity tax deferral | funds, net | total |" in section
     assert "| full_integration | Zone |" in section and "Δ public cost a year, full_integration − baseline" in section
     assert "| place | extra public cost (M CNY) | per extra HNTE | per extra start-up | per extra talent |" in section
     html = (tmp_path / "en" / "report.html").read_text()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws
+from . import draws, rd_subsidy
 from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS, REFERENCE_DEDUCTION
 from .state import NO_STATUS
 
@@ -78,9 +78,10 @@ def deduction(model, rows: np.ndarray) -> np.ndarray:
 def rd_cost_factor(model, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """How R&D plans respond to the super-deduction: (reference after-tax cost / today's)^elasticity,
     the after-tax cost of a yuan of R&D being 1 - tax rate x (1 + deduction), at the 2015 rule's
-    50 % as reference (Hall & Van Reenen 2000; elasticity about 1: Bloom, Griffith & Van Reenen 2002)."""
+    50 % as reference (Hall & Van Reenen 2000; elasticity about 1: Bloom, Griffith & Van Reenen 2002).
+    A county's R&D subsidy at the margin lowers today's cost by its share (`rd_subsidy`)."""
     rate = model.rules.tax_rate(valid)
-    today = 1.0 - rate * (1.0 + deduction(model, rows))
+    today = 1.0 - rate * (1.0 + deduction(model, rows)) - rd_subsidy.marginal_share(model, rows)
     reference = 1.0 - rate * (1.0 + REFERENCE_DEDUCTION)
     return (reference / today) ** model.behaviour.rd_cost_elasticity
 
@@ -163,8 +164,9 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     reward_gain = reward / (HNTE_VALID_MONTHS / 12.0) / np.maximum(annual_sales, 1e-9)
     # a firm holding status has sunk the costs of complying (R&D accounts, IP, staff records)
     keeping = 1.0 + b.hnte_persistence * valid
-    # the extra R&D costs what is left of it after tax at the HNTE rate with the super-deduction
-    after_tax_cost = 1.0 - HNTE_RATE * (1.0 + deduction(model, rows))
+    # the extra R&D costs what is left of it after tax at the HNTE rate with the super-deduction,
+    # less a county's R&D subsidy at the margin
+    after_tax_cost = 1.0 - HNTE_RATE * (1.0 + deduction(model, rows)) - rd_subsidy.marginal_share(model, rows)
     worth_it = (real_needed - base) * after_tax_cost < (tax_gain + reward_gain) * keeping
     seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it & (base < reported_target)
     f.rd_intensity[rows] = np.where(seeking, real_needed, base)

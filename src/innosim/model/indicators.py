@@ -45,6 +45,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("tech_smes", "stock", "firms", "firms evaluated technology SMEs this year"),
     Indicator("hnte_pool", "stock", "firms", "firms in the county's HNTE cultivation pool this year"),
     Indicator("pool_subsidies", "flow", "M CNY", "subsidies paid to firms in HNTE cultivation pools"),
+    Indicator("rd_subsidies", "flow", "M CNY", "R&D expense subsidies counties paid on last year's R&D (by the firm's county)"),
     Indicator("rd_deduction_tax_saved", "flow", "M CNY", "corporate income tax forgone through the R&D super-deduction (national)"),
     Indicator("firms", "stock", "firms", "firms alive"),
     Indicator("startups", "flow", "firms", "start-ups founded"),
@@ -97,7 +98,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("equity_granted", "flow", "M CNY", "equity granted to key staff (the owners' dilution)"),
     Indicator("equity_tax_forgone", "flow", "M CNY", "personal income tax forgone through the equity-incentive tax deferral"),
     Indicator("public_cost", "flow", "M CNY", "public money spent or forgone: vouchers used, HNTE tax forgone and "
-              "rewards, incubator rent and stay subsidies, equity tax deferred, fund investments less returns"),
+              "rewards, cultivation and R&D subsidies, incubator rent and stay subsidies, equity tax deferred, fund investments less returns"),
     Indicator("tax", "flow", "M CNY", "corporate income tax paid"),
     Indicator("balance_index", "stock", "index", "1 - Gini of HNTEs per resident across the three counties (zone only)"),
 )
@@ -110,6 +111,7 @@ PUBLIC_COST_ITEMS: dict[str, tuple[tuple[str, int], ...]] = {
     "hnte_tax_forgone": (("hnte_tax_saved", 1),),
     "hnte_rewards": (("hnte_rewards", 1),),
     "cultivation": (("pool_subsidies", 1),),
+    "rd_subsidies": (("rd_subsidies", 1),),
     "incubator_rent": (("incubator_rent_subsidy", 1),),
     "stay_subsidies": (("stay_subsidies", 1),),
     "equity_tax_deferral": (("equity_tax_forgone", 1),),
@@ -142,7 +144,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     month = model.monthly
     out: dict[str, np.ndarray] = {}
     for name in ("hnte_new", "hnte_renewed", "hnte_regained", "hnte_lapsed", "hnte_rewards", "hnte_tax_saved",
-                 "hnte_lost_on_move", "hnte_moves", "new_entities", "new_entities_treated", "pool_subsidies", "rd_deduction_tax_saved", "startups", "exits",
+                 "hnte_lost_on_move", "hnte_moves", "new_entities", "new_entities_treated", "pool_subsidies", "rd_subsidies", "rd_deduction_tax_saved", "startups", "exits",
                  "firms_entered", "firms_uptake", "graduates_hnte", "innovations", "rd_spending",
                  "rd_reported", "hightech_revenue", "revenue", "value_added", "talents_arrived",
                  "programme_talents", "talents_departed", "talents_in", "talents_out", "firms_in", "firms_out",

@@ -29,6 +29,7 @@ from . import (
     incubation,
     labour,
     population,
+    rd_subsidy,
     relocation,
     techmarket,
 )
@@ -146,7 +147,7 @@ class InnoModel(mesa.Model):
 
     def schedule(self) -> list:
         """This month's mechanisms in order (January and December add the year's start and close)."""
-        january = [hnte.evaluate_tech_smes, hnte.admit_to_pools, hnte.plan_rnd, VoucherBook.issue_for, labour.vest_completed, labour.grant_to_staff,
+        january = [rd_subsidy.pay, hnte.evaluate_tech_smes, hnte.admit_to_pools, hnte.plan_rnd, VoucherBook.issue_for, labour.vest_completed, labour.grant_to_staff,
                    incubation.free_post_space] if self.calendar_month == 1 else []
         december = [VoucherBook.expire_for, hnte.close_accounting_year] if self.calendar_month == 12 else []
         return [

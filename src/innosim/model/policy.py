@@ -87,6 +87,9 @@ class PolicyRules:
     national: object                    # the scenario's national timeline (policy.national)
     pool_capacity: np.ndarray           # per place, firms in the county's cultivation pool (at this scale)
     pool_subsidy: np.ndarray            # per place, M CNY a year to each firm in the pool
+    rd_subsidy_share: np.ndarray        # per place, share of last year's R&D above the threshold paid
+    rd_subsidy_threshold: np.ndarray    # per place, M CNY of R&D a year
+    rd_subsidy_cap: np.ndarray          # per place, M CNY a firm a year at most
     equity_enabled: bool
     equity_share: float
     equity_vesting: int
@@ -132,6 +135,9 @@ class PolicyRules:
             national=p.national,
             pool_capacity=per_place(p.cultivation.capacity),
             pool_subsidy=per_firm(p.cultivation.subsidy),
+            rd_subsidy_share=per_firm(p.rd_subsidy.share),
+            rd_subsidy_threshold=per_firm(p.rd_subsidy.threshold),
+            rd_subsidy_cap=per_firm(p.rd_subsidy.cap_per_firm),
             hnte_kept_on_move=kept,
             hnte_reapply_wait=p.hnte_reapply_wait_months,
             hnte_reward_first=per_firm(p.hnte_rewards.first),

@@ -359,6 +359,17 @@ class Cultivation(Strict):
                                  description="M CNY a year the county pays each firm in its pool")
 
 
+class RdSubsidy(Strict):
+    """County R&D expense subsidies (研发费用补助): a share of the R&D a firm reported last year above a
+    threshold, capped per firm, paid in January (model/rd_subsidy.py). None in the baseline."""
+
+    share: CountyShare = Field(0.0, description="share of last year's R&D above the threshold the county pays")
+    threshold: CountyPayment = Field(default_factory=lambda: {c: 0.5 for c in COUNTIES},
+                                     description="M CNY of R&D a year below which nothing is paid")
+    cap_per_firm: CountyPayment = Field(default_factory=lambda: {c: 1.0 for c in COUNTIES},
+                                        description="M CNY a county pays one firm a year at most")
+
+
 class Policy(Strict):
     """The policy levers of DESIGN.md section 4; the defaults are the pre-integration baseline."""
 
@@ -375,6 +386,7 @@ class Policy(Strict):
         12, description="months a firm whose certificate a destination's check cancelled waits before applying "
                         "again (a whole move keeps the certificate: Guokefahuo [2016] 32 art. 18)")
     hnte_rewards: HnteRewards = HnteRewards()
+    rd_subsidy: RdSubsidy = RdSubsidy()
     talent_programmes: CountyCount = Field(
         default_factory=lambda: {"qingpu": 40.0, "wujiang": 48.0, "jiashan": 20.0},
         description="high-end talents brought in by county talent programmes, persons a year")

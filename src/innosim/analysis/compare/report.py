@@ -23,7 +23,7 @@ BAND_REGIONS = ("qingpu", "wujiang", "jiashan", "zone")
 REGIONS = ("qingpu", "wujiang", "jiashan", "shanghai", "zone")
 #: Column labels of the public-cost tables, by item of `PUBLIC_COST_ITEMS` (and the total).
 COST_ITEMS = {"vouchers": "vouchers", "hnte_tax_forgone": "HNTE tax forgone", "hnte_rewards": "HNTE rewards",
-              "cultivation": "cultivation pools",
+              "cultivation": "cultivation pools", "rd_subsidies": "R&D subsidies",
               "incubator_rent": "incubator rent", "stay_subsidies": "stay subsidies",
               "equity_tax_deferral": "equity tax deferral", "funds_net": "funds, net", "public_cost": "total"}
 OUTCOME_LABELS = {"hnte": "per extra HNTE", "startups": "per extra start-up", "talents": "per extra talent"}
