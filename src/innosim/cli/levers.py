@@ -25,10 +25,11 @@ DEFAULT_OUT = Path("out") / "levers"
               help="dask.distributed scheduler (default: env INNOSIM_SCHEDULER, else local processes)")
 @click.option("--max-seeds", type=click.IntRange(2, 10_000), default=None,
               help="stop adding seed blocks at this many seeds (default: the experiment's cap)")
-@click.option("--stage", type=click.Choice(["all", "table", "robustness"]), default="all", show_default=True,
-              help="all: the lever table, then the robustness stage if the file has robustness:; table: the "
-                   "table alone; robustness: the robustness stage alone (its signs from the effects.csv a "
-                   "table run left in the output folder, else from the median over draws)")
+@click.option("--stage", type=click.Choice(["all", "table", "dose", "robustness"]), default="all", show_default=True,
+              help="all: the lever table, then the dose curves if the file has dose:, then the robustness stage "
+                   "if it has robustness:; table: the table alone; dose: the dose curves and the ranking at "
+                   "equal public cost alone (dose.md); robustness: the robustness stage alone (its signs from "
+                   "the effects.csv a table run left in the output folder, else from the median over draws)")
 @click.option("--draws", type=click.IntRange(2, 10_000), default=None,
               help="Latin hypercube draws of the robustness stage (default: the experiment's robustness.draws)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
@@ -55,8 +56,9 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim import __version__
     from innosim.analysis.levers.experiment import load_levers
     from innosim.analysis.levers.report import write_levers_report
+    from innosim.analysis.levers.dose_report import write_dose_report
     from innosim.analysis.levers.robustness_report import write_robustness_report
-    from innosim.analysis.levers.study import run_robustness, run_study
+    from innosim.analysis.levers.study import run_dose, run_robustness, run_study
     from innosim.batch import check_store, default_store_path
     from innosim.model import month_label
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
@@ -65,6 +67,8 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     experiment = load_levers(experiment_file, scale=scale, draws=draws)
     if stage == "robustness" and experiment.robustness is None:
         raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
+    if stage == "dose" and experiment.spec.dose is None:
+        raise click.UsageError(f"{experiment_file} has no dose: section, so there is no dose stage")
     scheduler = resolve_scheduler(scheduler, jobs)
     store_path = check_store(store_path or default_store_path())
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / file_name(experiment.name, experiment_file))
@@ -87,6 +91,20 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
                    f"seeds {spec.seeds.first} + {spec.seeds.block} a block up to {cap} (scale {spec.scale:g}, "
                    f"{experiment.months} months)")
         table, runs = run_study(experiment, run, max_seeds=max_seeds, on_block=show)
+    dose = None
+    if stage in ("all", "dose") and experiment.spec.dose is not None:
+        d = experiment.spec.dose
+        n_variants = 1 + len(d.counties) * sum(dial.top for dial in experiment.dials)
+        click.echo(f"{experiment.name} dose curves: {len(experiment.dials)} levers in {', '.join(d.counties)}, "
+                   f"{n_variants} variants x {d.seeds} seeds; ranked at {d.per:g} M CNY a year")
+        dose = run_dose(experiment, run)
+        for row in dose.ranking.itertuples(index=False):
+            click.echo(f"  {row.county}: {dose.labels[row.dial]} {row.effect_per:+.3g} [{row.low:+.3g}, "
+                       f"{row.high:+.3g}] per {d.per:g} M CNY a year, first in {row.p_first:.0%}"
+                       + (" (extrapolated)" if row.extrapolated else ""))
+        for row in dose.costless.itertuples(index=False):
+            click.echo(f"  {row.county}: {dose.labels[row.dial]} (no public cost) {row.effect:+.3g} "
+                       f"[{row.effect_low:+.3g}, {row.effect_high:+.3g}]")
     robustness = None
     if stage in ("all", "robustness") and experiment.robustness is not None:
         rob = experiment.robustness
@@ -119,6 +137,14 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     if table is not None:
         settings |= {"seeds": sorted(int(s) for s in table.values["seed"].unique()), "cap": cap, "looks": table.looks,
                      "tie_level": table.tie_level, "stopped": table.verdict.reason}
+    if dose is not None:
+        d = experiment.spec.dose
+        settings["dose"] = {"counties": list(d.counties), "seeds": d.seeds, "per": d.per, "cost": d.cost,
+                            "dials": {dial.name: {"label": dial.label, "keys": list(dial.keys),
+                                                  "levels": [list(level) for level in dial.levels]}
+                                      for dial in experiment.dials},
+                            "runs_total": dose.runs["total"], "runs_reused": dose.runs["reused"]}
+        runs = {"total": runs["total"] + dose.runs["total"], "reused": runs["reused"] + dose.runs["reused"]}
     if robustness is not None:
         rob = robustness.robustness
         settings["robustness"] = {
@@ -135,7 +161,9 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     settings |= {"runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started}
     claim_out_dir(out_dir)
     if table is not None:
-        report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness)
+        report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness, dose=dose)
+    elif dose is not None:
+        report = write_dose_report(dose, experiment, out_dir, settings, t)
     else:
         report = write_robustness_report(robustness, experiment, out_dir, settings, t)
     click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "

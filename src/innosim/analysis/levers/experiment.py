@@ -43,6 +43,8 @@ from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_cha
 from innosim.analysis.specfile import validate_spec
 from innosim.analysis.outputs import Output, parse_output
 from innosim.analysis.levers.robustness import Robustness, RobustnessSpec, load_robustness
+from innosim.analysis.levers.dials import Dial, load_dials
+from innosim.analysis.levers.dose import DoseSpec
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -114,6 +116,8 @@ class LeversSpec(_Strict):
     level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     robustness: RobustnessSpec | None = Field(None, description="the levers over draws of the behavioural "
                                                                 "assumptions (see levers/robustness.py)")
+    dose: DoseSpec | None = Field(None, description="dose-response curves and the ranking at equal public cost "
+                                                    "(see levers/dose.py)")
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class LeversExperiment:
     precision_share: float | None   # "2 %": 0.02 of the base level
     precision_absolute: float | None
     robustness: Robustness | None = None
+    dials: tuple[Dial, ...] = ()
 
     @property
     def name(self) -> str:
@@ -285,7 +290,22 @@ def load_levers(path: str | Path, scale: float | None = None, draws: int | None 
     share = _PERCENT.match(spec.precision.half_width)
     robustness = None if spec.robustness is None else \
         load_robustness(path, spec.robustness, origin, base, base_file, overrides)
+    dials = () if spec.dose is None else _dials(path, spec, outputs, base, base_file, overrides)
     return LeversExperiment(path, spec, base_file, full_file, levers, outputs, base_scenario.run.start,
                             base_scenario.run.months, float(share.group(1)) / 100 if share else None,
-                            None if share else float(spec.precision.half_width), robustness)
+                            None if share else float(spec.precision.half_width), robustness, dials)
+
+
+def _dials(path: Path, spec: LeversSpec, outputs, base: dict, base_file: Path, overrides: dict) -> tuple[Dial, ...]:
+    """The dose section's dials, and the outputs its curves read: the headline and the cost output in
+    every county it asks for and in the zone."""
+    dose = spec.dose
+    have = {(o.name, o.region) for o in outputs}
+    for name in (spec.headline.output, dose.cost):
+        missing = [r for r in (*dose.counties, "zone") if (name, r) not in have]
+        if missing:
+            raise ScenarioError(path, "dose.cost" if name == dose.cost else "dose.counties",
+                                f"the dose curves need output {name!r} in {', '.join(missing)}: write it with "
+                                "{region} and list those places under regions:")
+    return load_dials(path, "dose.dials", dose.dials, base, base_file, overrides, list(dose.counties))
 

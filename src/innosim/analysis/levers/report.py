@@ -18,6 +18,7 @@ from innosim.analysis.levers.experiment import LeversExperiment
 from innosim.analysis.levers.plots import plot_headline
 from innosim.analysis.levers.robustness import RobustnessResult
 from innosim.analysis.levers.robustness_report import robustness_section
+from innosim.analysis.levers.dose_report import dose_section
 from innosim.analysis.levers.wording import DIRECTION_TEXT, join_and, percent, signed, what, window_phrase
 from innosim.analysis.report import Report, fmt
 
@@ -120,7 +121,8 @@ def write_tables(table: LeverTable, out_dir: Path) -> list[str]:
 
 
 def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir: str | Path, settings: dict,
-                        labels: Labels | None = None, robustness: RobustnessResult | None = None) -> Path:
+                        labels: Labels | None = None, robustness: RobustnessResult | None = None,
+                        dose=None) -> Path:
     """CSVs, settings.json, report.md and report.html in `out_dir` (with the robustness section and its
     CSVs when `robustness` is given); returns report.md."""
     t = labels or Labels("en")
@@ -180,7 +182,8 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
                 o.name == name and o.region == r for o in experiment.outputs)], t),
                 caption=f"`{spec.outputs[name]}`, lever switched {t.text(DIRECTION_TEXT[direction])}: "
                         "Δ [95 % CI] (%).")
-    files = robustness_section(report, robustness, experiment, out_dir, t) if robustness is not None else []
+    files = dose_section(report, dose, experiment, out_dir, t) if dose is not None else []
+    files += robustness_section(report, robustness, experiment, out_dir, t) if robustness is not None else []
     report.heading(t.text("Set-up"))
     report.paragraph(
         f"Base `{settings['base']}`, full `{settings['full']}`, {len(table.levers)} levers, each run "

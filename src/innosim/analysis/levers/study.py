@@ -19,6 +19,7 @@ from innosim.analysis.outputs import window_values
 from innosim.analysis.levers.table import RANK_BY, LeverTable, assess
 from innosim.analysis.levers.experiment import LeversExperiment
 from innosim.analysis.levers.robustness import RobustnessResult, assess_robustness
+from innosim.analysis.levers.dose import DoseResult, assess_dose, variant_name
 
 
 def variant_tasks(experiment: LeversExperiment, seeds: int) -> dict[str, list[Task]]:
@@ -163,4 +164,34 @@ def run_robustness(experiment: LeversExperiment, run: Callable[[list[Task], str]
                                {lever.name: lever.label for lever in experiment.levers}, (h.name, h.region),
                                reference)
     result.runs = {"total": batch["tasks"], "ran": batch["ran"], "reused": batch["tasks"] - batch["ran"]}
+    return result
+
+
+def dose_tasks(experiment: LeversExperiment) -> dict[str, list[Task]]:
+    """Variant -> its tasks: the base and every dial at every level in every county of `dose:`, on
+    the first `dose.seeds` seeds of the experiment (the lever table's base runs are reused)."""
+    spec, dose = experiment.spec, experiment.spec.dose
+    base = str(experiment.base_file)
+    points = {"base": {}}
+    for county in dose.counties:
+        for dial in experiment.dials:
+            for level in range(1, dial.top + 1):
+                points[variant_name(dial.name, county, level)] = dial.overrides(county, level)
+    return {variant: make_tasks([base], [{"run.scale": spec.scale, **changes}], replicates=dose.seeds,
+                                root_seed=spec.seed, months=spec.months)
+            for variant, changes in points.items()}
+
+
+def run_dose(experiment: LeversExperiment, run: Callable[[list[Task], str], ResultStore]) -> DoseResult:
+    """Run the dose curves (what the store lacks) and assess them."""
+    dose = experiment.spec.dose
+    groups = dose_tasks(experiment)
+    tasks = [t for group in groups.values() for t in group]
+    store = run(tasks, f"{experiment.name} dose: {len(groups)} variants x {dose.seeds} seeds")
+    batch = store.last_batch
+    values = RunValues(experiment).table(store, groups)
+    result = assess_dose(values, experiment.dials, list(dose.counties), dose, experiment.spec.headline.output,
+                         experiment.spec.level, seed=experiment.spec.seed)
+    result.runs = {"total": batch["tasks"], "ran": batch["ran"], "reused": batch["tasks"] - batch["ran"]}
+    result.values = values
     return result

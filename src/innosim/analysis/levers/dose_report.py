@@ -1,0 +1,157 @@
+"""The levers at equal public cost: the ranking per county, the costless levers apart, the dose-response
+curves (a figure and a table) and their CSVs; a section of the lever report, or dose.md/.html alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from innosim.fonts import use_cjk_font  # noqa: E402
+from innosim.i18n import Labels  # noqa: E402
+from innosim.io import write_atomic, write_json_atomic  # noqa: E402
+
+from innosim.analysis.levers.dose import DoseResult  # noqa: E402
+from innosim.analysis.levers.experiment import LeversExperiment  # noqa: E402
+from innosim.analysis.levers.wording import signed, what  # noqa: E402
+from innosim.analysis.report import Report, fmt  # noqa: E402
+
+use_cjk_font()
+
+
+def write_dose_tables(result: DoseResult, out_dir: Path) -> list[str]:
+    """dose_curves.csv, dose_ranking.csv, dose_costless.csv."""
+    files = []
+    for name, frame in (("dose_curves.csv", result.curves), ("dose_ranking.csv", result.ranking),
+                        ("dose_costless.csv", result.costless)):
+        write_atomic(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False))
+        files.append(name)
+    return files
+
+
+def plot_curves(result: DoseResult, county: str, path: Path, title: str, unit: str, t: Labels) -> Path:
+    """Each dial's curve: mean effect on the headline against mean extra public cost, level by level
+    from the base at (0, 0), with 95 % intervals; the equal-cost line."""
+    c = result.curves[result.curves["county"] == county]
+    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+    for dial, rows in c.groupby("dial", sort=False):
+        x = np.concatenate([[0.0], rows["cost"].to_numpy()])
+        y = np.concatenate([[0.0], rows["effect"].to_numpy()])
+        line, = ax.plot(x, y, marker="o", label=result.labels.get(dial, dial))
+        ax.errorbar(rows["cost"], rows["effect"], yerr=[rows["effect"] - rows["effect_low"],
+                                                        rows["effect_high"] - rows["effect"]],
+                    xerr=[rows["cost"] - rows["cost_low"], rows["cost_high"] - rows["cost"]],
+                    fmt="none", color=line.get_color(), alpha=0.5, lw=1)
+    ax.axvline(result.per, color="#555", lw=0.8, ls="--", label=f"{fmt(result.per)} M CNY")
+    ax.axhline(0, color="#555", lw=0.8)
+    ax.set_xlabel(f"{t.text('extra public cost')} ({t.unit('M CNY')}/{t.text('year')})")
+    ax.set_ylabel(f"Δ ({t.unit(unit)})" if unit else "Δ")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+    return path
+
+
+def ranking_sentence(result: DoseResult, county: str, subject: str, unit: str, t: Labels) -> str:
+    """Which lever gives most per `per` M CNY a year in `county`, with its interval and P(first)."""
+    r = result.ranking[result.ranking["county"] == county]
+    if r.empty:
+        return f"No lever of the dose curves costs money in {t.place(county)}."
+    top = r.iloc[0]
+    text = (f"At equal public cost, {result.labels[top['dial']]} raises {subject} most: "
+            f"{signed(top['effect_per'])} {unit} per {fmt(result.per)} M CNY a year "
+            f"(95 % interval {signed(top['low'])} to {signed(top['high'])}), first in "
+            f"{top['p_first'] * 100:.0f} % of bootstrap samples over seeds")
+    if len(r) > 1:
+        second = r.iloc[1]
+        text += f"; next, {result.labels[second['dial']]} ({signed(second['effect_per'])} [{signed(second['low'])}, " \
+                f"{signed(second['high'])}])"
+    return text + "."
+
+
+def dose_section(report: Report, result: DoseResult, experiment: LeversExperiment, out_dir: Path,
+                 t: Labels) -> list[str]:
+    """The equal-cost ranking, the costless levers and the curves, per county; returns the files written."""
+    files = write_dose_tables(result, out_dir)
+    spec = experiment.spec
+    output = result.headline[0]
+    unit = "firms" if output in ("hnte_stock", "firms", "startups") else ""
+    report.heading(t.text("The levers at equal public cost"))
+    report.paragraph(
+        f"Each lever is a dial turned through {t.text('its levels')} in one county at a time, the rest of the base "
+        f"as it is, on the same {result.seeds} seeds as the base; a level's effect and extra public cost (in the "
+        f"county) are paired differences from the base, seed by seed. A lever's effect at {fmt(result.per)} M CNY "
+        "a year of extra public cost is read off its curve by linear interpolation (beyond its costliest level, "
+        "its effect per yuan there is carried on: *extrapolated*); the interval and P(first) come from "
+        f"resampling the seeds. Levers costing less than {fmt(spec.dose.costless_below)} M CNY a year at every "
+        "level are ranked apart, by their effect." + (
+            f" Counts and money at the zone's full size (runs at scale {spec.scale:g})." if spec.scale != 1 else ""))
+    for county in spec.dose.counties:
+        subject = what(output, county, output, t)
+        report.heading(t.place(county), level=3)
+        report.paragraph(f"**{ranking_sentence(result, county, subject, unit, t)}**")
+        r = result.ranking[result.ranking["county"] == county]
+        if not r.empty:
+            report.table(pd.DataFrame({
+                t.text("lever"): r["dial"].map(result.labels),
+                f"Δ per {fmt(result.per)} M CNY/yr": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]"
+                                                      for a, lo, hi in zip(r["effect_per"], r["low"], r["high"],
+                                                                           strict=True)],
+                "P(first)": r["p_first"].map(lambda p: f"{p * 100:.0f} %"),
+                t.text("costliest level"): [f"{s} ({fmt(c)} M CNY/yr, Δ {signed(e)})" for s, c, e in
+                                            zip(r["settings_at_top"], r["top_cost"], r["top_effect"], strict=True)],
+                t.text("note"): r["extrapolated"].map(lambda x: t.text("extrapolated") if x else ""),
+            }), caption=f"Δ {subject} ({unit}) per {fmt(result.per)} M CNY a year of extra "
+                        "public cost there, mean [95 % bootstrap interval].")
+        free = result.costless[result.costless["county"] == county]
+        if not free.empty:
+            report.table(pd.DataFrame({
+                t.text("lever (no public cost)"): free["dial"].map(result.labels),
+                t.text("settings"): free["settings"],
+                f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+                                 zip(free["effect"], free["effect_low"], free["effect_high"], strict=True)],
+                t.text("extra public cost"): free["cost"].map(fmt),
+            }), caption="Levers that cost (almost) nothing, ranked by their effect at their top level.")
+        chart = write_atomic(out_dir / f"dose_{county}.png", lambda p, c=county: plot_curves(
+            result, c, p, f"{subject[0].upper()}{subject[1:]}", unit, t))
+        files.append(chart.name)
+        report.figure(chart, f"Dose-response: each lever's effect on {subject} against its "
+                             "extra public cost there, level by level from the base (0, 0); bars: 95 % intervals.")
+        c = result.curves[result.curves["county"] == county]
+        report.table(pd.DataFrame({
+            t.text("lever"): c["dial"].map(result.labels), t.text("level"): c["level"],
+            t.text("settings"): c["settings"],
+            f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+                             zip(c["effect"], c["effect_low"], c["effect_high"], strict=True)],
+            f"Δ {subject}, zone": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+                                   zip(c["zone_effect"], c["zone_low"], c["zone_high"], strict=True)],
+            f"Δ {t.text('public cost')} (M CNY/yr)": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+                                                      zip(c["cost"], c["cost_low"], c["cost_high"], strict=True)],
+        }), caption="The curves: each level's mean paired effect [95 % bootstrap interval].")
+    return files
+
+
+def write_dose_report(result: DoseResult, experiment: LeversExperiment, out_dir: str | Path, settings: dict,
+                      labels: Labels | None = None) -> Path:
+    """The dose stage alone (`--stage dose`): dose.md/.html, its CSVs and dose_settings.json."""
+    t = labels or Labels("en")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out_dir / "dose_settings.json", settings)
+    report = Report(f"{t.text('The levers at equal public cost')}: {experiment.name}",
+                    lang="zh-CN" if t.chinese else "en")
+    files = dose_section(report, result, experiment, out_dir, t)
+    report.heading(t.text("Files"))
+    report.bullets([f"`{name}`" for name in files] + ["`dose_settings.json`: the settings of these numbers",
+                                                      f"`{settings['store']}`: every run (rerunning reuses them)"])
+    report.paragraph(f"Command: `{settings['command']}`. Runs: {result.runs.get('total', 0)} "
+                     f"({result.runs.get('reused', 0)} reused from the store), {settings['elapsed']:.0f} s.", note=True)
+    md, _ = report.write(out_dir, stem="dose")
+    return md
