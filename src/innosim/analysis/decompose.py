@@ -290,7 +290,8 @@ def reading(d: Decomposition, scenario: str, region: str, stock: str, labels: La
     if abs(rest) > 1e-9:
         said.append(t.text("the rest {value}").format(value=signed(rest)))
     return t.text("Of {place}'s {total} {unit} ({measure}, {scenario} − {baseline}): {parts}.").format(
-        place=t.place(region), total=signed(total), unit=t.text(UNIT_NOUNS[stock]), measure=d.measure.words(t),
+        place=t.text("the zone") if region == "zone" else t.place(region), total=signed(total),
+        unit=t.text(UNIT_NOUNS[stock]), measure=d.measure.words(t),
         scenario=scenario, baseline=d.baseline, parts=t.text(", ").join(said) if said else t.text("no part differs"))
 
 
