@@ -24,6 +24,7 @@ import numpy as np
 from . import draws, rd_subsidy
 from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS, REFERENCE_DEDUCTION
 from .state import NO_STATUS
+from .stockflows import JOINED
 
 APPLICATION_MONTH = 5    #: applications are filed in May (calendar month 1..12)
 APPROVAL_MONTHS = 5      #: review takes months: decisions come in October
@@ -301,6 +302,8 @@ def resolve_move_checks(model) -> None:
     open_ = f.alive[due] & (f.hnte_until[due] >= model.month) & (f.hnte_region[due] != f.region[due])
     f.hnte_check_until[due] = NO_STATUS
     ok, failed = due[open_ & passed], due[open_ & ~passed]
+    joining = ok[~f.hnte_treated[ok]]  # from where the status was recognised (stockflows.py)
+    model.count_hnte_moves(JOINED, f.hnte_region[joining], f.region[joining])
     f.hnte_region[ok] = f.region[ok]
     model.count("hnte_lost_on_move", f.region[failed].astype(np.int64), np.ones(failed.size))
     f.hnte_until[failed] = NO_STATUS

@@ -18,6 +18,7 @@ import pandas as pd
 from innosim.scenario import COUNTIES, PLACES
 
 from .places import N_COUNTIES, POPULATION
+from .stockflows import STOCK_FLOW_INDICATORS, snapshot_flows
 
 REGIONS: tuple[str, ...] = (*PLACES, "zone")
 
@@ -101,7 +102,7 @@ INDICATORS: tuple[Indicator, ...] = (
               "rewards, cultivation and R&D subsidies, incubator rent and stay subsidies, equity tax deferred, fund investments less returns"),
     Indicator("tax", "flow", "M CNY", "corporate income tax paid"),
     Indicator("balance_index", "stock", "index", "1 - Gini of HNTEs per resident across the three counties (zone only)"),
-)
+) + tuple(Indicator(*row) for row in STOCK_FLOW_INDICATORS)  # the parts of the stock identity (stockflows.py)
 INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
 #: The items of `public_cost` (M CNY) as item -> (indicator, sign) terms, in the order reports show them.
 #: Each item is counted where the money is spent or forgone: vouchers by issuing county, HNTE tax and
@@ -194,6 +195,7 @@ def snapshot(model) -> dict[str, np.ndarray]:
     balance = np.full(5, np.nan)
     balance[-1] = 1.0 - gini(per_resident)
     out["balance_index"] = balance
+    out.update(snapshot_flows(model))
     return {name: np.asarray(out[name], dtype=float) for name in INDICATOR_NAMES}
 
 

@@ -39,6 +39,7 @@ from .ledger import Ledger
 from .places import N_PLACES, build_space
 from .policy import PolicyRules, enact
 from .state import SHANGHAI_JOB, FirmTable, TalentTable
+from .stockflows import JOINED, LEFT
 from .vouchers import VoucherBook
 
 FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
@@ -116,6 +117,7 @@ class InnoModel(mesa.Model):
         self.vouchers = VoucherBook(self)
         self.relocations = np.zeros((2, N_PLACES, N_PLACES))
         self.relocations_month = np.zeros((2, N_PLACES, N_PLACES))
+        self.hnte_relocations_month = np.zeros((2, N_PLACES, N_PLACES))  # [LEFT, JOINED][from, to]: stockflows.py
         self.monthly: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(N_PLACES))
         self.cumulative: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(N_PLACES))
         self.post_space_used = np.zeros(N_PLACES)
@@ -210,6 +212,7 @@ class InnoModel(mesa.Model):
         for counter in self.monthly.values():
             counter[:] = 0
         self.relocations_month[:] = 0
+        self.hnte_relocations_month[:] = 0
         labour.count_staff(self)
 
     def enact_changes(self) -> None:
@@ -295,6 +298,18 @@ class InnoModel(mesa.Model):
         The HNTE stock counts these; the 15 % rate applies to all of `hnte_valid`."""
         return self.hnte_valid() & ~self.firms.view("hnte_treated")
 
+    def holds_hnte(self, rows: np.ndarray) -> np.ndarray:
+        """`hnte_certified` for some rows only: which of `rows` the HNTE stock counts now (cheap for a few)."""
+        f = self.firms
+        return (f.alive[rows] & (f.hnte_until[rows] >= self.month) & (f.hnte_region[rows] == f.region[rows])
+                & ~f.hnte_treated[rows])
+
+    def count_hnte_moves(self, kind: int, origins: np.ndarray, destinations: np.ndarray) -> None:
+        """HNTEs that left (`LEFT`, at the origin) or joined (`JOINED`, at the destination) the stock of
+        a place by a move: the pair flows of the HNTE stock identity (stockflows.py)."""
+        np.add.at(self.hnte_relocations_month[kind], (np.asarray(origins, dtype=np.int64),
+                                                      np.asarray(destinations, dtype=np.int64)), 1)
+
     def vacancies(self) -> np.ndarray:
         """Firm rows repeated once per open key-talent position."""
         f = self.firms
@@ -340,8 +355,10 @@ class InnoModel(mesa.Model):
         when the caller found them for many firms at once (`staff_of`)."""
         f = self.firms
         origin = int(f.region[row])
+        held = bool(self.holds_hnte(np.array([row]))[0])
         hnte.carry_status_on_move(self, row, destination)
         f.region[row] = destination
+        self._count_hnte_move(held, origin, row)
         self.relocations_month[FIRM, origin, destination] += 1
         self.monthly["firms_out"][origin] += 1
         self.monthly["firms_in"][destination] += 1
@@ -353,6 +370,15 @@ class InnoModel(mesa.Model):
         labour.quit_job(self, quitters)
         f.talents[row] -= quitters.size
 
+    def _count_hnte_move(self, held: bool, origin: int, row: int) -> None:
+        """A firm moved from `origin`: it leaves that place's HNTE stock if it was counted there, and
+        joins its destination's if the status counts there at once (else when the check passes)."""
+        destination = int(self.firms.region[row])
+        if held:
+            self.count_hnte_moves(LEFT, [origin], [destination])
+        if self.holds_hnte(np.array([row]))[0]:
+            self.count_hnte_moves(JOINED, [origin], [destination])
+
     def exit_firm(self, row: int, staff: np.ndarray | None = None) -> None:
         """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt.
         `staff`: its talent rows, when the caller found them for many firms at once (`staff_of`)."""
@@ -360,6 +386,8 @@ class InnoModel(mesa.Model):
         place = int(f.region[row])
         if f.incubator[row] >= 0:
             incubation.count_failure(self, row)
+        if self.holds_hnte(np.array([row]))[0]:
+            self.count("hnte_exits", np.array([place]), np.ones(1))
         if staff is None:
             staff = self.staff_of(np.array([row]))[0]
         labour.quit_job(self, staff)

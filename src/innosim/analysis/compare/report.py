@@ -12,6 +12,7 @@ from innosim.io import write_atomic, write_json_atomic
 from innosim.analysis.compare.tables import DESCRIPTIONS, UNITS, Comparison
 from innosim.analysis.compare.cost import OUTCOMES
 from innosim.analysis.compare.plots import plot_bands, plot_difference_bars, plot_relocations
+from innosim.analysis import decompose
 from innosim.analysis.report import Report, fmt, fmt_interval
 
 #: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
@@ -210,6 +211,9 @@ def write_tables(comparison: Comparison, out_dir: Path) -> list[str]:
                    "public_cost_by_year.csv": comparison.costs.by_year,
                    "public_cost_by_year_differences.csv": comparison.costs.year_differences,
                    "cost_effectiveness.csv": comparison.costs.effectiveness}
+    if comparison.decomposition is not None:
+        tables |= {"decomposition.csv": decompose.table_for_csv(comparison.decomposition),
+                   "decomposition_runs.csv": comparison.decomposition.runs}
     for name, table in tables.items():
         write_atomic(out_dir / name, lambda p, t=table: t.to_csv(p, index=False, float_format="%.10g"))
     return list(tables)
@@ -298,6 +302,8 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
     if comparison.costs is not None and not comparison.costs.summary.empty:
         write_costs(report, comparison, settings, t)
+    if comparison.decomposition is not None:
+        decompose.write_section(report, comparison.decomposition, t)
     if "bands" in figures:
         report.heading(t.text("Over time"))
         report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "

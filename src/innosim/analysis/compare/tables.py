@@ -22,6 +22,7 @@ from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
 
 if TYPE_CHECKING:
     from innosim.analysis.compare.cost import PublicCost
+    from innosim.analysis.decompose import Decomposition
 
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
@@ -153,6 +154,7 @@ class Comparison:
     bands: pd.DataFrame                     # time-series means and bands
     relocations: pd.DataFrame               # relocation means and paired differences
     costs: PublicCost | None = None         # public cost and cost per extra outcome (compare_cost.py)
+    decomposition: Decomposition | None = None  # where the effects on the three stocks come from (decompose.py)
     settings: dict = field(default_factory=dict)
 
     @property
@@ -164,11 +166,13 @@ def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: floa
            band_indicators: Sequence[str] | None = None) -> Comparison:
     """Read the runs of each labelled group of tasks (the baseline first) and build every table."""
     from innosim.analysis.compare.cost import SERIES_INDICATORS, public_cost_tables
+    from innosim.analysis.decompose import NEEDED
 
     labels = list(groups)
     end = in_model_order(pd.concat([store.end_values(tasks).assign(scenario=label)
                                     for label, tasks in groups.items()], ignore_index=True), labels)
-    wanted = None if band_indicators is None else list(dict.fromkeys([*band_indicators, *SERIES_INDICATORS]))
+    wanted = None if band_indicators is None else list(dict.fromkeys([*band_indicators, *SERIES_INDICATORS,
+                                                                       *NEEDED]))
     ts = pd.concat([store.timeseries(tasks, indicators=wanted).assign(scenario=label)
                     for label, tasks in groups.items()], ignore_index=True)
     banded = ts if band_indicators is None else ts[ts["indicator"].isin(band_indicators)]
@@ -177,4 +181,19 @@ def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: floa
                       differences=paired_differences(end, labels[0], level),
                       bands=timeseries_bands(banded, level) if len(banded) else banded,
                       relocations=relocation_table(matrices, labels[0], level),
-                      costs=public_cost_tables(ts, labels[0], level), settings={"level": level})
+                      costs=public_cost_tables(ts, labels[0], level), decomposition=decomposition(ts, labels[0], level),
+                      settings={"level": level})
+
+
+def decomposition(ts: pd.DataFrame, baseline: str, level: float = 0.95) -> Decomposition | None:
+    """Where each effect on the three stocks comes from, at the horizon (as the headline table's
+    differences); None where the runs lack the monthly series or were made before the model counted
+    every part (`analysis/decompose.py`)."""
+    from innosim.analysis.decompose import effects
+
+    if ts.empty or ts["scenario"].nunique() < 2:
+        return None
+    try:
+        return effects(ts, baseline, how="end", level=level)
+    except (KeyError, ValueError):
+        return None
