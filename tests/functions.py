@@ -101,3 +101,25 @@ def toy_tasks(X: np.ndarray, replicates: int, root_seed: int = 0, noise: float =
              for point in points for rep in range(replicates)]
     index = {p: i for i, p in enumerate(dict.fromkeys(points))}
     return tasks, np.repeat(np.arange(len(X)), replicates), np.array([index[p] for p in points])
+
+
+# -- Sobol' G-function: eight inputs, two large indices, one small (0.024), one smaller, four nil ----
+#: a = (0, 1, 4.5, 9, 99, 99, 99, 99) as in Saltelli et al. (2010), Comput. Phys. Commun. 181, 259-270,
+#: and SALib's `test_functions.Sobol_G`, which evaluates it and gives its indices in closed form
+G_PROBLEM = {"num_vars": 8, "names": [f"x{i}" for i in range(1, 9)], "bounds": [[0.0, 1.0]] * 8}
+
+
+def g_indices() -> dict[str, np.ndarray]:
+    """Closed-form S1 and ST of the G-function (SALib's)."""
+    from SALib.test_functions import Sobol_G
+
+    a = [0, 1, 4.5, 9, 99, 99, 99, 99]
+    return {"S1": Sobol_G.sensitivity_index(a), "ST": Sobol_G.total_sensitivity_index(a)}
+
+
+def g_replicates(X: np.ndarray, replicates: int, noise: float, seed: int = 0) -> np.ndarray:
+    """points x replicates: the G-function at each row plus independent noise of sd `noise`."""
+    from SALib.test_functions import Sobol_G
+
+    rng = np.random.default_rng([seed, 7])
+    return Sobol_G.evaluate(X)[:, None] + noise * rng.standard_normal((len(X), replicates))

@@ -23,6 +23,11 @@ points (B resamples with replacement, each point with its replicates), each resa
 the full fit's hyperparameters and analysed on the same Saltelli sample; the interval's half-width
 combines the bootstrap's z * sd with SALib's Monte Carlo interval at N. Switches and choices enter
 the GP as 0/1 and one column per option, numbers as their share of the range.
+
+Resolution: a factor the GP treats as flat (its length scale at the bound) gets S1 = ST = 0 in every
+resample, an interval of width 0 that says nothing. Such factors, and any whose ST interval reaches
+nil, are reported as below the emulator's resolution with upper bounds on S1 and ST from the share
+of variance the emulator misses in cross-validation (`resolution.py`).
 """
 
 from __future__ import annotations
@@ -44,10 +49,12 @@ from threadpoolctl import threadpool_limits
 
 from innosim.analysis.sensitivity.checks import noise_share, rank_intervals
 from innosim.analysis.sensitivity.morris import codes
+from innosim.analysis.sensitivity.resolution import mark_unresolved, resolution
 
 Q2_MIN = 0.8
 Q2_SE_MAX = 0.1  #: Q2 must be measured to within this (one standard error) to pass
 CHUNK = 8192  #: rows predicted at once (memory: CHUNK x training rows)
+LENGTH_SCALE_BOUNDS = (1e-2, 1e3)  #: of every GP input, in shares of its range
 
 
 def design(problem: dict, n: int, seed: int = 0) -> np.ndarray:
@@ -76,7 +83,7 @@ def features(problem: dict, X: np.ndarray) -> np.ndarray:
 
 
 def _kernel(width: int):
-    return (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.ones(width), (1e-2, 1e3), nu=2.5)
+    return (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.ones(width), LENGTH_SCALE_BOUNDS, nu=2.5)
             + WhiteKernel(0.1, (1e-8, 10.0)))
 
 
@@ -165,6 +172,7 @@ class EmulatorFit:
     reason: str
     q2_se: float = math.nan
     noise_var: float = math.nan            # the GP's white-noise variance (one run's replicate noise)
+    resolution: float = math.nan           # u: the share of variance it may miss (bounds unresolved indices)
     length_scales: dict = field(default_factory=dict)
     indices: pd.DataFrame | None = None
     cv: dict = field(default_factory=dict)
@@ -222,6 +230,8 @@ def _emulator_indices(problem: dict, X: np.ndarray, Y: np.ndarray, *, sample: in
         table[f"{column}_conf"] = np.sqrt(spread ** 2 + np.asarray(si[f"{column}_conf"]) ** 2)
     table["rank_low"], table["rank_high"], table["p_first"] = rank_intervals(np.array(draws_st), confidence)
     table.attrs["draws"] = np.array(draws_st)
+    fitted.resolution = resolution(cv, confidence)
+    mark_unresolved(table, fitted.resolution)
     fitted.indices, fitted.reported = table, True
     fitted.reason = f"cross-validated Q2 = {_q2(cv)} (at least {q2_min:g})"
     return fitted

@@ -34,9 +34,9 @@ from innosim.analysis.sensitivity.experiment import Experiment, Output
 from innosim.analysis.outputs import Term, window_values
 from innosim.analysis.sensitivity.checks import (design_pairs, distinct_share, judge, judge_emulator, morris_noise,
                                                   noise_share, rank_intervals, rows_per_unit)
+from innosim.analysis.sensitivity.resolution import NEGLIGIBLE
 
 METHODS = ("morris", "sobol", "emulator")
-NEGLIGIBLE = 0.01  #: an emulator's ST below this (its interval's lower end) is taken as nil
 
 
 def salib(problem: dict) -> dict:
@@ -200,6 +200,7 @@ def analyse_output(method: str, problem: dict, X: np.ndarray, Y: np.ndarray, out
         result.noise_floor = NEGLIGIBLE
         result.indices["noise_floor"] = NEGLIGIBLE
         _rank(result, column, top)
+        result.indices["above_noise"] = result.indices["above_noise"].mask(result.indices["below_resolution"], False)
         judge_emulator(result, fitted, n, R)
         return result
     result.noise = noise_share(Y, design_pairs(problem, method, len(Y), second_order, ids))

@@ -67,10 +67,13 @@ def plot_sobol(study, path: Path) -> Path:
     n_factors = study.problem["num_vars"]
     fig, axes = _grid(max(len(done), 1), height=0.35 * n_factors + 1.6)
     for ax, (name, result) in zip(axes, done.items(), strict=False):
-        t = result.indices.sort_values("ST")
+        t = result.indices.sort_values("ST", na_position="first")  # below resolution: at the bottom
         y = np.arange(len(t))
         ax.barh(y + 0.2, t["S1"], height=0.4, xerr=t["S1_conf"], color="#1f77b4", label="S1", capsize=2)
         ax.barh(y - 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], color="#ff7f0e", label="ST", capsize=2)
+        if "ST_upper" in t and t["ST_upper"].notna().any():  # below the emulator's resolution: bounds only
+            ax.barh(y - 0.2, t["ST_upper"].fillna(0), height=0.4, fill=False, edgecolor="#ff7f0e", ls=":",
+                    label="ST < upper bound (below resolution)")
         if not math.isnan(result.noise_floor):
             ax.axvline(result.noise_floor, color="grey", ls=":", lw=1)
         ax.set_yticks(y, [study.label(f) for f in t.index], fontsize=7)
@@ -110,8 +113,19 @@ def noise_mask(study, table: pd.DataFrame) -> np.ndarray:
     return mask
 
 
+def upper_table(study, table: pd.DataFrame) -> np.ndarray:
+    """The heat table's shape: an emulator's upper bound on ST where a factor is below its resolution."""
+    bounds = np.full(table.shape, np.nan)
+    for j, name in enumerate(table.columns):
+        indices = study.results[name].indices
+        if "ST_upper" in indices:
+            bounds[:, j] = indices["ST_upper"].reindex(table.index).to_numpy(dtype=float)
+    return bounds
+
+
 def plot_heatmap(study, path: Path) -> Path:
-    """Levers x outputs; cells that cannot be told from replicate noise are faded."""
+    """Levers x outputs; cells that cannot be told from replicate noise are faded (below an
+    emulator's resolution: its upper bound, "<u")."""
     table = heat_table(study)
     fig, ax = plt.subplots(figsize=(1.1 * max(len(table.columns), 3) + 3.5, 0.32 * len(table) + 2.2),
                            layout="constrained")
@@ -124,8 +138,10 @@ def plot_heatmap(study, path: Path) -> Path:
         ax.axhline(levers - 0.5, color="white", lw=2.5)
     faded = noise_mask(study, table)
     ax.imshow(np.where(faded, 1.0, np.nan), cmap=ListedColormap(["white"]), alpha=0.7, aspect="auto")
+    bounds = upper_table(study, table)
     for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
-        ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
+        shown = f"<{bounds[i, j]:.2f}" if not np.isnan(bounds[i, j]) else "" if np.isnan(value) else f"{value:.2f}"
+        ax.text(j, i, shown, ha="center", va="center", fontsize=6,
                 color="dimgrey" if faded[i, j] else ("black" if value >= 0.6 else "white"))
     what = "mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST"
     what += "\n(faded: cannot be told from replicate noise;\nin brackets: behavioural uncertainties)"

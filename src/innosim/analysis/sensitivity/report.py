@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 
 from innosim.analysis.report import Report, fmt
+from innosim.i18n import Labels
 from innosim.io import write_json_atomic
 
 from innosim.analysis.sensitivity.checks import ALPHA, rank_intervals
 from innosim.analysis.sensitivity.kept import KEPT_FILE, write_kept
 from innosim.analysis.sensitivity.plots import heat_table, plot_heatmap, plot_morris, plot_sobol
+from innosim.analysis.sensitivity.resolution import NEGLIGIBLE
 
 KEEP_SHARE = 0.1  #: screening keeps a factor whose mu* reaches this share of an output's largest mu*
 KEEP_RULE = (f"mu* at least {KEEP_SHARE:.0%} of an output's largest mu* and clear of the noise floor "
@@ -32,6 +34,7 @@ FILES = {"rankings": "every output's indices, one row per factor", "runs": "ever
          "heatmap": "the heat map", "indices": "the indices per output", "heat_table": "the heat map's numbers",
          "report": "this report", "html": "this report as one self-contained page", "summary": "the summary, as JSON",
          "kept": "the factors kept for the Sobol' stage, with the base scenario's hash and the factor definitions"}
+BELOW_RESOLUTION = "below the emulator's resolution"  #: its Chinese in i18n/zh.yaml (text:)
 TITLES = {"morris": "Morris screening", "sobol": "Sobol' indices",
           "emulator": "Sobol' indices on a Gaussian-process emulator"}
 
@@ -111,6 +114,20 @@ def _lever_certainty(study, result, levers: pd.DataFrame) -> str:
             f"resamples, {study.label(runner)} in {first[list(levers.index).index(runner)]:.0%}.")
 
 
+def unresolved(row) -> bool:
+    """True for a factor below the emulator's resolution (its indices are upper bounds)."""
+    return _flag(row.get("below_resolution")) is True
+
+
+def resolution_label(study) -> str:
+    """"below the emulator's resolution" in the study's language (`settings["lang"]`, else English)."""
+    return Labels(study.settings.get("lang", "en")).text(BELOW_RESOLUTION)
+
+
+def bounds_text(row) -> str:
+    return f"S1 < {row['S1_upper']:.3f}, ST < {row['ST_upper']:.3f}"
+
+
 def _factor_text(study, factor: str, row) -> str:
     if study.method == "morris":
         direction = "raises it" if row["mu"] > 0.5 * row["mu_star"] else (
@@ -143,12 +160,20 @@ def strongest_levers(study, result, k: int = 3) -> str:
     return ", ".join(map(study.label, clear)) + rest
 
 
+def _resolved(table: pd.DataFrame) -> pd.DataFrame:
+    """The factors with an index: not below an emulator's resolution (those have bounds only)."""
+    return table[~table["below_resolution"].astype(bool)] if "below_resolution" in table else table
+
+
 def _leader_text(study, result) -> str:
-    levers, uncertain = _split(study, result.indices)
+    every_lever, every_uncertainty = _split(study, result.indices)
+    levers, uncertain = _resolved(every_lever), _resolved(every_uncertainty)
     text = ""
     if len(levers):
         text = (f"The levers that matter most are {'; '.join(_factor_text(study, f, r) for f, r in levers.head(3).iterrows())}. "
                 + _lever_certainty(study, result, levers))
+    elif len(every_lever):
+        text = "Every lever is below the emulator's resolution: its indices are upper bounds only (below)."
     if len(uncertain):
         text += (" For context, the strongest behavioural uncertainties: "
                  + "; ".join(_factor_text(study, f, r) for f, r in uncertain.head(2).iterrows()) + ".")
@@ -174,6 +199,9 @@ def _factor_table(study, table: pd.DataFrame) -> pd.DataFrame:
             entry |= {"mu*": f"{fmt(row['mu_star'])} ± {fmt(row['mu_star_conf'], 2)}", "mu": fmt(row["mu"]),
                       "sigma": fmt(row["sigma"]), "sigma of noise": fmt(row["sigma_noise"]),
                       "spread of effects": _shape(row)}
+        elif unresolved(row):
+            entry |= {"ST": f"< {row['ST_upper']:.3f}", "S1": f"< {row['S1_upper']:.3f}"}
+            clear = resolution_label(study)
         else:
             entry |= {"ST": f"{row['ST']:.3f} ± {row['ST_conf']:.3f}", "S1": f"{row['S1']:.3f} ± {row['S1_conf']:.3f}"}
         entry |= {"ranks (all)": _ranks(row["rank_low"], row["rank_high"]), "clear of noise": clear}
@@ -190,8 +218,8 @@ def _noise_text(study, result) -> str:
     if study.method == "emulator":
         fitted = result.emulator
         return text + (f" The emulator's white-noise term puts one run's noise variance at {_num(fitted.noise_var)} "
-                       f"(replicates: {_num(noise['within_var'])}); its indices are of the mean, without it, and "
-                       f"an ST below {result.noise_floor:g} is taken as nil.")
+                       f"(replicates: {_num(noise['within_var'])}); its indices are of the mean, without it. "
+                       + _resolution_text(study, result)).rstrip()
     column = "mu*" if study.method == "morris" else "ST"
     clear = [study.label(f) for f, v in result.indices.sort_values("rank")["above_noise"].items()
              if v is not pd.NA and bool(v)]
@@ -200,6 +228,22 @@ def _noise_text(study, result) -> str:
     return (f"{text} {len(clear)} of {len(result.indices)} factors stand clear of noise ({column} minus its "
             f"interval above the noise floor {floor}, the {column} of a factor that does nothing)"
             + (f": {', '.join(clear)}." if clear else "."))
+
+
+def _resolution_text(study, result) -> str:
+    """What the emulator cannot resolve, and which factors that leaves with bounds only."""
+    fitted = result.emulator
+    if result.indices is None or math.isnan(fitted.resolution):
+        return ""
+    text = (f"The emulator misses up to {fitted.resolution:.3f} of the output's variance (1 - Q2 at its upper "
+            "confidence limit): no factor it cannot see carries more.")
+    below = result.indices[result.indices["below_resolution"].astype(bool)]
+    if not len(below):
+        return text + " Every factor is resolved."
+    return text + (f" {_plural(len(below), 'factor is', 'factors are')} {resolution_label(study)} (the ST interval "
+                   f"reaches below {NEGLIGIBLE:g}, as it does for a factor whose length scale is at its bound), with "
+                   "upper bounds: " + "; ".join(f"{study.label(f)} ({bounds_text(row)})" for f, row in below.iterrows())
+                   + ".")
 
 
 def _output_section(report: Report, study, name: str, result) -> None:
@@ -265,6 +309,14 @@ def _rules(study) -> list[str]:
             f"sample of N = {e.get('sample', '?')} base points; intervals combine a bootstrap over design points "
             f"({e.get('bootstrap', '?')} resamples, each refitted with the full fit's kernel hyperparameters) "
             "with SALib's Monte Carlo interval.")
+        rules.append(
+            f"A factor the emulator treats as flat (its length scale at the bound) gets S1 = ST = 0 in every resample, "
+            f"an interval that says nothing. It, and any factor whose ST interval reaches below {NEGLIGIBLE:g}, is "
+            "reported as below the emulator's resolution, with upper bounds: S < (sqrt(S_e) (1 + sqrt u) + sqrt u)^2, "
+            "S_e the upper end of the emulator's interval and u = 1 - Q2 + z se(Q2) the share of variance the "
+            "emulator misses in cross-validation (main and total effects are linear in the output, so a factor "
+            "cannot carry more than the emulator's own part plus all it misses; Janon, Nodet & Prieur 2014). "
+            "For a flat factor the bound is u.")
     return rules
 
 
@@ -298,7 +350,7 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
         rows.append({"output": name,
                      "strongest levers": strongest_levers(study, r),
                      "uncertainties (context)": "" if r.indices is None else ", ".join(
-                         map(study.label, list(uncertain.index[:2]))),
+                         map(study.label, list(_resolved(uncertain).index[:2]))),
                      "noise share": "" if math.isnan(noise) else f"{noise:.1%}",
                      "check": re.split("[:;(]", r.verdict or r.skipped)[0].strip(), "warnings": len(r.warnings)})
     report.table(pd.DataFrame(rows))
@@ -325,6 +377,19 @@ def build_report(study, files: dict[str, str], out: Path, trust: list[str] | Non
     return report
 
 
+def below_resolution(study) -> dict[str, dict]:
+    """Per output: the emulator's resolution u and the factors below it with their upper bounds."""
+    found = {}
+    for name, r in study.results.items():
+        if r.emulator is None or r.indices is None:
+            continue
+        below = r.indices[r.indices["below_resolution"].astype(bool)]
+        found[name] = {"resolution": r.emulator.resolution,
+                       "factors": {f: {"S1_upper": float(row["S1_upper"]), "ST_upper": float(row["ST_upper"])}
+                                   for f, row in below.iterrows()}}
+    return found
+
+
 def write_report(study, out_dir: str | Path, provenance: dict | None = None, experiment=None) -> dict[str, str]:
     """Write every table, plot and the report into `out_dir` (and, for a Morris screening of an
     experiment, `kept.yaml`); returns what was written."""
@@ -348,7 +413,7 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None, exp
                    "top_half": ";".join(r.top_half), "top_full": ";".join(r.top_full),
                    "max_change": r.max_change, "warnings": " | ".join(r.warnings), "skipped": r.skipped,
                    **({"q2": r.emulator.q2, "q2_se": r.emulator.q2_se, "q2_raw": r.emulator.q2_raw,
-                         "emulator_noise_var": r.emulator.noise_var}
+                         "emulator_noise_var": r.emulator.noise_var, "emulator_resolution": r.emulator.resolution}
                       if r.emulator is not None else {})}
                   for k, r in study.results.items()]).to_csv(out / files["noise"], index=False)
     heat_table(study).to_csv(out / files["heat_table"])
@@ -373,6 +438,8 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None, exp
                "provenance": provenance or {}, "top": {k: r.top_full for k, r in study.results.items()},
                "verdicts": {k: r.verdict or r.skipped for k, r in study.results.items()},
                "warnings": {k: r.warnings for k, r in study.results.items()}}
+    if study.method == "emulator":
+        summary["below_resolution"] = below_resolution(study)
     if kept is not None:
         summary["keep"] = list(kept)
     write_json_atomic(out / "summary.json", summary)
