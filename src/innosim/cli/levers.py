@@ -58,7 +58,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim.analysis.levers.report import write_levers_report
     from innosim.analysis.levers.dose_report import write_dose_report
     from innosim.analysis.levers.robustness_report import write_robustness_report
-    from innosim.analysis.levers.study import run_dose, run_robustness, run_study
+    from innosim.analysis.levers.study import decompose_effects, run_dose, run_robustness, run_study
     from innosim.batch import check_store, default_store_path
     from innosim.model import month_label
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
@@ -85,12 +85,15 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
                    f"(asked {step['precision']:.3g}); {table.labels[step['leader']]} first in "
                    f"{step['leader_probability']:.0%} of bootstrap samples -> {step['decision']}")
 
-    table, runs = None, {"total": 0, "reused": 0}
+    table, runs, decomposition = None, {"total": 0, "reused": 0}, None
     if stage in ("all", "table"):
         click.echo(f"{experiment.name}: {len(experiment.levers)} levers, {2 + 2 * len(experiment.levers)} variants, "
                    f"seeds {spec.seeds.first} + {spec.seeds.block} a block up to {cap} (scale {spec.scale:g}, "
                    f"{experiment.months} months)")
         table, runs = run_study(experiment, run, max_seeds=max_seeds, on_block=show)
+        store, groups = runs.pop("store"), runs.pop("groups")
+        decomposition = decompose_effects(experiment, store, groups, {f"on:{lever.name}": lever.label
+                                                                       for lever in experiment.levers})
     dose = None
     if stage in ("all", "dose") and experiment.spec.dose is not None:
         d = experiment.spec.dose
@@ -161,7 +164,8 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     settings |= {"runs_total": runs["total"], "runs_reused": runs["reused"], "elapsed": time.perf_counter() - started}
     claim_out_dir(out_dir)
     if table is not None:
-        report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness, dose=dose)
+        report = write_levers_report(table, experiment, out_dir, settings, t, robustness=robustness, dose=dose,
+                                     decomposition=decomposition)
     elif dose is not None:
         report = write_dose_report(dose, experiment, out_dir, settings, t)
     else:

@@ -135,6 +135,11 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
             f"Δ {t.text('public cost')} (M CNY/yr)": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                                       zip(c["cost"], c["cost_low"], c["cost_high"], strict=True)],
         }), caption="The curves: each level's mean paired effect [95 % bootstrap interval].")
+    d = getattr(result, "decomposition", None)
+    if d is not None:
+        from innosim.analysis.levers.report import gains_section
+
+        files.append(gains_section(report, d, spec.dose.counties[0], output, out_dir, t, "dose_decomposition.csv"))
     return files
 
 

@@ -20,7 +20,7 @@ from innosim.analysis.levers.robustness import RobustnessResult
 from innosim.analysis.levers.robustness_report import robustness_section
 from innosim.analysis.levers.dose_report import dose_section
 from innosim.analysis.levers.wording import DIRECTION_TEXT, join_and, percent, signed, what, window_phrase
-from innosim.analysis.report import Report, fmt
+from innosim.analysis.report import Report, fmt, fmt_interval
 
 def opening_sentence(table: LeverTable, experiment: LeversExperiment, t: Labels | None = None) -> str:
     """Which lever raises the headline most, by how much (planner units, 95 % interval), how sure."""
@@ -122,7 +122,7 @@ def write_tables(table: LeverTable, out_dir: Path) -> list[str]:
 
 def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir: str | Path, settings: dict,
                         labels: Labels | None = None, robustness: RobustnessResult | None = None,
-                        dose=None) -> Path:
+                        dose=None, decomposition=None) -> Path:
     """CSVs, settings.json, report.md and report.html in `out_dir` (with the robustness section and its
     CSVs when `robustness` is given); returns report.md."""
     t = labels or Labels("en")
@@ -155,6 +155,9 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
                   f"{window_phrase(experiment.start, experiment.months, headline.output.terms[0], t)}", unit, t))
     report.figure(chart, "Each lever's paired effect with its 95 % interval, switched on alone from the base "
                          "and off alone from full integration (faded: the interval includes zero).")
+    if decomposition is not None:
+        csvs.append(gains_section(report, decomposition, headline.region, headline.output.terms[0].indicator,
+                                  out_dir, t, "decomposition.csv"))
     report.heading(t.text("Why it stopped"))
     history = pd.DataFrame(table.history)
     report.table(pd.DataFrame({t.text("seeds"): history["seeds"],
@@ -202,3 +205,38 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
                      f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.", note=True)
     md, _ = report.write(out_dir)
     return md
+
+
+def gains_table(d, region: str, stock: str, t: Labels) -> pd.DataFrame:
+    """Parts (rows, planner words) x variants (columns): each variant's paired effect on `stock` in
+    `region` split by where it comes from, mean [95 % CI]; the parts add up to the total."""
+    from innosim.analysis import decompose
+
+    e = d.effects[(d.effects["region"] == region) & (d.effects["stock"] == stock)]
+    parts = [p for p in decompose.PART_ORDER if decompose.stock_has(stock, p)
+             and (e.loc[e["part"] == p, "diff"].abs() > 1e-9).any()] + ["total"]
+    rows = []
+    for part in parts:
+        cells = {t.text("part"): decompose.part_label(part, t)}
+        for scenario in d.scenarios[1:]:
+            row = e[(e["scenario"] == scenario) & (e["part"] == part)]
+            text = "–" if row.empty else fmt_interval(row["diff"].iloc[0], row["ci_low"].iloc[0],
+                                                      row["ci_high"].iloc[0], signed=True)
+            cells[scenario] = f"**{text}**" if part == "total" else text
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def gains_section(report: Report, d, region: str, stock: str, out_dir: Path, t: Labels, csv: str) -> str:
+    """"Where the gains come from": a sentence per variant and the table of parts; writes `csv`."""
+    from innosim.analysis import decompose
+
+    report.heading(t.text("Where the gains come from"), level=3)
+    report.bullets([decompose.reading(d, scenario, region, stock, t) for scenario in d.scenarios[1:]])
+    report.table(gains_table(d, region, stock, t), caption=(
+        f"Each effect on {what(stock, region, stock, t)} ({d.measure.words(t)}) split into what was created or "
+        "ended in the county, what moved in from or out to each other county and Shanghai's core, and what "
+        "entered from or left for outside: paired differences against the base, mean [95 % CI]; the parts add "
+        "up to the total in every seed."))
+    write_atomic(out_dir / csv, lambda p: decompose.table_for_csv(d, t).to_csv(p, index=False))
+    return csv

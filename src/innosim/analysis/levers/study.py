@@ -20,6 +20,7 @@ from innosim.analysis.levers.table import RANK_BY, LeverTable, assess
 from innosim.analysis.levers.experiment import LeversExperiment
 from innosim.analysis.levers.robustness import RobustnessResult, assess_robustness
 from innosim.analysis.levers.dose import DoseResult, assess_dose, variant_name
+from innosim.analysis import decompose
 
 
 def variant_tasks(experiment: LeversExperiment, seeds: int) -> dict[str, list[Task]]:
@@ -111,6 +112,7 @@ def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], Res
         if on_block is not None:
             on_block(table)
         if table.verdict.stop:
+            runs["store"], runs["groups"] = store, groups
             return table, runs
         seeds = min(seeds + spec.seeds.block, cap)
 
@@ -194,4 +196,28 @@ def run_dose(experiment: LeversExperiment, run: Callable[[list[Task], str], Resu
                          experiment.spec.level, seed=experiment.spec.seed)
     result.runs = {"total": batch["tasks"], "ran": batch["ran"], "reused": batch["tasks"] - batch["ran"]}
     result.values = values
+    county = dose.counties[0]   # the report's decomposition: the dials of the first county, at their top level
+    tops = {variant_name(d.name, county, d.top): f"{d.label} ({d.describe(county, d.top)})" for d in experiment.dials}
+    result.decomposition = decompose_effects(experiment, store, groups, tops)
     return result
+
+
+def decompose_effects(experiment: LeversExperiment, store: ResultStore, groups: dict[str, list[Task]],
+                      names: dict[str, str]) -> decompose.Decomposition | None:
+    """Where the effects of the variants `names` (variant -> label) on the headline's stock come from,
+    against the base on the same seeds: measured as the headline measures its stock (its mean over
+    the window, or its value at the horizon), at full size. None if the headline is not a stock of
+    the decomposition or the stored runs lack its flows (runs stored before they were counted)."""
+    term = experiment.headline.output.terms[0]
+    if term.indicator not in decompose.STOCKS or term.how not in (None, "mean"):
+        return None
+    chosen = {"base": "base", **names}
+    tasks = [t for variant in chosen for t in groups[variant]]
+    label = {t.key: chosen[variant] for variant in chosen for t in groups[variant]}
+    ts = store.timeseries(tasks, indicators=decompose.NEEDED)
+    if ts.empty or set(decompose.NEEDED) - set(ts["indicator"].unique()):
+        return None
+    ts = ts.assign(scenario=ts["key"].map(label))
+    how, last = ("end", None) if term.how is None else ("mean", term.last)
+    return decompose.effects(ts, baseline="base", how=how, last=last, level=experiment.spec.level,
+                             scale=experiment.spec.scale)
