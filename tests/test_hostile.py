@@ -260,3 +260,148 @@ def test_the_scheduler_from_the_environment_is_the_one_recorded(monkeypatch):
 def test_seed_must_not_be_negative():
     result = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--seed", "-1"])
     assert result.exit_code == 2 and "Traceback" not in result.output and "--seed" in result.output
+
+
+# ---------------------------------------------------------------- calibration files (issue 19)
+class _NoRuns:
+    """Scores parameter sets without running the model: what is tested is where the search starts."""
+
+    def __init__(self):
+        self.points: list[dict] = []
+
+    def run(self, points, label=""):
+        import numpy as np
+
+        self.points += points
+        return np.arange(len(points), dtype=float), None
+
+
+def _first_generation(cal):
+    """Start the differential evolution of `cal` (one generation, no runs); the points it scored."""
+    from innosim.analysis.calibration.fit import search
+
+    evaluator = _NoRuns()
+    found = search(cal, evaluator, budget=cal.search.popsize * len(cal.names), log=lambda _: None)
+    assert found.generations == 1 and len(evaluator.points) == cal.search.popsize * len(cal.names)
+    return evaluator.points
+
+
+def test_a_copy_of_the_calibration_files_outside_calibration_starts_as_the_originals(tmp_path):
+    """The copy's base extends the original calibrated.yaml, which it once took its start values from:
+    from a fit that had left voucher_additionality at its bound, 0.3, which scipy refused."""
+    import re
+    import shutil
+
+    from innosim.analysis.calibration.files import load_calibration
+    from innosim.analysis.calibration.fit import start_point
+
+    shutil.copytree(ROOT / "calibration", tmp_path / "calibration")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    fit = tmp_path / "calibration" / "calibrated.yaml"
+    fit.write_text(re.sub(r"voucher_additionality: .*", "voucher_additionality: 0.3", fit.read_text()))
+    shutil.copytree(tmp_path / "calibration", tmp_path / "mycal")  # ../scenarios/history.yaml still resolves
+    ok = CliRunner().invoke(main, ["validate", str(tmp_path / "scenarios" / "history.yaml")])
+    assert ok.exit_code == 0, ok.output
+    original = load_calibration(tmp_path / "calibration" / "targets.yaml")
+    copy = load_calibration(tmp_path / "mycal" / "targets.yaml")
+    assert copy.reset == original.reset and copy.base == original.base
+    assert list(start_point(copy)) == list(start_point(original))
+    assert _first_generation(copy)[0] == _first_generation(original)[0]
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+def test_a_start_point_at_its_bound_starts_the_search(end):
+    """scipy scales x0 to [0, 1] and refused 0.3 in [0.3, 1.0] (-1.1e-16); every parameter here
+    starts at one of its bounds."""
+    from dataclasses import replace
+
+    from innosim.analysis.calibration.files import load_calibration
+    from innosim.analysis.calibration.fit import START_INSIDE
+
+    cal = load_calibration(ROOT / "calibration" / "targets.yaml")
+    start = cal.base.behaviour.model_dump()
+    parameters = {name: p.model_copy(update={"bounds": [start[name], p.bounds[1]] if end == "low"
+                                             else [p.bounds[0], start[name]]})
+                  for name, p in cal.parameters.items()}
+    first = _first_generation(replace(cal, parameters=parameters))[0]
+    for name, (low, high) in zip(cal.names, replace(cal, parameters=parameters).bounds, strict=True):
+        assert low <= first[name] <= high and first[name] == pytest.approx(start[name], abs=2 * START_INSIDE * (high - low))
+
+
+def test_calibrate_leaves_a_hand_written_file_at_write_to_alone(tmp_path):
+    mine = tmp_path / "w" / "calibrated.yaml"
+    mine.parent.mkdir()
+    mine.write_bytes((HOSTILE / "write_to" / "calibrated.yaml").read_bytes())
+    (mine.parent / "result.yaml").write_text((ROOT / "calibration" / "result.yaml").read_text())  # innosim's
+    for method in ("de", "history-matching"):
+        out = tmp_path / f"out-{method}"
+        err = refused(["calibrate", str(ROOT / "calibration" / "targets.yaml"), "--method", method,
+                       "--write-to", str(mine.parent), "--out", str(out)])
+        assert f"{mine}: innosim did not write this file" in err and "move it away" in err and "--write-to" in err
+        assert not out.exists(), "refused before anything runs"
+    assert mine.read_bytes() == (HOSTILE / "write_to" / "calibrated.yaml").read_bytes()
+
+
+def test_calibrate_replaces_its_own_files_and_writes_both_or_neither(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from innosim.analysis.calibration import study
+    from innosim.analysis.calibration.owned import MARK, write_own, written_by_innosim
+    from innosim.scenario import ScenarioError
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    for name in ("result.yaml", "calibrated.yaml", "ensemble.yaml"):  # written before the mark existed
+        (folder / name).write_text((ROOT / "calibration" / name).read_text())
+        assert written_by_innosim(folder / name), name
+
+    def fit(cal, out_dir, write_to, **_):  # the study's writing, without its runs
+        write_own(write_to, {"result.yaml": "distance: 1.0\n", "calibrated.yaml": "behaviour: {}\n"})
+        return SimpleNamespace(result={"targets_met": "0 of 0", "distance": {"check": 1.0}})
+
+    monkeypatch.setattr(study, "calibrate", fit)
+    for _ in range(2):  # over the earlier headers, then over its own mark
+        result = CliRunner().invoke(main, ["calibrate", str(ROOT / "calibration" / "targets.yaml"),
+                                           "--write-to", str(folder), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        assert (folder / "calibrated.yaml").read_text() == MARK + "behaviour: {}\n"
+    (folder / "calibrated.yaml").write_text("behaviour: {}\n")  # the mark deleted: the user keeps it
+    with pytest.raises(ScenarioError, match="innosim did not write this file"):
+        write_own(folder, {"result.yaml": "distance: 2.0\n", "calibrated.yaml": "behaviour: {}\n"})
+    assert (folder / "result.yaml").read_text() == MARK + "distance: 1.0\n", "neither is written"
+    (folder / "link.yaml").symlink_to(folder / "result.yaml")
+    assert not written_by_innosim(folder / "link.yaml")
+
+
+# ---------------------------------------------------------------- many unknown keys (issue 19)
+def test_a_megabyte_of_unknown_keys_is_refused_with_twenty_problems_shown(tmp_path, monkeypatch):
+    """43,524 unknown keys (0.99 MB) took 17 s and more: each error's blame looped over every key, the
+    file was parsed four times. Now: parsed once, the blame is a lookup, hints only for the 20 shown."""
+    from innosim.scenario import diagnostics, loader
+
+    file = tmp_path / "unknown.yaml"
+    keys = [f"  knowledge_depreciaton: 0.1"] + [f"  unknown_k{i:05d}: 1.5" for i in range(43_523)]
+    file.write_text("name: unknown\nbehaviour:\n" + "\n".join(keys) + "\n", encoding="utf-8")
+    assert 0.9e6 < file.stat().st_size < 1.0e6
+    calls = {"read_yaml": 0, "suggest": 0, "blame_all": 0}
+    read_yaml, suggest, blame = loader.read_yaml, diagnostics.suggest, diagnostics._blame
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(loader, "read_yaml", counted("read_yaml", read_yaml))
+    monkeypatch.setattr(diagnostics, "suggest", counted("suggest", suggest))
+    monkeypatch.setattr(diagnostics, "_blame", lambda origin, loc, default, commands=None: (
+        calls.__setitem__("blame_all", calls["blame_all"] + (commands is None)) or blame(origin, loc, default, commands)))
+    result = CliRunner().invoke(main, ["validate", str(file)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"error: 43524 problems in {file}:" and lines[-1] == "  ... and 43,504 more"
+    assert len(lines) == 22 and len(result.stderr.encode()) < 4096
+    assert lines[1] == (f"  {file}:3: behaviour.knowledge_depreciaton: unknown key; "
+                        "did you mean 'knowledge_depreciation'?")
+    assert lines[2] == f"  {file}:4: behaviour.unknown_k00000: unknown key"
+    assert calls == {"read_yaml": 1, "suggest": 20, "blame_all": 0}

@@ -78,6 +78,7 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
     most the cutoff; writes ensemble.yaml (the members) and calibrated.yaml (its best member), and
     an ensemble report."""
     from innosim.analysis.calibration.files import load_calibration
+    from innosim.analysis.calibration.owned import check_replaceable
     from innosim.analysis.calibration.study import calibrate as run_calibration
 
     given = {"points": points, "waves": waves, "cutoff": cutoff, "worst_ignored": worst_ignored, "scale": scale,
@@ -99,8 +100,9 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
         profile_points = profile_points or QUICK["profile_points"]
         out_dir = out_dir or QUICK_OUT
         write_to = write_to or out_dir
-    out_dir = claim_out_dir(out_dir or DEFAULT_OUT)
     write_to = write_to or targets_file.parent
+    check_replaceable([write_to / "result.yaml", write_to / "calibrated.yaml"])  # before anything runs
+    out_dir = claim_out_dir(out_dir or DEFAULT_OUT)
     command = _command(targets_file)
     with _finished_runs_kept():
         outcome = run_calibration(cal, out_dir, write_to, budget=budget, replicates=replicates,
@@ -136,6 +138,7 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
               waves: int | None, cutoff: float | None, worst_ignored: int | None, scale: float | None,
               seed: int | None, replicates: int | None, jobs: int | None, scheduler: str | None,
               progress: bool | None) -> None:
+    from innosim.analysis.calibration.owned import check_replaceable
     from innosim.analysis.calibration.study import calibrate_ensemble
     from innosim.batch.spec import MAX_RUNS
 
@@ -147,8 +150,9 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
     if (points or e.points) < e.min_members:
         raise click.UsageError(f"--points {points or e.points} is below the ensemble's min_members "
                                f"({e.min_members}, calibration parameters file)")
-    out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)
     write_to = write_to or targets_file.parent
+    check_replaceable([write_to / "ensemble.yaml", write_to / "calibrated.yaml"])  # before anything runs
+    out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)
     with _finished_runs_kept():
         outcome = calibrate_ensemble(cal, out_dir, write_to, points=points, waves=waves, cutoff=cutoff,
                                      worst_ignored=worst_ignored, replicates=replicates, scale=scale, seed=seed,

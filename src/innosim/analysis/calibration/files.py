@@ -24,6 +24,7 @@ from innosim.yamlsafe import excerpt, got
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.schema import Behaviour, RunSettings
 
+from innosim.analysis.calibration.owned import written_by_innosim
 from innosim.analysis.calibration.stylised import EXTRA_MEASURES
 
 MEASURABLE = (*INDICATOR_NAMES, *EXTRA_MEASURES)
@@ -330,13 +331,17 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
 
 def _own_output(scenario_file: Path, calibrated: Path) -> dict[str, Any]:
     """Overrides that set back to the schema's defaults every behavioural value the base scenario
-    takes from `calibrated` (the file this calibration writes): a calibration never reads its own
-    output, so its start values, and so its search, do not depend on an earlier fit."""
+    takes from a calibration's output: `calibrated` (the file this calibration writes) or any file
+    `innosim calibrate` wrote (its mark, owned.py). A calibration never reads such output, so its
+    start values, and so its search, do not depend on an earlier fit, and a copy of the calibration
+    files in another folder, whose base still extends the original calibrated.yaml, starts where
+    the originals do (issue 19: it started from that fit, at a bound where the fit had left one)."""
     _, origin = resolve_chain(scenario_file)
     defaults = Behaviour().model_dump()
     own = calibrated.resolve()
+    outputs = {file for file in set(origin.values()) if Path(file).resolve() == own or written_by_innosim(file)}
     return {f"behaviour.{key[1]}": defaults[key[1]] for key, file in origin.items()
-            if len(key) == 2 and key[0] == "behaviour" and Path(file).resolve() == own}
+            if len(key) == 2 and key[0] == "behaviour" and file in outputs}
 
 
 __all__ = ["Calibration", "Target", "load_calibration"]

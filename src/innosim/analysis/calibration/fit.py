@@ -164,14 +164,29 @@ class SearchResult:
     settings: dict = field(default_factory=dict)
 
 
+#: How far inside its bounds a start point at (or beyond) a bound is put, as a share of the range.
+START_INSIDE = 1e-9
+
+
+def start_point(cal: Calibration) -> np.ndarray:
+    """The search's start: the base scenario's values, inside the bounds. A value at a bound (or
+    clipped to it) is moved a billionth of the range inside: scipy rescales x0 to [0, 1] and refuses
+    it when rounding puts it a hair outside, e.g. 0.3 in [0.3, 1.0] gives -1.1e-16 (issue 19)."""
+    start_values = cal.base.behaviour.model_dump()
+    x0 = []
+    for name, (low, high), whole in zip(cal.names, cal.bounds, cal.integer(), strict=True):
+        margin = 0.0 if whole else START_INSIDE * (high - low)  # scipy widens whole numbers' bounds by 0.5
+        x0.append(float(np.clip(start_values[name], low + margin, high - margin)))
+    return np.array(x0)
+
+
 def search(cal: Calibration, evaluator: Evaluator, budget: int,
            log: Callable[[str], None] = print) -> SearchResult:
     """Differential evolution over the free parameters, at most `budget` parameter sets."""
     names, bounds, s = cal.names, cal.bounds, cal.search
     population = s.popsize * len(names)
     maxiter = max(budget // population - 1, 0)
-    start_values = cal.base.behaviour.model_dump()
-    x0 = np.array([np.clip(start_values[n], low, high) for n, (low, high) in zip(names, bounds, strict=True)])
+    x0 = start_point(cal)
     rows: list[dict] = []
     started = time.perf_counter()
 
@@ -302,4 +317,5 @@ def evaluator_for(cal: Calibration, store_path: str | Path, replicates: int | No
 
 
 __all__ = ["INVALID", "NAN_Z", "Evaluator", "SearchResult", "distance", "distance_noise", "evaluator_for",
-           "fit_table", "identifiability", "measures", "polish", "profiles", "round_values", "search", "zscores"]
+           "fit_table", "identifiability", "measures", "polish", "profiles", "round_values", "search", "start_point",
+           "zscores"]

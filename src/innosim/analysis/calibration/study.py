@@ -31,6 +31,7 @@ from innosim.scenario import content_hash, load_scenario
 from innosim.analysis.calibration.fit import (distance, distance_noise, evaluator_for, fit_table, identifiability, polish, profiles,
                           round_values, search)
 from innosim.analysis.calibration.files import Calibration
+from innosim.analysis.calibration.owned import write_own
 from innosim.analysis.calibration.report import build_report
 from innosim.analysis.calibration.stylised import STYLISED_STATS, firm_snapshot, run_calibration, run_model, stylised_stats
 
@@ -206,10 +207,9 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     }
     result = _plain(result)
     header = "# Written by `innosim calibrate`: the fit of the baseline to the paper's Jiashan figures.\n"
-    files = [write_text_atomic(write_to / "result.yaml", header + yaml.safe_dump(result, sort_keys=False,
-                                                                                  allow_unicode=True, width=110)),
-             write_text_atomic(write_to / "calibrated.yaml", CALIBRATED_HEADER + yaml.safe_dump(
-                 {"behaviour": _plain(best)}, sort_keys=False))]
+    files = write_own(write_to, {  # both or neither, and only over innosim's own
+        "result.yaml": header + yaml.safe_dump(result, sort_keys=False, allow_unicode=True, width=110),
+        "calibrated.yaml": CALIBRATED_HEADER + yaml.safe_dump({"behaviour": _plain(best)}, sort_keys=False)})
     for name, table in (("fit", fit), ("history", found.history), ("profiles", profile),
                         ("identifiability", ident), ("stylised", stylised), ("horizon", horizon)):
         files.append(write_text_atomic(out_dir / f"{name}.csv", table.to_csv(index=False)))
@@ -324,10 +324,9 @@ def calibrate_ensemble(cal: Calibration, out_dir: str | Path, write_to: str | Pa
     report = build_ensemble_report(data, params, targets, found.prior, {n: p.meaning for n, p in cal.parameters.items()})
     files.extend(report.write(out_dir))
     # the calibration's own files last, each by an atomic rename: present only when every wave has run
-    files.append(write_text_atomic(write_to / "ensemble.yaml", ENSEMBLE_HEADER + yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=110)))
-    files.append(write_text_atomic(write_to / "calibrated.yaml", ENSEMBLE_CALIBRATED_HEADER + yaml.safe_dump(
-        {"behaviour": _plain(best)}, sort_keys=False)))
+    files.extend(write_own(write_to, {  # both or neither, and only over innosim's own
+        "ensemble.yaml": ENSEMBLE_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110),
+        "calibrated.yaml": ENSEMBLE_CALIBRATED_HEADER + yaml.safe_dump({"behaviour": _plain(best)}, sort_keys=False)}))
     log(f"{len(members)} members ({'implausibility <= ' + format(data['settings']['cutoff'], 'g') if found.cutoff_met else 'the cutoff was not met: the lowest implausibilities'}); "
         f"wrote {write_to / 'ensemble.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")
     return EnsembleOutcome(data, files)
