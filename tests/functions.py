@@ -123,3 +123,27 @@ def g_replicates(X: np.ndarray, replicates: int, noise: float, seed: int = 0) ->
 
     rng = np.random.default_rng([seed, 7])
     return Sobol_G.evaluate(X)[:, None] + noise * rng.standard_normal((len(X), replicates))
+
+
+# -- a package problem whose front is known: two dials of Jiashan, one three times as good per yuan ------
+#: dial a (the voucher budget, 8 -> 18 M CNY) at share u of its range adds 3u HNTEs, dial b (incubator
+#: places, 40 -> 140) at share v adds v; each costs 10 M CNY a year at its top. Under a budget of 10 the
+#: best package is u = 1, v = 0 (+3 HNTEs), and the front is +0.3 HNTEs per M CNY of a alone.
+def package_run(task: Task) -> RunRecord:
+    point = dict(task.overrides)
+    u = (float(point.get("policy.vouchers.budget.jiashan", 8.0)) - 8.0) / 10.0
+    v = (float(point.get("policy.incubation.capacity.jiashan", 40.0)) - 40.0) / 100.0
+    noise = float(np.random.default_rng(task.seed).normal(0.0, 1.0))   # the seed's: common to every package
+    return RunRecord(end={"hnte_stock": {"jiashan": 100.0 + 3.0 * u + v + noise},
+                          "public_cost": {"jiashan": 50.0 + 10.0 * (u + v) + noise}})
+
+
+def package_tasks(seeds: int, root_seed: int = 0):
+    """A TaskMaker for `package_run`: the package's overrides on the common seeds."""
+    seeds_ = derive_seeds(root_seed, seeds)
+    name = function_name(package_run)
+
+    def make(overrides: dict, member: int) -> list[Task]:
+        return [Task("<package>", Scenario(), tuple(sorted(overrides.items())), r, seeds_[r], None, name)
+                for r in range(seeds)]
+    return make

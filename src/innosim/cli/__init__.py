@@ -58,6 +58,10 @@ from .levers import levers  # noqa: E402
 
 main.add_command(levers)
 
+from .optimise import optimise  # noqa: E402
+
+main.add_command(optimise)
+
 from .viz import viz  # noqa: E402
 
 main.add_command(viz)
