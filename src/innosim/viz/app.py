@@ -77,8 +77,8 @@ def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | N
         with solara.Column(gap="4px"):
             if description:
                 solara.Text(description, style={"font-size": "0.85em"})
-            solara.Text("Below: the levers (starting from the file's values), the seed and the scale (the share "
-                        "of the real population simulated) take effect on Reset.",
+            solara.Text(t.text("Below: the levers (starting from the file's values), the seed and the scale (the "
+                               "share of the real population simulated) take effect on Reset."),
                         style={"font-size": "0.8em", "opacity": 0.7})
             if error:
                 solara.Error(error)
