@@ -193,7 +193,7 @@ def test_switch_dates_are_in_the_chart_data_and_drawn(tmp_path):
     assert board.png().startswith(PNG)
     from innosim.viz.charts import switch_lines
 
-    assert switch_lines(series.switches)[0].startswith("1  2016-01: Jiashan: vouchers usable")
+    assert switch_lines(series.switches)[0].startswith("1 2016-01: Jiashan: vouchers usable")
     assert chart_series(VizModel(short_file(tmp_path, months=3), rng=1, scale=0.02)).switches == ()
 
 

@@ -144,7 +144,7 @@ def IndicatorCharts(model):
 
 def switch_lines(switches: tuple[Switch, ...]) -> list[str]:
     """The legend of the dotted lines: ``1 2016-01: Jiashan: vouchers usable ...``, one line a switch."""
-    return [f"{switch.number}  {switch.month}: {'; '.join(switch.notes)}" for switch in switches]
+    return [f"{switch.number} {switch.month}: {'; '.join(switch.notes)}" for switch in switches]
 
 
 @solara.component
