@@ -320,6 +320,13 @@ def test_assets_lists_what_solaras_page_loads(tmp_path):
     assert assets.missing(tmp_path) == assets.required_packages()
 
 
+def test_the_viz_extra_installs_the_browser_files_where_solara_looks():
+    """pip install -e '.[viz]' alone must make the page work offline: solara-assets puts the files of
+    the installed Solara's page in Solara's proxy folder (no npm, no CDN)."""
+    assert assets.missing() == [], assets.advice(assets.missing())
+    assert assets.main([]) == 0
+
+
 def test_the_data_on_screen_downloads_as_csv(stepped):
     import io
 
