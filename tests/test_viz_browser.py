@@ -230,6 +230,7 @@ def test_page_renders_offline_in_chinese_with_the_switch_dates(browser, server):
     page = offline_page(browser, server, viewport={"width": 1400, "height": 1000})
     load(page, server)
     assert not page.failed_files, page.failed_files
+    assert not page.blocked, f"the page asked for files beyond the server: {page.blocked}"
     assert "正在运行 history" in page.locator(".innosim-summary").inner_text()
     assert page.get_by_text("区域与迁移").count() == 1 and page.get_by_text("分区县指标").count() == 1
     # each county's own value: in 2015 Jiashan's vouchers are its own county's, as the others'

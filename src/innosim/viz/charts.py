@@ -102,7 +102,9 @@ class ChartBoard(Board):
                 for switch in switches:
                     self._switch_artists.append(ax.axvline(switch.year, color="#555555", ls=":", lw=0.9, zorder=1))
                     self._switch_artists.append(ax.text(
-                        switch.year, 0.98, str(switch.number), transform=ax.get_xaxis_transform(), ha="center",
+                        # two heights in turn, so that the numbers of close months do not overlap
+                        switch.year, 0.98 if switch.number % 2 else 0.86, str(switch.number),
+                        transform=ax.get_xaxis_transform(), ha="center",
                         va="top", fontsize=7.5, color="#333333",
                         bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}))
             self.switches = switches
