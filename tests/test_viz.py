@@ -16,8 +16,8 @@ pytest.importorskip("solara")
 from innosim.scenario import load_scenario  # noqa: E402
 from innosim.viz import assets, levers  # noqa: E402
 from innosim.viz.charts import ChartBoard, nice_ceiling  # noqa: E402
-from innosim.viz.data import CHARTS, chart_series, map_data, recent_flows  # noqa: E402
-from innosim.viz.mapview import MapBoard, arrow_width  # noqa: E402
+from innosim.viz.data import CHARTS, chart_series, map_data, recent_flows, switch_dates  # noqa: E402
+from innosim.viz.mapview import MapBoard, arrow_width, map_board_for  # noqa: E402
 from innosim.viz.vizmodel import VizModel  # noqa: E402
 
 from .conftest import SCENARIOS  # noqa: E402
@@ -34,36 +34,76 @@ def short_file(tmp_path, months: int = 14, base: str = "baseline.yaml"):
 # ---------------------------------------------------------------- levers
 def test_every_lever_is_a_keyword_of_the_viz_model():
     params = inspect.signature(VizModel.__init__).parameters
-    assert set(levers.LEVERS_BY_PARAM) | {"self", "scenario_file", "rng", "scale"} == set(params)
-    # no **kwargs and no `scenario`: Mesa 3.5's reset would pass its own Scenario object to either
+    assert set(levers.CONTROLS_BY_PARAM) | {"self", "scenario_file", "rng", "scale"} == set(params)
+    # no **kwargs and no `scenario` as Mesa reads the signature: Mesa 3.5's reset would pass its own
+    # Scenario object to either
     assert "scenario" not in params
     assert all(p.kind is not p.VAR_KEYWORD for p in params.values())
+    with pytest.raises(ValueError, match="unknown lever"):
+        VizModel(None, rng=1, scale=0.02, scenario=object())
+
+
+def test_per_county_levers_get_a_control_per_county_read_from_the_schema():
+    by_param = levers.CONTROLS_BY_PARAM
+    for county in ("qingpu", "wujiang", "jiashan"):
+        assert by_param[f"voucher_scope_{county}"].key == f"policy.vouchers.scope.{county}"
+        assert by_param[f"voucher_budget_{county}"].key == f"policy.vouchers.budget.{county}"
+    assert "voucher_scope" not in by_param and "voucher_budget" not in by_param
+    # a zone-wide lever has one control
+    assert by_param["broker_reach"].county is None and "broker_reach_qingpu" not in by_param
+    scope = next(lever for lever in levers.LEVERS if lever.param == "voucher_scope")
+    assert scope.choices == ("own_county", "own_county_shanghai", "zone", "zone_shanghai")
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_controls_show_each_files_lever_settings(path):
+    from innosim.scenario import by_county
+
     spec = load_scenario(path)
     params = levers.model_params(spec, path)
     assert params["scenario_file"] == str(path)
-    for lever in levers.LEVERS:
-        control = params[lever.param]
-        assert control["label"].startswith(lever.label)
-        assert control["value"] == levers.lever_value(spec, lever)
-        if "min" in control:
+    data = spec.model_dump()
+    for item in levers.CONTROLS:
+        control = params[item.param]
+        assert control["label"].startswith(item.lever.label)
+        value = data
+        for part in item.lever.key.split("."):
+            value = value[part]
+        expected = value if item.county is None else by_county(value)[item.county]
+        if "min" in control:  # a slider: a whole-number one rounds
+            assert control["value"] == pytest.approx(expected, abs=0.5)
             assert control["min"] <= control["value"] <= control["max"]
+        else:
+            assert control["value"] == expected
     # controls left alone change nothing
     assert levers.lever_overrides(spec, levers.lever_values(spec)) == {}
 
 
-def test_zone_totals_keep_the_files_county_proportions():
+def test_each_county_shows_its_own_setting():
+    """The baseline's voucher scope differs by county: Jiashan's own_county_shanghai is shown as such."""
+    params = levers.model_params(load_scenario(SCENARIOS / "baseline.yaml"), SCENARIOS / "baseline.yaml")
+    assert params["voucher_scope_jiashan"]["value"] == "own_county_shanghai"
+    assert params["voucher_scope_qingpu"]["value"] == params["voucher_scope_wujiang"]["value"] == "own_county"
+    assert params["hnte_recognition_jiashan"]["value"] == "zone_shanghai"
+    assert [params[f"voucher_budget_{c}"]["value"] for c in ("qingpu", "wujiang", "jiashan")] == [12, 15, 8]
+    assert params["voucher_scope_jiashan"]["label"] == "Voucher scope (where they can be spent) (Jiashan)"
+
+
+def test_a_county_control_sets_only_its_county():
     spec = load_scenario(SCENARIOS / "baseline.yaml")
-    overrides = levers.lever_overrides(spec, {"voucher_budget": 70, "hnte_mutual_recognition": True,
-                                              "voucher_scope": "zone", "post_incubation_space": 30})
-    budget = spec.policy.vouchers.budget
-    assert overrides["policy.vouchers.budget"] == pytest.approx({c: 2 * v for c, v in budget.items()})
-    assert overrides["policy.hnte_mutual_recognition"] is True
-    assert overrides["policy.vouchers.scope"] == "zone"
-    assert overrides["policy.incubation.post_incubation_space"] == pytest.approx({c: 10.0 for c in budget})
+    settings = {**levers.lever_values(spec), "voucher_scope_qingpu": "zone", "voucher_budget_jiashan": 20,
+                "hnte_mutual_recognition_wujiang": True, "broker_reach": 0.3}
+    overrides = levers.lever_overrides(spec, settings)
+    assert overrides == {"policy.vouchers.scope.qingpu": "zone", "policy.vouchers.budget.jiashan": 20.0,
+                         "policy.hnte_mutual_recognition.wujiang": True, "policy.brokers.cross_county_reach": 0.3}
+    changed = load_scenario(SCENARIOS / "baseline.yaml", overrides)
+    assert changed.policy.vouchers.scope == {"qingpu": "zone", "wujiang": "own_county",
+                                             "jiashan": "own_county_shanghai"}
+    assert changed.policy.vouchers.budget == {"qingpu": 12.0, "wujiang": 15.0, "jiashan": 20.0}
+    assert changed.policy.hnte_mutual_recognition == {"qingpu": False, "wujiang": True, "jiashan": False}
+    assert levers.describe_overrides(overrides) == [
+        "HNTE mutual recognition (Wujiang): on", "Voucher scope (where they can be spent) (Qingpu): zone",
+        "Vouchers, M CNY/yr (Jiashan): 20", "Broker reach: 0.3"]
     with pytest.raises(ValueError, match="unknown lever"):
         levers.lever_overrides(spec, {"free_lunch": True})
 
@@ -84,12 +124,13 @@ def test_scenario_files_lists_baseline_first(tmp_path):
 
 # ---------------------------------------------------------------- the model the page builds
 def test_viz_model_applies_levers_and_stops_at_the_horizon(tmp_path):
-    model = VizModel(short_file(tmp_path, months=3), rng="5", scale=0.03, hnte_mutual_recognition=True,
-                     voucher_scope="zone_shanghai")
+    model = VizModel(short_file(tmp_path, months=3), rng="5", scale=0.03, hnte_mutual_recognition_qingpu=True,
+                     voucher_scope_qingpu="zone_shanghai")
     assert model.seed == 5
     assert model.spec.run.scale == 0.03
-    assert model.spec.policy.hnte_mutual_recognition is True
-    assert model.spec.policy.vouchers.scope == "zone_shanghai"
+    assert model.spec.policy.hnte_mutual_recognition == {"qingpu": True, "wujiang": False, "jiashan": False}
+    assert model.spec.policy.vouchers.scope == {"qingpu": "zone_shanghai", "wujiang": "own_county",
+                                                "jiashan": "own_county_shanghai"}
     assert model.spec.policy.talent_recognition is False  # left as in the file
     for _ in range(3):
         assert model.running
@@ -109,7 +150,8 @@ def test_viz_model_without_a_file_uses_the_schema_defaults():
 # ---------------------------------------------------------------- what the components draw
 @pytest.fixture(scope="module")
 def stepped(tmp_path_factory):
-    model = VizModel(short_file(tmp_path_factory.mktemp("viz")), rng=3, scale=0.05, talent_recognition=True)
+    model = VizModel(short_file(tmp_path_factory.mktemp("viz")), rng=3, scale=0.05, talent_recognition_qingpu=True,
+                     talent_recognition_wujiang=True, talent_recognition_jiashan=True)
     for _ in range(14):
         model.step()
     return model
@@ -124,6 +166,35 @@ def test_chart_series_follow_the_indicator_records(stepped):
         raw = np.array([r[chart.indicator][:4] for r in records])  # the counties and Shanghai's core
         expected = np.cumsum(raw, axis=0) if chart.cumulative else raw
         np.testing.assert_allclose(series.values[chart.indicator], expected)
+
+
+def test_switch_dates_are_in_the_chart_data_and_drawn(tmp_path):
+    """history.yaml's dated changes: a numbered switch per month within the horizon (two changes of
+    2020-01 share one), none for a model whose horizon ends before them; a dotted line in every panel."""
+    history = load_scenario(SCENARIOS / "history.yaml")
+    switches = switch_dates(history)
+    assert [s.month for s in switches] == ["2016-01", "2017-01", "2019-11", "2020-01", "2020-07", "2021-01", "2022-01"]
+    assert [s.number for s in switches] == list(range(1, 8))
+    assert len(switches[3].notes) == 2 and switches[3].year == 2020.0
+    assert switches[0].notes[0].startswith("Jiashan: vouchers usable with Shanghai providers")
+
+    short = short_file(tmp_path, months=14, base="history.yaml")  # 2015-01 to 2016-02
+    model = VizModel(short, rng=1, scale=0.02)
+    model.step()
+    series = chart_series(model)
+    assert [s.month for s in series.switches] == ["2016-01"]
+    board = ChartBoard()
+    board.set_horizon(model.start, model.spec.run.months)
+    board.update(series)
+    for ax in board.axes.values():
+        lines = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+        assert [line.get_xdata()[0] for line in lines] == [2016.0]
+        assert "1" in [text.get_text() for text in ax.texts]
+    assert board.png().startswith(PNG)
+    from innosim.viz.charts import switch_lines
+
+    assert switch_lines(series.switches)[0].startswith("1 2016-01: Jiashan: vouchers usable")
+    assert chart_series(VizModel(short_file(tmp_path, months=3), rng=1, scale=0.02)).switches == ()
 
 
 def test_map_data_matches_the_indicators_and_the_relocations(stepped):
@@ -192,9 +263,9 @@ def test_page_reset_applies_a_lever_and_step_redraws(monkeypatch):
 
     assert "Running baseline" in summary() and "levers as in the file" in summary()
     assert len(images()) == 2
-    rc.find(v.Checkbox, label="HNTE mutual recognition").widget.v_model = True
+    rc.find(v.Checkbox, label="HNTE mutual recognition (Qingpu)").widget.v_model = True
     rc.find(v.Btn, children=["Reset"]).widget.click()
-    assert "HNTE mutual recognition: on" in summary()
+    assert "HNTE mutual recognition (Qingpu): on" in summary()
     before = images()
     rc.find(v.Btn, children=["Step"]).widget.click()
     rc.find(v.Btn, children=["Step"]).widget.click()
@@ -202,17 +273,17 @@ def test_page_reset_applies_a_lever_and_step_redraws(monkeypatch):
     assert all(a != b for a, b in zip(after, before, strict=True))
 
     # the voucher scope as a choice, and the seed box
-    rc.find(v.Select, label="Voucher scope (where they can be spent)").widget.v_model = "zone"
+    rc.find(v.Select, label="Voucher scope (where they can be spent) (Wujiang)").widget.v_model = "zone"
     seed_box = rc.find(v.TextField, label="Seed").widget
     seed_box.v_model = "7"
     seed_box.fire_event("keyup.enter", "7")  # the box takes its text on Enter or on leaving it
     rc.find(v.Btn, children=["Reset"]).widget.click()
-    assert "seed 7" in summary() and "Voucher scope (where they can be spent): zone" in summary()
+    assert "seed 7" in summary() and "Voucher scope (where they can be spent) (Wujiang): zone" in summary()
 
     # picking another file builds its model and shows its levers
     rc.find(v.Select, label="Scenario file").widget.v_model = "general_vouchers"
     assert "Running general_vouchers" in summary()
-    assert rc.find(v.Select, label="Voucher scope (where they can be spent)").widget.v_model == "zone_shanghai"
+    assert rc.find(v.Select, label="Voucher scope (where they can be spent) (Jiashan)").widget.v_model == "zone_shanghai"
 
 
 # ---------------------------------------------------------------- launcher and assets
@@ -247,6 +318,13 @@ def test_assets_lists_what_solaras_page_loads(tmp_path):
     assert any(name.startswith("@widgetti/solara-vuetify") for name in names)
     assert "requirejs" in names and "font-awesome" in names
     assert assets.missing(tmp_path) == assets.required_packages()
+
+
+def test_the_viz_extra_installs_the_browser_files_where_solara_looks():
+    """pip install -e '.[viz]' alone must make the page work offline: solara-assets puts the files of
+    the installed Solara's page in Solara's proxy folder (no npm, no CDN)."""
+    assert assets.missing() == [], assets.advice(assets.missing())
+    assert assets.main([]) == 0
 
 
 def test_the_data_on_screen_downloads_as_csv(stepped):
@@ -287,7 +365,7 @@ def test_viz_says_what_to_install_and_checks_the_browser_files(monkeypatch, tmp_
     monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append(args))
     result = CliRunner().invoke(main, ["viz", "--port", "0"])
     assert result.exit_code == 0 and calls
-    assert "requirejs@2.3.6" in result.output and "-m innosim.viz.assets" in result.output
+    assert "requirejs@2.3.6" in result.output and "pip install -e '.[viz]'" in result.output
 
 
 def test_viz_takes_scale_set_and_lang_to_the_page(monkeypatch, tmp_path):
@@ -314,12 +392,27 @@ def test_viz_takes_scale_set_and_lang_to_the_page(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "environ", {**os.environ, **env})
     spec = levers.load_viz_scenario(SCENARIOS / "baseline.yaml")
     assert spec.policy.talent_recognition and levers.start_scale() == 0.05
-    assert levers.model_params(spec, SCENARIOS / "baseline.yaml")["talent_recognition"]["value"] is True
+    params = levers.model_params(spec, SCENARIOS / "baseline.yaml")
+    assert all(params[f"talent_recognition_{c}"]["value"] is True for c in ("qingpu", "wujiang", "jiashan"))
     model = VizModel(SCENARIOS / "baseline.yaml", rng=1, scale=levers.start_scale())
     assert model.spec.policy.talent_recognition and model.spec.run.scale == 0.05
     assert map_data(model).names[2] == "嘉善"
     board = ChartBoard()
     assert board.axes["hnte_stock"].get_title() == "高新技术企业存量"
+    # the map's title, legend and bars, and the controls, in Chinese
+    data = map_data(model)
+    assert data.month == "2019-01 (开始)"
+    board = map_board_for(data)
+    legend = board.ax.get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["企业迁移", "人才流动"]
+    assert legend.get_title().get_text().startswith("箭头")
+    assert board.title.get_text() == "2019-01 (开始)：近12个月迁移企业0家、人才0名"
+    assert board.numbers["firms", 0].get_text().startswith("企业 ")
+    assert params["voucher_scope_jiashan"]["label"] == "科技创新券：使用范围（嘉善）"
+    assert params["hnte_mutual_recognition_qingpu"]["label"] == "高新技术企业异地互认（青浦）"
+    assert params["broker_reach"]["label"] == "技术经纪人：跨区对接范围"
+    assert levers.describe_overrides({"policy.vouchers.scope.jiashan": "zone", "policy.talent_recognition.qingpu": True}) \
+        == ["人才资质互认（青浦）: 开", "科技创新券：使用范围（嘉善）: 示范区"]
 
 
 # ---------------------------------------------------------------- what the page may show

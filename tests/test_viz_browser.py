@@ -2,8 +2,12 @@
 (Debian's package) driven by Playwright: the map and the charts render, a lever switched and
 Reset show in the run's summary, Step moves the charts. Screenshot: out/viz/browser.png.
 
+Every test runs offline, as on a machine that reaches no CDN: the browser may fetch from the local
+server only (any other request is aborted and recorded), and the server's own CDN proxy points at
+an address where nothing listens. The page's files must come with the viz extra (solara-assets).
+
 Skips only where Playwright or a Chromium is missing. Chromium: $INNOSIM_CHROMIUM, else
-`chromium` on the PATH. Offline machines also need Solara's browser files: see innosim.viz.assets.
+`chromium` on the PATH.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = ROOT / "out" / "viz" / "browser.png"
 START_TIMEOUT = 45.0  # seconds for the server to answer (imports are slow on a busy machine)
+#: Where the server's CDN proxy would fetch what the environment lacks: a port where nothing listens
+UNREACHABLE_CDN = "http://127.0.0.1:9/"
 
 
 def chromium_path() -> str | None:
@@ -56,16 +62,18 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server():
-    """`innosim viz` in its own process group, always ended; yields the page's address."""
+def server(request):
+    """`innosim viz` in its own process group, always ended; yields the page's address. A test may
+    name the scenario file and more arguments (indirect parametrisation)."""
+    scenario, *extra = getattr(request, "param", ("baseline.yaml",))
     port = free_port()
     log = ROOT / "out" / "viz" / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as output:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "innosim", "viz", str(SCENARIOS / "baseline.yaml"), "--port", str(port)],
+            [sys.executable, "-m", "innosim", "viz", str(SCENARIOS / scenario), "--port", str(port), *extra],
             cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "SOLARA_ASSETS_CDN": UNREACHABLE_CDN},
         )
         try:
             url = f"http://127.0.0.1:{port}/"
@@ -93,6 +101,32 @@ def server():
                     continue
 
 
+def offline_page(browser, server: str, **options):
+    """A page that may load from `server` only; `page.blocked` lists every other request it made."""
+    page = browser.new_page(**options)
+    page.blocked = []
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.failed_files = []
+    page.on("response", lambda r: page.failed_files.append(r.url) if r.status >= 400 else None)
+    return page
+
+
+def wait_for_pictures(page) -> None:
+    """Until the map and the charts are images with pixels."""
+    for selector in (".innosim-map img", ".innosim-charts img"):
+        page.wait_for_function(
+            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 300; }",
+            arg=selector, timeout=20_000)
+
+
 def months_done(page) -> int:
     """Mesa's counter in the sidebar: "Step: 3" (Mesa 3.3) or "Time: 3.0" (Mesa 3.5)."""
     text = page.get_by_text(re.compile(r"^(Step|Time): ")).inner_text()
@@ -104,30 +138,29 @@ def image_sources(page) -> tuple[str, str]:
             page.locator(".innosim-charts img").get_attribute("src"))
 
 
-def test_page_renders_switches_a_lever_and_steps(browser, server):  # browser first: skip before serving
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    missing_files = []
-    page.on("response", lambda r: missing_files.append(r.url) if "/_solara/cdn/" in r.url and r.status >= 400 else None)
+def load(page, server: str) -> None:
+    """Open the page and wait for Mesa's controls and the pictures; say what failed to load if not."""
     page.goto(server, wait_until="domcontentloaded")
     try:
         page.get_by_role("button", name="Step").wait_for(timeout=40_000)
     except Exception:
-        hint = "; run `python -m innosim.viz.assets` in this environment" if missing_files else ""
-        raise AssertionError(f"the page did not load (missing browser files: {missing_files}){hint}") from None
+        raise AssertionError(f"the page did not load: files missing {page.failed_files}, requests beyond the "
+                             f"server {page.blocked} (python -m innosim.viz.assets says what this environment "
+                             "lacks)") from None
+    wait_for_pictures(page)
 
-    # the map and the charts render as images with pixels
-    for selector in (".innosim-map img", ".innosim-charts img"):
-        page.wait_for_function(
-            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 300; }",
-            arg=selector, timeout=20_000)
+
+def test_page_renders_switches_a_lever_and_steps(browser, server):  # browser first: skip before serving
+    page = offline_page(browser, server, viewport={"width": 1600, "height": 1000})
+    load(page, server)
     summary = page.locator(".innosim-summary")
     assert "Running baseline" in summary.inner_text()
 
-    # switch a lever: mutual HNTE recognition on, applied by Mesa's Reset
-    page.get_by_text("HNTE mutual recognition", exact=True).click()
+    # switch a lever for one county: mutual HNTE recognition on in Qingpu, applied by Mesa's Reset
+    page.get_by_text("HNTE mutual recognition (Qingpu)", exact=True).click()
     page.get_by_role("button", name="Reset").click()
     page.wait_for_function("() => document.querySelector('.innosim-summary').innerText"
-                           ".includes('HNTE mutual recognition: on')", timeout=20_000)
+                           ".includes('HNTE mutual recognition (Qingpu): on')", timeout=20_000)
     before = image_sources(page)
 
     # step three months: the charts and the map move
@@ -155,19 +188,14 @@ def test_page_renders_switches_a_lever_and_steps(browser, server):  # browser fi
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert not missing_files, missing_files
+    assert not page.failed_files, page.failed_files
 
 
 def test_narrow_page_keeps_the_map_clear_shows_slider_values_and_downloads_csv(browser, server):
     """At 820 px wide: the sidebar does not cover the map, sliders show their values, the charts keep
     their text near its drawn size, and the download button gives the data on screen as CSV."""
-    page = browser.new_page(viewport={"width": 820, "height": 1000}, accept_downloads=True)
-    page.goto(server, wait_until="domcontentloaded")
-    page.get_by_role("button", name="Step").wait_for(timeout=40_000)
-    for selector in (".innosim-map img", ".innosim-charts img"):
-        page.wait_for_function(
-            "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 300; }",
-            arg=selector, timeout=20_000)
+    page = offline_page(browser, server, viewport={"width": 820, "height": 1000}, accept_downloads=True)
+    load(page, server)
     page.get_by_role("button", name="Step").click()
     map_box = page.locator(".innosim-map img").bounding_box()
     drawers = page.locator(".v-navigation-drawer")
@@ -192,3 +220,22 @@ def test_narrow_page_keeps_the_map_clear_shows_slider_values_and_downloads_csv(b
     text = Path(info.value.path()).read_text(encoding="utf-8")
     assert text.startswith("panel,date,place,indicator,value") and "shanghai" in text
     page.screenshot(path=str(SCREENSHOT.with_name("browser-820.png")), full_page=True)
+
+
+@pytest.mark.parametrize("server", [("history.yaml", "--lang", "zh")], indirect=True, ids=["history-zh"])
+def test_page_renders_offline_in_chinese_with_the_switch_dates(browser, server):
+    """The acceptance test: nothing beyond the local server is reachable, and the page renders: Mesa's
+    controls, the map and the charts as pictures, the controls per county and in Chinese, and the
+    list of the scenario's dated changes under the charts."""
+    page = offline_page(browser, server, viewport={"width": 1400, "height": 1000})
+    load(page, server)
+    assert not page.failed_files, page.failed_files
+    assert not page.blocked, f"the page asked for files beyond the server: {page.blocked}"
+    assert "正在运行 history" in page.locator(".innosim-summary").inner_text()
+    assert page.get_by_text("区域与迁移").count() == 1 and page.get_by_text("分区县指标").count() == 1
+    # each county's own value: in 2015 Jiashan's vouchers are its own county's, as the others'
+    for county in ("青浦", "吴江", "嘉善"):
+        assert page.get_by_text(f"科技创新券：使用范围（{county}）", exact=True).count() >= 1
+    switches = page.locator(".innosim-switches").inner_text()
+    assert "虚线" in switches and "1 2016-01: Jiashan: vouchers usable" in switches and "7 2022-01" in switches
+    page.screenshot(path=str(SCREENSHOT.with_name("browser-offline-zh.png")), full_page=True)

@@ -73,18 +73,15 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool, idle_ti
         click.echo(f"error: the visual server needs {', '.join(missing)}, which this environment lacks; "
                    "install innosim's viz extra:\n  pip install -e '.[viz]'   (in the project folder)", err=True)
         sys.exit(2)
-    from innosim.viz.assets import missing as missing_assets
+    from innosim.viz import assets
     from innosim.viz.server import port_is_free, serve
 
     if not is_loopback(host):
         click.echo(f"warning: --host {host} serves the page to other machines, and it has no login: anyone who "
                    "reaches it can run the model and see the scenario files in its folder", err=True)
-    absent = missing_assets()
+    absent = assets.missing()
     if absent:
-        names = ", ".join(f"{name}@{version}" for name, version in absent)
-        click.echo(f"warning: the page's browser files are not in this environment ({names}); the page stays "
-                   "blank unless this machine reaches Solara's CDN. Fetch them once (npm registry):\n"
-                   f"  {sys.executable} -m innosim.viz.assets", err=True)
+        click.echo(f"warning: {assets.advice(absent)}", err=True)
     if port and not port_is_free(host, port):
         raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
                                "--port 0 picks a free port")

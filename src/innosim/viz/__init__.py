@@ -2,7 +2,8 @@
 
 `levers` turns the policy levers into page controls and back into scenario overrides, `vizmodel`
 builds the model the page runs, `data` extracts what the page draws, `mapview` and `charts` draw
-it, `server` starts Solara and `assets` keeps Solara's browser files where no CDN is reachable.
+it, `server` starts Solara and `assets` checks that Solara's browser files are installed
+(solara-assets: no CDN needed).
 """
 
 import os

@@ -42,14 +42,18 @@ NO_FILE = "(schema defaults)"
 PAGE_CSS = """
 .innosim-summary { font-size: 15px !important; }
 .v-application { font-size: 15px; }
-.v-slider__thumb-label, .v-slider-thumb__label-container { display: block !important; }
+.v-slider__thumb-label-container, .v-slider__thumb-label, .v-slider-thumb__label-container { display: block !important; }
+.v-slider__thumb-label { transform: translateY(-20%) translateY(-12px) translateX(-50%) rotate(45deg) !important; }
 .v-slider-thumb__label, .v-slider__thumb-label { font-size: 12px; }
 .v-input__slot, .v-slider { margin-top: 14px; }
+.v-input--checkbox { margin-top: 0 !important; padding-top: 0 !important; }
+.v-input--checkbox .v-input__slot { margin-top: 0 !important; }
 @media (max-width: 960px) {
   .v-navigation-drawer { position: relative !important; width: 100vw !important; max-width: none !important;
                          transform: none !important; max-height: none !important; height: auto !important;
                          box-shadow: none !important; }
-  .v-navigation-drawer__scrim { display: none !important; }
+  /* the drawer's scrim: Vuetify 3's, and Vuetify 2's (put directly under the app) */
+  .v-navigation-drawer__scrim, .v-application > .v-overlay { display: none !important; }
   .v-main { padding-left: 0 !important; }
 }
 """
@@ -77,8 +81,8 @@ def ScenarioPicker(files: dict, choice: solara.Reactive, on_pick, error: str | N
         with solara.Column(gap="4px"):
             if description:
                 solara.Text(description, style={"font-size": "0.85em"})
-            solara.Text("Below: the levers (starting from the file's values), the seed and the scale (the share "
-                        "of the real population simulated) take effect on Reset.",
+            solara.Text(t.text("Below: the levers (starting from the file's values), the seed and the scale (the "
+                               "share of the real population simulated) take effect on Reset."),
                         style={"font-size": "0.8em", "opacity": 0.7})
             if error:
                 solara.Error(error)

@@ -1,27 +1,26 @@
-"""The page's browser files, for machines that reach package registries but not Solara's CDN.
+"""The page's browser files, checked where Solara's server looks for them.
 
 Solara's server hands the browser its front end (the Vuetify app, RequireJS, Font Awesome) from
-``/_solara/cdn/``, a proxy that fetches from a public CDN and keeps a copy in a cache folder. The
-files are npm packages, so on a machine where only the npm registry is reachable (CI here) this
-module fills that cache with ``npm pack``, the same files the CDN would serve:
+``/_solara/cdn/``, a proxy that serves them from a folder of the environment
+(``<prefix>/share/solara/cdn``) and fetches from a public CDN only what that folder lacks. The
+`viz` extra installs `solara-assets`, the package Solara provides for machines without its CDN,
+which puts the files in that folder: after ``pip install -e ".[viz]"`` the page needs no network.
+Each Solara release asks for exact versions of these files, so the extra pins Solara and
+solara-assets to the same release.
 
-    python -m innosim.viz.assets            # fetch what is missing (needs npm)
-    python -m innosim.viz.assets --check    # list what is missing; exit 1 if anything is
-
-Run it with the Python of the environment that serves the page: the cache is per environment.
+    python -m innosim.viz.assets    # list what is missing; exit 1 if anything is
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 PACKAGE_AT_VERSION = r"((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.-]*)"
+#: What to tell someone whose environment lacks the files.
+INSTALL_HINT = "pip install -e '.[viz]'   (in the project folder: it installs solara-assets beside Solara)"
 
 
 def cache_dir() -> Path:
@@ -48,45 +47,49 @@ def required_packages() -> list[tuple[str, str]]:
 
 
 def missing(cache: Path | None = None) -> list[tuple[str, str]]:
+    """The packages of `required_packages` whose files are not in `cache` (Solara's, by default)."""
     cache = cache or cache_dir()
     return [(name, version) for name, version in required_packages()
             if not (cache / f"{name}@{version}" / "package.json").is_file()]
 
 
-def fetch(name: str, version: str, cache: Path) -> Path:
-    """`npm pack` one package and unpack it where the CDN proxy looks for it."""
-    target = cache / f"{name}@{version}"
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
-                       check=True, stdout=subprocess.DEVNULL)
-        archive = next(Path(tmp).glob("*.tgz"))
-        with tarfile.open(archive) as tar:
-            members = []
-            for member in tar.getmembers():
-                parts = Path(member.name).parts
-                if len(parts) < 2 or not (member.isfile() or member.isdir()):
-                    continue  # the archive's own top folder ("package/"), links
-                member.name = str(Path(*parts[1:]))
-                members.append(member)
-            target.mkdir(parents=True, exist_ok=True)
-            tar.extractall(target, members=members, filter="data")
-    return target
+def versions() -> dict[str, str | None]:
+    """The installed Solara and solara-assets (None when absent): they must be the same release."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for name in ("solara", "solara-assets"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def advice(absent: list[tuple[str, str]]) -> str:
+    """Why the files are missing and what to do, in one paragraph."""
+    names = ", ".join(f"{name}@{version}" for name, version in absent)
+    installed = versions()
+    if installed["solara-assets"] is None:
+        why = "solara-assets is not installed"
+    else:
+        why = f"solara-assets {installed['solara-assets']} does not match solara {installed['solara']}"
+    return (f"the page's browser files are not in this environment ({names}: {why}); the page stays blank "
+            f"unless this machine reaches Solara's CDN. Install innosim's viz extra again:\n  {INSTALL_HINT}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m innosim.viz.assets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only list the missing packages")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     cache = cache_dir()
-    todo = missing(cache)
-    for name, version in todo:
-        if args.check:
-            print(f"missing: {name}@{version} (in {cache})")
-        else:
-            print(f"fetching {name}@{version} into {fetch(name, version, cache)}")
-    if not todo:
-        print(f"all of Solara's browser files are in {cache}")
-    return 1 if args.check and todo else 0
+    absent = missing(cache)
+    for name, version in absent:
+        print(f"missing: {name}@{version} (in {cache})")
+    if absent:
+        print(advice(absent))
+        return 1
+    print(f"all of Solara's browser files are in {cache}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Mesa's `make_plot_component` builds a new figure with new axes, a "best" legend and a tight
 bounding box for every chart on every step: six of them took over a second per step here. So
 the charts share one `Board`: the time axis spans the scenario's whole horizon and the value
-axes grow in round steps, so that most steps only redraw the lines.
+axes grow in round steps, so that most steps only redraw the lines. A scenario's dated changes
+(`changes:`) are dotted vertical lines numbered as the list under the charts (`SwitchList`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from innosim.scenario import PLACES
 from .board import Board
 from innosim.i18n import Labels
 
-from .data import CHARTS, ChartSeries, chart_series, decimal_year
+from .data import CHARTS, ChartSeries, Switch, chart_series, decimal_year
 
 NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
@@ -77,6 +78,8 @@ class ChartBoard(Board):
         figure.legend(handles=self.lines[CHARTS[0].indicator], loc="upper center", ncol=len(PLACES),
                       fontsize=10.5, frameon=False)
         self.span: tuple[float, float] | None = None
+        self.switches: tuple[Switch, ...] = ()
+        self._switch_artists: list = []
 
     def set_horizon(self, start: str, months: int) -> None:
         """Time axis from the first month to the end of the horizon."""
@@ -87,7 +90,28 @@ class ChartBoard(Board):
                 ax.set_xlim(*span)
             self.invalidate()
 
+    def set_switches(self, switches: tuple[Switch, ...]) -> None:
+        """A dotted line at each switch date in every panel, its number at the panel's top."""
+        if switches == self.switches:
+            return
+        with self.lock:
+            for artist in self._switch_artists:
+                artist.remove()
+            self._switch_artists = []
+            for ax in self.axes.values():
+                for switch in switches:
+                    self._switch_artists.append(ax.axvline(switch.year, color="#555555", ls=":", lw=0.9, zorder=1))
+                    self._switch_artists.append(ax.text(
+                        # two heights in turn, so that the numbers of close months do not overlap
+                        switch.year, 0.98 if switch.number % 2 else 0.86, str(switch.number),
+                        transform=ax.get_xaxis_transform(), ha="center",
+                        va="top", fontsize=7.5, color="#333333",
+                        bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}))
+            self.switches = switches
+            self.invalidate()
+
     def update(self, series: ChartSeries) -> None:
+        self.set_switches(series.switches)
         with self.lock:
             for chart in CHARTS:
                 values = series.values[chart.indicator]
@@ -114,5 +138,24 @@ def IndicatorCharts(model):
     update_counter.get()
     board = solara.use_memo(ChartBoard, [])
     board.set_horizon(model.start, model.spec.run.months)
-    board.update(chart_series(model))
+    series = chart_series(model)
+    board.update(series)
     solara.Image(board.png(), width="100%")
+    SwitchList(series.switches)
+
+
+def switch_lines(switches: tuple[Switch, ...]) -> list[str]:
+    """The legend of the dotted lines: ``1 2016-01: Jiashan: vouchers usable ...``, one line a switch."""
+    return [f"{switch.number} {switch.month}: {'; '.join(switch.notes)}" for switch in switches]
+
+
+@solara.component
+def SwitchList(switches: tuple[Switch, ...]):
+    """Under the charts: what each numbered dotted line is (the scenario file's notes, as written)."""
+    if not switches:
+        return
+    with solara.Column(gap="0px", classes=["innosim-switches"]):
+        solara.Text(Labels().text("Dotted lines: the scenario's dated policy changes"),
+                    style={"font-size": "0.85em", "font-weight": "bold"})
+        for line in switch_lines(switches):
+            solara.Text(line, style={"font-size": "0.8em"})

@@ -39,18 +39,43 @@ CHARTS: tuple[Chart, ...] = (
 
 
 @dataclass(frozen=True)
+class Switch:
+    """A month in which the scenario's dated changes (`changes:`) set new policy values: the charts
+    mark it with a dotted line labelled `number`, the page lists its notes."""
+
+    number: int
+    month: str  # YYYY-MM
+    year: float  # the month's start on the time axis
+    notes: tuple[str, ...]  # the changes' notes, in the file's order (a change without one: its keys)
+
+
+@dataclass(frozen=True)
 class ChartSeries:
     """The charts' data: time in decimal years and, per chart, a (months, places) array (the three
-    counties, then Shanghai's core)."""
+    counties, then Shanghai's core); the switch dates of the run's horizon."""
 
     years: np.ndarray
     values: dict[str, np.ndarray]
+    switches: tuple[Switch, ...] = ()
 
 
 def decimal_year(label: str) -> float:
     """'2020-07' -> 2020.5: the start of the month on a time axis."""
     year, month = label.split("-")
     return int(year) + (int(month) - 1) / 12
+
+
+def switch_dates(spec) -> tuple[Switch, ...]:
+    """The months of `spec`'s dated changes within its horizon, numbered in date order; changes of the
+    same month share one. A change at or before the start is in force from the start: not a switch."""
+    start = decimal_year(spec.run.start)
+    end = start + spec.run.months / 12
+    months: dict[str, list[str]] = {}
+    for _, change in spec.changes_in_order():
+        if start < decimal_year(change.month) < end:
+            months.setdefault(change.month, []).append(change.note or ", ".join(change.settings))
+    return tuple(Switch(number, month, decimal_year(month), tuple(notes))
+                 for number, (month, notes) in enumerate(months.items(), start=1))
 
 
 def record_years(model, count: int) -> np.ndarray:
@@ -68,7 +93,7 @@ def chart_series(model) -> ChartSeries:
         lines = np.array([record[chart.indicator][: len(PLACES)] for record in records], dtype=float)
         lines = lines.reshape(len(records), len(PLACES))
         values[chart.indicator] = np.cumsum(lines, axis=0) if chart.cumulative else lines
-    return ChartSeries(years=record_years(model, len(records)), values=values)
+    return ChartSeries(years=record_years(model, len(records)), values=values, switches=switch_dates(model.spec))
 
 
 def relocations_this_month(model) -> np.ndarray:
@@ -108,7 +133,7 @@ def map_data(model, window: int = FLOW_WINDOW) -> MapData:
     hnte = np.bincount(region[model.hnte_valid()[alive]], minlength=n)
     present = model.present_talents()  # talents gone for good or retired stay in the table, not on the map
     talents = np.bincount(np.asarray(model.talents.view("region")[present], dtype=np.int64), minlength=n)
-    month = model.month_labels[-1] if model.month_labels else f"{model.start} (start)"
+    month = model.month_labels[-1] if model.month_labels else f"{model.start} ({Labels().text('start')})"
     return MapData(
         names=tuple(Labels().place(p) for p in PLACES),  # the page's language ($INNOSIM_LANG)
         lonlat=np.asarray(LONLAT, dtype=float),

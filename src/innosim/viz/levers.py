@@ -1,22 +1,25 @@
 """The policy levers as page controls: one table, read by the controls and by the model builder.
 
-A control shows the lever's value in the chosen scenario file; only a control the researcher
-moves away from the file's value becomes an override. Per-county amounts (voucher budgets, fund
-capital, incubator places) appear as one zone total, split across the counties in the file's
-proportions, so that the file's differences between counties survive a change of total. A switch,
-choice or slider that a file sets per county shows the value most counties have; moving it sets
-all three counties.
+`LEVERS` lists each lever once: its scenario key, its English label and the kind and range of its
+control. Whether a lever is set per county, and a choice's options, are read from the scenario
+schema, never restated here. A per-county lever gets one control per county, showing that county's
+own value in the chosen file (Jiashan's voucher scope in the baseline is ``own_county_shanghai``
+while Qingpu's and Wujiang's are ``own_county``); moving it overrides that county's value only.
+A control left at the file's value overrides nothing. A new lever is one more `Lever` line.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from innosim.scenario import COUNTIES, Scenario, ScenarioError, load_scenario, read_yaml
+from innosim.scenario import COUNTIES, Scenario, ScenarioError, by_county, load_scenario, read_yaml
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
 DEFAULT_SCALE = 0.1
@@ -26,33 +29,58 @@ DEFAULT_SEED = 1
 
 @dataclass(frozen=True)
 class Lever:
-    """One control: `param` is the keyword of `VizModel`, `key` the dotted scenario key."""
+    """One policy lever: `param` names its control(s), `key` is the dotted scenario key."""
 
     param: str
     key: str
     label: str
-    kind: str  # "toggle", "choice", "slider" or "zone_total" (a slider over a per-county amount)
+    kind: str  # "toggle", "choice" or "slider"
     low: float = 0.0
-    high: float = 1.0
+    high: float = 1.0  # the slider's usual top: a file holding more widens it
     step: float = 0.05
-    choices: tuple[str, ...] = ()
 
     @property
     def integer(self) -> bool:
-        return self.kind in ("slider", "zone_total") and float(self.step).is_integer() and self.step >= 1
+        return self.kind == "slider" and float(self.step).is_integer() and self.step >= 1
+
+    @property
+    def per_county(self) -> bool:
+        """Whether the schema lets each county set this lever (a value per county)."""
+        return _schema_facts(self.key)[0]
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """A choice's options, in the schema's order."""
+        return _schema_facts(self.key)[1]
+
+
+@functools.cache
+def _schema_facts(key: str) -> tuple[bool, tuple[str, ...]]:
+    """(set per county?, the options of a choice) of the schema field at `key`."""
+    from innosim.scenario.catalogue import schema_fields
+
+    field, _ = schema_fields()[tuple(key.split("."))]
+    annotation = field.annotation
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    variants = typing.get_args(annotation) if union else (annotation,)
+    per_county = any(typing.get_origin(v) is dict for v in variants)
+    choices: tuple[str, ...] = ()
+    for variant in variants:
+        if typing.get_origin(variant) is typing.Literal:
+            choices = tuple(typing.get_args(variant))
+    return per_county, choices
 
 
 LEVERS: tuple[Lever, ...] = (
     Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "HNTE mutual recognition", "toggle"),
+    Lever("hnte_recognition", "policy.hnte_recognition", "HNTE certificates honoured at once", "choice"),
     Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
           "HNTE re-apply wait", "slider", 0, 60, 1),
     Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
-    Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice",
-          choices=("own_county", "own_county_shanghai", "zone", "zone_shanghai")),
+    Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice"),
     Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
           "Voucher cross-county settlement", "toggle"),
-    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr",
-          "zone_total", 0, 150, 1),
+    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr", "slider", 0, 60, 1),
     Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Voucher subsidy share", "slider", 0, 1, 0.05),
     Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm",
           "slider", 0, 0.5, 0.01),
@@ -62,20 +90,44 @@ LEVERS: tuple[Lever, ...] = (
     Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Vesting, months",
           "slider", 1, 120, 1),
     Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
-    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places",
-          "zone_total", 0, 600, 5),
+    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places", "slider", 0, 200, 5),
     Lever("post_incubation_space", "policy.incubation.post_incubation_space",
-          "Post-incubation/yr", "zone_total", 0, 300, 5),
+          "Post-incubation/yr", "slider", 0, 100, 5),
     Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy, M CNY",
           "slider", 0, 2, 0.05),
-    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY",
-          "zone_total", 0, 3000, 10),
+    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY", "slider", 0, 1000, 10),
     Lever("cross_county_investment", "policy.finance.cross_county_investment",
           "Funds invest across county lines", "toggle"),
     Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach", "slider", 0, 1, 0.05),
     Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Shanghai reach", "slider", 0, 1, 0.05),
 )
-LEVERS_BY_PARAM = {lever.param: lever for lever in LEVERS}
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control on the page: a lever, for one county (`county`) or for the whole zone (None).
+    `param` is its keyword of `VizModel`, `key` the scenario key it overrides."""
+
+    lever: Lever
+    county: str | None = None
+
+    @property
+    def param(self) -> str:
+        return self.lever.param if self.county is None else f"{self.lever.param}_{self.county}"
+
+    @property
+    def key(self) -> str:
+        return self.lever.key if self.county is None else f"{self.lever.key}.{self.county}"
+
+
+def lever_controls(levers: tuple[Lever, ...] = LEVERS) -> tuple[Control, ...]:
+    """The page's controls: one per county for a per-county lever (next to each other), else one."""
+    return tuple(control for lever in levers
+                 for control in ([Control(lever, c) for c in COUNTIES] if lever.per_county else [Control(lever)]))
+
+
+CONTROLS: tuple[Control, ...] = lever_controls()
+CONTROLS_BY_PARAM = {control.param: control for control in CONTROLS}
 
 
 def _lookup(data: dict, dotted: str) -> Any:
@@ -84,22 +136,20 @@ def _lookup(data: dict, dotted: str) -> Any:
     return data
 
 
-def lever_value(spec: Scenario, lever: Lever) -> Any:
-    """The lever's setting in `spec`, as its control shows it (zone totals summed)."""
+def control_value(spec: Scenario, control: Control) -> Any:
+    """The setting `control` shows for `spec`: its county's own value for a per-county lever."""
+    lever = control.lever
     value = _lookup(spec.model_dump(), lever.key)
-    if lever.kind == "zone_total":
-        value = sum(value[c] for c in COUNTIES)
-    elif isinstance(value, dict):  # set per county: the value most counties have (the first on a tie)
-        counts = [list(value.values()).count(value[c]) for c in COUNTIES]
-        value = value[COUNTIES[counts.index(max(counts))]]
-    if lever.kind in ("slider", "zone_total"):
+    if control.county is not None:
+        value = by_county(value)[control.county]
+    if lever.kind == "slider":
         return int(round(value)) if lever.integer else float(value)
     return value
 
 
 def lever_values(spec: Scenario) -> dict[str, Any]:
-    """Every lever's setting in `spec`, by parameter name."""
-    return {lever.param: lever_value(spec, lever) for lever in LEVERS}
+    """Every control's setting in `spec`, by parameter name."""
+    return {control.param: control_value(spec, control) for control in CONTROLS}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -109,76 +159,86 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def lever_overrides(spec: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
-    """Control settings -> dotted scenario overrides, for the levers that differ from `spec`."""
-    unknown = set(settings) - set(LEVERS_BY_PARAM)
+    """Control settings -> dotted scenario overrides, for the controls that differ from `spec`:
+    a county's control overrides that county's value only (``policy.vouchers.scope.jiashan``)."""
+    unknown = set(settings) - set(CONTROLS_BY_PARAM)
     if unknown:
         raise ValueError(f"unknown lever(s): {', '.join(sorted(unknown))}")
-    data = spec.model_dump()
     overrides: dict[str, Any] = {}
     for param, value in settings.items():
-        lever = LEVERS_BY_PARAM[param]
-        if value is None or _same(value, lever_value(spec, lever)):
+        control = CONTROLS_BY_PARAM[param]
+        current = control_value(spec, control)
+        if value is None or _same(value, current):
             continue
-        if lever.kind == "zone_total":
-            overrides[lever.key] = split_zone_total(float(value), _lookup(data, lever.key))
-        elif lever.kind == "slider" and lever.integer:
-            overrides[lever.key] = int(round(value))
-        elif lever.kind == "slider":
-            overrides[lever.key] = float(value)
+        if control.lever.kind != "slider":
+            overrides[control.key] = value
+        elif control.lever.integer and isinstance(_lookup(spec.model_dump(), control.key), int):
+            overrides[control.key] = int(round(value))
         else:
-            overrides[lever.key] = value
+            overrides[control.key] = float(value)
     return overrides
 
 
-def split_zone_total(total: float, per_county: dict[str, float]) -> dict[str, float]:
-    """Split `total` across the counties in the proportions of `per_county` (equally if all zero)."""
-    current = sum(per_county[c] for c in COUNTIES)
-    if current <= 0:
-        return {c: total / len(COUNTIES) for c in COUNTIES}
-    return {c: total * per_county[c] / current for c in COUNTIES}
-
-
 def describe_overrides(overrides: dict[str, Any]) -> list[str]:
-    """Lever overrides in the controls' words, e.g. ``["HNTE mutual recognition: on"]``."""
+    """Lever overrides in the controls' words, e.g. ``["HNTE mutual recognition (Qingpu): on"]``."""
+    from innosim.i18n import Labels
+
+    labels = Labels()
     lines = []
-    for lever in LEVERS:
-        if lever.key not in overrides:
+    for control in CONTROLS:
+        if control.key not in overrides:
             continue
-        value = overrides[lever.key]
-        if lever.kind == "zone_total":
-            value = sum(value[c] for c in COUNTIES)
+        value = overrides[control.key]
         if isinstance(value, bool):
-            text = "on" if value else "off"
+            text = labels.value("on" if value else "off")
         elif isinstance(value, float):
             text = f"{value:g}"
         else:
-            text = str(value)
-        from innosim.i18n import Labels
-
-        lines.append(f"{lever_label(lever)}: {Labels().value(text) if isinstance(value, bool) else text}")
+            text = labels.value(value)
+        lines.append(f"{control_label(control)}: {text}")
     return lines
 
 
 def lever_label(lever: Lever) -> str:
-    """The lever's label in the page's language (`innosim viz --lang`, or $INNOSIM_LANG): the
-    glossary's name for its setting in Chinese, falling back to the English label."""
+    """The lever's label in the page's language (`innosim viz --lang`, or $INNOSIM_LANG): in Chinese
+    the glossary's names of its section and its setting (科技创新券：使用范围), else the English label."""
     from innosim.i18n import Labels
 
     labels = Labels()
     if not labels.chinese:
         return lever.label
     name = labels.setting(lever.key)
-    return lever.label if name == lever.key else name
+    if name == lever.key:
+        return lever.label
+    parts = lever.key.split(".")
+    if len(parts) > 2:  # policy.<section>.<setting>: the section names what the setting is about
+        section = labels.setting(".".join(parts[:-1]))
+        if section != ".".join(parts[:-1]) and section != name:
+            return f"{section}：{name}"
+    return name
 
 
-def control(lever: Lever, value: Any) -> dict[str, Any]:
-    """Mesa `model_params` entry for one lever showing `value`."""
+def control_label(control: Control) -> str:
+    """The control's label: the lever's, and the county's name for a per-county lever."""
+    label = lever_label(control.lever)
+    if control.county is None:
+        return label
+    from innosim.i18n import Labels
+
+    labels = Labels()
+    place = labels.place(control.county)
+    return f"{label}（{place}）" if labels.chinese else f"{label} ({place})"
+
+
+def control(item: Control, value: Any) -> dict[str, Any]:
+    """Mesa `model_params` entry for one control showing `value`."""
+    lever, label = item.lever, control_label(item)
     if lever.kind == "toggle":
-        return {"type": "Checkbox", "value": bool(value), "label": lever_label(lever)}
+        return {"type": "Checkbox", "value": bool(value), "label": label}
     if lever.kind == "choice":
-        return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever_label(lever)}
+        return {"type": "Select", "value": value, "values": list(lever.choices), "label": label}
     high = max(lever.high, value)  # a file may hold more than the slider's usual range
-    label = lever_label(lever)  # the slider's thumb shows its current value (the page's style keeps it visible)
+    # the slider's thumb shows its current value (the page's style keeps it visible)
     if lever.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(lever.low), "max": int(math.ceil(high)),
                 "step": int(lever.step), "label": label}
@@ -202,8 +262,8 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
         "scale": {"type": "SliderFloat", "value": float(scale), "min": low, "max": high, "step": step,
                   "label": _text("Scale")},
     }
-    for lever in LEVERS:
-        params[lever.param] = control(lever, lever_value(spec, lever))
+    for item in CONTROLS:
+        params[item.param] = control(item, control_value(spec, item))
     return params
 
 

@@ -20,11 +20,15 @@ from mesa.visualization.utils import update_counter
 from innosim.outputs import COUNTY_COLOURS
 from innosim.scenario import PLACES
 
+from innosim.i18n import Labels
+
 from .board import Board
 from .data import MapData, map_data
 
 #: The stocks drawn as bars under each place: (MapData attribute, label).
 STOCKS = (("firms", "firms"), ("hnte", "HNTE"), ("talents", "talents"))
+#: The map's title; a translation keeps the names in braces.
+TITLE = "{month}: moved in the last {window} months: {firms} firms, {talents} talents"
 BAR_LENGTH = 0.2    # degrees of longitude for the largest value of a stock
 BAR_HEIGHT = 0.02   # degrees of latitude
 ROW = 0.03
@@ -50,6 +54,7 @@ class MapBoard(Board):
     """The map figure: set up once, then `update` moves arrows, bars, numbers and the title."""
 
     def __init__(self, names: tuple[str, ...], lonlat: np.ndarray, dpi: int = 100):
+        t = self.labels = Labels()  # the page's language ($INNOSIM_LANG)
         figure = Figure(figsize=(6.4, 4.36), dpi=dpi)
         super().__init__(figure)
         ax = figure.add_axes((0.01, 0.01, 0.98, 0.9))
@@ -60,10 +65,11 @@ class MapBoard(Board):
         ax.set_facecolor("#f5f5f0")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.legend(handles=[Line2D([], [], color="#555555", lw=3, label="firms relocated"),
-                           Line2D([], [], color="#555555", lw=3, alpha=0.45, ls=(0, (2, 1)), label="talents moved")],
-                  loc="lower right", fontsize=7, title="arrow: colour of origin,\nwidth ~ moves", title_fontsize=7,
-                  framealpha=0.9)
+        ax.legend(handles=[Line2D([], [], color="#555555", lw=3, label=t.text("firms relocated")),
+                           Line2D([], [], color="#555555", lw=3, alpha=0.45, ls=(0, (2, 1)),
+                                  label=t.text("talents moved"))],
+                  loc="lower right", fontsize=7, title=t.text("arrow: colour of origin,\nwidth ~ moves"),
+                  title_fontsize=7, framealpha=0.9)
         self.ax = ax
         self.lonlat = np.asarray(lonlat, dtype=float)
         colours = [COUNTY_COLOURS[p] for p in PLACES]
@@ -107,14 +113,15 @@ class MapBoard(Board):
                 arrow.set_linewidth(width)
                 arrow.set_mutation_scale(7 + 1.4 * width)
             for attribute, label in STOCKS:
+                label = self.labels.text(label)
                 values = np.asarray(getattr(data, attribute), dtype=float)
                 top = values.max()
                 for i in range(len(values)):
                     self.bars[attribute, i].set_width(BAR_LENGTH * values[i] / top if top > 0 else 0.0)
                     self.numbers[attribute, i].set_text(f"{label} {int(values[i]):,}")
-            self.title.set_text(f"{data.month}: moved in the last {data.window} months: "
-                                f"{int(round(data.flows[FIRM].sum()))} firms, "
-                                f"{int(round(data.flows[TALENT].sum()))} talents")
+            self.title.set_text(self.labels.text(TITLE).format(
+                month=data.month, window=data.window, firms=int(round(data.flows[FIRM].sum())),
+                talents=int(round(data.flows[TALENT].sum()))))
 
 
 def map_board_for(data: MapData) -> MapBoard:

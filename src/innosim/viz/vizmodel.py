@@ -1,13 +1,16 @@
 """The model as the visual server builds it: a scenario file, a seed, a scale and lever settings.
 
 SolaraViz rebuilds the model on Reset by calling its class with the page's parameters, so this
-class takes exactly those parameters as keywords. Its signature lists every lever explicitly, with
-no ``scenario`` and no ``**kwargs``: Mesa 3.5's reset injects its own ``scenario=`` object into a
-model that accepts one, which `InnoModel` would mistake for an innosim scenario.
+class takes exactly those parameters as keywords: one per control of `levers.CONTROLS` (a lever's
+county, e.g. ``voucher_scope_jiashan``). Its signature, as `inspect` reads it (Mesa does), lists every
+one by name, with no ``scenario`` and no ``**kwargs``: Mesa 3.5's reset injects its own
+``scenario=`` object into a model that accepts one, which `InnoModel` would mistake for an innosim
+scenario. The signature is built from the lever table, so that a new lever needs no edit here.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import weakref
 from collections import defaultdict
@@ -19,7 +22,7 @@ from innosim.model import InnoModel
 from innosim.model.indicators import snapshot
 
 from .data import relocations_this_month
-from .levers import DEFAULT_SCALE, DEFAULT_SEED, LEVERS_BY_PARAM, lever_overrides, load_viz_scenario, parse_seed
+from .levers import CONTROLS, DEFAULT_SCALE, DEFAULT_SEED, lever_overrides, load_viz_scenario, parse_seed
 
 
 class AgentNumbers(weakref.WeakKeyDictionary):
@@ -58,34 +61,11 @@ class VizModel(InnoModel):
     indicator records (the initial state, then one per month), each month's moves for the map.
     """
 
-    def __init__(
-        self,
-        scenario_file: str | Path | None = None,
-        rng: int | str | None = DEFAULT_SEED,
-        scale: float = DEFAULT_SCALE,
-        *,
-        hnte_mutual_recognition: bool | None = None,
-        hnte_reapply_wait_months: int | None = None,
-        talent_recognition: bool | None = None,
-        voucher_scope: str | None = None,
-        voucher_settlement: bool | None = None,
-        voucher_budget: float | None = None,
-        voucher_subsidy_share: float | None = None,
-        voucher_cap_per_firm: float | None = None,
-        equity_incentives: bool | None = None,
-        equity_share: float | None = None,
-        equity_vesting_months: int | None = None,
-        equity_tax_deferral: bool | None = None,
-        incubator_capacity: float | None = None,
-        post_incubation_space: float | None = None,
-        stay_subsidy: float | None = None,
-        fund_capital: float | None = None,
-        cross_county_investment: bool | None = None,
-        broker_reach: float | None = None,
-        shanghai_reach: float | None = None,
-    ):
-        arguments = locals()
-        settings = {name: arguments[name] for name in LEVERS_BY_PARAM if arguments[name] is not None}
+    def __init__(self, scenario_file: str | Path | None = None, rng: int | str | None = DEFAULT_SEED,
+                 scale: float = DEFAULT_SCALE, **controls):
+        # `controls`: the page's lever settings by control name (see `signature` below); an unknown
+        # name is refused by `lever_overrides`
+        settings = {name: value for name, value in controls.items() if value is not None}
         file_spec = load_viz_scenario(scenario_file)
         overrides = lever_overrides(file_spec, settings)
         overrides["run.scale"] = float(scale)
@@ -98,3 +78,16 @@ class VizModel(InnoModel):
             "relocations": relocations_this_month,
         })
         self.datacollector.collect(self)  # the initial state, as InnoModel records it
+
+
+def signature() -> inspect.Signature:
+    """`VizModel.__init__` as Mesa reads it: the file, the seed, the scale, then every control by name."""
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    fixed = [inspect.Parameter("self", keyword), inspect.Parameter("scenario_file", keyword, default=None),
+             inspect.Parameter("rng", keyword, default=DEFAULT_SEED),
+             inspect.Parameter("scale", keyword, default=DEFAULT_SCALE)]
+    return inspect.Signature(fixed + [inspect.Parameter(c.param, inspect.Parameter.KEYWORD_ONLY, default=None)
+                                      for c in CONTROLS])
+
+
+VizModel.__init__.__signature__ = signature()
