@@ -95,6 +95,7 @@ LEVERS: tuple[Lever, ...] = (
           "Post-incubation/yr", "slider", 0, 100, 5),
     Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy, M CNY",
           "slider", 0, 2, 0.05),
+    Lever("rd_subsidy_share", "policy.rd_subsidy.share", "R&D subsidy share", "slider", 0, 0.5, 0.01),
     Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY", "slider", 0, 1000, 10),
     Lever("cross_county_investment", "policy.finance.cross_county_investment",
           "Funds invest across county lines", "toggle"),
