@@ -87,7 +87,7 @@ def test_the_table_and_the_reading_speak_the_readers_language(ts):
     zh = Labels("zh")
     table = decompose.render_table(d, "full_integration", "jiashan", zh)
     assert list(table.columns) == ["来源", "高企存量", "企业", "人才"] and "自吴江迁入" in table["来源"].tolist()
-    assert decompose.reading(d, "full_integration", "jiashan", "talents", zh).startswith("嘉善核心人才变化")
+    assert decompose.reading(d, "full_integration", "jiashan", "talents", zh).startswith("嘉善人才变化")
     mean = decompose.effects(ts, "baseline", how="mean", last=12)
     zone = decompose.reading(mean, "full_integration", "zone", "firms")
     assert zone.startswith("Of the zone's ") and "averaged over the last 12 months" in zone
