@@ -195,7 +195,7 @@ def test_the_dose_stage_writes_its_ranking_and_a_rerun_comes_from_the_store(tmp_
     args = ["levers", str(path), "--stage", "dose", "--jobs", "1", "--no-progress", "--out", str(tmp_path / "out")]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "voucher budget" in first.output and "(no public cost)" in first.output
+    assert "voucher budget" in first.output and "(no measurable public cost)" in first.output
     out = tmp_path / "out"
     md = (out / "dose.md").read_text(encoding="utf-8")
     assert "## The levers at equal public cost" in md and "per 10.0 M CNY a year" in md

@@ -106,7 +106,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
                        f"{row.high:+.3g}] per {d.per:g} M CNY a year, first in {row.p_first:.0%}"
                        + (" (extrapolated)" if row.extrapolated else ""))
         for row in dose.costless.itertuples(index=False):
-            click.echo(f"  {row.county}: {dose.labels[row.dial]} (no public cost) {row.effect:+.3g} "
+            click.echo(f"  {row.county}: {dose.labels[row.dial]} (no measurable public cost) {row.effect:+.3g} "
                        f"[{row.effect_low:+.3g}, {row.effect_high:+.3g}]")
     robustness = None
     if stage in ("all", "robustness") and experiment.robustness is not None:

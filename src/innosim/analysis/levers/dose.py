@@ -9,9 +9,11 @@ level by level, from (0, 0) at the base.
 Equal cost: a dial's effect at `per` M CNY a year of extra public cost is read off the curve by
 linear interpolation (beyond the dial's costliest level, its effect per yuan there is carried on,
 and the row says so). Its interval and the probability that it ranks first come from resampling
-the seeds (the same resample for every variant, so the pairing holds). Dials that cost less than
-`costless_below` at every level (recognition: no money changes hands) are ranked apart, by their
-effect at their top level.
+the seeds (the same resample for every variant, so the pairing holds). A dial none of whose levels
+costs measurably more than `costless_below` (the lower end of its cost interval above it) is ranked
+apart, by its effect at its top level: recognition moves no money, and a lever whose direct cost is
+small beside the seed noise of the county's whole public cost (tax forgone moves with the firms)
+would otherwise be divided by noise.
 """
 
 from __future__ import annotations
@@ -118,11 +120,13 @@ def assess_dose(values: pd.DataFrame, dials, counties: list[str], spec: DoseSpec
                                "zone_effect": zone[k].mean(), "zone_low": z_low, "zone_high": z_high,
                                "cost": cost[k].mean(), "cost_low": c_low, "cost_high": c_high})
             mean_cost, mean_effect = cost.mean(axis=1), effect.mean(axis=1)
-            if np.all(np.abs(mean_cost) < spec.costless_below):
+            lowest = [_interval(_mean_resampled(cost[k], resamples), level)[0] for k in range(dial.top)]
+            if not any(low > spec.costless_below for low in lowest):   # no level's cost measurably above
                 top_low, top_high = _interval(_mean_resampled(effect[-1], resamples), level)
                 free.append({"dial": dial.name, "county": county, "settings": dial.describe(county, dial.top),
                              "effect": mean_effect[-1], "effect_low": top_low, "effect_high": top_high,
-                             "cost": mean_cost[-1]})
+                             "cost": mean_cost[-1], "cost_low": lowest[-1],
+                             "cost_high": _interval(_mean_resampled(cost[-1], resamples), level)[1]})
                 continue
             point, extrapolated = at_cost(mean_cost, mean_effect, spec.per)
             boot = np.array([at_cost(cost[:, r].mean(axis=1), effect[:, r].mean(axis=1), spec.per)[0]
@@ -143,7 +147,7 @@ def assess_dose(values: pd.DataFrame, dials, counties: list[str], spec: DoseSpec
                                           "top_cost", "top_effect", "settings_at_top"])
     ranking = ranking.sort_values(["county", "effect_per"], ascending=[True, False], ignore_index=True)
     costless = pd.DataFrame(free, columns=["dial", "county", "settings", "effect", "effect_low", "effect_high",
-                                           "cost"]).sort_values(["county", "effect"], ascending=[True, False],
+                                           "cost", "cost_low", "cost_high"]).sort_values(["county", "effect"], ascending=[True, False],
                                                                 ignore_index=True)
     return DoseResult(pd.DataFrame(curves), ranking, costless, spec.per, int(n_seeds),
                       {d.name: d.label for d in dials}, (headline_output, "county"), spec.cost)

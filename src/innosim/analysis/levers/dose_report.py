@@ -90,8 +90,9 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
         f"county) are paired differences from the base, seed by seed. A lever's effect at {fmt(result.per)} M CNY "
         "a year of extra public cost is read off its curve by linear interpolation (beyond its costliest level, "
         "its effect per yuan there is carried on: *extrapolated*); the interval and P(first) come from "
-        f"resampling the seeds. Levers costing less than {fmt(spec.dose.costless_below)} M CNY a year at every "
-        "level are ranked apart, by their effect." + (
+        f"resampling the seeds. Levers none of whose levels costs measurably more than "
+        f"{fmt(spec.dose.costless_below)} M CNY a year (the lower end of the cost interval) are ranked apart, by "
+        "their effect at their top level: their cost is nil or lost in the seed noise of the county's public cost." + (
             f" Counts and money at the zone's full size (runs at scale {spec.scale:g})." if spec.scale != 1 else ""))
     for county in spec.dose.counties:
         subject = what(output, county, output, t)
@@ -113,12 +114,14 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
         free = result.costless[result.costless["county"] == county]
         if not free.empty:
             report.table(pd.DataFrame({
-                t.text("lever (no public cost)"): free["dial"].map(result.labels),
+                t.text("lever (no measurable public cost)"): free["dial"].map(result.labels),
                 t.text("settings"): free["settings"],
                 f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                  zip(free["effect"], free["effect_low"], free["effect_high"], strict=True)],
-                t.text("extra public cost"): free["cost"].map(fmt),
-            }), caption="Levers that cost (almost) nothing, ranked by their effect at their top level.")
+                t.text("extra public cost"): [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+                                              zip(free["cost"], free["cost_low"], free["cost_high"], strict=True)],
+            }), caption="Levers without a measurable extra public cost, ranked by their effect at their top level; "
+                        "extra public cost: mean [95 % interval].")
         chart = write_atomic(out_dir / f"dose_{county}.png", lambda p, c=county: plot_curves(
             result, c, p, f"{subject[0].upper()}{subject[1:]}", unit, t))
         files.append(chart.name)
