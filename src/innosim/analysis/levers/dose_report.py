@@ -133,7 +133,7 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
             t.text("settings"): c["settings"],
             f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                              zip(c["effect"], c["effect_low"], c["effect_high"], strict=True)],
-            f"Δ {subject}, zone": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+            f"Δ {what(output, 'zone', output, t)}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                    zip(c["zone_effect"], c["zone_low"], c["zone_high"], strict=True)],
             f"Δ {t.text('public cost')} (M CNY/yr)": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                                       zip(c["cost"], c["cost_low"], c["cost_high"], strict=True)],
