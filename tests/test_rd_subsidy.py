@@ -11,6 +11,7 @@ import pytest
 
 from innosim.model import hnte, rd_subsidy
 from innosim.model.policy import PolicyRules
+from innosim.scenario import validate_data
 
 from .conftest import make_model, small_scenario
 
@@ -73,3 +74,17 @@ def test_an_rd_subsidy_in_jiashan_raises_jiashans_rd_spending_and_its_public_cos
     assert subsidised["rd_spending"][JIASHAN] > base["rd_spending"][JIASHAN] * 1.02
     extra = subsidised["public_cost"][JIASHAN] - base["public_cost"][JIASHAN]
     assert extra > 0.5 * subsidised["rd_subsidies"][JIASHAN]   # the payments are public money
+
+
+def test_a_dated_rd_subsidy_is_paid_from_the_january_after_its_month_in_its_county_only():
+    scenario = validate_data({"run": {"scale": 0.05, "months": 24},
+                              "changes": [{"from": "2019-07", "note": "Jiashan starts paying R&D subsidies",
+                                           "set": {"policy.rd_subsidy.share.jiashan": 0.2}}]}, "<test>")
+    model = make_model(scenario, seed=5)
+    for _ in range(24):
+        model.step()
+    records = model.datacollector.model_vars["indicators"][1:]   # 2019-01 .. 2020-12
+    jiashan = [r["rd_subsidies"][JIASHAN] for r in records]
+    assert sum(jiashan[:12]) == 0.0            # in force from July 2019: the first payment is January 2020
+    assert jiashan[12] > 0 and sum(jiashan[13:]) == 0.0
+    assert sum(r["rd_subsidies"][:2].sum() for r in records) == 0.0
