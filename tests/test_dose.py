@@ -207,3 +207,17 @@ def test_the_dose_stage_writes_its_ranking_and_a_rerun_comes_from_the_store(tmp_
     assert settings["dose"]["dials"]["vouchers"]["levels"] == [[16], [32]]
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0 and "(0 runs, 8 reused" in again.output, again.output
+
+
+def test_the_whole_recipe_opens_with_the_table_and_the_ranking_at_equal_cost_and_says_where_gains_come_from(tmp_path):
+    path = tmp_path / "levers.yaml"
+    path.write_text(TINY.replace("DIALS", "{vouchers: {label: voucher budget, set: {policy.vouchers.budget: [32]}}}"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["levers", str(path), "--jobs", "1", "--no-progress", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    opening = md[:md.index("## ")]
+    assert "raises Jiashan's HNTE stock most" in opening and "At equal public cost, voucher budget" in opening
+    parts = pd.read_csv(tmp_path / "out" / "decomposition.csv")
+    assert {"science finance", "incubation"} <= set(parts["scenario"])   # each lever switched on, by its label
+    assert "### Where the gains come from" in md

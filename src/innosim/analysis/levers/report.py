@@ -134,6 +134,13 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
     seeds = int(table.values["seed"].nunique())
     report = Report(f"{t.text('Ranking the levers')}: {experiment.name}", lang="zh-CN" if t.chinese else "en")
     report.paragraph(f"**{opening_sentence(table, experiment, t)}**")
+    if dose is not None:   # the same question at equal public cost (the dose section below)
+        from innosim.analysis.levers.dose_report import ranking_sentence
+
+        county = experiment.spec.dose.counties[0]
+        output = dose.headline[0]
+        unit = UNITS.get(output, "")
+        report.paragraph(f"**{ranking_sentence(dose, county, what(output, county, output, t), unit, t)}**")
     headline = experiment.headline
     unit = UNITS.get(headline.output.terms[0].indicator, "")
     report.paragraph(
