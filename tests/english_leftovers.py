@@ -57,6 +57,8 @@ def _strip(text: str) -> str:
     text = re.sub(r"\b\w+(\.\w+)+\b", " ", text)                      # dotted keys: policy.vouchers.budget
     text = re.sub(r"\b\w*_\w*\b", " ", text)                          # snake_case keys: hnte_stock
     text = re.sub(r"--[\w-]+", " ", text)                             # options: --lang
+    text = re.sub(r"\\[A-Za-z]+", " ", text)                          # TeX of tick labels: \mathdefault{10^{2}}
+    text = re.sub(r"(?<![A-Za-z])[+-]?(nan|inf)(?![A-Za-z])", " ", text)   # numbers that are not
     return text
 
 
