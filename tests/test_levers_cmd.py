@@ -182,7 +182,7 @@ def test_end_to_end_writes_the_report_and_a_rerun_reuses_every_run(tmp_path):
 
     again = CliRunner().invoke(main, [*args, "--lang", "zh"])
     assert again.exit_code == 0, again.output
-    assert f"(0 runs, {ran} reused" in again.output
+    assert f"（运行 0 次，复用 {ran} 次" in again.output      # the command's own messages in Chinese too
     assert "在2项政策中" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
 
 

@@ -12,6 +12,7 @@ import click
 from innosim.outdir import claim_out_dir
 
 from .batching import resolve_scheduler
+from .options import labels, lang_option
 
 DEFAULT_OUT = Path("out") / "calibration"
 QUICK_OUT = Path("out") / "calibration-quick"
@@ -63,11 +64,13 @@ ONLY = {"budget": "de", "check_replicates": "de", "profile_points": "de", "quick
               help=f"a quick look: budget {QUICK['budget']}, {QUICK['replicates']} replicate, everything under "
                    f"{QUICK_OUT} (calibration/ is left alone); explicit options still apply")
 @click.option("--progress/--no-progress", default=None, help="progress bars (default: on a terminal)")
+@lang_option
 def calibrate(targets_file: Path, parameters_file: Path | None, method: str, points: int | None, waves: int | None,
               cutoff: float | None, worst_ignored: int | None, scale: float | None, seed: int | None,
               budget: int | None, replicates: int | None,
               check_replicates: int | None, profile_points: int | None, jobs: int | None, scheduler: str | None,
-              out_dir: Path | None, write_to: Path | None, quick: bool, progress: bool | None) -> None:
+              out_dir: Path | None, write_to: Path | None, quick: bool, progress: bool | None,
+              lang: str | None) -> None:
     """Fit the free parameters to TARGETS.yaml over runs of the back-cast (2015-2019), evaluated
     through the batch engine (parallel, resumable: run the same command again after an interruption
     and finished runs are reused).
@@ -81,17 +84,19 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
     from innosim.analysis.calibration.owned import check_replaceable
     from innosim.analysis.calibration.study import calibrate as run_calibration
 
+    t = labels(lang)
     given = {"points": points, "waves": waves, "cutoff": cutoff, "worst_ignored": worst_ignored, "scale": scale,
              "seed": seed, "budget": budget, "check_replicates": check_replicates,
              "profile_points": profile_points, "quick": quick or None}
     for name, value in given.items():
         if value is not None and ONLY[name] != method:
-            raise click.UsageError(f"--{name.replace('_', '-')} belongs to --method {ONLY[name]}, not {method}")
+            raise click.UsageError(t.say("--{option} belongs to --method {method}, not {given}",
+                                         option=name.replace('_', '-'), method=ONLY[name], given=method))
     cal = load_calibration(targets_file, parameters_file)
     scheduler = resolve_scheduler(scheduler, jobs)
     if method == "history-matching":
         _ensemble(cal, targets_file, out_dir, write_to, points, waves, cutoff, worst_ignored, scale, seed,
-                  replicates, jobs, scheduler, progress)
+                  replicates, jobs, scheduler, progress, t)
         return
     if quick:
         budget = budget or QUICK["budget"]
@@ -104,28 +109,36 @@ def calibrate(targets_file: Path, parameters_file: Path | None, method: str, poi
     check_replaceable([write_to / "result.yaml", write_to / "calibrated.yaml"])  # before anything runs
     out_dir = claim_out_dir(out_dir or DEFAULT_OUT)
     command = _command(targets_file)
-    with _finished_runs_kept():
+    with _finished_runs_kept(t):
         outcome = run_calibration(cal, out_dir, write_to, budget=budget, replicates=replicates,
                                   check_replicates=check_replicates, profile_points=profile_points, jobs=jobs,
                                   scheduler=scheduler, progress=progress, command=command,
-                                  log=lambda text: click.echo(text, err=True))
-    click.echo(f"{outcome.result['targets_met']} fitted targets met, distance "
+                                  log=lambda text: click.echo(text, err=True), labels=t)
+    met, _, of = str(outcome.result['targets_met']).partition(" of ")
+    click.echo(t.say("{met} of {of} fitted targets met, distance {distance:.3f}", met=met, of=of,
+                     distance=outcome.result['distance']['check']) if t.chinese and of else
+               f"{outcome.result['targets_met']} fitted targets met, distance "
                f"{outcome.result['distance']['check']:.3f}")
-    click.echo(f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'}, {out_dir / 'report.html'}")
+    click.echo(t.say("wrote {files}", files=", ".join(str(f) for f in (write_to / 'result.yaml',
+                                                                       write_to / 'calibrated.yaml',
+                                                                       out_dir / 'report.html'))))
 
 
 @contextlib.contextmanager
-def _finished_runs_kept():
+def _finished_runs_kept(t=None):
     """A failed or interrupted calibration says its finished runs are kept, and exits 1 or 130."""
     from innosim.batch import BatchError
+    from innosim.i18n import Labels
 
+    t = t or Labels("en")
     try:
         yield
     except BatchError as exc:
-        click.echo(f"error: {exc}\n(finished runs are kept: run the same command again to continue)", err=True)
+        click.echo(t.say("error: {error}\n(finished runs are kept: run the same command again to continue)",
+                         error=exc), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("interrupted: finished runs are kept; run the same command again to continue", err=True)
+        click.echo(t.text("interrupted: finished runs are kept; run the same command again to continue"), err=True)
         sys.exit(130)
 
 
@@ -137,7 +150,7 @@ def _command(targets_file: Path) -> str:
 def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | None, points: int | None,
               waves: int | None, cutoff: float | None, worst_ignored: int | None, scale: float | None,
               seed: int | None, replicates: int | None, jobs: int | None, scheduler: str | None,
-              progress: bool | None) -> None:
+              progress: bool | None, t=None) -> None:
     from innosim.analysis.calibration.owned import check_replaceable
     from innosim.analysis.calibration.study import calibrate_ensemble
     from innosim.batch.spec import MAX_RUNS
@@ -153,12 +166,16 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
     write_to = write_to or targets_file.parent
     check_replaceable([write_to / "ensemble.yaml", write_to / "calibrated.yaml"])  # before anything runs
     out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)
-    with _finished_runs_kept():
+    with _finished_runs_kept(t):
         outcome = calibrate_ensemble(cal, out_dir, write_to, points=points, waves=waves, cutoff=cutoff,
                                      worst_ignored=worst_ignored, replicates=replicates, scale=scale, seed=seed,
                                      jobs=jobs, scheduler=scheduler, progress=progress,
-                                     command=_command(targets_file), log=lambda text: click.echo(text, err=True))
+                                     command=_command(targets_file), log=lambda text: click.echo(text, err=True),
+                                     labels=t)
     data = outcome.data
-    click.echo(f"{data['members_count']} ensemble members ({data['method']}"
-               + ("" if data["cutoff_met"] else "; the cutoff was not met: the sets of lowest implausibility") + ")")
-    click.echo(f"wrote {write_to / 'ensemble.yaml'}, {write_to / 'calibrated.yaml'}, {out_dir / 'report.html'}")
+    click.echo(t.say("{n} ensemble members ({method}{cutoff})", n=data['members_count'], method=t.text(data['method']),
+                     cutoff="" if data["cutoff_met"] else
+                     t.text("; the cutoff was not met: the sets of lowest implausibility")))
+    click.echo(t.say("wrote {files}", files=", ".join(str(f) for f in (write_to / 'ensemble.yaml',
+                                                                       write_to / 'calibrated.yaml',
+                                                                       out_dir / 'report.html'))))

@@ -66,9 +66,10 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     t = labels(lang)
     experiment = load_levers(experiment_file, scale=scale, draws=draws)
     if stage == "robustness" and experiment.robustness is None:
-        raise click.UsageError(f"{experiment_file} has no robustness: section, so there is no robustness stage")
+        raise click.UsageError(t.say("{file} has no robustness: section, so there is no robustness stage",
+                                     file=experiment_file))
     if stage == "dose" and experiment.spec.dose is None:
-        raise click.UsageError(f"{experiment_file} has no dose: section, so there is no dose stage")
+        raise click.UsageError(t.say("{file} has no dose: section, so there is no dose stage", file=experiment_file))
     scheduler = resolve_scheduler(scheduler, jobs)
     store_path = check_store(store_path or default_store_path())
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / file_name(experiment.name, experiment_file))
@@ -81,15 +82,20 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
 
     def show(table) -> None:
         step = table.history[-1]
-        click.echo(f"  {step['seeds']} seeds: headline half-width up to {step['widest_half_width']:.3g} "
-                   f"(asked {step['precision']:.3g}); {table.labels[step['leader']]} first in "
-                   f"{step['leader_probability']:.0%} of bootstrap samples -> {step['decision']}")
+        click.echo(t.say("  {seeds} seeds: headline half-width up to {widest:.3g} "
+                         "(asked {precision:.3g}); {leader} first in "
+                         "{probability:.0%} of bootstrap samples -> {decision}", seeds=step['seeds'],
+                         widest=step['widest_half_width'], precision=step['precision'],
+                         leader=table.labels[step['leader']], probability=step['leader_probability'],
+                         decision=t.text(step['decision'])))
 
     table, runs, decomposition = None, {"total": 0, "reused": 0}, None
     if stage in ("all", "table"):
-        click.echo(f"{experiment.name}: {len(experiment.levers)} levers, {2 + 2 * len(experiment.levers)} variants, "
-                   f"seeds {spec.seeds.first} + {spec.seeds.block} a block up to {cap} (scale {spec.scale:g}, "
-                   f"{experiment.months} months)")
+        click.echo(t.say("{name}: {levers} levers, {variants} variants, "
+                         "seeds {first} + {block} a block up to {cap} (scale {scale:g}, "
+                         "{months} months)", name=experiment.name, levers=len(experiment.levers),
+                         variants=2 + 2 * len(experiment.levers), first=spec.seeds.first, block=spec.seeds.block,
+                         cap=cap, scale=spec.scale, months=experiment.months))
         table, runs = run_study(experiment, run, max_seeds=max_seeds, on_block=show)
         store, groups = runs.pop("store"), runs.pop("groups")
         decomposition = decompose_effects(experiment, store, groups, {f"on:{lever.name}": lever.label
@@ -98,31 +104,39 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     if stage in ("all", "dose") and experiment.spec.dose is not None:
         d = experiment.spec.dose
         n_variants = 1 + len(d.counties) * sum(dial.top for dial in experiment.dials)
-        click.echo(f"{experiment.name} dose curves: {len(experiment.dials)} levers in {', '.join(d.counties)}, "
-                   f"{n_variants} variants x {d.seeds} seeds; ranked at {d.per:g} M CNY a year")
+        click.echo(t.say("{name} dose curves: {levers} levers in {counties}, "
+                         "{variants} variants x {seeds} seeds; ranked at {per:g} M CNY a year", name=experiment.name,
+                         levers=len(experiment.dials), counties=t.text(", ").join(t.place(c) if t.chinese else c for c in d.counties),
+                         variants=n_variants, seeds=d.seeds, per=d.per))
         dose = run_dose(experiment, run)
         for row in dose.ranking.itertuples(index=False):
-            click.echo(f"  {row.county}: {dose.labels[row.dial]} {row.effect_per:+.3g} [{row.low:+.3g}, "
-                       f"{row.high:+.3g}] per {d.per:g} M CNY a year, first in {row.p_first:.0%}"
-                       + (" (extrapolated)" if row.extrapolated else ""))
+            click.echo(t.say("  {county}: {lever} {effect:+.3g} [{low:+.3g}, "
+                             "{high:+.3g}] per {per:g} M CNY a year, first in {p_first:.0%}", county=t.place(row.county) if t.chinese else row.county,
+                             lever=dose.labels[row.dial], effect=row.effect_per, low=row.low, high=row.high, per=d.per,
+                             p_first=row.p_first)
+                       + (t.text(" (extrapolated)") if row.extrapolated else ""))
         for row in dose.costless.itertuples(index=False):
-            click.echo(f"  {row.county}: {dose.labels[row.dial]} (no measurable public cost) {row.effect:+.3g} "
-                       f"[{row.effect_low:+.3g}, {row.effect_high:+.3g}]")
+            click.echo(t.say("  {county}: {lever} (no measurable public cost) {effect:+.3g} "
+                             "[{low:+.3g}, {high:+.3g}]", county=t.place(row.county) if t.chinese else row.county, lever=dose.labels[row.dial],
+                             effect=row.effect, low=row.effect_low, high=row.effect_high))
     robustness = None
     if stage in ("all", "robustness") and experiment.robustness is not None:
         rob = experiment.robustness
         reference, signs_from = _table_reference(table, out_dir, experiment)
-        click.echo(f"{experiment.name} robustness: {rob.spec.draws} draws of {len(rob.uncertainties)} behavioural "
-                   f"assumptions x {1 + len(experiment.levers)} variants x {rob.spec.seeds_per_draw} seed(s)"
-                   + f"; signs from {signs_from}")
+        click.echo(t.say("{name} robustness: {draws} draws of {assumptions} behavioural "
+                         "assumptions x {variants} variants x {seeds} seed(s); signs from {source}", name=experiment.name,
+                         draws=rob.spec.draws, assumptions=len(rob.uncertainties), variants=1 + len(experiment.levers),
+                         seeds=rob.spec.seeds_per_draw, source=sign_source_words(signs_from, t)))
         robustness = run_robustness(experiment, run, reference)
         robustness.sign_source = signs_from
         head = robustness.summary[(robustness.summary["output"] == experiment.headline.name)
                                   & (robustness.summary["region"] == experiment.headline.region)]
         names = {lever.name: lever.label for lever in experiment.levers}
         for row in head.itertuples(index=False):
-            click.echo(f"  {names[row.lever]}: median {row.median:+.3g} [{row.min:+.3g}, {row.max:+.3g}], "
-                       f"sign held in {row.share_sign:.0%} of draws, fails in {row.failures}")
+            click.echo(t.say("  {lever}: median {median:+.3g} [{min:+.3g}, {max:+.3g}], "
+                             "sign held in {share:.0%} of draws, fails in {failures}", lever=names[row.lever],
+                             median=row.median, min=row.min, max=row.max, share=row.share_sign,
+                             failures=row.failures))
     command = ["innosim", "levers", str(experiment_file), *(["--scale", f"{scale:g}"] if scale else []),
                *(["--max-seeds", str(max_seeds)] if max_seeds else []), *(["--stage", stage] if stage != "all" else []),
                *(["--draws", str(draws)] if draws else []), *(["--lang", t.lang] if lang else [])]
@@ -170,8 +184,9 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
         report = write_dose_report(dose, experiment, out_dir, settings, t)
     else:
         report = write_robustness_report(robustness, experiment, out_dir, settings, t)
-    click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
-               f"({runs['total'] - runs['reused']} runs, {runs['reused']} reused, {settings['elapsed']:.0f} s)")
+    click.echo(t.say("{written} {md} and {html} ({ran} runs, {reused} reused, {elapsed:.0f} s)",
+                     written=t.text('report written to'), md=report, html=report.with_suffix('.html'),
+                     ran=runs['total'] - runs['reused'], reused=runs['reused'], elapsed=settings['elapsed']))
 
 
 def _table_reference(table, out_dir: Path, experiment):
@@ -198,3 +213,12 @@ def _table_reference(table, out_dir: Path, experiment):
             or set(made.get("levers", {})) != levers or "direction" not in frame:
         return none
     return frame[frame["direction"] == "on"], f"the lever table of {made.get('created', '?')} ({effects})"
+
+
+def sign_source_words(source: str, t) -> str:
+    """Where the robustness stage takes its signs from, in the reader's language."""
+    if not t.chinese:
+        return source
+    if source.startswith("the lever table of "):
+        return t.say("the lever table of {rest}", rest=source.removeprefix("the lever table of "))
+    return t.text(source)

@@ -63,11 +63,15 @@ def optimise(experiment_file: Path, scale: float | None, jobs: int | None, sched
         return store
 
     def show(generation, front) -> None:
-        click.echo(f"  generation {generation}/{spec.algorithm.generations}: {len(front)} package(s) on the front")
+        click.echo(t.say("  generation {generation}/{generations}: {n} package(s) on the front", generation=generation,
+                         generations=spec.algorithm.generations, n=len(front)))
 
-    click.echo(f"{o.name}: {len(o.dials)} dials in {spec.county}, budget +{spec.budget:g} M CNY a year; population "
-               f"{spec.algorithm.population} x {spec.algorithm.generations} generations, each package on "
-               f"{len(o.members)} parameter set(s) x {spec.seeds} seed(s) (scale {spec.scale:g}, {o.months} months)")
+    click.echo(t.say("{name}: {dials} dials in {county}, budget +{budget:g} M CNY a year; population "
+                     "{population} x {generations} generations, each package on "
+                     "{members} parameter set(s) x {seeds} seed(s) (scale {scale:g}, {months} months)", name=o.name,
+                     dials=len(o.dials), county=t.place(spec.county) if t.chinese else spec.county, budget=spec.budget,
+                     population=spec.algorithm.population, generations=spec.algorithm.generations,
+                     members=len(o.members), seeds=spec.seeds, scale=spec.scale, months=o.months))
     result = search(o, run, on_generation=show)
     chosen = chosen_packages(result.front)
     decomposition = decompose_packages(o, result, chosen) if chosen else None
@@ -88,5 +92,6 @@ def optimise(experiment_file: Path, scale: float | None, jobs: int | None, sched
     }
     claim_out_dir(out_dir)
     report = write_optimise_report(result, o, out_dir, settings, t, decomposition)
-    click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
-               f"({runs['ran']} runs, {runs['total'] - runs['ran']} reused, {settings['elapsed']:.0f} s)")
+    click.echo(t.say("{written} {md} and {html} ({ran} runs, {reused} reused, {elapsed:.0f} s)",
+                     written=t.text('report written to'), md=report, html=report.with_suffix('.html'),
+                     ran=runs['ran'], reused=runs['total'] - runs['ran'], elapsed=settings['elapsed']))

@@ -16,6 +16,7 @@ from innosim.batch.spec import MAX_RUNS
 from innosim.scenario import ScenarioError
 
 from .batching import resolve_scheduler
+from .options import labels, lang_option
 
 DEFAULT_OUT = Path("out") / "sensitivity"
 
@@ -56,19 +57,21 @@ def _provenance(experiment) -> dict:
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,
               help=f"allow a design of more runs than the default limit ({MAX_RUNS:,})")
+@lang_option
 def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | None, replicates: int | None,
                 jobs: int | None, out_dir: Path | None, scheduler: str | None, second_order: bool | None,
-                progress: bool | None, max_runs: int | None) -> None:
+                progress: bool | None, max_runs: int | None, lang: str | None) -> None:
     """Sample the factors of EXPERIMENT.yaml, run every point with replicates through the batch engine
     (parallel and resumable: run the same command again after an interruption), and write rankings,
     plots and report.md/report.html (a Morris screening also kept.yaml, for the Sobol' stage).
     See docs/sensitivity.md."""
     from innosim.analysis.sensitivity.experiment import load_experiment
-    from innosim.analysis.sensitivity.report import strongest_levers, write_report
+    from innosim.analysis.sensitivity.report import check_words, strongest_levers, write_report
     from innosim.analysis.sensitivity.study import default_n, design_size, run_experiment
     from innosim.batch import BatchError, ResultStore
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
+    t = labels(lang)
     experiment = load_experiment(experiment_file, kept=kept)
     scheduler = resolve_scheduler(scheduler, jobs)
     provenance = _provenance(experiment)  # the file as it was when the runs started
@@ -76,9 +79,10 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     size = n or default_n(experiment, method)
     if method in ("sobol", "emulator") and size & (size - 1):
         what = "Sobol' N" if method == "sobol" else "the emulator's design points"
-        raise click.BadParameter(f"{what} must be a power of 2, got {size}", param_hint="--n")
+        raise click.BadParameter(t.say("{what} must be a power of 2, got {size}", what=t.text(what), size=size),
+                                 param_hint="--n")
     if method == "morris" and size < 2:
-        raise click.BadParameter("Morris needs at least 2 trajectories", param_hint="--n")
+        raise click.BadParameter(t.text("Morris needs at least 2 trajectories"), param_hint="--n")
     reps = replicates or spec.replicates
     order = spec.sobol.second_order if second_order is None else second_order
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / f"{file_name(experiment.name, experiment_file)}-{method}")
@@ -86,34 +90,45 @@ def sensitivity(experiment_file: Path, method: str, n: int | None, kept: Path | 
     if points * reps > (max_runs or MAX_RUNS):  # refused before the design is sampled or a file is written
         raise ScenarioError(experiment_file, {"morris": "morris.trajectories", "sobol": "sobol.n",
                                               "emulator": "emulator.n"}[method],
-                            f"{method} with {len(experiment.factors)} factors: {points:,} design points x {reps} "
-                            f"replicates = {points * reps:,} runs, more than the limit of "
-                            f"{max_runs or MAX_RUNS:,}; pass --max-runs {points * reps} to allow them")
-    click.echo(f"{experiment.name}: {method}, {len(experiment.factors)} factors, {points} design points x "
-               f"{reps} replicates = up to {points * reps} runs (scale {spec.scale:g}, {spec.months} months)")
+                            t.say("{method} with {factors} factors: {points:,} design points x {reps} "
+                                  "replicates = {runs:,} runs, more than the limit of "
+                                  "{limit:,}; pass --max-runs {runs} to allow them", method=method,
+                                  factors=len(experiment.factors), points=points, reps=reps, runs=points * reps,
+                                  limit=max_runs or MAX_RUNS))
+    click.echo(t.say("{name}: {method}, {factors} factors, {points} design points x "
+                     "{reps} replicates = up to {runs} runs (scale {scale:g}, {months} months)", name=experiment.name,
+                     method=t.text(method), factors=len(experiment.factors), points=points, reps=reps,
+                     runs=points * reps, scale=spec.scale, months=spec.months))
     started = time.perf_counter()
     store = ResultStore(claim_out_dir(out_dir) / "runs.sqlite")
     try:
         study = run_experiment(experiment, method, store, n=size, replicates=reps, second_order=order,
                                jobs=jobs, scheduler=scheduler, progress=progress)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: {len(store)} finished runs are kept in {store.path}; "
-                   "run the same command again to resume", err=True)
+        click.echo("\n" + t.say("interrupted: {n} finished runs are kept in {path}; "
+                                "run the same command again to resume", n=len(store), path=store.path), err=True)
         sys.exit(130)
     except BatchError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"{t.text('error')}: {exc}", err=True)
         sys.exit(1)
     finally:
         store.close()
+    if t.chinese:   # the report, its plots and summary.json say which language they are in
+        study.settings["lang"] = t.lang
     files = write_report(study, out_dir, provenance, experiment)
     b = study.batch
-    repeated = f" ({b['repeated']} repeated design points share runs)" if b.get("repeated") else ""
-    click.echo(f"{b['ran']} runs done now, {b['stored_before']} already stored{repeated}; "
-               f"{time.perf_counter() - started:.0f} s in all")
+    repeated = t.say(" ({repeated} repeated design points share runs)", repeated=b['repeated']) \
+        if b.get("repeated") else ""
+    click.echo(t.say("{ran} runs done now, {stored} already stored{repeated}; {elapsed:.0f} s in all", ran=b['ran'],
+                     stored=b['stored_before'], repeated=repeated, elapsed=time.perf_counter() - started))
     for name, result in study.results.items():  # the strongest levers clear of noise; uncertainties are context
-        top = strongest_levers(study, result) if result.indices is not None else result.skipped
-        flag = f" [{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}]" if result.warnings else ""
+        top = strongest_levers(study, result) if result.indices is not None else check_words(result.skipped, t)
+        if t.chinese:
+            flag = t.say(" [{n} warnings]", n=len(result.warnings)) if result.warnings else ""
+        else:
+            flag = f" [{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}]" if result.warnings else ""
         click.echo(f"  {name}: {top}{flag}")
     if "kept" in files:
-        click.echo(f"kept for the Sobol' stage: {out_dir / files['kept']}")
-    click.echo(f"report: {out_dir / files['report']} and {files['html']}, rankings, plots in {out_dir}/")
+        click.echo(t.say("kept for the Sobol' stage: {path}", path=out_dir / files['kept']))
+    click.echo(t.say("report: {md} and {html}, rankings, plots in {out}/", md=out_dir / files['report'],
+                     html=files['html'], out=out_dir))

@@ -95,6 +95,11 @@ class Labels:
     def text(self, phrase: str) -> str:
         return self._get("text", phrase, phrase)
 
+    def say(self, phrase: str, **values) -> str:
+        """A sentence frame in the reader's language, filled: `phrase` (English, with ``{name}`` and
+        ``{name:.0f}`` fields) is the glossary key; the translation uses the same fields."""
+        return self.text(phrase).format(**values)
+
     def both(self, name: str, kind: str = "indicator") -> str:
         """``高新技术企业存量 (hnte_stock)`` in Chinese, ``hnte_stock`` in English."""
         label = getattr(self, kind)(name)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from innosim.analysis.calibration.plots import plot_bunching, plot_fit, plot_growth, plot_history, plot_profiles, plot_size
 from innosim.analysis.report import Report, fmt, fmt_interval
+from innosim.i18n import Labels
 
 
 def stylised_verdicts(stats: pd.DataFrame) -> dict[str, str]:
@@ -55,24 +56,33 @@ def _lever(profile: pd.DataFrame, target: str) -> str:
             "others at the optimum); the fit settles where that costs other targets more.")
 
 
-def fit_display(fit: pd.DataFrame) -> pd.DataFrame:
+def fit_display(fit: pd.DataFrame, t: Labels | None = None) -> pd.DataFrame:
+    t = t or Labels("en")
     rows = []
     for _, row in fit.iterrows():
         modelled = row["verdict"] != "not modelled"
         rows.append({
-            "target": f"`{row['target']}`", "pattern": row["pattern"], "observed": fmt(row["observed"]),
-            "tolerance band": _band(row) if modelled else "–",
-            "simulated mean [95 % of replicates]": fmt_interval(row["mean"], row["low"], row["high"]) if modelled else "–",
+            t.text("target"): f"`{row['target']}`", t.text("pattern"): row["pattern"],
+            t.text("observed"): fmt(row["observed"]),
+            t.text("tolerance band"): _band(row) if modelled else "–",
+            t.text("simulated mean [95 % of replicates]"): fmt_interval(row["mean"], row["low"], row["high"])
+            if modelled else "–",
             "z": f"{row['z']:+.2f}" if modelled and not math.isnan(row["z"]) else "–",
-            "verdict": f"**{row['verdict']}**" if row["verdict"].startswith("missed") else row["verdict"],
+            t.text("verdict"): f"**{t.text(row['verdict'])}**" if row["verdict"].startswith("missed")
+            else t.text(row["verdict"]),
         })
     return pd.DataFrame(rows)
 
 
 def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile: pd.DataFrame,
                  ident: pd.DataFrame, stylised: pd.DataFrame, snapshot: pd.DataFrame, notes: dict[str, str],
-                 meanings: dict[str, str], out_dir: Path, horizon: pd.DataFrame | None = None) -> Report:
+                 meanings: dict[str, str], out_dir: Path, horizon: pd.DataFrame | None = None,
+                 labels: Labels | None = None) -> Report:
     """Assemble the report and draw its figures into `out_dir`."""
+    t = labels or Labels("en")
+    if t.chinese:
+        return _build_report_zh(result, fit, history, profile, ident, stylised, snapshot, notes, meanings, out_dir,
+                                horizon, t)
     figures = out_dir / "figures"
     search, dist = result["search"], result["distance"]
     fitted = fit[fit["weight"] > 0]
@@ -181,7 +191,7 @@ def build_report(result: dict, fit: pd.DataFrame, history: pd.DataFrame, profile
 
 
 def build_ensemble_report(data: dict, params: pd.DataFrame, targets: pd.DataFrame, prior: pd.DataFrame,
-                          meanings: dict[str, str]) -> Report:
+                          meanings: dict[str, str], labels: Labels | None = None) -> Report:
     """The ensemble's report: how it was made, each parameter's posterior range against its bounds,
     each target's z over the members. Reads tables only."""
     s = data["settings"]
@@ -236,6 +246,120 @@ def build_ensemble_report(data: dict, params: pd.DataFrame, targets: pd.DataFram
                      "reuses them and an interrupted calibration continues; the same command gives the same "
                      "ensemble with any number of --jobs.")
     return report
+
+
+def _build_report_zh(result, fit, history, profile, ident, stylised, snapshot, notes, meanings, out_dir, horizon,
+                     t: Labels) -> Report:
+    """The fit report in Chinese: the same tables and figures; targets' notes and parameters' meanings are the
+    files' own words."""
+    figures = out_dir / "figures"
+    search, dist = result["search"], result["distance"]
+    fitted = fit[fit["weight"] > 0]
+    met = fitted[fitted["within"].astype(bool)]
+    missed = fitted[~fitted["within"].astype(bool)]
+    report = Report(t.text("Calibration of the baseline to the paper's Jiashan figures, 2015–2018"), lang="zh-CN")
+    report.paragraph(t.say(
+        "calibration: set-up", scenario=result['provenance']['scenario_file'], start=result['period']['start'],
+        months=result['period']['months'], parameters=len(result['parameters']), generations=search["generations"],
+        population=search['population'], evaluations=search['evaluations'], replicates=search['replicates'],
+        runs=search['runs'], stored=search['stored_runs'], minutes=search['stored_run_core_minutes'],
+        wall=search['wall_minutes'], check=dist['check'], check_replicates=result['check_replicates'],
+        fit=dist['fit'], start_distance=dist['start']))
+    none = t.text("none")
+    report.paragraph(t.say("**{met} of {fitted} fitted targets are met** ({met_names}); **missed: {missed_names}**.",
+                           met=len(met), fitted=len(fitted),
+                           met_names=t.text(", ").join(f"`{x}`" for x in met["target"]) or none,
+                           missed_names=t.text(", ").join(f"`{x}`" for x in missed["target"]) or none))
+    report.heading(t.text("Every target"))
+    report.table(fit_display(fit, t))
+    report.figure(plot_fit(fit, figures / "fit.png", t), t.text("Simulated against observed, per target"))
+    report.heading(t.text("What the misses mean"), 3)
+    bullets = []
+    for _, row in fit.iterrows():
+        if row["verdict"] == "not modelled":
+            bullets.append(t.say("`{target}` is not modelled: {note}.", target=row['target'],
+                                 note=notes.get(row['target'], '')))
+        elif not row["within"]:
+            bullets.append(t.say("`{target}`: simulated {mean}, {side} the band {low}–{high} (z = {z:+.1f}). {note}",
+                                 target=row['target'], mean=fmt(row['mean']),
+                                 side=t.text("above" if row["z"] > 0 else "below"), low=fmt(row['band_low']),
+                                 high=fmt(row['band_high']), z=row['z'], note=notes.get(row['target'], '')))
+    report.bullets(bullets or [t.text("No fitted target is missed.")])
+    report.paragraph(t.text("calibration: use"), note=True)
+    if horizon is not None and len(horizon):
+        report.heading(t.text("The baseline over the policy horizon"), 3)
+        shown = horizon.copy()
+        for column in shown.columns[2:]:
+            shown[column] = [f"{v:+.0%}" if column.endswith("change") else fmt(v) for v in shown[column]]
+        shown["parameters"] = shown["parameters"].map(t.text) if "parameters" in shown else None
+        if "region" in shown:
+            shown["region"] = shown["region"].map(t.place)
+        def column(name: str) -> str:
+            indicator, _, rest = name.rpartition(" ")
+            if indicator and (rest.isdigit() or rest == "change"):
+                return f"{t.indicator(indicator)} {rest if rest.isdigit() else t.text(rest)}"
+            return t.text(name)
+
+        report.table(shown.rename(columns={c: column(c) for c in shown.columns}),
+                     caption=t.text("calibration: horizon caption"))
+    report.heading(t.text("Parameters and identifiability"))
+    table = ident.assign(meaning=ident["parameter"].map(meanings))
+    report.table(pd.DataFrame({
+        t.text("parameter"): [f"`{p}`" for p in table["parameter"]],
+        t.text("calibrated"): [fmt(v, 4) for v in table["value"]],
+        t.text("start"): [fmt(result["start_values"][p], 4) for p in table["parameter"]],
+        t.text("bounds"): [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(table["low"], table["high"], strict=True)],
+        t.text("identifiability (width)"): [f"{t.text(v)} ({w:.2f})" for v, w in
+                                            zip(table["identifiability"], table["width"], strict=True)],
+        t.text("moves most"): [f"`{d}`" for d in table["driver"]],
+        t.text("meaning"): table["meaning"],
+    }))
+    allowance = dist["identifiability_allowance"]
+    report.paragraph(t.say("calibration: width", allowance=allowance, targets=len(fitted),
+                           replicates=search['replicates'], noise=dist['noise_sd']), note=True)
+    for step in result.get("polish", []):
+        report.paragraph(t.say("calibration: polish", parameter=step['parameter'], before=fmt(step['from'], 4),
+                               after=fmt(step['to'], 4), d_before=step['distance_before'],
+                               d_after=step['distance_after'], c_before=step['check_before'],
+                               c_after=step['check_after'], replicates=result['check_replicates'],
+                               verdict=t.text("the calibration moved there and profiled again" if step["accepted"]
+                                              else "fresh replicates did not confirm it, so the calibration stayed")),
+                         note=True)
+    report.figure(plot_profiles(profile, ident, allowance, figures / "profiles.png", t),
+                  t.text("Profiles: distance along each parameter's range (star: calibrated value; shaded: within the "
+                         "allowance of the profile's lowest point)"))
+    report.figure(plot_history(history, figures / "convergence.png", t), t.text("Convergence of the search"))
+    report.heading(t.text("Stylised facts"))
+    verdicts = stylised_verdicts(stylised)
+    summary = stylised.agg(["mean", lambda x: x.quantile(0.025), lambda x: x.quantile(0.975)]).T
+    summary.columns = ["mean", "low", "high"]
+    report.table(pd.DataFrame({t.text("statistic"): [f"`{x}`" for x in summary.index],
+                               t.text("mean [95 % of replicates]"): [fmt_interval(r.mean, r.low, r.high)
+                                                                     for r in summary.itertuples()]}),
+                 caption=t.say("Over {n} runs at the optimum (the first check seeds), all firms at the end of the run.",
+                               n=len(stylised)))
+    m = stylised.mean()
+    for (title, line), plot, name in zip(verdicts.items(), (plot_size, plot_growth, plot_bunching),
+                                         ("size", "growth", "rd_bunching"), strict=True):
+        report.heading(t.text(title), 3)
+        ok = line.startswith("reproduced")
+        report.paragraph(t.say("**Verdict: {verdict}** ({stats})", verdict=t.text("reproduced" if ok else "not reproduced"),
+                               stats=_stylised_numbers(name, m)))
+        report.figure(plot(snapshot, figures / f"stylised_{name}.png", t),
+                      t.say("{title} (one run at the optimum)", title=t.text(title)))
+    report.heading(t.text("Reproduce"))
+    report.paragraph(t.say("`{command}` — seeds from root seed {seed}; runs are in `{store}`, so a rerun reuses them "
+                           "and an interrupted fit continues.", command=result['provenance']['command'],
+                           seed=result['seeds']['root_seed'], store=result['provenance']['store']))
+    return report
+
+
+def _stylised_numbers(name: str, m) -> str:
+    if name == "size":
+        return f"skewness {m['size_skewness']:.1f}, Pareto α {m['size_pareto_alpha']:.2f}".replace("skewness", "偏度")
+    if name == "growth":
+        return f"超额峰度 {m['growth_excess_kurtosis']:.2f}，Laplace 对数似然增益 {m['growth_laplace_gain']:+.3f}"
+    return f"聚集比 {m['rd_bunching'] + 1:.1f}"
 
 
 __all__ = ["build_ensemble_report", "build_report", "fit_display", "stylised_verdicts"]

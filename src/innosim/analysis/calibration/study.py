@@ -113,7 +113,8 @@ def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float
 def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, budget: int | None = None,
               replicates: int | None = None, check_replicates: int | None = None,
               profile_points: int | None = None, jobs: int | None = None, scheduler: str | None = None,
-              progress: bool | None = None, command: str = "", log: Callable[[str], None] = print) -> Outcome:
+              progress: bool | None = None, command: str = "", log: Callable[[str], None] = print,
+              labels=None) -> Outcome:
     """Fit, check, profile and report; see the module docstring for what is written where."""
     out_dir, write_to = Path(out_dir), Path(write_to)
     s = cal.search
@@ -216,7 +217,7 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     notes = {t.name: t.spec.if_missed if t.modelled else t.spec.reason for t in cal.targets}
     meanings = {name: p.meaning for name, p in cal.parameters.items()}
     report = build_report(result, fit, found.history, profile, ident, stylised.drop(columns="seed"), snapshot,
-                          notes, meanings, out_dir, horizon)
+                          notes, meanings, out_dir, horizon, labels=labels)
     files.extend(report.write(out_dir))
     log(f"distance {result['distance']['check']:.3f}; {result['targets_met']} targets met; "
         f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")
@@ -252,7 +253,7 @@ def calibrate_ensemble(cal: Calibration, out_dir: str | Path, write_to: str | Pa
                        waves: int | None = None, cutoff: float | None = None, worst_ignored: int | None = None,
                        replicates: int | None = None, scale: float | None = None, seed: int | None = None,
                        jobs: int | None = None, scheduler: str | None = None, progress: bool | None = None,
-                       command: str = "", log: Callable[[str], None] = print) -> EnsembleOutcome:
+                       command: str = "", log: Callable[[str], None] = print, labels=None) -> EnsembleOutcome:
     """History matching (ensemble.py); writes ensemble.yaml and calibrated.yaml (its best member) into
     `write_to` once every wave has run, and the design, tables and report into `out_dir`."""
     from dataclasses import replace
@@ -321,7 +322,8 @@ def calibrate_ensemble(cal: Calibration, out_dir: str | Path, write_to: str | Pa
     for name, table in (("design", design), ("members", found.members), ("parameters", params),
                         ("targets", targets)):
         files.append(write_text_atomic(out_dir / f"ensemble_{name}.csv", table.to_csv(index=False)))
-    report = build_ensemble_report(data, params, targets, found.prior, {n: p.meaning for n, p in cal.parameters.items()})
+    report = build_ensemble_report(data, params, targets, found.prior, {n: p.meaning for n, p in cal.parameters.items()},
+                                   labels=labels)
     files.extend(report.write(out_dir))
     # the calibration's own files last, each by an atomic rename: present only when every wave has run
     files.extend(write_own(write_to, {  # both or neither, and only over innosim's own

@@ -18,7 +18,7 @@ from innosim.io import write_atomic, write_json_atomic  # noqa: E402
 
 from innosim.analysis.levers.dose import DoseResult  # noqa: E402
 from innosim.analysis.levers.experiment import LeversExperiment  # noqa: E402
-from innosim.analysis.levers.wording import signed, what  # noqa: E402
+from innosim.analysis.levers.wording import settings_words, signed, what  # noqa: E402
 from innosim.analysis.report import Report, fmt  # noqa: E402
 
 use_cjk_font()
@@ -47,7 +47,7 @@ def plot_curves(result: DoseResult, county: str, path: Path, title: str, unit: s
                                                         rows["effect_high"] - rows["effect"]],
                     xerr=[rows["cost"] - rows["cost_low"], rows["cost_high"] - rows["cost"]],
                     fmt="none", color=line.get_color(), alpha=0.5, lw=1)
-    ax.axvline(result.per, color="#555", lw=0.8, ls="--", label=f"{fmt(result.per)} M CNY")
+    ax.axvline(result.per, color="#555", lw=0.8, ls="--", label=f"{fmt(result.per)} {t.unit('M CNY')}")
     ax.axhline(0, color="#555", lw=0.8)
     ax.set_xlabel(f"{t.text('extra public cost')} ({t.unit('M CNY')}/{t.text('year')})")
     ax.set_ylabel(f"Δ ({t.unit(unit)})" if unit else "Δ")
@@ -63,17 +63,19 @@ def ranking_sentence(result: DoseResult, county: str, subject: str, unit: str, t
     """Which lever gives most per `per` M CNY a year in `county`, with its interval and P(first)."""
     r = result.ranking[result.ranking["county"] == county]
     if r.empty:
-        return f"No lever of the dose curves costs money in {t.place(county)}."
+        return t.say("No lever of the dose curves costs money in {county}.", county=t.place(county))
     top = r.iloc[0]
-    text = (f"At equal public cost, {result.labels[top['dial']]} raises {subject} most: "
-            f"{signed(top['effect_per'])} {unit} per {fmt(result.per)} M CNY a year "
-            f"(95 % interval {signed(top['low'])} to {signed(top['high'])}), first in "
-            f"{top['p_first'] * 100:.0f} % of bootstrap samples over seeds")
+    text = t.say("At equal public cost, {lever} raises {subject} most: "
+                 "{effect} {unit} per {per} M CNY a year "
+                 "(95 % interval {low} to {high}), first in "
+                 "{p_first:.0f} % of bootstrap samples over seeds", lever=result.labels[top['dial']], subject=subject,
+                 effect=signed(top['effect_per']), unit=t.unit(unit), per=fmt(result.per), low=signed(top['low']),
+                 high=signed(top['high']), p_first=top['p_first'] * 100)
     if len(r) > 1:
         second = r.iloc[1]
-        text += f"; next, {result.labels[second['dial']]} ({signed(second['effect_per'])} [{signed(second['low'])}, " \
-                f"{signed(second['high'])}])"
-    return text + "."
+        text += t.say("; next, {lever} ({effect} [{low}, {high}])", lever=result.labels[second['dial']],
+                      effect=signed(second['effect_per']), low=signed(second['low']), high=signed(second['high']))
+    return text + t.text(".")
 
 
 def dose_section(report: Report, result: DoseResult, experiment: LeversExperiment, out_dir: Path,
@@ -84,16 +86,19 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
     output = result.headline[0]
     unit = "firms" if output in ("hnte_stock", "firms", "startups") else ""
     report.heading(t.text("The levers at equal public cost"))
-    report.paragraph(
-        f"Each lever is a dial turned through {t.text('its levels')} in one county at a time, the rest of the base "
-        f"as it is, on the same {result.seeds} seeds as the base; a level's effect and extra public cost (in the "
-        f"county) are paired differences from the base, seed by seed. A lever's effect at {fmt(result.per)} M CNY "
+    report.paragraph(t.say(
+        "Each lever is a dial turned through {its_levels} in one county at a time, the rest of the base "
+        "as it is, on the same {seeds} seeds as the base; a level's effect and extra public cost (in the "
+        "county) are paired differences from the base, seed by seed. A lever's effect at {per} M CNY "
         "a year of extra public cost is read off its curve by linear interpolation (beyond its costliest level, "
         "its effect per yuan there is carried on: *extrapolated*); the interval and P(first) come from "
-        f"resampling the seeds. Levers none of whose levels costs measurably more than "
-        f"{fmt(spec.dose.costless_below)} M CNY a year (the lower end of the cost interval) are ranked apart, by "
-        "their effect at their top level: their cost is nil or lost in the seed noise of the county's public cost." + (
-            f" Counts and money at the zone's full size (runs at scale {spec.scale:g})." if spec.scale != 1 else ""))
+        "resampling the seeds. Levers none of whose levels costs measurably more than "
+        "{costless} M CNY a year (the lower end of the cost interval) are ranked apart, by "
+        "their effect at their top level: their cost is nil or lost in the seed noise of the county's public cost.",
+        its_levels=t.text('its levels'), seeds=result.seeds, per=fmt(result.per),
+        costless=fmt(spec.dose.costless_below)) + (
+            t.say(" Counts and money at the zone's full size (runs at scale {scale:g}).", scale=spec.scale)
+            if spec.scale != 1 else ""))
     for county in spec.dose.counties:
         subject = what(output, county, output, t)
         report.heading(t.place(county), level=3)
@@ -102,42 +107,45 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
         if not r.empty:
             report.table(pd.DataFrame({
                 t.text("lever"): r["dial"].map(result.labels),
-                f"Δ per {fmt(result.per)} M CNY/yr": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]"
+                t.say("Δ per {per} M CNY/yr", per=fmt(result.per)): [f"{signed(a)} [{signed(lo)}, {signed(hi)}]"
                                                       for a, lo, hi in zip(r["effect_per"], r["low"], r["high"],
                                                                            strict=True)],
-                "P(first)": r["p_first"].map(lambda p: f"{p * 100:.0f} %"),
-                t.text("costliest level"): [f"{s} ({fmt(c)} M CNY/yr, Δ {signed(e)})" for s, c, e in
+                t.text("P(first)"): r["p_first"].map(lambda p: f"{p * 100:.0f} %"),
+                t.text("costliest level"): [t.say("{settings} ({cost} M CNY/yr, Δ {effect})", settings=settings_words(s, t), cost=fmt(c),
+                                                  effect=signed(e)) for s, c, e in
                                             zip(r["settings_at_top"], r["top_cost"], r["top_effect"], strict=True)],
                 t.text("note"): r["extrapolated"].map(lambda x: t.text("extrapolated") if x else ""),
-            }), caption=f"Δ {subject} ({unit}) per {fmt(result.per)} M CNY a year of extra "
-                        "public cost there, mean [95 % bootstrap interval].")
+            }), caption=t.say("Δ {subject} ({unit}) per {per} M CNY a year of extra "
+                              "public cost there, mean [95 % bootstrap interval].", subject=subject, unit=t.unit(unit),
+                              per=fmt(result.per)))
         free = result.costless[result.costless["county"] == county]
         if not free.empty:
             report.table(pd.DataFrame({
                 t.text("lever (no measurable public cost)"): free["dial"].map(result.labels),
-                t.text("settings"): free["settings"],
+                t.text("settings"): free["settings"].map(lambda s: settings_words(s, t)),
                 f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                  zip(free["effect"], free["effect_low"], free["effect_high"], strict=True)],
                 t.text("extra public cost"): [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                               zip(free["cost"], free["cost_low"], free["cost_high"], strict=True)],
-            }), caption="Levers without a measurable extra public cost, ranked by their effect at their top level; "
-                        "extra public cost: mean [95 % interval].")
+            }), caption=t.text("Levers without a measurable extra public cost, ranked by their effect at their top "
+                               "level; extra public cost: mean [95 % interval]."))
         chart = write_atomic(out_dir / f"dose_{county}.png", lambda p, c=county: plot_curves(
             result, c, p, f"{subject[0].upper()}{subject[1:]}", unit, t))
         files.append(chart.name)
-        report.figure(chart, f"Dose-response: each lever's effect on {subject} against its "
-                             "extra public cost there, level by level from the base (0, 0); bars: 95 % intervals.")
+        report.figure(chart, t.say("Dose-response: each lever's effect on {subject} against its "
+                                   "extra public cost there, level by level from the base (0, 0); bars: 95 % "
+                                   "intervals.", subject=subject))
         c = result.curves[result.curves["county"] == county]
         report.table(pd.DataFrame({
             t.text("lever"): c["dial"].map(result.labels), t.text("level"): c["level"],
-            t.text("settings"): c["settings"],
+            t.text("settings"): c["settings"].map(lambda s: settings_words(s, t)),
             f"Δ {subject}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                              zip(c["effect"], c["effect_low"], c["effect_high"], strict=True)],
             f"Δ {what(output, 'zone', output, t)}": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                    zip(c["zone_effect"], c["zone_low"], c["zone_high"], strict=True)],
-            f"Δ {t.text('public cost')} (M CNY/yr)": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
+            f"Δ {t.text('public cost')} ({t.text('M CNY/yr')})": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                                       zip(c["cost"], c["cost_low"], c["cost_high"], strict=True)],
-        }), caption="The curves: each level's mean paired effect [95 % bootstrap interval].")
+        }), caption=t.text("The curves: each level's mean paired effect [95 % bootstrap interval]."))
     d = getattr(result, "decomposition", None)
     if d is not None:
         from innosim.analysis.levers.report import gains_section
@@ -156,10 +164,13 @@ def write_dose_report(result: DoseResult, experiment: LeversExperiment, out_dir:
     report = Report(f"{t.text('The levers at equal public cost')}: {experiment.name}",
                     lang="zh-CN" if t.chinese else "en")
     files = dose_section(report, result, experiment, out_dir, t)
+    from innosim.analysis.levers.report import command_note
+
     report.heading(t.text("Files"))
-    report.bullets([f"`{name}`" for name in files] + ["`dose_settings.json`: the settings of these numbers",
-                                                      f"`{settings['store']}`: every run (rerunning reuses them)"])
-    report.paragraph(f"Command: `{settings['command']}`. Runs: {result.runs.get('total', 0)} "
-                     f"({result.runs.get('reused', 0)} reused from the store), {settings['elapsed']:.0f} s.", note=True)
+    report.bullets([f"`{name}`" for name in files] + [
+        "`dose_settings.json`: " + t.text("the settings of these numbers"),
+        f"`{settings['store']}`: " + t.text("every run (rerunning reuses them)")])
+    report.paragraph(command_note(settings['command'], result.runs.get('total', 0), result.runs.get('reused', 0),
+                                  settings['elapsed'], t), note=True)
     md, _ = report.write(out_dir, stem="dose")
     return md

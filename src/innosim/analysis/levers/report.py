@@ -19,7 +19,8 @@ from innosim.analysis.levers.plots import plot_headline
 from innosim.analysis.levers.robustness import RobustnessResult
 from innosim.analysis.levers.robustness_report import robustness_section
 from innosim.analysis.levers.dose_report import dose_section
-from innosim.analysis.levers.wording import DIRECTION_TEXT, join_and, percent, signed, what, window_phrase
+from innosim.analysis.levers.wording import (DIRECTION_TEXT, join_and, percent, settings_words, signed, what,
+                                            window_phrase)
 from innosim.analysis.report import Report, fmt, fmt_interval
 
 def opening_sentence(table: LeverTable, experiment: LeversExperiment, t: Labels | None = None) -> str:
@@ -66,6 +67,12 @@ def opening_sentence(table: LeverTable, experiment: LeversExperiment, t: Labels 
     return text + "."
 
 
+def command_note(command: str, total: int, reused: int, elapsed: float, t: Labels) -> str:
+    """The closing note of a report: the command, its runs and the time it took."""
+    return t.say("Command: `{command}`. Runs: {total} ({reused} reused from the store), {elapsed:.0f} s.",
+                 command=command, total=total, reused=reused, elapsed=elapsed)
+
+
 def _cell(row) -> str:
     text = f"{signed(row['effect'])} [{signed(row['ci_low'])}, {signed(row['ci_high'])}]"
     return f"**{text}**" if row["excludes_zero"] else text
@@ -82,9 +89,10 @@ def headline_table(table: LeverTable, t: Labels) -> pd.DataFrame:
         cells = {t.text("lever"): table.labels[lever]}
         for direction in ("on", "off"):
             row = e[(e["lever"] == lever) & (e["direction"] == direction)].iloc[0]
-            cells[f"{direction}: Δ [95 % CI]"] = _cell(row)
-            cells[f"{direction}: %"] = percent(row["relative"])
-            cells[f"{direction}: P(first)"] = f"{r.loc[(direction, lever), 'probability_first'] * 100:.0f} %"
+            cells[t.say("{direction}: Δ [95 % CI]", direction=t.text(direction))] = _cell(row)
+            cells[t.say("{direction}: %", direction=t.text(direction))] = percent(row["relative"])
+            cells[t.say("{direction}: P(first)", direction=t.text(direction))] = \
+                f"{r.loc[(direction, lever), 'probability_first'] * 100:.0f} %"
         rows.append(cells)
     return pd.DataFrame(rows)
 
@@ -143,25 +151,28 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
         report.paragraph(f"**{ranking_sentence(dose, county, what(output, county, output, t), unit, t)}**")
     headline = experiment.headline
     unit = UNITS.get(headline.output.terms[0].indicator, "")
-    report.paragraph(
-        f"{seeds} seeds per variant; stopped: **{t.text(STOP_REASONS[v.reason])}** (widest headline half-width "
-        f"{fmt(v.widest)} {unit} against the {fmt(v.precision)} asked for; the leader ranks first in "
-        f"{v.leader_probability * 100:.0f} % of {spec.leader.resamples} bootstrap samples, "
-        f"{spec.leader.probability * 100:.0f} % asked for; cap {settings['cap']} seeds).")
+    report.paragraph(t.say(
+        "{seeds} seeds per variant; stopped: **{reason}** (widest headline half-width "
+        "{widest} {unit} against the {precision} asked for; the leader ranks first in "
+        "{probability:.0f} % of {resamples} bootstrap samples, "
+        "{asked:.0f} % asked for; cap {cap} seeds).", seeds=seeds, reason=t.text(STOP_REASONS[v.reason]),
+        widest=fmt(v.widest), unit=t.unit(unit), precision=fmt(v.precision), probability=v.leader_probability * 100,
+        resamples=spec.leader.resamples, asked=spec.leader.probability * 100, cap=settings['cap']))
     report.heading(t.text("The levers on the headline"))
-    scale_note = (f" Runs at scale {spec.scale:g}: counts and money are divided by {spec.scale:g} to give the "
-                  "zone's full size; shares are as run." if spec.scale != 1 else "")
-    report.table(headline_table(table, t), caption=(
-        f"`{headline.output.expression}` ({unit}). Δ on: the lever switched on alone minus the base; Δ off: full "
+    scale_note = (t.say(" Runs at scale {scale:g}: counts and money are divided by {scale:g} to give the "
+                        "zone's full size; shares are as run.", scale=spec.scale) if spec.scale != 1 else "")
+    report.table(headline_table(table, t), caption=t.say(
+        "`{expression}` ({unit}). Δ on: the lever switched on alone minus the base; Δ off: full "
         "integration minus full integration without the lever; paired by seed, mean [95 % t interval]; "
         "**bold**: the interval excludes zero. %: of the level without the lever. P(first): the share of "
-        "bootstrap samples over seeds in which the lever's mean Δ is the largest." + scale_note))
+        "bootstrap samples over seeds in which the lever's mean Δ is the largest.",
+        expression=headline.output.expression, unit=t.unit(unit)) + scale_note)
     subject = what(headline.name, headline.region, headline.output.terms[0].indicator, t)
     chart = write_atomic(out_dir / "levers.png", lambda p: plot_headline(
-        table, p, f"{subject[0].upper()}{subject[1:]}, "
+        table, p, f"{subject[0].upper()}{subject[1:]}{t.text(', ')}"
                   f"{window_phrase(experiment.start, experiment.months, headline.output.terms[0], t)}", unit, t))
-    report.figure(chart, "Each lever's paired effect with its 95 % interval, switched on alone from the base "
-                         "and off alone from full integration (faded: the interval includes zero).")
+    report.figure(chart, t.text("Each lever's paired effect with its 95 % interval, switched on alone from the base "
+                                "and off alone from full integration (faded: the interval includes zero)."))
     if decomposition is not None:
         csvs.append(gains_section(report, decomposition, headline.region, headline.output.terms[0].indicator,
                                   out_dir, t, "decomposition.csv"))
@@ -171,45 +182,54 @@ def write_levers_report(table: LeverTable, experiment: LeversExperiment, out_dir
                                t.text("widest half-width"): history["widest_half_width"].map(fmt),
                                t.text("precision asked"): history["precision"].map(fmt),
                                t.text("leader"): history["leader"].map(table.labels),
-                               "P(first)": history["leader_probability"].map(lambda p: f"{p * 100:.0f} %"),
+                               t.text("P(first)"): history["leader_probability"].map(lambda p: f"{p * 100:.0f} %"),
                                t.text("decision"): history["decision"].map(t.text)}))
-    report.paragraph(
-        f"Seeds are added {spec.seeds.block} at a time from {spec.seeds.first} until every 95 % interval of the "
-        f"headline (both directions) has a half-width within the precision ({spec.precision.half_width}"
-        f"{' of the base level' if experiment.precision_share is not None else ''}), or the leader ranks first in "
-        f"at least {spec.leader.probability * 100:.0f} % of bootstrap samples and no lever is tied with it, or the "
+    report.paragraph(t.say(
+        "Seeds are added {block} at a time from {first} until every 95 % interval of the "
+        "headline (both directions) has a half-width within the precision ({half_width}"
+        "{of_base}), or the leader ranks first in "
+        "at least {probability:.0f} % of bootstrap samples and no lever is tied with it, or the "
         "cap is reached. A lever is tied with the leader when the interval of their difference, paired by seed, "
-        f"includes zero; its level is {table.tie_level * 100:.2f} % ({(1 - spec.level) * 100:g} % of error shared "
-        f"among the {table.looks} looks the blocks allow, Bonferroni), so looking after every block does not make "
-        "a tie pass for a clear leader.")
+        "includes zero; its level is {tie:.2f} % ({error:g} % of error shared "
+        "among the {looks} looks the blocks allow, Bonferroni), so looking after every block does not make "
+        "a tie pass for a clear leader.", block=spec.seeds.block, first=spec.seeds.first,
+        half_width=spec.precision.half_width,
+        of_base=t.text(" of the base level") if experiment.precision_share is not None else "",
+        probability=spec.leader.probability * 100, tie=table.tie_level * 100, error=(1 - spec.level) * 100,
+        looks=table.looks))
     regions = list(spec.regions)
     for name in dict.fromkeys(o.name for o in experiment.outputs):
         first = next(o for o in experiment.outputs if o.name == name)
         unit = UNITS.get(first.output.terms[0].indicator, "") if first.output.counts else ""
-        report.heading(f"{name} ({unit})" if unit else name)
+        shown = t.indicator(name) if t.chinese else name   # an output named after its indicator: its label
+        report.heading(f"{shown} ({t.unit(unit)})" if unit else shown)
         for direction in ("on", "off"):
             report.table(output_table(table, name, direction, [r for r in regions if any(
                 o.name == name and o.region == r for o in experiment.outputs)], t),
-                caption=f"`{spec.outputs[name]}`, lever switched {t.text(DIRECTION_TEXT[direction])}: "
-                        "Δ [95 % CI] (%).")
+                caption=t.say("`{expression}`, lever switched {direction}: Δ [95 % CI] (%).",
+                              expression=spec.outputs[name], direction=t.text(DIRECTION_TEXT[direction])))
     files = dose_section(report, dose, experiment, out_dir, t) if dose is not None else []
     files += robustness_section(report, robustness, experiment, out_dir, t) if robustness is not None else []
     report.heading(t.text("Set-up"))
-    report.paragraph(
-        f"Base `{settings['base']}`, full `{settings['full']}`, {len(table.levers)} levers, each run "
-        f"{t.text(DIRECTION_TEXT['on'])} and {t.text(DIRECTION_TEXT['off'])} (its settings at the base's values): "
-        f"{2 + 2 * len(table.levers)} variants on the same {seeds} seeds (root seed {spec.seed}), "
-        f"{settings['start']} to {settings['end']}, scale {spec.scale:g}. The model draws each mechanism's "
+    report.paragraph(t.say(
+        "Base `{base}`, full `{full}`, {levers} levers, each run "
+        "{on} and {off} (its settings at the base's values): "
+        "{variants} variants on the same {seeds} seeds (root seed {seed}), "
+        "{start} to {end}, scale {scale:g}. The model draws each mechanism's "
         "random numbers from its own stream keyed by agent row, so variants on one seed share their chance "
-        "events and each Δ is measured seed by seed.")
+        "events and each Δ is measured seed by seed.", base=settings['base'], full=settings['full'],
+        levers=len(table.levers), on=t.text(DIRECTION_TEXT['on']), off=t.text(DIRECTION_TEXT['off']),
+        variants=2 + 2 * len(table.levers), seeds=seeds, seed=spec.seed, start=settings['start'],
+        end=settings['end'], scale=spec.scale))
     report.table(pd.DataFrame([{t.text("lever"): table.labels[lever.name],
                                 t.text("settings"): ", ".join(f"`{k}`" for k in lever.off)}
                                for lever in experiment.levers]))
     report.heading(t.text("Files"))
-    report.bullets([f"`{name}`" for name in csvs + files] + ["`levers.png`", "`settings.json`: the settings and provenance of these numbers",
-                                                     f"`{settings['store']}`: every run (rerunning reuses them)"])
-    report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
-                     f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.", note=True)
+    report.bullets([f"`{name}`" for name in csvs + files] + [
+        "`levers.png`", "`settings.json`: " + t.text("the settings and provenance of these numbers"),
+        f"`{settings['store']}`: " + t.text("every run (rerunning reuses them)")])
+    report.paragraph(command_note(settings['command'], settings['runs_total'], settings['runs_reused'],
+                                  settings['elapsed'], t), note=True)
     md, _ = report.write(out_dir)
     return md
 
@@ -238,12 +258,27 @@ def gains_section(report: Report, d, region: str, stock: str, out_dir: Path, t: 
     """"Where the gains come from": a sentence per variant and the table of parts; writes `csv`."""
     from innosim.analysis import decompose
 
+    original = d    # the CSV keeps the variants' own names
+    if t.chinese:   # the variants' names as the reader says them: 基准, a dial's settings in words
+        import dataclasses
+        import re
+
+        def said(name: str) -> str:
+            found = re.fullmatch(r"(.*) \((.*→.*)\)", name)
+            if found:
+                return f"{found.group(1)}（{settings_words(found.group(2), t)}）"
+            found = re.fullmatch(r"package (\d+)", name)   # optimise's packages on the front
+            return t.say("package {n}", n=found.group(1)) if found else name
+
+        d = dataclasses.replace(d, baseline=t.text("base") if d.baseline == "base" else d.baseline,
+                                scenarios=[said(s) for s in d.scenarios],
+                                effects=d.effects.assign(scenario=d.effects["scenario"].map(said)))
     report.heading(t.text("Where the gains come from"), level=3)
     report.bullets([decompose.reading(d, scenario, region, stock, t) for scenario in d.scenarios[1:]])
-    report.table(gains_table(d, region, stock, t), caption=(
-        f"Each effect on {what(stock, region, stock, t)} ({d.measure.words(t)}) split into what was created or "
+    report.table(gains_table(d, region, stock, t), caption=t.say(
+        "Each effect on {subject} ({measure}) split into what was created or "
         "ended in the county, what moved in from or out to each other county and Shanghai's core, and what "
         "entered from or left for outside: paired differences against the base, mean [95 % CI]; the parts add "
-        "up to the total in every seed."))
-    write_atomic(out_dir / csv, lambda p: decompose.table_for_csv(d, t).to_csv(p, index=False))
+        "up to the total in every seed.", subject=what(stock, region, stock, t), measure=d.measure.words(t)))
+    write_atomic(out_dir / csv, lambda p: decompose.table_for_csv(original, t).to_csv(p, index=False))
     return csv

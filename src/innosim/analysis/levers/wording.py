@@ -27,18 +27,18 @@ def percent(value: float) -> str:
     return "–" if pd.isna(value) else f"{value * 100:+.1f} %".replace("-", "−")
 
 
-def period(start: str, months: int, term: Term) -> str:
+def period(start: str, months: int, term: Term, t: Labels | None = None) -> str:
     """The window's months as a planner says them: 2026-28, or 2026-03 to 2028-12."""
     first = month_label(start, months - term.last if term.last else 0)
     last = month_label(start, months - 1)
     if first.endswith("-01") and last.endswith("-12"):
         return first[:4] if first[:4] == last[:4] else f"{first[:4]}-{last[2:4]}"
-    return f"{first} to {last}"
+    return f"{first} 至 {last}" if t is not None and t.chinese else f"{first} to {last}"
 
 
 def window_phrase(start: str, months: int, term: Term, t: Labels) -> str:
     """`on average over 2026-28`, `a year over 2019-28`, `in total over 2019-28`, `in 2028-12`."""
-    when = period(start, months, term)
+    when = period(start, months, term, t)
     if t.chinese:
         if term.how == "mean":
             return f"{when}年平均"
@@ -63,3 +63,35 @@ def join_and(items: list[str], t: Labels) -> str:
     if t.chinese:
         return "、".join(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def setting_words(key: str, t: Labels) -> str:
+    """A policy key as the reader says it: `vouchers.budget` as is in English, 科技创新券年度预算 in Chinese."""
+    if not t.chinese:
+        return key
+    dotted = key if key.startswith("policy.") else f"policy.{key}"
+    whole = t.setting(dotted)
+    if whole != dotted and dotted in t._g["settings"]:
+        return whole
+    parts = dotted.split(".")[1:]
+    labels = [t.setting(part) for part in parts]
+    if all(label != part for label, part in zip(labels, parts, strict=True)):
+        if len(labels) > 1 and labels[-2] not in labels[-1]:
+            return "".join(labels[-2:])
+        return labels[-1]
+    return whole if whole != dotted else key
+
+
+def settings_words(text: str, t: Labels) -> str:
+    """A dial's settings (`vouchers.budget 8 → 16; talent_recognition false → true`, as `Dial.describe`
+    writes them) in the reader's language."""
+    if not t.chinese or not isinstance(text, str):
+        return text
+    parts = []
+    for part in text.split("; "):
+        key, _, change = part.partition(" ")
+        before, arrow, after = change.partition(" → ")
+        if arrow:
+            change = f"{t.value(before)} → {t.value(after)}"
+        parts.append(f"{setting_words(key, t)} {change}".strip())
+    return "；".join(parts)

@@ -19,8 +19,9 @@ from innosim.io import write_atomic, write_json_atomic  # noqa: E402
 
 from innosim.analysis.optimise.search import SearchResult  # noqa: E402
 from innosim.analysis.optimise.spec import Optimisation  # noqa: E402
-from innosim.analysis.levers.wording import signed  # noqa: E402
+from innosim.analysis.levers.wording import settings_words, signed  # noqa: E402
 from innosim.analysis.report import Report, fmt  # noqa: E402
+from innosim.analysis.levers.report import command_note  # noqa: E402
 
 use_cjk_font()
 
@@ -36,15 +37,28 @@ def chosen_packages(front: pd.DataFrame, at_most: int = 4) -> list[int]:
     return sorted(rows, key=lambda i: costs[i])
 
 
+def objective_label(obj, t: Labels) -> str:
+    """An objective's label; in Chinese, one the file left to default (its name) is its place and indicator."""
+    if t.chinese and obj.label == obj.name.replace("_", " ") and obj.output.terms:
+        term = obj.output.terms[0]
+        return f"{t.place(term.region)}{t.indicator(term.indicator)}"
+    return obj.label
+
+
 def package_text(o: Optimisation, row: pd.Series, t: Labels) -> str:
     """One package in planner words: its settings, its cost and its effects with intervals."""
-    settings = [f"{d.label}: {d.describe(o.spec.county, row[d.name])}" for d in o.dials if row[d.name] > 0]
-    effects = [f"{obj.label} {signed(row[obj.name])} [{signed(row[obj.name + '_low'])}, "
-               f"{signed(row[obj.name + '_high'])}] (worst decile of parameter sets {signed(row[obj.name + '_worst_decile'])})"
+    sep = t.text("; ")
+    settings = [f"{d.label}{t.text(': ')}{settings_words(d.describe(o.spec.county, row[d.name]), t)}"
+                for d in o.dials if row[d.name] > 0]
+    effects = [t.say("{label} {effect} [{low}, {high}] (worst decile of parameter sets {worst})",
+                     label=objective_label(obj, t), effect=signed(row[obj.name]), low=signed(row[obj.name + '_low']),
+                     high=signed(row[obj.name + '_high']), worst=signed(row[obj.name + '_worst_decile']))
                for obj in o.objectives]
-    cost = (f"extra public cost in {t.place(o.spec.county)} {signed(row['extra_cost'])} "
-            f"[{signed(row['extra_cost_low'])}, {signed(row['extra_cost_high'])}] M CNY a year")
-    return (f"{'; '.join(settings) if settings else 'the base settings'}. {cost}; " + "; ".join(effects) + ".")
+    cost = t.say("extra public cost in {county} {cost} [{low}, {high}] M CNY a year", county=t.place(o.spec.county),
+                 cost=signed(row['extra_cost']), low=signed(row['extra_cost_low']),
+                 high=signed(row['extra_cost_high']))
+    return (f"{sep.join(settings) if settings else t.text('the base settings')}{t.text('. ')}{cost}{sep}"
+            + sep.join(effects) + t.text("."))
 
 
 def plot_front(result: SearchResult, o: Optimisation, path: Path, t: Labels) -> Path:
@@ -53,16 +67,19 @@ def plot_front(result: SearchResult, o: Optimisation, path: Path, t: Labels) -> 
     ev, front = result.evaluations, result.front
     fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
     ok = ev["feasible"].to_numpy()
-    ax.scatter(ev.loc[~ok, "extra_cost"], ev.loc[~ok, first.name], s=10, color="#bbb", label="over the budget")
-    ax.scatter(ev.loc[ok, "extra_cost"], ev.loc[ok, first.name], s=10, color="#8fb3d9", label="within the budget")
+    ax.scatter(ev.loc[~ok, "extra_cost"], ev.loc[~ok, first.name], s=10, color="#bbb", label=t.text("over the budget"))
+    ax.scatter(ev.loc[ok, "extra_cost"], ev.loc[ok, first.name], s=10, color="#8fb3d9",
+               label=t.text("within the budget"))
     if not front.empty:
         ax.errorbar(front["extra_cost"], front[first.name],
                     yerr=[front[first.name] - front[first.name + "_low"], front[first.name + "_high"] - front[first.name]],
-                    fmt="o-", color="#1f77b4", label="front (95 % interval)")
-    ax.axvline(o.spec.budget, color="#d62728", lw=0.8, ls="--", label=f"budget +{fmt(o.spec.budget)} M CNY")
-    ax.set_xlabel(f"extra public cost, {t.place(o.spec.county)} (M CNY a year)")
-    ax.set_ylabel(f"Δ {first.label}")
-    ax.set_title(f"{o.name}: packages of {len(o.dials)} levers in {t.place(o.spec.county)}")
+                    fmt="o-", color="#1f77b4", label=t.text("front (95 % interval)"))
+    ax.axvline(o.spec.budget, color="#d62728", lw=0.8, ls="--",
+               label=t.say("budget +{budget} M CNY", budget=fmt(o.spec.budget)))
+    ax.set_xlabel(t.say("extra public cost, {county} (M CNY a year)", county=t.place(o.spec.county)))
+    ax.set_ylabel(f"Δ {objective_label(first, t)}")
+    ax.set_title(t.say("{name}: packages of {dials} levers in {county}", name=o.name, dials=len(o.dials),
+                       county=t.place(o.spec.county)))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=110, format="png")
@@ -70,12 +87,13 @@ def plot_front(result: SearchResult, o: Optimisation, path: Path, t: Labels) -> 
     return path
 
 
-def plot_convergence(result: SearchResult, path: Path) -> Path:
+def plot_convergence(result: SearchResult, path: Path, t: Labels | None = None) -> Path:
+    t = t or Labels("en")
     c = result.convergence
     fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)
     ax.plot(c["generation"], c["hypervolume"], marker="o")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("hypervolume of the front (scaled)")
+    ax.set_xlabel(t.text("generation"))
+    ax.set_ylabel(t.text("hypervolume of the front (scaled)"))
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
@@ -93,61 +111,98 @@ def write_optimise_report(result: SearchResult, o: Optimisation, out_dir: str | 
         write_atomic(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False))
     write_json_atomic(out_dir / "settings.json", settings)
     spec = o.spec
-    report = Report(f"Best packages under a budget: {o.name}", lang="zh-CN" if t.chinese else "en")
+    report = Report(f"{t.text('Best packages under a budget')}{t.text(': ')}{o.name}",
+                    lang="zh-CN" if t.chinese else "en")
     county = t.place(spec.county)
     chosen = chosen_packages(result.front)
     if not chosen:
-        report.paragraph(f"**No package evaluated kept {county}'s extra public cost within "
-                         f"+{fmt(spec.budget)} M CNY a year.**")
+        report.paragraph(t.say("**No package evaluated kept {county}'s extra public cost within "
+                               "+{budget} M CNY a year.**", county=county, budget=fmt(spec.budget)))
     else:
         best = result.front.iloc[int(result.front[o.objectives[0].name].idxmax())] \
             if o.objectives[0].sense == "max" else result.front.iloc[int(result.front[o.objectives[0].name].idxmin())]
-        report.paragraph(f"**{county}'s best package for {o.objectives[0].label} within +{fmt(spec.budget)} M CNY a "
-                         f"year: {package_text(o, best, t)}**")
-        report.heading("Packages along the front")
+        report.paragraph(t.say("**{county}'s best package for {objective} within +{budget} M CNY a year: {package}**",
+                               county=county, objective=objective_label(o.objectives[0], t), budget=fmt(spec.budget),
+                               package=package_text(o, best, t)))
+        report.heading(t.text("Packages along the front"))
         report.bullets([package_text(o, result.front.iloc[i], t) for i in chosen])
-    report.paragraph(
-        f"Effects are paired differences from the base ({settings['base']}) on the same parameter sets and seeds, "
-        f"mean [95 % t interval over {len(o.members)} parameter set(s) x {spec.seeds} seed(s)]; the worst decile is "
-        f"over the parameter sets' means ({o.members_source}). The search optimised the "
-        f"{'mean' if spec.robust.aggregate == 'mean' else 'worst decile'} over the parameter sets."
-        + (f" Counts and money at the zone's full size (runs at scale {spec.scale:g})." if spec.scale != 1 else ""))
+    report.paragraph(t.say(
+        "Effects are paired differences from the base ({base}) on the same parameter sets and seeds, "
+        "mean [95 % t interval over {members} parameter set(s) x {seeds} seed(s)]; the worst decile is "
+        "over the parameter sets' means ({source}). The search optimised the "
+        "{aggregate} over the parameter sets.", base=f"`{settings['base']}`" if t.chinese else settings['base'],
+        members=len(o.members), seeds=spec.seeds, source=members_source_words(o.members_source, t),
+        aggregate=t.text('mean' if spec.robust.aggregate == 'mean' else 'worst decile'))
+        + (t.say(" Counts and money at the zone's full size (runs at scale {scale:g}).", scale=spec.scale)
+           if spec.scale != 1 else ""))
     if decomposition is not None:
         from innosim.analysis.levers.report import gains_section
 
         term = o.objectives[0].output.terms[0]
         gains_section(report, decomposition, term.region, term.indicator, out_dir, t, "decomposition.csv")
-    report.heading("The front")
+    report.heading(t.text("The front"))
     chart = write_atomic(out_dir / "front.png", lambda p: plot_front(result, o, p, t))
-    report.figure(chart, "Every package evaluated (blue: within the budget; grey: over it) and the front of the "
-                         "packages no other beats on every objective within the budget, with 95 % intervals.")
+    report.figure(chart, t.text("Every package evaluated (blue: within the budget; grey: over it) and the front of "
+                                "the packages no other beats on every objective within the budget, with 95 % "
+                                "intervals."))
     if not result.front.empty:
-        columns = {d.name: d.label for d in o.dials} | {"extra_cost": "extra cost (M CNY/yr)"} | \
-                  {obj.name: obj.label for obj in o.objectives}
+        columns = {d.name: d.label for d in o.dials} | {"extra_cost": t.text("extra cost (M CNY/yr)")} | \
+                  {obj.name: objective_label(obj, t) for obj in o.objectives}
         shown = result.front[list(columns)].rename(columns=columns)
         report.table(shown.map(lambda v: fmt(v) if isinstance(v, float) else v),
-                     caption="The front: each dial's intensity (0: the base's settings; k: its level k), the mean "
-                             "extra public cost and the mean effects over the parameter sets.")
-    report.heading("Convergence")
-    chart = write_atomic(out_dir / "convergence.png", lambda p: plot_convergence(result, p))
-    report.figure(chart, "Hypervolume of the best feasible front found up to each generation (objectives scaled to [0, 1] by the best "
-                         "and worst values reached, reference point 1.1): it levels off as the search converges.")
-    report.table(result.convergence.assign(hypervolume=result.convergence["hypervolume"].map(lambda v: f"{v:.4f}")))
-    report.heading("Set-up")
-    report.paragraph(
-        f"NSGA-II (Deb et al. 2002, pymoo) over {len(o.dials)} dials of {county} "
-        f"({', '.join(d.label for d in o.dials)}), population {spec.algorithm.population}, "
-        f"{spec.algorithm.generations} generations, seed {spec.algorithm.seed}; intensities rounded to "
-        f"{spec.algorithm.resolution:g}. Constraint: the mean extra public cost in {county} at most "
-        f"+{fmt(spec.budget)} M CNY a year (`{spec.cost}`). {len(result.evaluations)} evaluations, each "
-        f"{len(o.members)} parameter set(s) x {spec.seeds} seed(s); {settings['start']} to {settings['end']}.")
-    report.table(pd.DataFrame([{"dial": d.label, "settings at its top level": d.describe(spec.county, d.top)}
+                     caption=t.text("The front: each dial's intensity (0: the base's settings; k: its level k), the "
+                                    "mean extra public cost and the mean effects over the parameter sets."))
+    report.heading(t.text("Convergence"))
+    chart = write_atomic(out_dir / "convergence.png", lambda p: plot_convergence(result, p, t))
+    report.figure(chart, t.text("Hypervolume of the best feasible front found up to each generation (objectives "
+                                "scaled to [0, 1] by the best and worst values reached, reference point 1.1): it "
+                                "levels off as the search converges."))
+    convergence = result.convergence.assign(hypervolume=result.convergence["hypervolume"].map(lambda v: f"{v:.4f}"))
+    report.table(convergence.rename(columns={c: t.text(c) for c in convergence.columns}) if t.chinese else convergence)
+    report.heading(t.text("Set-up"))
+    report.paragraph(t.say(
+        "NSGA-II (Deb et al. 2002, pymoo) over {dials} dials of {county} "
+        "({labels}), population {population}, "
+        "{generations} generations, seed {seed}; intensities rounded to "
+        "{resolution:g}. Constraint: the mean extra public cost in {county} at most "
+        "+{budget} M CNY a year (`{cost}`). {evaluations} evaluations, each "
+        "{members} parameter set(s) x {seeds} seed(s); {start} to {end}.", dials=len(o.dials), county=county,
+        labels=t.text(", ").join(d.label for d in o.dials), population=spec.algorithm.population,
+        generations=spec.algorithm.generations, seed=spec.algorithm.seed, resolution=spec.algorithm.resolution,
+        budget=fmt(spec.budget), cost=spec.cost, evaluations=len(result.evaluations), members=len(o.members),
+        seeds=spec.seeds, start=settings['start'], end=settings['end']))
+    report.table(pd.DataFrame([{t.text("dial"): d.label,
+                                t.text("settings at its top level"): settings_words(d.describe(spec.county, d.top), t)}
                                for d in o.dials]))
-    report.heading("Files")
+    report.heading(t.text("Files"))
     report.bullets(["`front.csv`", "`evaluations.csv`", "`convergence.csv`", "`front.png`", "`convergence.png`",
-                    "`settings.json`: the settings and provenance of these numbers",
-                    f"`{settings['store']}`: every run (rerunning reuses them)"])
-    report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
-                     f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.", note=True)
+                    "`settings.json`: " + t.text("the settings and provenance of these numbers"),
+                    f"`{settings['store']}`: " + t.text("every run (rerunning reuses them)")])
+    report.paragraph(command_note(settings['command'], settings['runs_total'], settings['runs_reused'],
+                                  settings['elapsed'], t), note=True)
     md, _ = report.write(out_dir)
     return md
+
+
+def members_source_words(source: str, t: Labels) -> str:
+    """Where the parameter sets come from (spec.py's words), in the reader's language."""
+    import re
+
+    if not t.chinese:
+        return source
+    found = re.fullmatch(r"(\d+) members of (.*), drawn by weight \(seed (\d+)\)", source)
+    if found:
+        return t.say("{n} members of {ensemble}, drawn by weight (seed {seed})", n=found.group(1),
+                     ensemble=ensemble_words(found.group(2), t), seed=found.group(3))
+    return t.text(source)
+
+
+def ensemble_words(text: str, t: Labels) -> str:
+    """`Ensemble.describe()`'s words (`history matching of calibration/ensemble.yaml`) as far as the glossary has them."""
+    import re
+
+    found = re.fullmatch(r"(\d+) members of the calibration ensemble \((.*), (.*)\)", text)
+    if t.chinese and found:
+        return t.say("{n} members of the calibration ensemble ({method}, {file})", n=found.group(1),
+                     method=t.text(found.group(2)), file=f"`{found.group(3)}`")
+    return t.text(text)

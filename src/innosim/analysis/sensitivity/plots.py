@@ -13,6 +13,9 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from innosim.fonts import use_cjk_font  # noqa: E402
+from innosim.i18n import Labels  # noqa: E402
+
 from innosim.analysis.sensitivity.indices import measure  # noqa: E402
 
 LABELLED = 5  #: factors named in each Morris panel
@@ -28,9 +31,17 @@ def _grid(n: int, width: float = 4.6, height: float = 3.8):
     return fig, axes.flat
 
 
+def _labels(study) -> Labels:
+    t = Labels(study.settings.get("lang", "en"))
+    if t.chinese:
+        use_cjk_font()
+    return t
+
+
 def plot_morris(study, path: Path) -> Path:
     """One panel per output: mu* (with its bootstrap CI) against sigma; orange where sigma exceeds what
     replicate noise alone gives, hollow where mu* is not clear of noise; the leading factors named."""
+    tr = _labels(study)
     done = {k: r for k, r in study.results.items() if r.indices is not None}
     fig, axes = _grid(max(len(done), 1))
     for ax, (name, result) in zip(axes, done.items(), strict=False):
@@ -50,12 +61,12 @@ def plot_morris(study, path: Path) -> Path:
                         xytext=(3, 3), textcoords="offset points")
         ax.set_title(name, fontsize=10)
         ax.set_xlim(left=0)  # an interval reaching below 0 says only that mu* may be small
-        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_xlabel(tr.text("mu* (mean |elementary effect|)"))
         ax.set_ylabel("sigma")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{study.name}: Morris screening ({study.n} trajectories, {study.replicates} replicates)\n"
-                 "orange: sigma above noise alone; hollow: mu* not clear of noise\ngrey band: noise floor",
-                 fontsize=9)
+    fig.suptitle(tr.say("{name}: Morris screening ({n} trajectories, {replicates} replicates)\n"
+                        "orange: sigma above noise alone; hollow: mu* not clear of noise\ngrey band: noise floor",
+                        name=study.name, n=study.n, replicates=study.replicates), fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -63,6 +74,7 @@ def plot_morris(study, path: Path) -> Path:
 
 def plot_sobol(study, path: Path) -> Path:
     """One panel per output: S1 and ST bars with their bootstrap confidence intervals."""
+    tr = _labels(study)
     done = {k: r for k, r in study.results.items() if r.indices is not None}
     n_factors = study.problem["num_vars"]
     fig, axes = _grid(max(len(done), 1), height=0.35 * n_factors + 1.6)
@@ -73,7 +85,7 @@ def plot_sobol(study, path: Path) -> Path:
         ax.barh(y - 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], color="#ff7f0e", label="ST", capsize=2)
         if "ST_upper" in t and t["ST_upper"].notna().any():  # below the emulator's resolution: bounds only
             ax.barh(y - 0.2, t["ST_upper"].fillna(0), height=0.4, fill=False, edgecolor="#ff7f0e", ls=":",
-                    label="ST < upper bound (below resolution)")
+                    label=tr.text("ST < upper bound (below resolution)"))
         if not math.isnan(result.noise_floor):
             ax.axvline(result.noise_floor, color="grey", ls=":", lw=1)
         ax.set_yticks(y, [study.label(f) for f in t.index], fontsize=7)
@@ -81,9 +93,10 @@ def plot_sobol(study, path: Path) -> Path:
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     axes[0].legend(fontsize=8, loc="lower right")
-    how = (f"emulator on {study.n} design points" if study.method == "emulator" else f"N = {study.n}")
-    fig.suptitle(f"{study.name}: Sobol' indices ({how}, {study.replicates} replicates)\n"
-                 "dotted: noise floor (the ST of a factor that does nothing)", fontsize=10)
+    how = (tr.say("emulator on {n} design points", n=study.n) if study.method == "emulator" else f"N = {study.n}")
+    fig.suptitle(tr.say("{name}: Sobol' indices ({how}, {replicates} replicates)\n"
+                        "dotted: noise floor (the ST of a factor that does nothing)", name=study.name, how=how,
+                        replicates=study.replicates), fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -126,6 +139,7 @@ def upper_table(study, table: pd.DataFrame) -> np.ndarray:
 def plot_heatmap(study, path: Path) -> Path:
     """Levers x outputs; cells that cannot be told from replicate noise are faded (below an
     emulator's resolution: its upper bound, "<u")."""
+    tr = _labels(study)
     table = heat_table(study)
     fig, ax = plt.subplots(figsize=(1.1 * max(len(table.columns), 3) + 3.5, 0.32 * len(table) + 2.2),
                            layout="constrained")
@@ -143,10 +157,10 @@ def plot_heatmap(study, path: Path) -> Path:
         shown = f"<{bounds[i, j]:.2f}" if not np.isnan(bounds[i, j]) else "" if np.isnan(value) else f"{value:.2f}"
         ax.text(j, i, shown, ha="center", va="center", fontsize=6,
                 color="dimgrey" if faded[i, j] else ("black" if value >= 0.6 else "white"))
-    what = "mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST"
-    what += "\n(faded: cannot be told from replicate noise;\nin brackets: behavioural uncertainties)"
+    what = tr.text("mu* / largest mu* of the output" if study.method == "morris" else "total Sobol' index ST")
+    what += tr.text("\n(faded: cannot be told from replicate noise;\nin brackets: behavioural uncertainties)")
     fig.colorbar(image, ax=ax, label=what)
-    ax.set_title(f"{study.name}: which lever moves which output")
+    ax.set_title(tr.say("{name}: which lever moves which output", name=study.name))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -39,7 +39,14 @@ TITLES = {"morris": "Morris screening", "sobol": "Sobol' indices",
           "emulator": "Sobol' indices on a Gaussian-process emulator"}
 
 
-def _plural(count: int, word: str, many: str | None = None) -> str:
+def _t(study) -> Labels:
+    """The study's language (`settings["lang"]`, set by `innosim sensitivity --lang`; else English)."""
+    return Labels(study.settings.get("lang", "en"))
+
+
+def _plural(count: int, word: str, many: str | None = None, t: Labels | None = None) -> str:
+    if t is not None and t.chinese:
+        return f"{count} {t.text(word)}"
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
@@ -107,11 +114,14 @@ def _lever_certainty(study, result, levers: pd.DataFrame) -> str:
     _, _, first = rank_intervals(np.nan_to_num(np.asarray(draws)[:, where], nan=-1.0),
                                       study.settings["confidence"])
     name = study.label(levers.index[0])
+    t = _t(study)
     if first[0] >= 0.95:
-        return f"{name[0].upper()}{name[1:]} ranks first among the levers in {first[0]:.0%} of bootstrap resamples."
+        return t.say("{name} ranks first among the levers in {share:.0%} of bootstrap resamples.",
+                     name=f"{name[0].upper()}{name[1:]}", share=first[0])
     runner = levers.index[1 + int(np.argmax(first[1:]))]
-    return (f"The lead among the levers is not settled: {name} ranks first in {first[0]:.0%} of bootstrap "
-            f"resamples, {study.label(runner)} in {first[list(levers.index).index(runner)]:.0%}.")
+    return t.say("The lead among the levers is not settled: {name} ranks first in {share:.0%} of bootstrap "
+                 "resamples, {runner} in {runner_share:.0%}.", name=name, share=first[0], runner=study.label(runner),
+                 runner_share=first[list(levers.index).index(runner)])
 
 
 def unresolved(row) -> bool:
@@ -128,36 +138,49 @@ def bounds_text(row) -> str:
     return f"S1 < {row['S1_upper']:.3f}, ST < {row['ST_upper']:.3f}"
 
 
+def _ranks_of(row, study) -> str:
+    """`ranks 1-2 of 5` (排名 1-2/5)."""
+    t = _t(study)
+    if t.chinese:
+        low, high = row["rank_low"], row["rank_high"]
+        ranks = f"{low:.0f}" if low == high else f"{low:.0f}-{high:.0f}"
+        return t.say("rank {ranks} of {n}", ranks=ranks, n=study.problem['num_vars'])
+    return f"{_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}"
+
+
 def _factor_text(study, factor: str, row) -> str:
+    t = _t(study)
     if study.method == "morris":
         direction = "raises it" if row["mu"] > 0.5 * row["mu_star"] else (
             "lowers it" if row["mu"] < -0.5 * row["mu_star"] else "effects of both signs")
         if study.kinds.get(factor) == "choice":
             direction = {"raises it": "later options raise it", "lowers it": "later options lower it"}.get(
                 direction, direction)
-        shape = ", non-linear or interacting" if _flag(row.get("interacting")) else ""
-        return (f"{study.label(factor)} (mu* = {_num(row['mu_star'])} +/- {_num(row['mu_star_conf'])}, "
-                f"{_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}; {direction}{shape}"
-                f"{_noise_note(row)})")
-    return (f"{study.label(factor)} (ST = {row['ST']:.2f} +/- {row['ST_conf']:.2f}, S1 = {row['S1']:.2f} +/- "
-            f"{row['S1_conf']:.2f}, {_ranks(row['rank_low'], row['rank_high'])} of {study.problem['num_vars']}"
-            f"{_noise_note(row)})")
+        shape = t.text(", non-linear or interacting") if _flag(row.get("interacting")) else ""
+        return t.say("{factor} (mu* = {mu_star} +/- {conf}, {ranks}; {direction}{shape}{noise})",
+                     factor=study.label(factor), mu_star=_num(row['mu_star']), conf=_num(row['mu_star_conf']),
+                     ranks=_ranks_of(row, study), direction=t.text(direction), shape=shape,
+                     noise=_noise_note(row, t))
+    return t.say("{factor} (ST = {st:.2f} +/- {st_conf:.2f}, S1 = {s1:.2f} +/- {s1_conf:.2f}, {ranks}{noise})",
+                 factor=study.label(factor), st=row['ST'], st_conf=row['ST_conf'], s1=row['S1'],
+                 s1_conf=row['S1_conf'], ranks=_ranks_of(row, study), noise=_noise_note(row, t))
 
 
-def _noise_note(row) -> str:
-    return "; not clear of noise" if _flag(row["above_noise"]) is False else ""
+def _noise_note(row, t: Labels | None = None) -> str:
+    return (t or Labels("en")).text("; not clear of noise") if _flag(row["above_noise"]) is False else ""
 
 
 def strongest_levers(study, result, k: int = 3) -> str:
     """The k strongest levers of an output that stand clear of noise, in words."""
+    t = _t(study)
     if result.indices is None:
-        return "not analysed"
+        return t.text("not analysed")
     levers, _ = _split(study, result.indices)
     clear = [f for f in levers.index[:k] if _flag(levers.at[f, "above_noise"]) is not False]
     if not clear:
-        return "none clear of noise"
-    rest = " (the others not clear of noise)" if len(clear) < min(k, len(levers)) else ""
-    return ", ".join(map(study.label, clear)) + rest
+        return t.text("none clear of noise")
+    rest = t.text(" (the others not clear of noise)") if len(clear) < min(k, len(levers)) else ""
+    return t.text(", ").join(map(study.label, clear)) + rest
 
 
 def _resolved(table: pd.DataFrame) -> pd.DataFrame:
@@ -168,66 +191,76 @@ def _resolved(table: pd.DataFrame) -> pd.DataFrame:
 def _leader_text(study, result) -> str:
     every_lever, every_uncertainty = _split(study, result.indices)
     levers, uncertain = _resolved(every_lever), _resolved(every_uncertainty)
+    t = _t(study)
     text = ""
     if len(levers):
-        text = (f"The levers that matter most are {'; '.join(_factor_text(study, f, r) for f, r in levers.head(3).iterrows())}. "
-                + _lever_certainty(study, result, levers))
+        text = (t.say("The levers that matter most are {factors}. ", factors=t.text("; ").join(
+            _factor_text(study, f, r) for f, r in levers.head(3).iterrows())) + _lever_certainty(study, result, levers))
     elif len(every_lever):
-        text = "Every lever is below the emulator's resolution: its indices are upper bounds only (below)."
+        text = t.text("Every lever is below the emulator's resolution: its indices are upper bounds only (below).")
     if len(uncertain):
-        text += (" For context, the strongest behavioural uncertainties: "
-                 + "; ".join(_factor_text(study, f, r) for f, r in uncertain.head(2).iterrows()) + ".")
+        text += t.say(" For context, the strongest behavioural uncertainties: {factors}.", factors=t.text("; ").join(
+            _factor_text(study, f, r) for f, r in uncertain.head(2).iterrows()))
     return text.strip()
 
 
-def _shape(row) -> str:
+def _shape(row, t: Labels | None = None) -> str:
+    t = t or Labels("en")
     flag = _flag(row.get("interacting"))
     if flag is None:
-        return "n/a (one replicate)"
-    return (f"non-linear or interacting (p = {row['sigma_p']:.2g})" if flag else
-            f"as noise alone (p = {row['sigma_p']:.2g})")
+        return t.text("n/a (one replicate)")
+    return (t.say("non-linear or interacting (p = {p:.2g})", p=row['sigma_p']) if flag else
+            t.say("as noise alone (p = {p:.2g})", p=row['sigma_p']))
 
 
 def _factor_table(study, table: pd.DataFrame) -> pd.DataFrame:
+    t = _t(study)
     rows = []
     for rank, (factor, row) in enumerate(table.iterrows(), start=1):
-        clear = {None: "–", True: "yes", False: "no"}[_flag(row["above_noise"])]
-        entry = {"#": rank, "factor": study.label(factor)}
+        clear = {None: "–", True: t.text("yes"), False: t.text("no")}[_flag(row["above_noise"])]
+        entry = {"#": rank, t.text("factor"): study.label(factor)}
         if study.kinds:
-            entry["kind"] = study.kinds.get(factor, "")
+            entry[t.text("kind")] = t.text(study.kinds.get(factor, ""))
         if study.method == "morris":
             entry |= {"mu*": f"{fmt(row['mu_star'])} ± {fmt(row['mu_star_conf'], 2)}", "mu": fmt(row["mu"]),
-                      "sigma": fmt(row["sigma"]), "sigma of noise": fmt(row["sigma_noise"]),
-                      "spread of effects": _shape(row)}
+                      "sigma": fmt(row["sigma"]), t.text("sigma of noise"): fmt(row["sigma_noise"]),
+                      t.text("spread of effects"): _shape(row, t)}
         elif unresolved(row):
             entry |= {"ST": f"< {row['ST_upper']:.3f}", "S1": f"< {row['S1_upper']:.3f}"}
             clear = resolution_label(study)
         else:
             entry |= {"ST": f"{row['ST']:.3f} ± {row['ST_conf']:.3f}", "S1": f"{row['S1']:.3f} ± {row['S1_conf']:.3f}"}
-        entry |= {"ranks (all)": _ranks(row["rank_low"], row["rank_high"]), "clear of noise": clear}
+        ranks = (_ranks(row["rank_low"], row["rank_high"]) if not t.chinese else
+                 f"{row['rank_low']:.0f}" if row["rank_low"] == row["rank_high"] else
+                 f"{row['rank_low']:.0f}-{row['rank_high']:.0f}")
+        entry |= {t.text("ranks (all)"): ranks, t.text("clear of noise"): clear}
         rows.append(entry)
     return pd.DataFrame(rows)
 
 
 def _noise_text(study, result) -> str:
+    t = _t(study)
     noise = result.noise
     if math.isnan(noise.get("of_mean", math.nan)):
-        return "Replicate noise could not be measured (one replicate)."
-    text = (f"Replicate noise is {noise['of_mean']:.1%} of the variance of the replicate means "
-            f"({noise['of_single_run']:.1%} of a single run's).")
+        return t.text("Replicate noise could not be measured (one replicate).")
+    text = t.say("Replicate noise is {of_mean:.1%} of the variance of the replicate means "
+                 "({of_single_run:.1%} of a single run's).", of_mean=noise['of_mean'],
+                 of_single_run=noise['of_single_run'])
     if study.method == "emulator":
         fitted = result.emulator
-        return text + (f" The emulator's white-noise term puts one run's noise variance at {_num(fitted.noise_var)} "
-                       f"(replicates: {_num(noise['within_var'])}); its indices are of the mean, without it. "
+        return text + (t.say(" The emulator's white-noise term puts one run's noise variance at {noise_var} "
+                             "(replicates: {within}); its indices are of the mean, without it. ",
+                             noise_var=_num(fitted.noise_var), within=_num(noise['within_var']))
                        + _resolution_text(study, result)).rstrip()
     column = "mu*" if study.method == "morris" else "ST"
     clear = [study.label(f) for f, v in result.indices.sort_values("rank")["above_noise"].items()
              if v is not pd.NA and bool(v)]
     floors = result.indices["noise_floor"]
     floor = _num(floors.max()) if floors.min() == floors.max() else f"{_num(floors.min())}-{_num(floors.max())}"
-    return (f"{text} {len(clear)} of {len(result.indices)} factors stand clear of noise ({column} minus its "
-            f"interval above the noise floor {floor}, the {column} of a factor that does nothing)"
-            + (f": {', '.join(clear)}." if clear else "."))
+    return (t.say("{text} {clear} of {factors} factors stand clear of noise ({column} minus its "
+                  "interval above the noise floor {floor}, the {column} of a factor that does nothing)", text=text,
+                  clear=len(clear), factors=len(result.indices), column=column, floor=floor)
+            + (f"{t.text(': ')}{t.text(', ').join(clear)}{t.text('.')}" if clear else t.text(".")))
 
 
 def _resolution_text(study, result) -> str:
@@ -235,47 +268,56 @@ def _resolution_text(study, result) -> str:
     fitted = result.emulator
     if result.indices is None or math.isnan(fitted.resolution):
         return ""
-    text = (f"The emulator misses up to {fitted.resolution:.3f} of the output's variance (1 - Q2 at its upper "
-            "confidence limit): no factor it cannot see carries more.")
+    t = _t(study)
+    text = t.say("The emulator misses up to {resolution:.3f} of the output's variance (1 - Q2 at its upper "
+                 "confidence limit): no factor it cannot see carries more.", resolution=fitted.resolution)
     below = result.indices[result.indices["below_resolution"].astype(bool)]
     if not len(below):
-        return text + " Every factor is resolved."
-    return text + (f" {_plural(len(below), 'factor is', 'factors are')} {resolution_label(study)} (the ST interval "
-                   f"reaches below {NEGLIGIBLE:g}, as it does for a factor whose length scale is at its bound), with "
-                   "upper bounds: " + "; ".join(f"{study.label(f)} ({bounds_text(row)})" for f, row in below.iterrows())
-                   + ".")
+        return text + t.text(" Every factor is resolved.")
+    return text + t.say(" {count} {below} (the ST interval "
+                        "reaches below {negligible:g}, as it does for a factor whose length scale is at its bound), "
+                        "with upper bounds: {bounds}.",
+                        count=_plural(len(below), 'factor is', 'factors are') if not t.chinese else len(below),
+                        below=resolution_label(study), negligible=NEGLIGIBLE, bounds=t.text("; ").join(
+                            f"{study.label(f)} ({bounds_text(row)})" for f, row in below.iterrows()))
 
 
 def _output_section(report: Report, study, name: str, result) -> None:
+    t = _t(study)
     report.heading(f"{name} = {study.outputs[name]}", level=3)
     if result.skipped:
-        report.paragraph(f"Not analysed: {result.skipped}.")
+        report.paragraph(t.say("Not analysed: {why}.", why=check_words(result.skipped, t)))
         if result.emulator is not None:
             report.paragraph(_noise_text(study, result))
         return
     report.paragraph(_leader_text(study, result))
     levers, uncertain = _split(study, result.indices)
     if len(levers):
-        report.table(_factor_table(study, levers), caption="Policy levers, ranked")
+        report.table(_factor_table(study, levers), caption=t.text("Policy levers, ranked"))
     if len(uncertain):
-        report.table(_factor_table(study, uncertain), caption="Behavioural uncertainties (context)")
+        report.table(_factor_table(study, uncertain), caption=t.text("Behavioural uncertainties (context)"))
     report.paragraph(_noise_text(study, result))
     if study.method == "emulator":
-        report.paragraph(f"Check: {result.verdict}.")
+        report.paragraph(t.say("Check: {verdict}.", verdict=check_words(result.verdict, t)))
     else:
-        report.paragraph(f"Convergence (N/2 = {study.n // 2} against N = {study.n}): {result.verdict}; top ranks "
-                         f"at N/2: {', '.join(map(study.label, result.top_half))}; at N: "
-                         f"{', '.join(map(study.label, result.top_full))}.")
+        report.paragraph(t.say("Convergence (N/2 = {half} against N = {n}): {verdict}; top ranks "
+                               "at N/2: {top_half}; at N: {top_full}.", half=study.n // 2, n=study.n,
+                               verdict=check_words(result.verdict, t),
+                               top_half=t.text(", ").join(map(study.label, result.top_half)),
+                               top_full=t.text(", ").join(map(study.label, result.top_full))))
     if result.pairs is not None and len(result.pairs):
         top = result.pairs.sort_values("S2", ascending=False).head(3)
-        report.paragraph("Strongest pairwise interactions (S2): " + "; ".join(
+        report.paragraph(t.text("Strongest pairwise interactions (S2): ") + t.text("; ").join(
             f"{study.label(r.factor)} x {study.label(r.other)} ({r.S2:.2f} +/- {r.S2_conf:.2f})"
-            for r in top.itertuples()) + ".")
+            for r in top.itertuples()) + t.text("."))
     for w in result.warnings:
-        report.paragraph(f"**Warning:** {w}.")
+        report.paragraph(t.say("**Warning:** {warning}.", warning=check_words(w, t)))
 
 
 def _rules(study) -> list[str]:
+    t = _t(study)
+    if t.chinese:
+        return _rules_zh(study, t)
     if study.method == "morris":
         levels = study.settings["levels"]
         return [
@@ -322,59 +364,138 @@ def _rules(study) -> list[str]:
 
 def build_report(study, files: dict[str, str], out: Path, trust: list[str] | None = None,
                  kept: dict[str, str] | None = None) -> Report:
-    size = {"morris": f"{study.n} trajectories", "sobol": f"N = {study.n}",
-            "emulator": "a space-filling design"}[study.method]
+    t = _t(study)
+    size = {"morris": t.say("{n} trajectories", n=study.n), "sobol": f"N = {study.n}",
+            "emulator": t.text("a space-filling design")}[study.method]
     b = study.batch
     roles = [study.role(f) for f in study.problem["names"]]
-    report = Report(f"Sensitivity of innosim outputs: {study.name} ({TITLES[study.method]})")
+    report = Report(t.say("Sensitivity of innosim outputs: {name} ({method})", name=study.name,
+                          method=t.text(TITLES[study.method])), lang="zh-CN" if t.chinese else "en")
     levers = roles.count("lever")
-    report.paragraph(
-        f"{_plural(len(roles), 'factor')} ({_plural(levers, 'policy lever')}, "
-        f"{_plural(len(roles) - levers, 'behavioural uncertainty', 'behavioural uncertainties')}), "
-        f"{_plural(len(study.outputs), 'output')}, {size}, {_plural(study.replicates, 'replicate')} per point; "
-        f"{len(study.X)} design points, {b.get('distinct_runs', len(study.runs))} distinct runs ({b.get('ran', 0)} run "
-        f"now, {b.get('stored_before', 0)} already stored). Intervals are {study.settings['confidence']:.0%} bootstrap "
-        f"intervals. Levers are ranked; uncertainties are shown as context.")
+    report.paragraph(t.say(
+        "{factors} ({levers}, {uncertainties}), {outputs}, {size}, {replicates} per point; "
+        "{points} design points, {distinct} distinct runs ({ran} run now, {stored} already stored). Intervals are "
+        "{confidence:.0%} bootstrap intervals. Levers are ranked; uncertainties are shown as context.",
+        factors=_plural(len(roles), 'factor', t=t), levers=_plural(levers, 'policy lever', t=t),
+        uncertainties=_plural(len(roles) - levers, 'behavioural uncertainty', 'behavioural uncertainties', t=t),
+        outputs=_plural(len(study.outputs), 'output', t=t), size=size,
+        replicates=_plural(study.replicates, 'replicate', t=t), points=len(study.X),
+        distinct=b.get('distinct_runs', len(study.runs)), ran=b.get('ran', 0), stored=b.get('stored_before', 0),
+        confidence=study.settings['confidence']))
     if study.kept_from:
-        report.paragraph(f"The factors are those the Morris screening kept (`{_shown(study.kept_from)}`), checked to come "
-                         "from the same base scenario and factor definitions.")
+        report.paragraph(t.say("The factors are those the Morris screening kept (`{kept}`), checked to come "
+                               "from the same base scenario and factor definitions.", kept=_shown(study.kept_from)))
     if trust:
-        report.heading("How far to trust this")
+        report.heading(t.text("How far to trust this"))
         for text in trust:
             report.paragraph(text)
-    report.heading("Summary")
+    report.heading(t.text("Summary"))
     rows = []
     for name, r in study.results.items():
         levers, uncertain = _split(study, r.indices) if r.indices is not None else ([], [])
         noise = r.noise.get("of_mean", math.nan) if r.noise else math.nan
-        rows.append({"output": name,
-                     "strongest levers": strongest_levers(study, r),
-                     "uncertainties (context)": "" if r.indices is None else ", ".join(
+        check = re.split("[:;(]", r.verdict or r.skipped)[0].strip()
+        rows.append({t.text("output"): name,
+                     t.text("strongest levers"): strongest_levers(study, r),
+                     t.text("uncertainties (context)"): "" if r.indices is None else t.text(", ").join(
                          map(study.label, list(_resolved(uncertain).index[:2]))),
-                     "noise share": "" if math.isnan(noise) else f"{noise:.1%}",
-                     "check": re.split("[:;(]", r.verdict or r.skipped)[0].strip(), "warnings": len(r.warnings)})
+                     t.text("noise share"): "" if math.isnan(noise) else f"{noise:.1%}",
+                     t.text("check"): check_words(check, t), t.text("warnings"): len(r.warnings)})
     report.table(pd.DataFrame(rows))
     n_warn = sum(len(r.warnings) for r in study.results.values())
-    report.paragraph("**No warnings**: N and R look large enough for this ranking." if n_warn == 0 else
-                     f"**{_plural(n_warn, 'warning')}** below: read before trusting the ranking.")
+    report.paragraph(t.text("**No warnings**: N and R look large enough for this ranking.") if n_warn == 0 else
+                     t.say("**{warnings}** below: read before trusting the ranking.",
+                           warnings=_plural(n_warn, 'warning', t=t)))
     if kept is not None:
-        report.paragraph(f"Screening keeps {len(kept)} of {study.problem['num_vars']} factors for the Sobol' stage "
-                         f"({KEEP_RULE}); written to `{KEPT_FILE}`, which `keep: {{from_screening: ...}}` reads:")
-        report.table(pd.DataFrame([{"factor": f"`{f}`", "role": study.role(f), "why": why} for f, why in kept.items()]))
+        report.paragraph(t.say("Screening keeps {kept} of {factors} factors for the Sobol' stage "
+                               "({rule}); written to `{file}`, which `keep: {{from_screening: ...}}` reads:",
+                               kept=len(kept), factors=study.problem['num_vars'], rule=t.text(KEEP_RULE),
+                               file=KEPT_FILE))
+        report.table(pd.DataFrame([{t.text("factor"): f"`{f}`", t.text("role"): t.text(study.role(f)),
+                                    t.text("why"): kept_words(why, t)} for f, why in kept.items()]))
     if "heatmap" in files:
-        report.figure(out / files["heatmap"], "Which lever moves which output (levers first, then uncertainties; "
-                                              "faded: cannot be told from replicate noise).")
-        report.figure(out / files["indices"], "Indices per output." if study.method != "morris" else
-                      "Morris mu* against sigma per output (orange: sigma above noise alone; hollow: mu* not clear "
-                      "of noise; grey band: noise floor).")
-    report.heading("By output")
+        report.figure(out / files["heatmap"], t.text("Which lever moves which output (levers first, then "
+                                                     "uncertainties; faded: cannot be told from replicate noise)."))
+        report.figure(out / files["indices"], t.text("Indices per output.") if study.method != "morris" else
+                      t.text("Morris mu* against sigma per output (orange: sigma above noise alone; hollow: mu* not "
+                             "clear of noise; grey band: noise floor)."))
+    report.heading(t.text("By output"))
     for name, result in study.results.items():
         _output_section(report, study, name, result)
-    report.heading("How the indices are computed")
+    report.heading(t.text("How the indices are computed"))
     report.bullets(_rules(study))
-    report.heading("Files")
-    report.bullets([f"`{v}`: {FILES.get(k, k)}" for k, v in sorted(files.items(), key=lambda kv: kv[1])])
+    report.heading(t.text("Files"))
+    report.bullets([f"`{v}`: {_file_words(k, t)}" for k, v in sorted(files.items(), key=lambda kv: kv[1])])
     return report
+
+
+#: The checks' verdicts and warnings (checks.py, emulator.py) as sentence frames: pattern -> English frame.
+CHECKS = [
+    (r"not checked: N/2 is too small \(or constant\) to analyse", "not checked: N/2 is too small (or constant) to analyse"),
+    (r"not converged: other factors lead at N/2 than at N", "not converged: other factors lead at N/2 than at N"),
+    (r"top ranks stable as a set; their order changes between N/2 and N",
+     "top ranks stable as a set; their order changes between N/2 and N"),
+    (r"top ranks stable, but indices still move by up to (?P<change>\S+)",
+     "top ranks stable, but indices still move by up to {change}"),
+    (r"converged: same top ranks and indices within (?P<tolerance>\S+) at N/2 and N",
+     "converged: same top ranks and indices within {tolerance} at N/2 and N"),
+    (r"(?P<share>\S+) of the variance of the replicate means is noise; raise R",
+     "{share} of the variance of the replicate means is noise; raise R"),
+    (r"only (?P<n>\d+) trajectories: use at least (?P<least>\d+) for a screening ranking",
+     "only {n} trajectories: use at least {least} for a screening ranking"),
+    (r"N = (?P<n>\d+) is small for Sobol' indices; use N >= (?P<least>\d+)",
+     "N = {n} is small for Sobol' indices; use N >= {least}"),
+    (r"confidence intervals of the leading ST exceed \+/-(?P<wide>\S+): raise N",
+     "confidence intervals of the leading ST exceed +/-{wide}: raise N"),
+    (r"confidence intervals of the leading ST exceed \+/-(?P<wide>\S+): raise the design points \(--n\)",
+     "confidence intervals of the leading ST exceed +/-{wide}: raise the design points (--n)"),
+    (r"(?P<what>not checked|not converged|top ranks stable|converged|emulator checked)", "{what}"),
+]
+
+
+def _file_words(key: str, t: Labels) -> str:
+    """What a file holds (`FILES`; `ranking y`, `S2 y` for an output's own tables)."""
+    if t.chinese and key.startswith(("ranking ", "S2 ")):
+        what, _, output = key.partition(" ")
+        return t.say("ranking {output}" if what == "ranking" else "S2 {output}", output=output)
+    return t.text(FILES.get(key, key))
+
+
+def check_words(text: str, t: Labels) -> str:
+    """A verdict or warning of the checks in the reader's language (as it is when no frame matches)."""
+    if not t.chinese or not text:
+        return text
+    for pattern, frame in CHECKS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            values = {k: t.text(v) for k, v in found.groupdict().items()}
+            return t.say(frame, **values)
+    return t.text(text)
+
+
+def kept_words(why: str, t: Labels) -> str:
+    """`kept_factors`' reason (`y: mu* 1.2 = 40% of the largest, rank 2, clear of noise`) in the reader's language."""
+    found = re.fullmatch(r"(?P<output>.*): mu\* (?P<mu>\S+) = (?P<share>\S+) of the largest, rank (?P<rank>\S+), "
+                         r"clear of noise", why)
+    return t.say("{output}: mu* {mu} = {share} of the largest, rank {rank}, clear of noise", **found.groupdict()) \
+        if t.chinese and found else why
+
+
+def _rules_zh(study, t: Labels) -> list[str]:
+    """How the indices are computed, in the reader's language (the English is `_rules`)."""
+    if study.method == "morris":
+        levels = study.settings["levels"]
+        return [t.say("morris rule: elementary effect", levels=levels, step=levels / (2 * (levels - 1))),
+                t.say("morris rule: noise", alpha=ALPHA), t.text("morris rule: same scenario")]
+    rules = [t.text("sobol rule: S1 and ST")]
+    if study.method == "sobol":
+        rules.append(t.text("sobol rule: noise floor"))
+    else:
+        e = study.settings.get("emulator", {})
+        rules.append(t.say("emulator rule: fit", n=study.n, folds=e.get('folds', 5), q2_min=e.get('q2_min', 0.8),
+                           sample=e.get('sample', '?'), bootstrap=e.get('bootstrap', '?')))
+        rules.append(t.say("emulator rule: resolution", negligible=NEGLIGIBLE))
+    return rules
 
 
 def below_resolution(study) -> dict[str, dict]:
@@ -430,7 +551,8 @@ def write_report(study, out_dir: str | Path, provenance: dict | None = None, exp
     from innosim.analysis.trust import trust_paragraphs
 
     base = (provenance or {}).get("base_scenario")
-    trust = trust_paragraphs(base, study.settings.get("scale")) if base else None
+    trust = trust_paragraphs(base, study.settings.get("scale"), Labels(study.settings.get("lang", "en"))) \
+        if base else None
     build_report(study, files, out, trust, kept).write(out)
     summary = {"experiment": study.name, "method": study.method, "n": study.n, "replicates": study.replicates,
                "factors": study.problem["names"], "roles": {f: study.role(f) for f in study.problem["names"]},

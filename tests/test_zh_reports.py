@@ -1,0 +1,121 @@
+"""`--lang zh` reports, their PNGs and the commands' messages carry no English left untranslated
+(tests/english_leftovers.py): levers (table and dose stages), optimise, sensitivity and calibrate, each
+at the smallest settings that run. The checker itself fails on a planted English sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from innosim.cli import main
+
+from .conftest import ROOT
+from .english_leftovers import assert_chinese, collect_figure_text, html_text, leftovers, report_text
+
+SCENARIOS = ROOT / "scenarios"
+
+
+def check(folder: Path, stem: str, figures, output: str, extra=()) -> None:
+    assert_chinese(report_text(folder / f"{stem}.md"), report_text(folder / f"{stem}.html"), figures.text, output,
+                   extra=extra, where=str(folder))
+
+
+def test_the_checker_fails_on_a_planted_english_sentence_and_passes_names_keys_and_paths():
+    clean = ("# 政策杠杆排序：tiny\n\n在2项政策中，科技金融提升最大（`hnte_stock.jiashan`，见 `effects.csv`，"
+             "/tmp/x/report.md；Bonferroni 校正，NSGA-II，95 % 区间 −0.5 至 +1.2）。")
+    assert leftovers(clean, extra=["tiny"]) == []
+    planted = clean + "\n\nThe levers are ranked by their effect."
+    with pytest.raises(AssertionError, match="English word"):
+        assert_chinese(planted, extra=["tiny"])
+    assert [w for w, _ in leftovers(html_text("<p>单位 <code>M CNY</code> 与 M CNY/yr</p>"))] == ["CNY"]
+
+
+def test_levers_table_and_dose_stage_in_chinese(tmp_path):
+    from .test_dose import TINY as DOSE
+    from .test_levers_cmd import TINY
+
+    table = tmp_path / "table.yaml"
+    table.write_text(TINY.replace("label: science finance", "label: 科技金融")
+                     .replace("label: general-use vouchers", "label: 通用创新券"), encoding="utf-8")
+    dose = tmp_path / "dose.yaml"
+    dose.write_text(DOSE.replace("DIALS", "{vouchers: {label: 创新券预算, set: {policy.vouchers.budget: [16, 32]}}, "
+                                          "recognition: {label: 人才互认, set: {policy.talent_recognition: [true]}}}")
+                    .replace("label: science finance", "label: 科技金融").replace("label: incubation", "label: 孵化"),
+                    encoding="utf-8")
+    store = ["--jobs", "1", "--store", str(tmp_path / "store.sqlite"), "--no-progress", "--lang", "zh"]
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, ["levers", str(table), "--stage", "table", "--out", str(tmp_path / "t"), *store])
+    assert run.exit_code == 0, run.output
+    assert "levers.png" in " ".join(figures.by_file) or figures.text
+    check(tmp_path / "t", "report", figures, run.output, extra=["tiny"])
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, ["levers", str(dose), "--stage", "dose", "--out", str(tmp_path / "d"), *store])
+    assert run.exit_code == 0, run.output
+    check(tmp_path / "d", "dose", figures, run.output, extra=["tinydose"])
+
+
+def test_optimise_report_in_chinese(tmp_path):
+    from innosim.analysis.optimise import load_optimise, search
+    from innosim.analysis.optimise.report import write_optimise_report
+    from innosim.batch import run_batch
+    from innosim.i18n import Labels
+
+    from .functions import package_run, package_tasks
+    from .test_optimise import ANALYTIC
+
+    path = tmp_path / "analytic.yaml"
+    path.write_text(ANALYTIC.replace("GENERATIONS", "3").replace("voucher budget", "创新券预算")
+                    .replace("incubator places", "孵化器席位"), encoding="utf-8")
+    o = load_optimise(path)
+    result = search(o, lambda tasks, label: run_batch(tasks, tmp_path / "runs.sqlite", jobs=1, progress=False,
+                                                      run_fn=package_run), make=package_tasks(o.spec.seeds))
+    settings = {"base": str(o.base_file), "start": o.start, "end": "2030-12", "store": str(tmp_path / "runs.sqlite"),
+                "command": "innosim optimise analytic.yaml --lang zh", "runs_total": 10, "runs_reused": 2,
+                "elapsed": 3.0}
+    with collect_figure_text() as figures:
+        md = write_optimise_report(result, o, tmp_path / "out", settings, Labels("zh"))
+    assert {"front.png", "convergence.png"} <= {Path(name).suffix and name for name in figures.by_file} or figures.text
+    check(md.parent, "report", figures, "", extra=["analytic"])
+
+
+def test_sensitivity_morris_in_chinese(tmp_path):
+    experiment = tmp_path / "tiny.yaml"
+    experiment.write_text(f"""name: tiny
+base: {(SCENARIOS / "baseline.yaml").as_posix()}
+scale: 0.02
+months: 12
+replicates: 1
+factors:
+  policy.vouchers.subsidy_share: {{range: [0.3, 0.8]}}
+  policy.vouchers.scope:
+outputs:
+  voucher_use: voucher_use_rate.zone
+  hnte_share_jiashan: hnte_stock.jiashan / hnte_stock.zone
+""", encoding="utf-8")
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, ["sensitivity", str(experiment), "--method", "morris", "--n", "2", "--jobs", "1",
+                                        "--out", str(tmp_path / "out"), "--lang", "zh"])
+    assert run.exit_code == 0, run.output
+    assert figures.by_file
+    check(tmp_path / "out", "report", figures, run.output, extra=["tiny"])
+
+
+def test_calibrate_in_chinese(tmp_path):
+    from innosim.analysis.calibration.files import load_calibration
+
+    from .test_calibration import MEASURES, write_files
+
+    cal = load_calibration(write_files(tmp_path, {name: 1.0 for name in MEASURES}))
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, [
+            "calibrate", str(cal.targets_file), "--budget", "10", "--replicates", "1", "--check-replicates", "2",
+            "--profile-points", "3", "--jobs", "1", "--out", str(tmp_path / "out"), "--write-to", str(tmp_path / "w"),
+            "--no-progress", "--lang", "zh"])
+    assert run.exit_code == 0, run.output
+    assert "figures" not in figures.by_file and len(figures.by_file) >= 5
+    # the targets' names, patterns, notes and the parameters' meanings are the files' own words
+    words = ["revenue", "rd_share", "synthetic", "test"]
+    stdout = "\n".join(line for line in run.stdout.splitlines())
+    check(tmp_path / "out", "report", figures, stdout, extra=words)
