@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from innosim.scenario import ScenarioError, load_scenario
+from innosim.scenario import ScenarioError, load_scenario, warnings_for
+from innosim.scenario.diagnostics import translate
 
 from .options import MAX_MONTHS, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
@@ -115,15 +116,18 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario FILES without running them."""
+    """Check scenario FILES without running them: every problem of each file at once (exit 2), and
+    warnings (exit 0) for settings that change nothing, are overridden, or narrow the base's."""
     failed = False
     for file in files:
         try:
             spec = load_scenario(file)
         except ScenarioError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {translate(exc, exc.file)}", err=True)
             failed = True
         else:
             click.echo(f"ok: {file} ({spec.name})")
+            for warning in warnings_for(file):
+                click.echo(f"warning: {warning.one_line()}", err=True)
     if failed:
         sys.exit(2)
