@@ -100,10 +100,10 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     from innosim.scenario import warnings_for
 
     # settings that change nothing, are overridden or narrow their base: said here and atop the report
-    warned = [[w.as_dict() for w in warnings_for(file, overrides, SET_SOURCE)] for file in scenarios]
-    for warning in (w for ws in warned for w in ws):
-        click.echo(f"warning: {warning['file']}{':' + str(warning['line']) if warning['line'] else ''}: "
-                   f"{warning['key']}: {warning['message']}", err=True)
+    found = [warnings_for(file, overrides, SET_SOURCE) for file in scenarios]
+    for warning in (w for ws in found for w in ws):
+        click.echo(f"warning: {warning.one_line()}", err=True)
+    warned = [[w.as_dict() for w in ws] for ws in found]
     tasks = make_tasks(list(scenarios), [overrides], replicates=replicates, root_seed=seed, months=months)
 
     import mesa

@@ -92,7 +92,10 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
     from innosim.outputs import write_run_outputs
 
     t = labels(lang)
-    spec = load_scenario(scenario, overrides_from(sets, scale), override_source=SET_SOURCE)
+    overrides = overrides_from(sets, scale)
+    spec = load_scenario(scenario, overrides, override_source=SET_SOURCE)
+    for warning in warnings_for(scenario, overrides, SET_SOURCE):
+        click.echo(f"warning: {warning.one_line()}", err=True)
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / "run" / f"{file_name(spec.name, scenario)}-seed{seed}")
     show = sys.stderr.isatty() if progress is None else progress
     with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():

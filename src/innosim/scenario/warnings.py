@@ -29,6 +29,7 @@ from typing import Any
 
 from .diagnostics import line_of
 from .loader import apply_overrides, canonical_overrides, load_scenario, read_yaml, resolve_chain
+from .errors import ScenarioError
 from .schema import COUNTIES, PLACES, Scenario, by_county
 
 
@@ -291,12 +292,16 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     own = canonical_regions(own, path)
     data, origin = resolve_chain(path)
     parent = own.get("extends")
+    base, base_origin, base_name = None, {}, "the defaults"
     if isinstance(parent, str):
         parent_path = (path.parent / parent).resolve()
-        base, (_, base_origin) = load_scenario(parent_path, overrides, override_source), resolve_chain(parent_path)
         base_name = parent_path.name
+        try:  # a base that is valid only with what this file adds has no settings of its own to compare
+            base, (_, base_origin) = load_scenario(parent_path, overrides, override_source), resolve_chain(parent_path)
+        except ScenarioError:
+            pass
     else:
-        base, base_origin, base_name = Scenario.model_validate(apply_overrides({}, overrides)), {}, "the defaults"
+        base = Scenario.model_validate(apply_overrides({}, overrides))
     set_by_command = set(overrides)
 
     def set_in_base(t: _Touch) -> bool:
@@ -308,9 +313,11 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     whole = {t.field for t in touches if sum(u.field == t.field and u.county is not None for u in touches) == 3}
     # a mapping of all three counties states the whole lever (as history.yaml does): only a county
     # written alone, or beside some others, is a slip when it equals the base
-    out = _no_change([t for t in touches if t.field not in whole], base, scenario, f"in {base_name}", set_in_base)
-    out += _narrowed(touches, base, scenario, f"in {base_name}")
-    out += _idle(touches, scenario)
+    out = _idle(touches, scenario)
+    if base is not None:
+        out += _no_change([t for t in touches if t.field not in whole], base, scenario, f"in {base_name}",
+                          set_in_base)
+        out += _narrowed(touches, base, scenario, f"in {base_name}")
     if origin.get(("changes",)) == path:
         out += _change_warnings(path, scenario, base_name)
     if overrides:
