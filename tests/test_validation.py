@@ -153,6 +153,19 @@ def test_chinese_county_names_are_read_in_a_batch_spec(tmp_path):
     assert list(load_spec(path).grid) == ["policy.vouchers.budget.jiashan"]
 
 
+def test_chinese_county_names_are_read_in_experiment_files(tmp_path):
+    from innosim.analysis.outputs import parse_output
+    from innosim.analysis.sensitivity.experiment import load_experiment
+
+    output = parse_output(tmp_path / "exp.yaml", "o", "mean(hnte_stock.嘉善, last=36) / mean(hnte_stock.示范区, last=36)")
+    assert [(t.indicator, t.region) for t in output.terms] == [("hnte_stock", "jiashan"), ("hnte_stock", "zone")]
+    path = write(tmp_path, "exp.yaml", EXPERIMENT.replace("scal:", "scale:").replace("a: {rang:", "behaviour.alpha: {range:")
+                 .replace("[1, 2]}", "[0.2, 0.3]}", 1) + "fixed: {policy.vouchers.scope.嘉善: zone_shanghai}\n")
+    experiment = load_experiment(path)
+    assert experiment.fixed["policy.vouchers.scope.jiashan"] == "zone_shanghai"
+    assert "policy.vouchers.budget.jiashan" in [s for f in experiment.factors for s in f.settings]
+
+
 # ---------------------------------------------------------------- every problem at once
 def test_every_problem_in_changes_is_reported_at_once(tmp_path):
     path = write(tmp_path, "changes.yaml", f"extends: {SCENARIOS / 'baseline.yaml'}\nchanges:\n"
