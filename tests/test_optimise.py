@@ -85,8 +85,8 @@ def test_the_front_is_the_same_with_one_worker_two_and_dask(tmp_path):
 
 
 @pytest.mark.parametrize(("old", "new", "key", "reason"), [
-    ("budget: 10", "budget: -1", "budget", "greater than or equal to 0"),
-    ("county: jiashan", "county: suzhou", "county", "Input should be"),
+    ("budget: 10", "budget: -1", "budget", "must be at least 0 (got -1)"),
+    ("county: jiashan", "county: suzhou", "county", "must be 'qingpu', 'wujiang' or 'jiashan' (got 'suzhou')"),
     ("  b: {label", "  b: {colour: red, label", "dials.b.colour", "unknown key"),
 ])
 def test_a_bad_optimisation_file_is_refused_with_the_key(tmp_path, old, new, key, reason):

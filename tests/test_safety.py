@@ -407,9 +407,9 @@ PATHS = Path(__file__).parent / "hostile" / "paths"
 def test_the_hostile_names_write_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     err = refused(["run", str(PATHS / "scenario_name_escapes.yaml"), *TINY])
-    assert "scenario_name_escapes.yaml: name" in err
+    assert "scenario_name_escapes.yaml:3: name" in err  # with the line of its key
     err = refused(["batch", str(PATHS / "sweep_named_dotdot.yaml")])
-    assert "sweep_named_dotdot.yaml: name" in err
+    assert "sweep_named_dotdot.yaml:2: name" in err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -117,7 +117,7 @@ def test_a_setting_belongs_to_one_factor(tmp_path):
 
 @pytest.mark.parametrize(("change", "key", "reason"), [
     ("bogus: 1\n", "bogus", "unknown key"),
-    ("replicates: 0\n", "replicates", "greater than or equal to 1"),
+    ("replicates: 0\n", "replicates", "must be at least 1 (got 0)"),
     ("sobol: {n: 100}\n", "sobol.n", "power of 2"),
     ("morris: {trajectories: 20, sideways: true}\n", "morris.sideways", "unknown key"),
 ])
@@ -211,7 +211,7 @@ def test_cli_refuses_a_bad_experiment_with_exit_2(tmp_path):
     path = write(tmp_path, GOOD.replace("hnte_stock.zone", "hnte_stock.mars"))
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--method", "morris"])
     assert result.exit_code == 2
-    assert "exp.yaml: outputs.hnte: unknown region 'mars'" in result.output
+    assert "exp.yaml:7: outputs.hnte: unknown region 'mars'" in result.output
     result = CliRunner().invoke(main, ["sensitivity", str(write(tmp_path, GOOD, "ok.yaml")), "--method", "sobol",
                                        "--n", "100"])
     assert result.exit_code == 2 and "power of 2" in result.output

@@ -96,7 +96,7 @@ def test_a_screening_of_another_base_or_other_factors_is_refused(files, change, 
 def test_a_bad_keep_is_refused(files):
     (files / "stage2.yaml").write_text(STAGE2.replace("from_screening", "from_screenin"), encoding="utf-8")
     error = refused(files / "stage2.yaml")
-    assert error.key == "keep.from_screenin" and error.reason == "unknown key"
+    assert error.key == "keep.from_screenin" and error.reason == "unknown key; did you mean 'from_screening'?"
     (files / "stage2.yaml").write_text(STAGE2.replace("out/kept.yaml}", "out/kept.yaml, also: [policy.nope]}"),
                                        encoding="utf-8")
     assert "policy.nope" in refused(files / "stage2.yaml").reason

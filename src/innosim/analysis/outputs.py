@@ -26,6 +26,7 @@ import pandas as pd
 
 from innosim.model import INDICATOR_NAMES, REGIONS
 from innosim.scenario import ScenarioError
+from innosim.scenario.regions import canonical_place
 from innosim.yamlsafe import excerpt
 
 ZONE_ONLY = ("balance_index",)  #: indicators defined for the zone alone
@@ -163,6 +164,8 @@ def parse_output(exp_file: Path, name: str, expression: str) -> Output:
     where = f"outputs.{name}"
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         raise ScenarioError(exp_file, where, "an output name is letters, digits and _")
+    if isinstance(expression, str):  # hnte_stock.嘉善 is hnte_stock.jiashan
+        expression = re.sub(r"\.([^\s.,()/*+-]+)", lambda m: "." + canonical_place(m.group(1)), expression)
     match = _EXPRESSION.match(expression)
     if not match:
         raise ScenarioError(exp_file, where, f"cannot read {excerpt(expression)}: write indicator.region, or two of "

@@ -1,28 +1,19 @@
-"""Experiment files of every tool (sensitivity, levers) are validated the same way: a pydantic
-model over the merged data of an `extends:` chain, and a ScenarioError naming the file that set the
-offending key."""
+"""Experiment files of every tool (sensitivity, levers, optimise) are validated the same way: a
+pydantic model over the merged data of an `extends:` chain, every problem reported at once by the
+scenario's translator (`innosim.scenario.diagnostics.translate`): the file of the chain that set the
+key, its line, the reason in plain words and a "did you mean"."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from innosim.scenario import ScenarioError
-from innosim.yamlsafe import got
+from innosim.scenario.diagnostics import validated
 
 
 def validate_spec(model: type[BaseModel], data: dict, origin: dict, path: Path):
-    """`model` validated from an experiment file's merged data, or a ScenarioError naming the file
-    that set the offending key (through `extends:`), the key and the reason."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(str(x) for x in error["loc"] if x not in ("list[float]", "FactorSpec") and "[" not in str(x))
-        blamed = next((origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin), path)
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-        if error["type"] not in ("missing", "extra_forbidden", "value_error") and \
-                not isinstance(error.get("input"), dict):
-            reason += got(error.get("input"))
-        raise ScenarioError(blamed, ".".join(loc), reason) from None
+    """`model` validated from an experiment file's merged data, or a ScenarioError listing every
+    problem, each naming the file that set the offending key (through `extends:`), its line, the
+    key and the reason."""
+    return validated(model, data, path, origin)

@@ -22,9 +22,11 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from innosim.scenario import ScenarioError, read_yaml
+from innosim.scenario.diagnostics import validated
+from innosim.scenario.regions import canonical_regions
 
 from .tasks import Task, make_tasks
 
@@ -83,24 +85,12 @@ class BatchSpec(BaseModel):
         return found or [("", {})]
 
 
-def _pydantic_error(file: Path, exc: ValidationError) -> ScenarioError:
-    """Every problem of the spec file, in plain words with its line."""
-    from innosim.scenario.diagnostics import pydantic_problems
-    from innosim.scenario.errors import ScenarioProblems
-
-    problems = pydantic_problems(exc, file, model=BatchSpec, extra_keys=())
-    return problems[0] if len(problems) == 1 else ScenarioProblems(problems)
-
-
 def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> BatchSpec:
     """Read and validate a batch spec file (not yet its points); refuse more than `max_runs` runs."""
     path = Path(path)
-    data = read_yaml(path)
+    data = canonical_regions(read_yaml(path), path)  # policy.vouchers.scope.嘉善 as in a scenario
     data.setdefault("name", path.stem)
-    try:
-        spec = BatchSpec.model_validate(data)
-    except ValidationError as exc:
-        raise _pydantic_error(path, exc) from None
+    spec = validated(BatchSpec, data, path, extra_keys=())
     runs = spec.run_count()
     if runs > max_runs:
         raise ScenarioError(path, "grid" if spec.grid else "points",

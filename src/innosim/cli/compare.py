@@ -97,6 +97,13 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         from innosim.scenario import load_scenario
 
         load_scenario(file, overrides, override_source=SET_SOURCE)
+    from innosim.scenario import warnings_for
+
+    # settings that change nothing, are overridden or narrow their base: said here and atop the report
+    found = [warnings_for(file, overrides, SET_SOURCE) for file in scenarios]
+    for warning in (w for ws in found for w in ws):
+        click.echo(f"warning: {warning.one_line()}", err=True)
+    warned = [[w.as_dict() for w in ws] for ws in found]
     tasks = make_tasks(list(scenarios), [overrides], replicates=replicates, root_seed=seed, months=months)
 
     import mesa
@@ -140,9 +147,9 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
                                *(["--months", str(months)] if months else []), "--out", str(out_dir)]),
         "scenarios": [{"label": label, "file": str(group[0].scenario_file), "name": group[0].scenario.name,
                        "description": " ".join(group[0].scenario.description.split()),
-                       "hash": content_hash(group[0].scenario), "changes": change,
+                       "hash": content_hash(group[0].scenario), "changes": change, "warnings": warnings,
                        "switches": [{"from": c.month, "note": c.note} for _, c in group[0].scenario.changes_in_order()]}
-                      for (label, group), change in zip(groups.items(), changes, strict=True)],
+                      for (label, group), change, warnings in zip(groups.items(), changes, warned, strict=True)],
         "overrides": overrides, "trust": trust_paragraphs(scenarios[0], scale),
         "replicates": replicates, "seed": seed, "seeds": [t.seed for t in groups_list[0]], "scale": scale,
         "months": horizon, "start": first.run.start, "end": month_label(first.run.start, horizon - 1),

@@ -71,6 +71,10 @@ def one_line(exc: BaseException) -> tuple[str, int] | None:
 
 def report(exc: BaseException) -> int:
     """Print one line for `exc` on stderr and return the exit status."""
+    if isinstance(exc, ScenarioError):  # every check's problem at the line of its key, as the schema's are
+        from innosim.scenario.diagnostics import translate
+
+        exc = translate(exc, exc.file)
     known = one_line(exc)
     if known is None:
         message = (f"unexpected {type(exc).__name__}: {clip(str(exc), 300)} "

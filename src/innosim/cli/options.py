@@ -9,6 +9,7 @@ import click
 
 from innosim.scenario import ScenarioError
 from innosim.scenario.loader import read_yaml_value
+from innosim.scenario.regions import canonical_key, canonical_regions
 
 SET_SOURCE = "--set"
 #: The largest seed (SQLite keeps seeds as 64-bit integers) and horizon (the schema's run.months) an option takes.
@@ -27,9 +28,10 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ScenarioError(SET_SOURCE, item, "must be KEY=VALUE, e.g. --set policy.vouchers.scope=zone")
         value = read_yaml_value(text, SET_SOURCE, key) if text.strip() else ""
+        written, key = key, canonical_key(key)  # policy.vouchers.scope.嘉善 is policy.vouchers.scope.jiashan
         if key in overrides:
-            raise ScenarioError(SET_SOURCE, key, "given twice")
-        overrides[key] = value
+            raise ScenarioError(SET_SOURCE, written, "given twice" if written == key else f"given twice (as {key})")
+        overrides[key] = canonical_regions(value, SET_SOURCE)
     return overrides
 
 

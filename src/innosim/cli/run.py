@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from innosim.scenario import ScenarioError, load_scenario
+from innosim.scenario import ScenarioError, load_scenario, warnings_for
+from innosim.scenario.diagnostics import translate
 
 from .options import MAX_MONTHS, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
@@ -91,7 +92,10 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
     from innosim.outputs import write_run_outputs
 
     t = labels(lang)
-    spec = load_scenario(scenario, overrides_from(sets, scale), override_source=SET_SOURCE)
+    overrides = overrides_from(sets, scale)
+    spec = load_scenario(scenario, overrides, override_source=SET_SOURCE)
+    for warning in warnings_for(scenario, overrides, SET_SOURCE):
+        click.echo(f"warning: {warning.one_line()}", err=True)
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / "run" / f"{file_name(spec.name, scenario)}-seed{seed}")
     show = sys.stderr.isatty() if progress is None else progress
     with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
@@ -115,15 +119,18 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario FILES without running them."""
+    """Check scenario FILES without running them: every problem of each file at once (exit 2), and
+    warnings (exit 0) for settings that change nothing, are overridden, or narrow the base's."""
     failed = False
     for file in files:
         try:
             spec = load_scenario(file)
         except ScenarioError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {translate(exc, exc.file)}", err=True)
             failed = True
         else:
             click.echo(f"ok: {file} ({spec.name})")
+            for warning in warnings_for(file):
+                click.echo(f"warning: {warning.one_line()}", err=True)
     if failed:
         sys.exit(2)

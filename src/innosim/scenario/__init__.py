@@ -13,6 +13,7 @@ from .loader import (
 )
 from .errors import ScenarioProblems
 from .schema import COUNTIES, PLACES, Scenario, by_county
+from .warnings import ScenarioWarning, warnings_for
 
 __all__ = [
     "COUNTIES",
@@ -20,6 +21,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioProblems",
+    "ScenarioWarning",
     "apply_overrides",
     "by_county",
     "content_hash",
@@ -29,4 +31,5 @@ __all__ = [
     "read_yaml",
     "resolve_chain",
     "validate_data",
+    "warnings_for",
 ]

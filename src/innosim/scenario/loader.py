@@ -22,6 +22,7 @@ from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, load_bounded, refus
 
 from .diagnostics import FAST_LOADER, first_comment, line_of, pydantic_problems, yaml_problem
 from .errors import ScenarioError, raise_all
+from .regions import canonical_key, canonical_regions
 from .schema import COUNTIES, Scenario
 
 
@@ -204,25 +205,6 @@ def _chain_text(seen: tuple[Path, ...], path: Path | str) -> str:
     return " -> ".join(files)
 
 
-def _canonical_regions(data: Any, path: Path) -> Any:
-    """Region keys written in Chinese (青浦, 吴江, 嘉善, 上海中心城区) as the schema's keys."""
-    if isinstance(data, list):
-        return [_canonical_regions(item, path) for item in data]
-    if not isinstance(data, dict):
-        return data
-    from innosim.i18n import region_aliases
-
-    aliases = region_aliases()
-    out: dict = {}
-    for key, value in data.items():
-        canonical = aliases.get(key, key) if isinstance(key, str) else key
-        if canonical in out:
-            raise ScenarioError(path, excerpt(key)[1:-1], f"{excerpt(key)} and {canonical!r} name the same place: "
-                                                         "keep one")
-        out[canonical] = _canonical_regions(value, path)
-    return out
-
-
 def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, Path]]:
     """Follow `extends:` and merge, returning the merged data and which file set each key path.
 
@@ -253,7 +235,7 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
         if _seen:
             raise _cannot_build_on(_seen, path, ScenarioError(path, "", reason))
         raise ScenarioError(path, "", reason)
-    data = _canonical_regions(data, path)
+    data = canonical_regions(data, path)
     parent = data.pop("extends", None)
     origin: dict[tuple, Path] = {}
     merged: dict = {}
@@ -295,7 +277,7 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
     One county of a setting written for all (``policy.vouchers.scope.jiashan`` over ``scope: zone``)
     keeps the others' value; a mapping value merges into the mapping it replaces."""
     data = copy.deepcopy(data)
-    for dotted, value in (overrides or {}).items():
+    for dotted, value in canonical_overrides(overrides).items():
         keys = dotted.split(".")
         node = data
         for key, below in itertools.pairwise(keys):
@@ -312,6 +294,19 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
         else:
             node[last] = copy.deepcopy(value)
     return data
+
+
+def canonical_overrides(overrides: Mapping[str, Any] | None, source: str = "<overrides>") -> dict[str, Any]:
+    """Dotted overrides with places written in Chinese as the schema's keys, in the keys
+    (``policy.vouchers.scope.嘉善``) and in mapping values (``{嘉善: 12}``); two spellings of one key
+    are refused, naming `source`."""
+    out: dict[str, Any] = {}
+    for dotted, value in (overrides or {}).items():
+        key = canonical_key(dotted)
+        if key in out:
+            raise ScenarioError(source, dotted, f"{excerpt(dotted)} and {key!r} name the same setting: keep one")
+        out[key] = canonical_regions(value, source)
+    return out
 
 
 def _default_data() -> dict:
@@ -333,22 +328,25 @@ def validate_data(data: dict, file: str | Path, origin: dict[tuple, Path] | None
 
 def _check_changes(scenario: Scenario, full: dict, file: str | Path, origin: Mapping[tuple, Any]) -> None:
     """Each dated change, applied on top of the scenario and the changes before it, must give a
-    valid scenario; a problem names the file, the change's index and the key it sets."""
+    valid scenario; a problem names the file, the change's index and the key it sets. Every change
+    is checked (a bad one is left out of those after it), and every problem raised at once."""
     where = origin.get(("changes",), file)
     overrides: dict[str, Any] = {}
+    problems: list[ScenarioError] = []
     for index, change in scenario.changes_in_order():
-        overrides.update(change.settings)
+        trial = {**overrides, **change.settings}
         try:
-            Scenario.model_validate(apply_overrides(full, overrides))
+            Scenario.model_validate(apply_overrides(full, trial))
         except ValidationError as exc:
-            problems = []
             for problem in pydantic_problems(exc, where, model=Scenario):
                 key = next((k for k in change.settings if _related(k, problem.key)), None)
                 loc = ("changes", str(index), "set", *((key,) if key else ()))
                 reason = problem.reason if key in (None, problem.key) else f"{problem.key}: {problem.reason}"
                 problems.append(ScenarioError(where, ".".join(loc), reason,
                                               None if str(where).startswith("<") else line_of(where, loc)))
-            raise_all(problems)
+            continue
+        overrides = trial
+    raise_all(problems)
 
 
 def _related(key: str, other: str) -> bool:
@@ -390,6 +388,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
     is blamed on `override_source` (``--set`` on the command line) rather than on a file."""
     data, origin = resolve_chain(path)
     data = {**data, **own_name_and_description(path, origin, data)}
+    overrides = canonical_overrides(overrides, override_source)
     data = apply_overrides(data, overrides)
     for dotted in overrides or {}:
         keys = tuple(dotted.split("."))

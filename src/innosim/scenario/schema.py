@@ -445,11 +445,18 @@ class PolicyChange(Strict):
     @field_validator("settings")
     @classmethod
     def _policy_only(cls, settings: dict[str, Any]) -> dict[str, Any]:
-        for key in settings:
-            parts = key.split(".")
-            if parts[0] != "policy" or len(parts) < 2 or not all(parts):
-                raise ValueError(f"{key}: only policy settings (policy.<lever>...) can change during a run")
-        return settings
+        """Policy keys only (every other one named at once); places written in Chinese (``scope.嘉善``)
+        read as the schema's keys."""
+        from .regions import canonical_key, canonical_regions
+
+        bad = [key for key in settings
+               if key.split(".")[0] != "policy" or len(key.split(".")) < 2 or not all(key.split("."))]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: only policy settings (policy.<lever>...) can change during a run")
+        canonical = {canonical_key(key): canonical_regions(value, "changes") for key, value in settings.items()}
+        if len(canonical) < len(settings):
+            raise ValueError("a key is written twice, once with a place's Chinese name: keep one")
+        return canonical
 
 
 class Scenario(Strict):

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
-from innosim.yamlsafe import excerpt, got
+from innosim.yamlsafe import excerpt
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
+from innosim.scenario.diagnostics import validated
+from innosim.scenario.regions import canonical_regions
 from innosim.scenario.schema import Behaviour, RunSettings
 
 from innosim.analysis.calibration.owned import written_by_innosim
@@ -260,17 +262,9 @@ def _field_type(name: str) -> type:
     return annotation
 
 
-def _validated(model: type[BaseModel], data: dict, file: Path, prefix: str = "") -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(x) for x in error["loc"] if not str(x).startswith("function-"))
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-        if "input" in error and error["type"] not in ("missing", "extra_forbidden") \
-                and not isinstance(error["input"], dict):
-            reason = f"{reason}{got(error['input'])}"
-        raise ScenarioError(file, prefix + key, reason) from None
+def _validated(model: type[BaseModel], data: dict, file: Path) -> BaseModel:
+    """`model` from a targets or parameters file, or every problem at once (the scenario's translator)."""
+    return validated(model, canonical_regions(data, file), file, extra_keys=())
 
 
 def load_calibration(targets_file: str | Path, parameters_file: str | Path | None = None) -> Calibration:

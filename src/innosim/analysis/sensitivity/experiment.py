@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, content_hash, load_scenario, resolve_chain
 
 from innosim.analysis.outputs import Output, parse_output
 from innosim.analysis.specfile import validate_spec
+from innosim.scenario.diagnostics import validated
 
 
 
@@ -388,13 +389,8 @@ def _keep(path: Path, origin: dict, value: Any, screened: tuple[Factor, ...], ba
     if value is None and kept is None:
         return None, None, {}
     if kept is not None or isinstance(value, dict):
-        try:
-            spec = KeepFrom.model_validate(value if isinstance(value, dict) else {"from_screening": str(kept)})
-        except ValidationError as exc:  # a misspelt key first: it explains a missing one
-            error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-            loc = ".".join(str(x) for x in ("keep", *error["loc"]))
-            reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            raise ScenarioError(origin.get(("keep",), path), loc, reason) from None
+        spec = validated(KeepFrom, value if isinstance(value, dict) else {"from_screening": str(kept)},
+                         origin.get(("keep",), path), origin, prefix=("keep",), extra_keys=())
         setter = origin.get(("keep", "from_screening"), origin.get(("keep",), path))
         file = Path(kept) if kept is not None else (Path(setter).parent / spec.from_screening)
         unknown = [k for k in spec.also if k not in names]
