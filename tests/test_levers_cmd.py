@@ -57,7 +57,7 @@ def test_the_shipped_experiment_is_valid():
 
 @pytest.mark.parametrize(("old", "new", "key", "reason"), [
     ("scale: 0.05", "scale: 0.05\ncolour: red", "colour", "unknown key"),
-    ("full: ", "fool: ", "full", "Field required"),
+    ("full: ", "fool: ", "full", "must be given"),
     ("cap: 5", "cap: 2", "seeds", "at least first"),
     ("half_width: 2 %", "half_width: 2 percent", "precision.half_width", "cannot read"),
     ("half_width: 2 %", "half_width: -1", "precision.half_width", "above 0"),
