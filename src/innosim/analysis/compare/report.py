@@ -99,16 +99,18 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     return items
 
 
-def cost_table(comparison: Comparison, labels: Labels | None = None) -> pd.DataFrame:
-    """Per scenario and place: the public cost a year by item, mean over replicates [95 % CI]."""
+def cost_table(comparison: Comparison, labels: Labels | None = None, scenario: str | None = None) -> pd.DataFrame:
+    """Per scenario and place: the public cost a year by item, mean over replicates [95 % CI]; with
+    `scenario`, that scenario's places only (no scenario column: narrow enough for a phone-sized page)."""
     t = labels or Labels("en")
     s = comparison.costs.summary.set_index(["scenario", "region", "item"])
     rows = []
-    for scenario in comparison.scenarios:
+    for name in [scenario] if scenario else comparison.scenarios:
         for region in REGIONS:
-            cells = {t.text("Scenario"): scenario, t.text("place"): t.place(region)}
+            cells = {} if scenario else {t.text("Scenario"): name}
+            cells[t.text("place")] = t.place(region)
             for item, label in COST_ITEMS.items():
-                row = s.loc[(scenario, region, item)] if (scenario, region, item) in s.index else None
+                row = s.loc[(name, region, item)] if (name, region, item) in s.index else None
                 cells[t.text(label)] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
             rows.append(cells)
     return pd.DataFrame(rows)
@@ -382,7 +384,9 @@ def write_costs(report: Report, comparison: Comparison, settings: dict, labels: 
         "count where the firm is, fund money where the invested firm is; the zone is the three counties. "
         + (f"Money at the zone's full size (the runs' figures divided by their scale, {scale:g}). "
            if scale != 1 else "") + "`public_cost_by_year.csv` gives each calendar year.")
-    report.table(cost_table(comparison, t), caption="Public cost a year by item, mean [95 % CI].")
+    for scenario in comparison.scenarios:
+        report.table(cost_table(comparison, t, scenario),
+                     caption=f"Public cost a year by item, {scenario}, mean [95 % CI].")
     for scenario in comparison.scenarios[1:]:
         report.table(cost_difference_table(comparison, scenario, t),
                      caption=f"Δ public cost a year, {scenario} − {base}, paired by replicate [95 % CI].")
