@@ -132,7 +132,8 @@ def test_a_dated_zone_wide_change_reads_its_value_before_per_county():
     def setting(key, value):
         return Setting(key, None, "", "", "", value, "f.yaml")
 
-    settings = [setting("policy.vouchers.scope.qingpu", "own_county"), setting("policy.vouchers.scope.wujiang", "own_county"),
+    settings = [setting("policy.vouchers.scope.qingpu", "own_county"),
+                setting("policy.vouchers.scope.wujiang", "own_county"),
                 setting("policy.vouchers.scope.jiashan", "own_county_shanghai"),
                 setting("policy.vouchers.budget.jiashan", 8.0),
                 setting("policy.vouchers.budget.jiashan from 2020-01", 10.0),

@@ -26,7 +26,8 @@ NARROW = {"width": 820, "height": 900}
 NUMBER = r"[-+]?\d[\d,.]*"
 INTERVAL = rf"{NUMBER} \[{NUMBER}, {NUMBER}\]"
 JIASHAN = {"en": rf"Jiashan: HNTEs in \d{{4}} {INTERVAL}, [^.]*?extra public cost {INTERVAL} M CNY a year",
-           "zh": rf"嘉善：\d{{4}}年高新技术企业 {INTERVAL} 家，[^。]*?公共财政成本每年变化 {INTERVAL} 百万元"}
+           "zh": rf"嘉善：\d{{4}}年高新技术企业 {INTERVAL} 家，[^。]*?"
+                 rf"公共财政成本每年变化 {INTERVAL} 百万元"}
 #: The screen rectangle of the first match of a regular expression in the page's text.
 RECT_OF = """(pattern) => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -34,7 +35,11 @@ RECT_OF = """(pattern) => {
   while (walker.nextNode()) { nodes.push([walker.currentNode, text.length]); text += walker.currentNode.data; }
   const match = new RegExp(pattern).exec(text);
   if (!match) return null;
-  const at = (offset) => { let i = nodes.length - 1; while (nodes[i][1] > offset) i--; return [nodes[i][0], offset - nodes[i][1]]; };
+  const at = (offset) => {
+    let i = nodes.length - 1;
+    while (nodes[i][1] > offset) i--;
+    return [nodes[i][0], offset - nodes[i][1]];
+  };
   const range = document.createRange();
   range.setStart(...at(match.index)); range.setEnd(...at(match.index + match[0].length - 1));
   const r = range.getBoundingClientRect();

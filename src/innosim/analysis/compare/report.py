@@ -111,7 +111,8 @@ def cost_table(comparison: Comparison, labels: Labels | None = None, scenario: s
             cells[t.text("place")] = t.place(region)
             for item, label in COST_ITEMS.items():
                 row = s.loc[(name, region, item)] if (name, region, item) in s.index else None
-                cells[t.text(label)] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
+                cells[t.text(label)] = ("–" if row is None
+                                        else fmt_interval(row["mean"], row["ci_low"], row["ci_high"]))
             rows.append(cells)
     return pd.DataFrame(rows)
 
