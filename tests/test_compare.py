@@ -156,17 +156,17 @@ def test_a_second_comparison_reuses_the_baselines_runs_from_the_shared_store(com
     assert settings["store"] == str(results_store) and not (out / "results.sqlite").exists()
 
 
-def test_the_report_opens_with_what_each_scenario_changes_and_how_far_to_trust_it(compared):
+def test_the_report_opens_with_the_answer_then_what_each_scenario_changes_and_how_far_to_trust_it(compared):
     out, _ = compared
     md = (out / "report.md").read_text()
     changes = md.index("## What each scenario changes")
-    assert changes < md.index("## How far to trust this") < md.index("## In short")
+    assert md.index("## In short") < changes < md.index("## How far to trust this") < md.index("## Set-up")
     table = md[changes:md.index("## How far to trust this")]
-    assert "| full_integration | `policy.hnte_mutual_recognition` | false | true | `scenarios/full_integration.yaml` |" \
-        in table.replace(str(SCENARIOS.parent) + "/", "")
-    assert "`policy.vouchers.scope.qingpu` | own_county | zone_shanghai |" in table
+    assert ("| full_integration | `policy.hnte_mutual_recognition` | the start | false → true | "
+            "`scenarios/full_integration.yaml` |") in table.replace(str(SCENARIOS.parent) + "/", "")
+    assert "`policy.vouchers.scope.qingpu` | the start | own_county → zone_shanghai |" in table
     assert "baseline_again" not in table  # a renamed copy changes no setting
-    trust = md[md.index("## How far to trust this"):md.index("## In short")]
+    trust = md[md.index("## How far to trust this"):md.index("## Set-up")]
     assert "calibration/result.yaml" in trust and "targets met" in trust and "Known misses" in trust
     import yaml
 

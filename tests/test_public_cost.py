@@ -108,12 +108,14 @@ def test_a_comparison_report_gives_the_public_cost_and_the_cost_per_extra_hnte(t
     result = CliRunner().invoke(main, [str(a) for a in [*args, "--out", tmp_path / "en"]])
     assert result.exit_code == 0, result.output
     md = (tmp_path / "en" / "report.md").read_text()
-    short = md[md.index("## In short"):md.index("## Set-up")]
-    assert "Public cost, zone:" in short and "M CNY a year against" in short and "per extra HNTE:" in short
+    short = md[md.index("## In short"):md.index("## What each scenario changes")]
+    assert "M CNY a year at the zone's full size, against" in short and "per extra HNTE" in short
+    assert "Public cost, zone:" in md and "per extra HNTE:" in md  # the scenario's own section
     section = md[md.index("## Public cost"):]
-    assert "| Scenario | place | vouchers | HNTE tax forgone | HNTE rewards | cultivation pools | R&D subsidies | " \
+    assert "| place | vouchers | HNTE tax forgone | HNTE rewards | cultivation pools | R&D subsidies | " \
            "incubator rent | stay subsidies | equity tax deferral | funds, net | total |" in section
-    assert "| full_integration | Zone |" in section and "Δ public cost a year, full_integration − baseline" in section
+    assert "Public cost a year by item, full_integration" in section and "| Zone |" in section
+    assert "Δ public cost a year, full_integration − baseline" in section
     assert "| place | extra public cost (M CNY) | per extra HNTE | per extra start-up | per extra talent |" in section
     html = (tmp_path / "en" / "report.html").read_text()
     assert "<h2>Public cost</h2>" in html and "<th>per extra HNTE</th>" in html

@@ -126,7 +126,7 @@ def test_the_latin_hypercube_covers_each_range_and_repeats_with_its_seed():
      "robustness.uncertainties.behaviour.hnte_renewal_approval.range", "2:"),   # a share above 1
     ("from_calibration: calibration.yaml", "from_calibration: nowhere.yaml", "robustness.from_calibration",
      "not found"),
-    ("  draws: 5", "  draws: 1", "robustness.draws", "greater than or equal to 2"),
+    ("  draws: 5", "  draws: 1", "robustness.draws", "must be at least 2"),
     ("  draws: 5", "  draws: 5\n  failure: {at_most: lots}", "robustness.failure.at_most", "cannot read"),
 ])
 def test_bad_input_is_refused_naming_file_and_key(tmp_path, old, new, key, reason):

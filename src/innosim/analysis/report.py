@@ -33,6 +33,8 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 tr:nth-child(even) td{background:#fafafa}code{background:#f4f4f4;padding:0 .2em}
 figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption{color:#555;font-size:.9em}.note{color:#555;font-size:.9em}
+table{max-width:100%}code{overflow-wrap:anywhere}
+@media (max-width:900px){body{padding:0 .5em;margin:1em auto}table{font-size:.78em}th,td{padding:.2em .3em}}
 """
 
 
@@ -66,7 +68,9 @@ def _inline_html(text: str) -> str:
     text = html.escape(text, quote=False)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', text)
+    text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', text)
+    # a long name (full_integration) may break after an underscore on a narrow screen (not inside a tag)
+    return re.sub(r"(?<=[A-Za-z])_(?=[A-Za-z])(?![^<]*>)", "_<wbr>", text)
 
 
 def _text_columns(frame: pd.DataFrame) -> list[bool]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from innosim.scenario import ScenarioError
+from innosim.scenario import COUNTIES, ScenarioError
 
 from .batching import resolve_scheduler, run_or_exit
 from .options import (MAX_MONTHS, MAX_REPLICATES, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from,
@@ -49,6 +49,42 @@ def default_out(labels: list[str], files: list[str | Path] | None = None) -> Pat
     return DEFAULT_OUT / "compare" / name.replace("#", "_")
 
 
+def value_before(change: dict, settings: list) -> object:
+    """The base value of a changed setting; for a dated one (`policy.vouchers.budget.jiashan from
+    2021-07`), the scenario's own value just before that month: its undated value, or that of its
+    latest earlier dated change of the same key (a zone-wide value listed per county when the key is
+    set per county, `qingpu: own_county, ...`)."""
+    key, _, month = change["key"].partition(" from ")
+    if not month:
+        return change["base"]
+    values = {s.key: s.value for s in settings}
+    before = values.get(key)
+    if before is None and any(f"{key}.{c}" in values for c in COUNTIES):
+        before = {c: values.get(f"{key}.{c}") for c in COUNTIES}
+    elif before is None and key.rpartition(".")[2] in COUNTIES:
+        before = values.get(key.rpartition(".")[0])  # per county here, zone-wide in the file
+    for s in settings:  # dated changes of the same key, in date order
+        dated, _, when = s.key.partition(" from ")
+        if when and dated == key and when < month:
+            before = s.value
+    return before
+
+
+def places_of(settings: dict) -> list[str] | None:
+    """The counties a dated change's settings concern (None: every county)."""
+    from innosim.analysis.compare.opening import counties_concerned
+
+    places: set[str] = set()
+    for key, value in settings.items():
+        concerned = counties_concerned(key)
+        if concerned is None and isinstance(value, dict) and value and set(value) <= set(COUNTIES):
+            concerned = set(value)
+        if concerned is None:
+            return None
+        places |= concerned
+    return sorted(places)
+
+
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--replicates", "-r", type=click.IntRange(2, MAX_REPLICATES), default=DEFAULT_REPLICATES, show_default=True,
@@ -69,10 +105,14 @@ def default_out(labels: list[str], files: list[str | Path] | None = None) -> Pat
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,
               help="allow more runs than the default limit (100,000)")
+@click.option("--focus", default=None, metavar="COUNTY",
+              help="the reader's county, first in the report's opening (qingpu, wujiang, jiashan or 嘉善 ...; "
+                   "default: the one county every changed setting concerns, else the counties in order)")
 @lang_option
 def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_dir: Path | None, seed: int,
             months: int | None, scale: float, sets: tuple[str, ...], scheduler: str | None,
-            store_path: Path | None, progress: bool | None, max_runs: int | None, lang: str | None) -> None:
+            store_path: Path | None, progress: bool | None, max_runs: int | None, focus: str | None,
+            lang: str | None) -> None:
     """Compare SCENARIOS (the first is the baseline): means, 95 % CIs and paired differences.
 
     Runs are kept in one results store shared by every comparison and batch, so a baseline run
@@ -90,6 +130,12 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
                                                 f"runs, more than the limit of {max_runs or MAX_RUNS:,}; pass "
                                                 f"--max-runs {runs} to allow them")
     t = labels(lang)
+    from innosim.analysis.compare.opening import county_key
+
+    try:
+        focus = county_key(focus)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--focus") from None
     scheduler = resolve_scheduler(scheduler, jobs)  # recorded in settings.json; a wrong address stops here
     overrides = overrides_from(sets, scale)
     # every file is loaded and validated here: a bad one stops everything before a run or a file
@@ -130,8 +176,8 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         except ValueError:
             return source
 
-    changes = [[{**c, "set_by": short(c["set_by"])} for c in changed_settings(resolved[0], other)]
-               for other in resolved]
+    changes = [[{**c, "base": value_before(c, other), "set_by": short(c["set_by"])}
+                for c in changed_settings(resolved[0], other)] for other in resolved]
 
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
@@ -148,17 +194,18 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
         "scenarios": [{"label": label, "file": str(group[0].scenario_file), "name": group[0].scenario.name,
                        "description": " ".join(group[0].scenario.description.split()),
                        "hash": content_hash(group[0].scenario), "changes": change, "warnings": warnings,
-                       "switches": [{"from": c.month, "note": c.note} for _, c in group[0].scenario.changes_in_order()]}
+                       "switches": [{"from": c.month, "note": c.note, "places": places_of(c.settings)}
+                                    for _, c in group[0].scenario.changes_in_order()]}
                       for (label, group), change, warnings in zip(groups.items(), changes, warned, strict=True)],
-        "overrides": overrides, "trust": trust_paragraphs(scenarios[0], scale),
+        "overrides": overrides, "trust": trust_paragraphs(scenarios[0], labels=t),  # the report says its scale
         "replicates": replicates, "seed": seed, "seeds": [t.seed for t in groups_list[0]], "scale": scale,
         "months": horizon, "start": first.run.start, "end": month_label(first.run.start, horizon - 1),
         "store": str(store_path), "runs_total": store.last_batch["tasks"],
         "runs_reused": store.last_batch["stored_before"], "elapsed": time.perf_counter() - started,
-        "jobs": jobs, "scheduler": scheduler, "level": 0.95,
+        "jobs": jobs, "scheduler": scheduler, "level": 0.95, "focus": focus,
         "innosim": __version__, "mesa": mesa.__version__, "python": platform.python_version(),
     }
-    report = write_comparison(comparison, claim_out_dir(out_dir), settings, t)
+    report = write_comparison(comparison, claim_out_dir(out_dir), settings, t, focus=focus)
     store.close()
     click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
                f"({settings['runs_total'] - settings['runs_reused']} runs, "

@@ -74,18 +74,68 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
     return path
 
 
-def mark_switches(ax, switches: Sequence[Mapping], dates: pd.Series, style: str, label: bool) -> None:
-    """A thin vertical line at each dated policy change's month (`{"from": "2020-01", "note": ...}`)
-    within `dates`, in the scenario's line style; with `label`, its month and note in small print."""
-    for change in switches:
-        if not dates.min() < change["from"] <= dates.max():
-            continue  # in force from the start, or after the horizon
-        x = _years(pd.Series([change["from"]]))[0]
-        ax.axvline(x, color="#555", ls=style, lw=0.7, alpha=0.8)
-        if label:
-            text = f"{change['from']} {change.get('note') or ''}".strip()
-            ax.text(x, 0.98, f" {text[:40]}", transform=ax.get_xaxis_transform(), rotation=90, va="top",
-                    ha="left", fontsize=5.5, color="#333")
+def numbered_switches(switches: Mapping[str, Sequence[Mapping]], first: str, last: str) -> list[dict]:
+    """The dated policy changes of every scenario (`{"from": "2021-07", "note": ..., "places": [...]}`)
+    that fall inside the plotted months (after `first`, up to `last`), one entry per month in date
+    order, numbered from 1 as the visual server numbers them: its notes, the scenarios that switch
+    then, and the counties its changes concern (None: every county)."""
+    months: dict[str, dict] = {}
+    for scenario, changes in switches.items():
+        for change in changes:
+            month = change["from"]
+            if not first < month <= last:
+                continue  # in force from the start, or after the horizon
+            entry = months.setdefault(month, {"from": month, "notes": [], "scenarios": [], "places": set()})
+            note = (change.get("note") or "").strip()
+            if note and note not in entry["notes"]:
+                entry["notes"].append(note)
+            if scenario not in entry["scenarios"]:
+                entry["scenarios"].append(scenario)
+            places = change.get("places")
+            entry["places"] = None if entry["places"] is None or not places else entry["places"] | set(places)
+    return [{**entry, "number": n} for n, entry in enumerate((months[m] for m in sorted(months)), start=1)]
+
+
+def concerns(entry: Mapping, region: str) -> bool:
+    """Whether a numbered change is drawn on `region`'s panels: its counties' and the zone's."""
+    return region == "zone" or entry["places"] is None or region in entry["places"]
+
+
+def switch_legend(numbered: Sequence[Mapping], labels: Labels | None = None) -> list[str]:
+    """One line per numbered change: ``1 2021-07: note; note (scenario; Jiashan)``."""
+    t = labels or Labels("en")
+    lines = []
+    for entry in numbered:
+        where = [*entry["scenarios"], *(t.place(p) for p in sorted(entry["places"] or ()))]
+        notes = "; ".join(entry["notes"])
+        lines.append(f"{entry['number']} {entry['from']}: {notes} ({'; '.join(where)})".replace(":  (", ": ("))
+    return lines
+
+
+def mark_switches(ax, numbered: Sequence[Mapping], region: str, styles: Mapping[str, object],
+                  label: bool) -> list:
+    """A thin vertical line at each numbered change concerning `region`, in the line style of each
+    scenario that switches then; with `label`, its number in a small box at the top, moved down a
+    level where it would touch the previous one (changes a few months apart). Returns the labels."""
+    shown = [e for e in numbered if concerns(e, region)]
+    left, right = ax.get_xlim()
+    gap = 0.07 * (right - left)  # about the width of a two-digit box on a 3.6-inch panel
+    levels: list[float] = []     # the x of the last label at each height
+    texts = []
+    for entry in shown:
+        x = _years(pd.Series([entry["from"]]))[0]
+        for scenario in entry["scenarios"]:
+            ax.axvline(x, color="#555", ls=styles.get(scenario, ":"), lw=0.7, alpha=0.8)
+        if not label:
+            continue
+        level = next((k for k, last in enumerate(levels) if x - last >= gap), len(levels))
+        if level == len(levels):
+            levels.append(x)
+        levels[level] = x
+        texts.append(ax.text(x, 0.97 - 0.13 * level, str(entry["number"]), transform=ax.get_xaxis_transform(),
+                             ha="center", va="top", fontsize=6.5, color="#222", zorder=5,
+                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#777", "lw": 0.5}))
+    return texts
 
 
 def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence[str],
@@ -98,6 +148,12 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
                              squeeze=False, sharex=True)
     fig.subplots_adjust(left=0.07, right=0.99, top=0.94, bottom=0.07, hspace=0.12, wspace=0.22)
     last_month = bands["month"].max()
+    numbered = numbered_switches(switches or {}, bands["date"].min(), bands["date"].max())
+    styles = {scenario: LINE_STYLES[s % len(LINE_STYLES)] for s, scenario in enumerate(scenarios)}
+    legend = switch_legend(numbered, t)
+    if legend:  # the numbered changes, listed under the panels
+        fig.subplots_adjust(bottom=0.08 + 0.012 * len(legend))
+        fig.text(0.07, 0.035, "\n".join(legend), fontsize=7, va="bottom", ha="left", color="#222")
     for i, indicator in enumerate(indicators):
         rows = bands[bands["indicator"] == indicator]
         flow = (rows["measure"] == "trailing 12-month total").any()
@@ -114,9 +170,7 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
                 ax.fill_between(x, line["ci_low"], line["ci_high"], color=colour, alpha=0.15, lw=0)
                 ax.plot(x, line["mean"], color=colour, ls=LINE_STYLES[s % len(LINE_STYLES)], lw=1.4,
                         label=scenario)
-            for s, scenario in enumerate(scenarios):
-                mark_switches(ax, (switches or {}).get(scenario, ()), bands["date"],
-                              LINE_STYLES[s % len(LINE_STYLES)], label=i == 0)
+            mark_switches(ax, numbered, region, styles, label=i == 0)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=7)
             if i == 0:

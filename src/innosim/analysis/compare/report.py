@@ -11,7 +11,10 @@ from innosim.io import write_atomic, write_json_atomic
 
 from innosim.analysis.compare.tables import DESCRIPTIONS, UNITS, Comparison
 from innosim.analysis.compare.cost import OUTCOMES
-from innosim.analysis.compare.plots import plot_bands, plot_difference_bars, plot_relocations
+from innosim.analysis.compare.fullsize import at_full_size
+from innosim.analysis.compare.opening import inferred_focus, opening_paragraph, opening_table, table_caption
+from innosim.analysis.compare.plots import (numbered_switches, plot_bands, plot_difference_bars, plot_relocations,
+                                            switch_legend)
 from innosim.analysis import decompose
 from innosim.analysis.report import Report, fmt, fmt_interval
 
@@ -96,17 +99,20 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     return items
 
 
-def cost_table(comparison: Comparison, labels: Labels | None = None) -> pd.DataFrame:
-    """Per scenario and place: the public cost a year by item, mean over replicates [95 % CI]."""
+def cost_table(comparison: Comparison, labels: Labels | None = None, scenario: str | None = None) -> pd.DataFrame:
+    """Per scenario and place: the public cost a year by item, mean over replicates [95 % CI]; with
+    `scenario`, that scenario's places only (no scenario column: narrow enough for a phone-sized page)."""
     t = labels or Labels("en")
     s = comparison.costs.summary.set_index(["scenario", "region", "item"])
     rows = []
-    for scenario in comparison.scenarios:
+    for name in [scenario] if scenario else comparison.scenarios:
         for region in REGIONS:
-            cells = {t.text("Scenario"): scenario, t.text("place"): t.place(region)}
+            cells = {} if scenario else {t.text("Scenario"): name}
+            cells[t.text("place")] = t.place(region)
             for item, label in COST_ITEMS.items():
-                row = s.loc[(scenario, region, item)] if (scenario, region, item) in s.index else None
-                cells[t.text(label)] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
+                row = s.loc[(name, region, item)] if (name, region, item) in s.index else None
+                cells[t.text(label)] = ("–" if row is None
+                                        else fmt_interval(row["mean"], row["ci_low"], row["ci_high"]))
             rows.append(cells)
     return pd.DataFrame(rows)
 
@@ -153,8 +159,10 @@ def effectiveness_table(comparison: Comparison, scenario: str, labels: Labels | 
     return pd.DataFrame(rows)
 
 
-def cost_in_short(comparison: Comparison, scenario: str, labels: Labels | None = None) -> list[str]:
-    """The zone's public cost a year against the baseline's, and its cost per extra HNTE (and more)."""
+def cost_in_short(comparison: Comparison, scenario: str, labels: Labels | None = None,
+                  scale: float = 1.0) -> list[str]:
+    """The zone's public cost a year against the baseline's, and its cost per extra HNTE (and more);
+    with a `scale` other than 1, the figures are said to be at the zone's full size (`fullsize.py`)."""
     t = labels or Labels("en")
     costs, base = comparison.costs, comparison.baseline
     if costs is None or costs.summary.empty:
@@ -168,7 +176,8 @@ def cost_in_short(comparison: Comparison, scenario: str, labels: Labels | None =
         return fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
 
     diff = diff_cell(d.loc[(scenario, "zone", "public_cost")])
-    items = [f"Public cost, zone: {level(scenario)} M CNY a year against {level(base)} in {base} (Δ {diff})."]
+    size = " at the zone's full size" if scale != 1 else ""
+    items = [f"Public cost, zone: {level(scenario)} M CNY a year{size} against {level(base)} in {base} (Δ {diff})."]
     parts = [f"{t.text(label)}: {ratio_cell(e.loc[(scenario, 'zone', outcome)], t)}"
              for outcome, label in OUTCOME_LABELS.items() if (scenario, "zone", outcome) in e.index]
     if parts:
@@ -219,72 +228,95 @@ def write_tables(comparison: Comparison, out_dir: Path) -> list[str]:
     return list(tables)
 
 
+def shown(value, show_value, t: Labels) -> str:
+    """A setting's value for the changes table; per county as ``Qingpu own_county, ...``."""
+    if isinstance(value, dict):
+        return ", ".join(f"{t.place(k)} {t.value(show_value(v))}" for k, v in value.items())
+    return t.value(show_value(value))
+
+
 def changes_table(settings: dict, labels: Labels | None = None) -> pd.DataFrame:
-    """What each scenario changes against the base: key, base value, scenario value, who set it."""
+    """What each scenario changes against the base: the setting (its label, then its key), from when
+    (the start, or the month of a dated change), its value before -> after, and the file that set it.
+    A dated change's "before" is the scenario's own value just before that month."""
     from innosim.scenario.catalogue import show_value
 
     t = labels or Labels("en")
     rows = []
     for s in settings["scenarios"][1:]:
         for change in s.get("changes", []):
-            key = change["key"]
+            key, _, month = change["key"].partition(" from ")
             label = t.setting(key)
+            before, after = (shown(change[side], show_value, t) for side in ("base", "scenario"))
             rows.append({t.text("Scenario"): s["label"],
-                         t.text("setting"): f"`{key}`" + (f" {label}" if label != key else ""),
-                         t.text("base value"): t.value(show_value(change["base"])),
-                         t.text("scenario value"): t.value(show_value(change["scenario"])),
+                         t.text("setting"): (f"{label} " if label != key else "") + f"`{key}`",
+                         t.text("from"): month or t.text("the start"),
+                         t.text("before → after"): f"{before} → {after}",
                          t.text("set in"): f"`{change['set_by']}`"})
     return pd.DataFrame(rows)
 
 
 def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict,
-                     labels: Labels | None = None) -> Path:
-    """Write CSVs, figures, settings.json, report.md and report.html into `out_dir`; return report.md."""
+                     labels: Labels | None = None, focus: str | None = None) -> Path:
+    """Write CSVs, figures, settings.json, report.md and report.html into `out_dir`; return report.md.
+
+    The report opens with the answer (`opening.py`), county by county with `focus` first (default: the
+    one county every changed setting concerns, else the counties in order). Its figures are at the
+    zone's full size (counts and money divided by the run's scale, `fullsize.py`); the CSVs keep the
+    runs' own values."""
     t = labels or Labels("en")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csvs = write_tables(comparison, out_dir)
+    scale = float(settings.get("scale", 1.0) or 1.0)
+    focus = focus or inferred_focus(settings)
+    settings = {**settings, "focus": focus}
+    comparison = at_full_size(comparison, scale)
     base, others = comparison.baseline, comparison.scenarios[1:]
+    switches = {s["label"]: s.get("switches", []) for s in settings.get("scenarios", [])}
     figures = {}
     if len(comparison.differences):
         figures["differences"] = write_atomic(out_dir / "differences.png", lambda p: plot_difference_bars(
             comparison.differences, MAIN_INDICATORS, REGIONS, p, base, t))
     if len(comparison.bands):
         figures["bands"] = write_atomic(out_dir / "timeseries.png", lambda p: plot_bands(
-            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p, t,
-            switches={s["label"]: s.get("switches", []) for s in settings.get("scenarios", [])}))
+            comparison.bands, BAND_INDICATORS, BAND_REGIONS, comparison.scenarios, p, t, switches=switches))
     figures["relocations"] = write_atomic(out_dir / "relocations.png", lambda p: plot_relocations(
         comparison.relocations, comparison.scenarios, p, t))
     write_json_atomic(out_dir / "settings.json", settings)
 
     report = Report(f"{t.text('Scenario comparison')}: {' vs '.join(comparison.scenarios)}",
                     lang="zh-CN" if t.chinese else "en")
-    report.paragraph(f"Made {settings.get('created', '')} by innosim {settings.get('innosim', '')} "
-                     f"(Mesa {settings.get('mesa', '')}, Python {settings.get('python', '')}).", note=True)
+    has_costs = comparison.costs is not None and not comparison.costs.summary.empty
+    report.heading(t.text("In short"))
+    for scenario in others:
+        if has_costs:
+            report.paragraph(opening_paragraph(comparison, scenario, settings, focus, t))
+            report.table(opening_table(comparison, scenario, settings, focus, t), caption=table_caption(settings, t))
+        else:
+            report.bullets(in_short(comparison, scenario, t))
     report.heading(t.text("What each scenario changes"))
     changes = changes_table(settings, t)
     if len(changes):
         report.table(changes, caption=f"Settings that differ from **{base}** after `extends`, `--set` and "
-                                      "`--scale` (`innosim settings FILE` lists every setting).")
+                                      "`--scale`; a dated change from its month on, with the scenario's value "
+                                      "before it (`innosim settings FILE` lists every setting).")
     else:
         report.paragraph(f"No setting differs from **{base}**: the scenarios differ in name only.")
     report.heading(t.text("How far to trust this"))
     for text in settings.get("trust", []):
         report.paragraph(text)
-    report.heading(t.text("In short"))
-    for scenario in others:
-        if len(others) > 1:
-            report.paragraph(f"**{scenario}**")
-        report.bullets(cost_in_short(comparison, scenario, t) + in_short(comparison, scenario, t))
     report.heading(t.text("Set-up"))
     report.table(pd.DataFrame([{"scenario": s["label"], "file": f"`{s['file']}`", "description": s["description"],
                                 "content hash": f"`{s['hash']}`"} for s in settings["scenarios"]]))
     report.paragraph(
         f"Each scenario was run **{settings['replicates']}** times, {settings['start']} to {settings['end']} "
         f"({settings['months']} months), at scale **{settings['scale']:g}**: every population, capacity and "
-        f"budget is {settings['scale']:g} times its real size, so counts and money are those of a zone "
-        f"{settings['scale']:g} times as large (divide by {settings['scale']:g} for full-size orders of "
-        "magnitude). Replicate r uses the same random seed in every scenario (common random numbers, "
+        f"budget is {settings['scale']:g} times its real size. " + (
+            f"Counts and money in this report are at the zone's full size: the runs' figures divided by "
+            f"{scale:g} (shares, rates and indices as run; the CSV files keep the runs' own values). "
+            if scale != 1 else "") +
+        "Replicate r uses the same random seed in every scenario (common random numbers, "
         f"root seed {settings['seed']}), so scenario differences are measured on the same chance events.")
     report.paragraph(
         "How to read: values are at the end of the horizon (stocks and rates: the last month; flows: the "
@@ -295,19 +327,26 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         "the scenarios apart.")
     for scenario in others:
         report.heading(f"{scenario} {t.text('against')} {base}")
+        if has_costs:
+            report.bullets(cost_in_short(comparison, scenario, t, scale) + in_short(comparison, scenario, t))
         report.table(headline_table(comparison, scenario, t),
                      caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
-                             f"{base} mean for scale.")
+                             f"{base} mean for scale" + (" (counts and money at the zone's full size)." if scale != 1
+                                                        else "."))
     if "differences" in figures:
         report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
-    if comparison.costs is not None and not comparison.costs.summary.empty:
+    if has_costs:
         write_costs(report, comparison, settings, t)
     if comparison.decomposition is not None:
         decompose.write_section(report, comparison.decomposition, t)
     if "bands" in figures:
         report.heading(t.text("Over time"))
+        numbered = numbered_switches(switches, comparison.bands["date"].min(), comparison.bands["date"].max())
+        legend = "".join(f" {line}." for line in switch_legend(numbered, t))
         report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "
-                                        "colour = county; flows as trailing 12-month totals.")
+                                        "colour = county; flows as trailing 12-month totals."
+                      + (f" Numbered lines: the scenarios' dated changes, on the panels of the counties they "
+                         f"concern and the zone's:{legend}" if legend else ""))
     report.heading(t.text("Relocations: who moves where"))
     report.figure(figures["relocations"], "Firms and talents moved between the four places over the horizon "
                                           f"(mean per run), and the change against {base}.")
@@ -320,7 +359,12 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
                    + ["`settings.json`: the settings and provenance of these numbers",
                       f"`{settings['store']}`: every run, shared by all comparisons and batches "
                       "(rerunning reuses them; `innosim store list` / `prune`)"])
-    report.paragraph(f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
+    if scale != 1:
+        report.paragraph(f"The CSV files hold the runs' own values at scale {scale:g} (the report divides counts "
+                         f"and money by {scale:g}).", note=True)
+    report.paragraph(f"Made {settings.get('created', '')} by innosim {settings.get('innosim', '')} "
+                     f"(Mesa {settings.get('mesa', '')}, Python {settings.get('python', '')}). "
+                     f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
                      f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.",
                      note=True)
     md, _ = report.write(out_dir)
@@ -339,9 +383,11 @@ def write_costs(report: Report, comparison: Comparison, settings: dict, labels: 
         "personal income tax deferred on equity incentives, and government-guided funds' investments less "
         "the money they realise on selling (a cash view: an endowment counts when invested). Tax and rewards "
         "count where the firm is, fund money where the invested firm is; the zone is the three counties. "
-        f"At scale {scale:g} money is {scale:g} times its real size. `public_cost_by_year.csv` gives each "
-        "calendar year.")
-    report.table(cost_table(comparison, t), caption="Public cost a year by item, mean [95 % CI].")
+        + (f"Money at the zone's full size (the runs' figures divided by their scale, {scale:g}). "
+           if scale != 1 else "") + "`public_cost_by_year.csv` gives each calendar year.")
+    for scenario in comparison.scenarios:
+        report.table(cost_table(comparison, t, scenario),
+                     caption=f"Public cost a year by item, {scenario}, mean [95 % CI].")
     for scenario in comparison.scenarios[1:]:
         report.table(cost_difference_table(comparison, scenario, t),
                      caption=f"Δ public cost a year, {scenario} − {base}, paired by replicate [95 % CI].")
