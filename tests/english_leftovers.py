@@ -86,7 +86,7 @@ class _HtmlText(html.parser.HTMLParser):
 def html_text(page: str) -> str:
     """The text a reader of an HTML page sees (code left out)."""
     parser = _HtmlText()
-    parser.feed(page)
+    parser.feed(page.replace("<wbr>", ""))   # a line-break hint inside a word (hnte_<wbr>stock) is not a space
     return "\n".join(parser.parts)
 
 
