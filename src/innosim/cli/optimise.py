@@ -73,7 +73,7 @@ def optimise(experiment_file: Path, scale: float | None, jobs: int | None, sched
                      population=spec.algorithm.population, generations=spec.algorithm.generations,
                      members=len(o.members), seeds=spec.seeds, scale=spec.scale, months=o.months))
     result = search(o, run, on_generation=show)
-    chosen = chosen_packages(result.front)
+    chosen = chosen_packages(result.front, o)
     decomposition = decompose_packages(o, result, chosen) if chosen else None
     command = ["innosim", "optimise", str(experiment_file), *(["--scale", f"{scale:g}"] if scale else []),
                *(["--lang", t.lang] if lang else [])]

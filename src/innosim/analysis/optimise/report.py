@@ -26,15 +26,28 @@ from innosim.analysis.levers.report import command_note  # noqa: E402
 use_cjk_font()
 
 
-def chosen_packages(front: pd.DataFrame, at_most: int = 4) -> list[int]:
-    """Rows of the front to describe: the cheapest, the one with the largest first objective, and
-    between them those nearest evenly spaced costs (at most `at_most`)."""
+def chosen_packages(front: pd.DataFrame, o: Optimisation | None = None, at_most: int = 4) -> list[int]:
+    """Rows of the front to describe: among the packages that do better than the base on the first
+    objective (the front also holds packages that save money by doing worse), the cheapest, the best,
+    and between them those nearest evenly spaced costs (at most `at_most`)."""
     if front.empty:
         return []
+    rows = np.arange(len(front))
+    if o is not None:
+        first = o.objectives[0]
+        better = front[first.name].to_numpy() > 0 if first.sense == "max" else front[first.name].to_numpy() < 0
+        rows = rows[better]
+    if not rows.size:
+        return []
     costs = front["extra_cost"].to_numpy()
-    targets = np.linspace(costs.min(), costs.max(), min(at_most, len(front)))
-    rows = list(dict.fromkeys(int(np.argmin(np.abs(costs - c))) for c in targets))
-    return sorted(rows, key=lambda i: costs[i])
+    targets = np.linspace(costs[rows].min(), costs[rows].max(), min(at_most, rows.size))
+    chosen = list(dict.fromkeys(int(rows[np.argmin(np.abs(costs[rows] - c))]) for c in targets))
+    return sorted(chosen, key=lambda i: costs[i])
+
+
+#: A dial turned less than this share of one level is left out of a package's words (the front's
+#: table gives every intensity): the search's continuous variables rarely sit exactly at 0.
+SMALL_TURN = 0.05
 
 
 def objective_label(obj, t: Labels) -> str:
@@ -49,11 +62,11 @@ def package_text(o: Optimisation, row: pd.Series, t: Labels) -> str:
     """One package in planner words: its settings, its cost and its effects with intervals."""
     sep = t.text("; ")
     settings = [f"{d.label}{t.text(': ')}{settings_words(d.describe(o.spec.county, row[d.name]), t)}"
-                for d in o.dials if row[d.name] > 0]
+                for d in o.dials if row[d.name] >= SMALL_TURN]
     effects = [t.say("{label} {effect} [{low}, {high}] (worst decile of parameter sets {worst})",
                      label=objective_label(obj, t), effect=signed(row[obj.name]), low=signed(row[obj.name + '_low']),
                      high=signed(row[obj.name + '_high']), worst=signed(row[obj.name + '_worst_decile']))
-               for obj in o.objectives]
+               for obj in o.objectives if obj.output.expression != o.cost.expression]   # the cost is said once
     cost = t.say("extra public cost in {county} {cost} [{low}, {high}] M CNY a year", county=t.place(o.spec.county),
                  cost=signed(row['extra_cost']), low=signed(row['extra_cost_low']),
                  high=signed(row['extra_cost_high']))
@@ -114,10 +127,13 @@ def write_optimise_report(result: SearchResult, o: Optimisation, out_dir: str | 
     report = Report(f"{t.text('Best packages under a budget')}{t.text(': ')}{o.name}",
                     lang="zh-CN" if t.chinese else "en")
     county = t.place(spec.county)
-    chosen = chosen_packages(result.front)
-    if not chosen:
+    chosen = chosen_packages(result.front, o)
+    if result.front.empty:
         report.paragraph(t.say("**No package evaluated kept {county}'s extra public cost within "
                                "+{budget} M CNY a year.**", county=county, budget=fmt(spec.budget)))
+    elif not chosen:
+        report.paragraph(t.say("**No package within +{budget} M CNY a year did better than the base on {objective}.**",
+                               budget=fmt(spec.budget), objective=objective_label(o.objectives[0], t)))
     else:
         best = result.front.iloc[int(result.front[o.objectives[0].name].idxmax())] \
             if o.objectives[0].sense == "max" else result.front.iloc[int(result.front[o.objectives[0].name].idxmin())]
