@@ -39,7 +39,7 @@ ALLOWED = frozenset("""
 innosim Mesa SALib pymoo NSGA NSGA-II EMA Workbench PRIM Sobol Saltelli Morris Jansen Janon Nodet Prieur
 Spearman Pearson Bonferroni Efron Tibshirani Friedman Fisher Bryant Lempert Deb Law Latin Matern
 Gaussian Laplace Pareto Zipf Axtell Chen Liu Suarez Serrato Gaussian PRESS Dask SQLite YAML JSON CSV PNG
-HTML Markdown max min mu sigma rho
+HTML Markdown Python max min mu sigma rho
 """.split())
 
 WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z'’-]*[A-Za-z]")

@@ -207,6 +207,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     }
     report = write_comparison(comparison, claim_out_dir(out_dir), settings, t, focus=focus)
     store.close()
-    click.echo(f"{t.text('report written to')} {report} and {report.with_suffix('.html')} "
-               f"({settings['runs_total'] - settings['runs_reused']} runs, "
-               f"{settings['runs_reused']} reused, {settings['elapsed']:.0f} s)")
+    click.echo(t.say("{written} {md} and {html} ({ran} runs, {reused} reused, {elapsed:.0f} s)",
+                     written=t.text("report written to"), md=report, html=report.with_suffix(".html"),
+                     ran=settings["runs_total"] - settings["runs_reused"], reused=settings["runs_reused"],
+                     elapsed=settings["elapsed"]))

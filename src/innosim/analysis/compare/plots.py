@@ -67,8 +67,8 @@ def plot_difference_bars(diffs: pd.DataFrame, indicators: Sequence[str], regions
         handles = [plt.Rectangle((0, 0), 1, 1, facecolor="#999", hatch=HATCHES[i % len(HATCHES)], edgecolor="w")
                    for i in range(len(scenarios))]
         fig.legend(handles, scenarios, loc="lower center", ncols=len(scenarios), frameon=False)
-    fig.suptitle(f"Change against {baseline} at the horizon (mean paired difference, 95 % CI; "
-                 "faded: CI includes 0)", fontsize=11)
+    fig.suptitle(t.say("Change against {baseline} at the horizon (mean paired difference, 95 % CI; "
+                       "faded: CI includes 0)", baseline=baseline), fontsize=11)
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path
@@ -176,11 +176,11 @@ def plot_bands(bands: pd.DataFrame, indicators: Sequence[str], regions: Sequence
             if i == 0:
                 ax.set_title(t.place(region), color=colour, fontsize=10, fontweight="bold")
             if j == 0:
-                suffix = "\n(last 12 months)" if flow else ""
+                suffix = "\n" + t.text("(last 12 months)") if flow else ""
                 ax.set_ylabel(f"{t.indicator(indicator)}{suffix}", fontsize=8)
     handles = [plt.Line2D([], [], color="#333", ls=LINE_STYLES[s % len(LINE_STYLES)]) for s in range(len(scenarios))]
     fig.legend(handles, scenarios, loc="lower center", ncols=len(scenarios), frameon=False)
-    fig.suptitle("Indicators over time: mean over replicates with 95 % band", fontsize=11)
+    fig.suptitle(t.text("Indicators over time: mean over replicates with 95 % band"), fontsize=11)
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path
@@ -198,8 +198,9 @@ def _label_axes(ax, title: str, t: Labels) -> None:
         tick.set_color(COUNTY_COLOURS[place])
     for tick, place in zip(ax.get_yticklabels(), PLACES, strict=True):
         tick.set_color(COUNTY_COLOURS[place])
-    ax.set_xlabel("to", fontsize=8)
-    ax.set_ylabel("from", fontsize=8)
+    # "from" alone is the glossary's month a change starts from (the changes table)
+    ax.set_xlabel(t.text("to (place)") if t.chinese else "to", fontsize=8)
+    ax.set_ylabel(t.text("from (place)") if t.chinese else "from", fontsize=8)
     ax.set_title(title, fontsize=9)
 
 
@@ -233,16 +234,17 @@ def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: 
         for c, scenario in enumerate(scenarios):
             m = means[scenario]
             _heat(axes[k, c], m, "Blues", top, [[f"{v:.3g}" for v in row] for row in m],
-                  f"{kind} moved: {scenario}", t)
+                  t.say("{kind} moved: {scenario}", kind=t.text(kind), scenario=scenario), t)
         for c, scenario in enumerate(others, start=len(scenarios)):
             rows = part[part["scenario"] == scenario]
             diff, sure = _matrix(rows, "diff"), _matrix(rows, "excludes_zero") > 0
             bound = np.nanmax(np.abs(diff)) or 1.0
             text = [[(f"{diff[i, j]:+.3g}" if diff[i, j] else "0") + ("*" if sure[i, j] else "") for j in range(4)]
                     for i in range(4)]
-            _heat(axes[k, c], diff, "RdBu_r", bound, text, f"{kind}: {scenario} − {baseline}", t)
-    fig.suptitle("Moves between the four places over the horizon, mean per run (row: from, column: to); "
-                 "changes: * where the 95 % CI excludes 0", fontsize=10)
+            _heat(axes[k, c], diff, "RdBu_r", bound, text,
+                  t.say("{kind}: {scenario} − {baseline}", kind=t.text(kind), scenario=scenario, baseline=baseline), t)
+    fig.suptitle(t.text("Moves between the four places over the horizon, mean per run (row: from, column: to); "
+                        "changes: * where the 95 % CI excludes 0"), fontsize=10)
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return path

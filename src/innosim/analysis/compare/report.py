@@ -30,8 +30,16 @@ COST_ITEMS = {"vouchers": "vouchers", "hnte_tax_forgone": "HNTE tax forgone", "h
               "cultivation": "cultivation pools", "rd_subsidies": "R&D subsidies",
               "incubator_rent": "incubator rent", "stay_subsidies": "stay subsidies",
               "equity_tax_deferral": "equity tax deferral", "funds_net": "funds, net", "public_cost": "total"}
+OUTCOME_NAMES = {"hnte": "HNTE", "startups": "start-ups", "talents": "key talents"}
 OUTCOME_LABELS = {"hnte": "per extra HNTE", "startups": "per extra start-up", "talents": "per extra talent"}
 UP, DOWN = "▲", "▼"
+
+
+def named(indicator: str, t: Labels) -> str:
+    """``高新技术企业存量 (`hnte_stock`)`` in Chinese (the key as code, no English prose), ``hnte_stock``
+    in English (as `Labels.both`)."""
+    label = t.indicator(indicator)
+    return f"{label} (`{indicator}`)" if label != indicator else indicator
 
 
 def mark(row) -> str:
@@ -46,11 +54,12 @@ def diff_cell(row) -> str:
     return f"**{text} {mark(row)}**" if row["excludes_zero"] else text
 
 
-def _change(row) -> str:
+def _change(row, t: Labels | None = None) -> str:
     """Relative change in percent, or the absolute one (with its unit) where the baseline is zero."""
     if pd.isna(row["relative"]):
         sign = "+" if row["diff"] > 0 else ""
-        return f"{sign}{fmt(row['diff'])} {UNITS.get(row['indicator'], '')}".strip()
+        unit = UNITS.get(row["indicator"], "")
+        return f"{sign}{fmt(row['diff'])} {(t or Labels('en')).unit(unit) if unit else ''}".strip()
     return f"{row['relative']:+.1%}"
 
 
@@ -61,9 +70,9 @@ def headline_table(comparison: Comparison, scenario: str, labels: Labels | None 
     d = d[d["scenario"] == scenario].set_index(["indicator", "region"])
     rows = []
     for indicator in MAIN_INDICATORS:
-        cells = {t.text("indicator"): f"{t.both(indicator)} ({t.unit(UNITS[indicator])})"}
+        cells = {t.text("indicator"): f"{named(indicator, t)} ({t.unit(UNITS[indicator])})"}
         zone = (indicator, "zone") in d.index
-        cells[f"zone, {comparison.baseline}"] = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
+        cells[t.say("zone, {baseline}", baseline=comparison.baseline)] = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
         for region in REGIONS:
             has = (indicator, region) in d.index
             cells[t.place(region)] = diff_cell(d.loc[(indicator, region)]) if has else "–"
@@ -80,22 +89,27 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     zone = d[d["region"] == "zone"].set_index("indicator")
     main = [i for i in MAIN_INDICATORS if i in zone.index]
     if main:
-        parts = [f"{t.both(i)} {mark(zone.loc[i])} {_change(zone.loc[i].to_dict() | {'indicator': i})}" for i in main]
-        items = [f"Zone, clear changes against {comparison.baseline}: " + "; ".join(parts) + "."]
+        parts = [f"{named(i, t)} {mark(zone.loc[i])} {_change(zone.loc[i].to_dict() | {'indicator': i}, t)}"
+                 for i in main]
+        items = [t.say("Zone, clear changes against {baseline}: {parts}.", baseline=comparison.baseline,
+                       parts=t.text("; ").join(parts))]
     else:
-        items = [f"Zone: no main indicator differs clearly from {comparison.baseline}."]
+        items = [t.say("Zone: no main indicator differs clearly from {baseline}.", baseline=comparison.baseline)]
     rest = [i for i in zone.index if i not in MAIN_INDICATORS]
     if rest:
-        items.append("Also clearly changed in the zone: " + ", ".join(f"{i} {mark(zone.loc[i])}" for i in rest) + ".")
+        items.append(t.say("Also clearly changed in the zone: {indicators}.", indicators=t.text(", ").join(
+            f"{named(i, t) if t.chinese else i} {mark(zone.loc[i])}" for i in rest)))
     for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
         rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
-        gains = [f"{t.place(r.region)} {_change(r._asdict())}" for r in rows.itertuples() if r.diff > 0]
-        losses = [f"{t.place(r.region)} {_change(r._asdict())}" for r in rows.itertuples() if r.diff < 0]
+        gains = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff > 0]
+        losses = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff < 0]
         if gains or losses:
-            text = f"{t.both(indicator)}: " + (f"up in {', '.join(gains)}" if gains else "no place clearly up")
-            items.append(text + (f"; down in {', '.join(losses)}." if losses else "; no place clearly down."))
+            text = f"{named(indicator, t)}: " + (t.say("up in {places}", places=t.text(", ").join(gains)) if gains
+                                                 else t.text("no place clearly up"))
+            items.append(text + (t.say("; down in {places}.", places=t.text(", ").join(losses)) if losses
+                                 else t.text("; no place clearly down.")))
         else:
-            items.append(f"{t.both(indicator)}: no place clearly up or down.")
+            items.append(f"{named(indicator, t)}: {t.text('no place clearly up or down.')}")
     return items
 
 
@@ -176,24 +190,27 @@ def cost_in_short(comparison: Comparison, scenario: str, labels: Labels | None =
         return fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
 
     diff = diff_cell(d.loc[(scenario, "zone", "public_cost")])
-    size = " at the zone's full size" if scale != 1 else ""
-    items = [f"Public cost, zone: {level(scenario)} M CNY a year{size} against {level(base)} in {base} (Δ {diff})."]
+    size = t.text(" at the zone's full size") if scale != 1 else ""
+    items = [t.say("Public cost, zone: {level} M CNY a year{size} against {base_level} in {base} (Δ {diff}).",
+                   level=level(scenario), size=size, base_level=level(base), base=base, diff=diff)]
     parts = [f"{t.text(label)}: {ratio_cell(e.loc[(scenario, 'zone', outcome)], t)}"
              for outcome, label in OUTCOME_LABELS.items() if (scenario, "zone", outcome) in e.index]
     if parts:
-        items.append("Extra public cost over the horizon (M CNY) " + "; ".join(parts) + ".")
+        items.append(t.say("Extra public cost over the horizon (M CNY) {parts}.", parts=t.text("; ").join(parts)))
     return items
 
 
-def full_table(comparison: Comparison, region: str) -> pd.DataFrame:
+def full_table(comparison: Comparison, region: str, labels: Labels | None = None) -> pd.DataFrame:
     """Every indicator in one region: each scenario's mean [CI], and each difference against the baseline."""
+    t = labels or Labels("en")
     s = comparison.summary[comparison.summary["region"] == region].set_index(["scenario", "indicator"])
     d = comparison.differences[comparison.differences["region"] == region].set_index(["scenario", "indicator"])
     rows = []
     for indicator in DESCRIPTIONS:
         if (comparison.baseline, indicator) not in s.index or s.loc[(comparison.baseline, indicator), "n"] == 0:
             continue
-        cells = {"indicator": indicator, "unit": UNITS[indicator]}
+        cells = {t.text("indicator"): named(indicator, t) if t.chinese else indicator,
+                 t.text("unit"): t.unit(UNITS[indicator])}
         for scenario in comparison.scenarios:
             row = s.loc[(scenario, indicator)] if (scenario, indicator) in s.index else None
             cells[scenario] = "–" if row is None else fmt_interval(row["mean"], row["ci_low"], row["ci_high"])
@@ -285,7 +302,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         comparison.relocations, comparison.scenarios, p, t))
     write_json_atomic(out_dir / "settings.json", settings)
 
-    report = Report(f"{t.text('Scenario comparison')}: {' vs '.join(comparison.scenarios)}",
+    report = Report(f"{t.text('Scenario comparison')}: {t.text(' vs ').join(comparison.scenarios)}",
                     lang="zh-CN" if t.chinese else "en")
     has_costs = comparison.costs is not None and not comparison.costs.summary.empty
     report.heading(t.text("In short"))
@@ -298,43 +315,47 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
     report.heading(t.text("What each scenario changes"))
     changes = changes_table(settings, t)
     if len(changes):
-        report.table(changes, caption=f"Settings that differ from **{base}** after `extends`, `--set` and "
-                                      "`--scale`; a dated change from its month on, with the scenario's value "
-                                      "before it (`innosim settings FILE` lists every setting).")
+        report.table(changes, caption=t.say(
+            "Settings that differ from **{base}** after `extends`, `--set` and `--scale`; a dated change from "
+            "its month on, with the scenario's value before it (`innosim settings FILE` lists every setting).",
+            base=base))
     else:
-        report.paragraph(f"No setting differs from **{base}**: the scenarios differ in name only.")
+        report.paragraph(t.say("No setting differs from **{base}**: the scenarios differ in name only.", base=base))
     report.heading(t.text("How far to trust this"))
     for text in settings.get("trust", []):
         report.paragraph(text)
     report.heading(t.text("Set-up"))
-    report.table(pd.DataFrame([{"scenario": s["label"], "file": f"`{s['file']}`", "description": s["description"],
-                                "content hash": f"`{s['hash']}`"} for s in settings["scenarios"]]))
+    report.table(pd.DataFrame([{t.text("scenario"): s["label"], t.text("file"): f"`{s['file']}`",
+                                t.text("description"): s["description"],
+                                t.text("content hash"): f"`{s['hash']}`"} for s in settings["scenarios"]]))
     report.paragraph(
-        f"Each scenario was run **{settings['replicates']}** times, {settings['start']} to {settings['end']} "
-        f"({settings['months']} months), at scale **{settings['scale']:g}**: every population, capacity and "
-        f"budget is {settings['scale']:g} times its real size. " + (
-            f"Counts and money in this report are at the zone's full size: the runs' figures divided by "
-            f"{scale:g} (shares, rates and indices as run; the CSV files keep the runs' own values). "
-            if scale != 1 else "") +
-        "Replicate r uses the same random seed in every scenario (common random numbers, "
-        f"root seed {settings['seed']}), so scenario differences are measured on the same chance events.")
-    report.paragraph(
+        t.say("Each scenario was run **{replicates}** times, {start} to {end} ({months} months), at scale "
+              "**{scale:g}**: every population, capacity and budget is {scale:g} times its real size. ",
+              replicates=settings["replicates"], start=settings["start"], end=settings["end"],
+              months=settings["months"], scale=settings["scale"]) + (
+            t.say("Counts and money in this report are at the zone's full size: the runs' figures divided by "
+                  "{scale:g} (shares, rates and indices as run; the CSV files keep the runs' own values). ",
+                  scale=scale) if scale != 1 else "") +
+        t.say("Replicate r uses the same random seed in every scenario (common random numbers, root seed {seed}), "
+              "so scenario differences are measured on the same chance events.", seed=settings["seed"]))
+    report.paragraph(t.say(
         "How to read: values are at the end of the horizon (stocks and rates: the last month; flows: the "
         "last 12 months summed; rates: cumulative since the start). Mean over replicates with its 95 % "
         "confidence interval [low, high] (Student t). Δ is the paired difference against "
-        f"**{base}** (replicate by replicate) with its 95 % interval; **bold with {UP} or {DOWN}** marks a "
+        "**{base}** (replicate by replicate) with its 95 % interval; **bold with {up} or {down}** marks a "
         "difference whose interval excludes zero (up or down); without a mark the replicates cannot tell "
-        "the scenarios apart.")
+        "the scenarios apart.", base=base, up=UP, down=DOWN))
     for scenario in others:
         report.heading(f"{scenario} {t.text('against')} {base}")
         if has_costs:
             report.bullets(cost_in_short(comparison, scenario, t, scale) + in_short(comparison, scenario, t))
         report.table(headline_table(comparison, scenario, t),
-                     caption=f"Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
-                             f"{base} mean for scale" + (" (counts and money at the zone's full size)." if scale != 1
-                                                        else "."))
+                     caption=t.say("Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
+                                   "{base} mean for scale", scenario=scenario, base=base)
+                     + (t.text(" (counts and money at the zone's full size).") if scale != 1 else t.text(".")))
     if "differences" in figures:
-        report.figure(figures["differences"], f"Changes against {base} with 95 % CIs (faded: CI includes 0).")
+        report.figure(figures["differences"],
+                      t.say("Changes against {base} with 95 % CIs (faded: CI includes 0).", base=base))
     if has_costs:
         write_costs(report, comparison, settings, t)
     if comparison.decomposition is not None:
@@ -343,29 +364,31 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         report.heading(t.text("Over time"))
         numbered = numbered_switches(switches, comparison.bands["date"].min(), comparison.bands["date"].max())
         legend = "".join(f" {line}." for line in switch_legend(numbered, t))
-        report.figure(figures["bands"], "Mean over replicates with 95 % band; line style = scenario, "
-                                        "colour = county; flows as trailing 12-month totals."
-                      + (f" Numbered lines: the scenarios' dated changes, on the panels of the counties they "
-                         f"concern and the zone's:{legend}" if legend else ""))
+        report.figure(figures["bands"], t.text("Mean over replicates with 95 % band; line style = scenario, "
+                                               "colour = county; flows as trailing 12-month totals.")
+                      + (t.say(" Numbered lines: the scenarios' dated changes, on the panels of the counties they "
+                               "concern and the zone's:{legend}", legend=legend) if legend else ""))
     report.heading(t.text("Relocations: who moves where"))
-    report.figure(figures["relocations"], "Firms and talents moved between the four places over the horizon "
-                                          f"(mean per run), and the change against {base}.")
+    report.figure(figures["relocations"], t.say("Firms and talents moved between the four places over the horizon "
+                                                "(mean per run), and the change against {base}.", base=base))
     report.heading(t.text("All indicators at the horizon"))
     for region in REGIONS:
         report.heading(t.place(region), level=3)
-        report.table(full_table(comparison, region))
+        report.table(full_table(comparison, region, t))
     report.heading(t.text("Files"))
     report.bullets([f"`{name}`" for name in csvs] + [f"`{p.name}`" for p in figures.values()]
-                   + ["`settings.json`: the settings and provenance of these numbers",
-                      f"`{settings['store']}`: every run, shared by all comparisons and batches "
-                      "(rerunning reuses them; `innosim store list` / `prune`)"])
+                   + [t.text("`settings.json`: the settings and provenance of these numbers"),
+                      t.say("`{store}`: every run, shared by all comparisons and batches "
+                            "(rerunning reuses them; `innosim store list` / `prune`)", store=settings["store"])])
     if scale != 1:
-        report.paragraph(f"The CSV files hold the runs' own values at scale {scale:g} (the report divides counts "
-                         f"and money by {scale:g}).", note=True)
-    report.paragraph(f"Made {settings.get('created', '')} by innosim {settings.get('innosim', '')} "
-                     f"(Mesa {settings.get('mesa', '')}, Python {settings.get('python', '')}). "
-                     f"Command: `{settings['command']}`. Runs: {settings['runs_total']} "
-                     f"({settings['runs_reused']} reused from the store), {settings['elapsed']:.0f} s.",
+        report.paragraph(t.say("The CSV files hold the runs' own values at scale {scale:g} (the report divides "
+                               "counts and money by {scale:g}).", scale=scale), note=True)
+    report.paragraph(t.say("Made {created} by innosim {innosim} (Mesa {mesa}, Python {python}). Command: "
+                           "`{command}`. Runs: {runs} ({reused} reused from the store), {elapsed:.0f} s.",
+                           created=settings.get("created", ""), innosim=settings.get("innosim", ""),
+                           mesa=settings.get("mesa", ""), python=settings.get("python", ""),
+                           command=settings["command"], runs=settings["runs_total"],
+                           reused=settings["runs_reused"], elapsed=settings["elapsed"]),
                      note=True)
     md, _ = report.write(out_dir)
     return md
@@ -377,31 +400,35 @@ def write_costs(report: Report, comparison: Comparison, settings: dict, labels: 
     base, scale = comparison.baseline, settings.get("scale", 1.0)
     report.heading(t.text("Public cost"))
     report.paragraph(
-        "Public money spent or forgone, M CNY a year (the horizon's total divided by its years), mean over "
-        "replicates [95 % CI]: vouchers redeemed (by issuing county), corporate income tax forgone through "
-        "the 15 % HNTE rate, county rewards for HNTE certification, incubator rent and stay subsidies, "
-        "personal income tax deferred on equity incentives, and government-guided funds' investments less "
-        "the money they realise on selling (a cash view: an endowment counts when invested). Tax and rewards "
-        "count where the firm is, fund money where the invested firm is; the zone is the three counties. "
-        + (f"Money at the zone's full size (the runs' figures divided by their scale, {scale:g}). "
-           if scale != 1 else "") + "`public_cost_by_year.csv` gives each calendar year.")
+        t.text("Public money spent or forgone, M CNY a year (the horizon's total divided by its years), mean over "
+               "replicates [95 % CI]: vouchers redeemed (by issuing county), corporate income tax forgone through "
+               "the 15 % HNTE rate, county rewards for HNTE certification, incubator rent and stay subsidies, "
+               "personal income tax deferred on equity incentives, and government-guided funds' investments less "
+               "the money they realise on selling (a cash view: an endowment counts when invested). Tax and "
+               "rewards count where the firm is, fund money where the invested firm is; the zone is the three "
+               "counties. ")
+        + (t.say("Money at the zone's full size (the runs' figures divided by their scale, {scale:g}). ", scale=scale)
+           if scale != 1 else "") + t.text("`public_cost_by_year.csv` gives each calendar year."))
     for scenario in comparison.scenarios:
         report.table(cost_table(comparison, t, scenario),
-                     caption=f"Public cost a year by item, {scenario}, mean [95 % CI].")
+                     caption=t.say("Public cost a year by item, {scenario}, mean [95 % CI].", scenario=scenario))
     for scenario in comparison.scenarios[1:]:
         report.table(cost_difference_table(comparison, scenario, t),
-                     caption=f"Δ public cost a year, {scenario} − {base}, paired by replicate [95 % CI].")
+                     caption=t.say("Δ public cost a year, {scenario} − {base}, paired by replicate [95 % CI].",
+                                   scenario=scenario, base=base))
     report.heading(t.text("Cost per extra outcome"), level=3)
-    measures = "; ".join(f"{outcome}: {indicator} as the {how}" for outcome, (indicator, how)
-                         in OUTCOMES.items())
-    report.paragraph(
-        f"The extra public cost over the whole horizon (M CNY) per extra outcome against **{base}** "
-        f"({measures}): the ratio of the summed paired differences, with a 95 % percentile bootstrap interval "
-        f"over the replicate pairs (fixed seed, so the report is reproducible). Given only where the extra "
+    measures = t.text("; ").join(
+        t.say("{outcome}: {indicator} as the {how}", outcome=outcome if not t.chinese else t.text(OUTCOME_NAMES[outcome]),
+              indicator=indicator if not t.chinese else named(indicator, t), how=t.text(how))
+        for outcome, (indicator, how) in OUTCOMES.items())
+    report.paragraph(t.say(
+        "The extra public cost over the whole horizon (M CNY) per extra outcome against **{base}** "
+        "({measures}): the ratio of the summed paired differences, with a 95 % percentile bootstrap interval "
+        "over the replicate pairs (fixed seed, so the report is reproducible). Given only where the extra "
         "outcome's 95 % interval lies above zero; otherwise **no significant gain** or **significant loss**, "
         "with the extra outcome (Δ) in brackets. A negative ratio: the scenario gains and costs less. Costs "
-        "and outcomes scale alike, so the ratios are about those of the real zone.")
+        "and outcomes scale alike, so the ratios are about those of the real zone.", base=base, measures=measures))
     for scenario in comparison.scenarios[1:]:
         report.table(effectiveness_table(comparison, scenario, t),
-                     caption=f"{scenario} against {base}: extra public cost over the horizon and its cost "
-                             "per extra outcome (M CNY each) [95 % CI].")
+                     caption=t.say("{scenario} against {base}: extra public cost over the horizon and its cost "
+                                   "per extra outcome (M CNY each) [95 % CI].", scenario=scenario, base=base))
