@@ -80,7 +80,7 @@ def test_a_chinese_comparison_report(tmp_path):
     assert result.exit_code == 0, result.output
     md = (tmp_path / "c" / "report.md").read_text(encoding="utf-8")
     assert md.startswith("# 情景比较") and "## 各情景改变的设置" in md and "## 结果的可信程度" in md
-    assert "高新技术企业存量 (hnte_stock)" in md and "### 嘉善" in md
+    assert "高新技术企业存量 (`hnte_stock`)" in md and "### 嘉善" in md
     assert '<html lang="zh-CN">' in (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
 
 

@@ -1,6 +1,6 @@
 """`--lang zh` reports, their PNGs and the commands' messages carry no English left untranslated
-(tests/english_leftovers.py): levers (table and dose stages), optimise, sensitivity and calibrate, each
-at the smallest settings that run. The checker itself fails on a planted English sentence."""
+(tests/english_leftovers.py): levers (table, dose and robustness stages), compare, optimise, sensitivity
+and calibrate, each at the smallest settings that run. The checker itself fails on a planted English sentence."""
 
 from __future__ import annotations
 
@@ -119,3 +119,44 @@ def test_calibrate_in_chinese(tmp_path):
     words = ["revenue", "rd_share", "synthetic", "test"]
     stdout = "\n".join(line for line in run.stdout.splitlines())
     check(tmp_path / "out", "report", figures, stdout, extra=words)
+
+
+def _words_of_output(run) -> str:
+    """What the command said (stdout and stderr), without matplotlib's font-fallback log lines."""
+    return "\n".join(line for line in run.output.splitlines() if not line.startswith("findfont:"))
+
+
+def test_compare_report_in_chinese(tmp_path):
+    out = tmp_path / "out"
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, [
+            "compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "full_integration.yaml"), "--lang", "zh",
+            "--replicates", "2", "--scale", "0.05", "--months", "24", "--jobs", "1", "--no-progress",
+            "--store", str(tmp_path / "store.sqlite"), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    for png in ("differences.png", "timeseries.png", "relocations.png"):   # saved under a temporary name
+        assert any(png in name for name in figures.by_file), png
+    # the scenarios' names and the descriptions their files give are the user's own words
+    import json
+
+    settings = json.loads((out / "settings.json").read_text(encoding="utf-8"))
+    words = [s["label"] for s in settings["scenarios"]] + [s["description"] for s in settings["scenarios"]]
+    check(out, "report", figures, _words_of_output(run), extra=words)
+
+
+def test_levers_robustness_stage_in_chinese(tmp_path):
+    from .test_robustness import TINY, write
+
+    path = write(tmp_path, TINY.replace("scale: 0.1", "scale: 0.05").replace("months: 18", "months: 24")
+                 .replace("draws: 5", "draws: 3").replace("label: incubation", "label: 孵化")
+                 .replace("label: science finance", "label: 科技金融")
+                 .replace("label: founding rate", "label: 创业率"))
+    args = ["levers", str(path), "--jobs", "1", "--store", str(tmp_path / "store.sqlite"), "--out",
+            str(tmp_path / "out"), "--no-progress", "--lang", "zh"]
+    table = CliRunner().invoke(main, [*args, "--stage", "table"])   # the signs and the seed noise come from it
+    assert table.exit_code == 0, table.output
+    with collect_figure_text() as figures:
+        run = CliRunner().invoke(main, [*args, "--stage", "robustness"])
+    assert run.exit_code == 0, run.output
+    assert any("robustness.png" in name for name in figures.by_file)
+    check(tmp_path / "out", "robustness", figures, _words_of_output(run), extra=["tiny"])

@@ -217,8 +217,6 @@ def _table_reference(table, out_dir: Path, experiment):
 
 def sign_source_words(source: str, t) -> str:
     """Where the robustness stage takes its signs from, in the reader's language."""
-    if not t.chinese:
-        return source
-    if source.startswith("the lever table of "):
-        return t.say("the lever table of {rest}", rest=source.removeprefix("the lever table of "))
-    return t.text(source)
+    from innosim.analysis.levers.robustness_report import sign_source_words as words
+
+    return words(source, t)

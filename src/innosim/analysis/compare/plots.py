@@ -241,8 +241,8 @@ def plot_relocations(relocations: pd.DataFrame, scenarios: Sequence[str], path: 
             bound = np.nanmax(np.abs(diff)) or 1.0
             text = [[(f"{diff[i, j]:+.3g}" if diff[i, j] else "0") + ("*" if sure[i, j] else "") for j in range(4)]
                     for i in range(4)]
-            _heat(axes[k, c], diff, "RdBu_r", bound, text,
-                  t.say("{kind}: {scenario} − {baseline}", kind=t.text(kind), scenario=scenario, baseline=baseline), t)
+            title = t.say("{kind}: {scenario} − {baseline}", kind=t.text(kind), scenario=scenario, baseline=baseline)
+            _heat(axes[k, c], diff, "RdBu_r", bound, text, title, t)
     fig.suptitle(t.text("Moves between the four places over the horizon, mean per run (row: from, column: to); "
                         "changes: * where the 95 % CI excludes 0"), fontsize=10)
     fig.savefig(path, dpi=100, format="png")

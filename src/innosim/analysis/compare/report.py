@@ -72,7 +72,8 @@ def headline_table(comparison: Comparison, scenario: str, labels: Labels | None 
     for indicator in MAIN_INDICATORS:
         cells = {t.text("indicator"): f"{named(indicator, t)} ({t.unit(UNITS[indicator])})"}
         zone = (indicator, "zone") in d.index
-        cells[t.say("zone, {baseline}", baseline=comparison.baseline)] = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
+        zone_mean = fmt(d.loc[(indicator, "zone"), "baseline_mean"]) if zone else "–"
+        cells[t.say("zone, {baseline}", baseline=comparison.baseline)] = zone_mean
         for region in REGIONS:
             has = (indicator, region) in d.index
             cells[t.place(region)] = diff_cell(d.loc[(indicator, region)]) if has else "–"
@@ -418,8 +419,8 @@ def write_costs(report: Report, comparison: Comparison, settings: dict, labels: 
                                    scenario=scenario, base=base))
     report.heading(t.text("Cost per extra outcome"), level=3)
     measures = t.text("; ").join(
-        t.say("{outcome}: {indicator} as the {how}", outcome=outcome if not t.chinese else t.text(OUTCOME_NAMES[outcome]),
-              indicator=indicator if not t.chinese else named(indicator, t), how=t.text(how))
+        t.say("{outcome}: {indicator} as the {how}", outcome=t.text(OUTCOME_NAMES[outcome]) if t.chinese else outcome,
+              indicator=named(indicator, t) if t.chinese else indicator, how=t.text(how))
         for outcome, (indicator, how) in OUTCOMES.items())
     report.paragraph(t.say(
         "The extra public cost over the whole horizon (M CNY) per extra outcome against **{base}** "
