@@ -27,30 +27,13 @@ import numpy as np
 
 from innosim.analysis.optimise import load_optimise
 from innosim.batch import default_jobs
-from innosim.model import simulate
-from innosim.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_model import time_boltzmann  # noqa: E402
+from bench_recipe import load, single_run_seconds  # noqa: E402  (an optimisation has base_file, spec.scale, months too)
 
 ROOT = Path(__file__).resolve().parents[1]
 AIM_MINUTES, BOLTZMANN_REFERENCE = 60.0, 1.5
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def single_run_seconds(o, repeats: int = 3) -> float:
-    """Median wall seconds of one run of the base scenario at the search's scale and horizon."""
-    scenario = load_scenario(o.base_file, {"run.scale": o.spec.scale})
-    simulate(scenario, seed=0, months=1)  # imports and caches warm
-    walls = []
-    for seed in range(repeats):
-        started = time.perf_counter()
-        simulate(scenario, seed=seed + 1, months=o.months)
-        walls.append(time.perf_counter() - started)
-    return float(np.median(walls))
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from innosim.scenario import COUNTIES, ScenarioError, load_scenario
 
+from innosim.analysis.levers.robustness import _lookup
+
 MAX_LEVELS = 8
 Scalar = bool | int | float | str
 
@@ -37,15 +39,6 @@ class DialSpec(BaseModel):
     set: Annotated[dict[str, Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=MAX_LEVELS)]],
                    Field(min_length=1)] = Field(description="policy key -> its value at each level (one value: "
                                                             "the same at every level)")
-
-
-def _lookup(data: Any, key: str) -> Any:
-    node = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _per_county(value: Any) -> bool:
