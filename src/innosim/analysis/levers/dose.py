@@ -58,6 +58,8 @@ class DoseResult:
     headline: tuple[str, str]           # output, and "county" (the dial's own county)
     cost_output: str
     runs: dict = field(default_factory=dict)
+    values: pd.DataFrame | None = None      # the runs' values (variant, seed, output, region, value)
+    decomposition: object = None            # analysis.decompose.Decomposition of the top levels, if measurable
 
 
 def variant_name(dial: str, county: str, level: int) -> str:

@@ -146,7 +146,7 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
             f"Δ {t.text('public cost')} ({t.text('M CNY/yr')})": [f"{signed(a)} [{signed(lo)}, {signed(hi)}]" for a, lo, hi in
                                                       zip(c["cost"], c["cost_low"], c["cost_high"], strict=True)],
         }), caption=t.text("The curves: each level's mean paired effect [95 % bootstrap interval]."))
-    d = getattr(result, "decomposition", None)
+    d = result.decomposition
     if d is not None:
         from innosim.analysis.levers.report import gains_section
 

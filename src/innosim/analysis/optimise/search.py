@@ -27,6 +27,7 @@ import pandas as pd
 
 from innosim.batch import ResultStore, Task, make_tasks
 
+from innosim.analysis.levers.study import RunValues
 from innosim.analysis.optimise.spec import Optimisation
 
 #: (overrides of one package and member, member index) -> its tasks on the common seeds
@@ -84,8 +85,6 @@ class Evaluator:
         self.base_tasks = {m: self.make({}, m) for m in range(len(optimisation.members))}
         self.done = Evaluation()
         self.store: ResultStore | None = None
-        from innosim.analysis.levers.study import RunValues
-
         self.reader = RunValues(SimpleNamespace(outputs=self.outputs, spec=SimpleNamespace(scale=optimisation.spec.scale)))
 
     def values(self, groups: dict[str, list[Task]]) -> pd.DataFrame:
