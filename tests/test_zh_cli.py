@@ -174,7 +174,9 @@ def _dynamic_frames() -> set[str]:
             "its incubators have no places"}
     columns = {"scenario", "file", "overrides", "months", "runs", "stale", "last run", "key", "default", "range",
                "unit", "meaning", "value", "set by"}
-    return (set(CLICK_FRAMES) | set(diagnostics._KIND.values()) | bounds | yaml_kinds | idle | columns
+    folders = {"is the working folder", "holds the working folder", "is the root of a file system",
+               "is a home folder"}
+    return (set(CLICK_FRAMES) | folders | set(diagnostics._KIND.values()) | bounds | yaml_kinds | idle | columns
             | set(warnings._SWITCHES.values()) | {store._ELSEWHERE})
 
 
@@ -220,3 +222,12 @@ def test_the_language_is_that_of_the_command_and_reset_after_it():
     assert message_lang() in ("en", "zh") and Path(GLOSSARY).exists()
     invoke("run", "missing.yaml", "--lang", "zh")
     assert "file not found" in invoke("run", "missing.yaml", env={"INNOSIM_LANG": ""}).output
+
+
+def test_an_output_folder_innosim_may_not_write_into_is_refused_in_chinese(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    result = invoke("run", SCENARIOS / "baseline.yaml", "--months", "1", "--out", folder, "--lang", "zh")
+    chinese(result, "--out", folder, "notes.txt")
+    assert result.exit_code == 2

@@ -127,9 +127,10 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
 
     runs = len(scenarios) * replicates
     if runs > (max_runs or MAX_RUNS):  # before a task is made: each holds a validated scenario
-        raise ScenarioError("--replicates", "", msg("{n} scenarios x {replicates} replicates = {runs} runs, more "
+        raise ScenarioError("--replicates", "", msg("{n} scenarios x {replicates} replicates = {total} runs, more "
                                                     "than the limit of {limit}; pass --max-runs {runs} to allow them",
                                                     n=len(scenarios), replicates=f"{replicates:,}", runs=runs,
+                                                    total=f"{runs:,}",
                                                     limit=f"{max_runs or MAX_RUNS:,}"))
     t = labels(lang)
     from innosim.analysis.compare.opening import county_key

@@ -72,8 +72,8 @@ def overrides_from(sets: tuple[str, ...], scale: float | None) -> dict[str, Any]
         if inner and not isinstance(value, dict):
             source = "--scale" if inner == ["run.scale"] and scale is not None else f"--set {inner[0]}"
             raise ScenarioError(SET_SOURCE, key, msg("is a section of settings, and {source} sets one of its keys: "
-                                                     "give a setting inside it (e.g. {example}), not a value",
-                                                     source=f"`{source}`", example=f"`{inner[0]}=...`"))
+                                                     "give a setting inside it (e.g. {example}=...), not a value",
+                                                     source=source, example=inner[0]))
     return overrides
 
 
@@ -83,9 +83,11 @@ def labels(lang: str | None):
 
     try:
         return Labels(lang)
-    except ValueError:
-        from innosim.i18n import LANG_ENV, LANGUAGES, resolve_lang
+    except ValueError as exc:
+        from innosim.i18n import LANG_ENV, LANGUAGES, message_lang
 
+        if message_lang() == "en":
+            raise click.UsageError(str(exc)) from None
         chosen = (lang or "").strip() or f"${LANG_ENV}"
         raise click.UsageError(msg("unknown language {lang!r}: choose one of {choices} (--lang or {env})",
                                    lang=chosen, choices=", ".join(LANGUAGES), env=f"${LANG_ENV}")) from None
