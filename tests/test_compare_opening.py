@@ -190,3 +190,34 @@ def test_change_notes_do_not_overlap_and_stay_on_their_counties_panels():
         for other in boxes[i + 1:]:
             assert not box.overlaps(other), (box, other)
     plt.close(fig)
+
+
+def _cells(md: str, heading_row: str) -> list[list[str]]:
+    """The rows of the Markdown table whose header row starts with `heading_row`."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading_row))
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_openings_figures_are_those_of_the_table_it_points_to_with_each_period_said(reports):
+    """The opening's HNTE figure for Jiashan is the one in the table below it (the mean over the last 12
+    months), and one sentence says which period that is and which the section's table further down gives."""
+    md = (reports["en"] / "report.md").read_text(encoding="utf-8")
+    text = opening(reports["en"])
+    said = re.search(rf"\*\*Jiashan\*\*: HNTEs in 2020 ({INTERVAL.pattern})", text).group(1)
+    header, _, *rows = _cells(md, "| place")
+    column = next(i for i, name in enumerate(header) if name.startswith("HNTEs in 2020"))
+    cell = next(row[column] for row in rows if row[0] == "Jiashan")
+    assert INTERVAL.search(cell).group(0) == said
+    assert re.search(r"HNTEs and key talents here and in the table below are the mean over 2020; the section "
+                     r"“jiashan vouchers against baseline” gives their value in 2020-12, the last month", text)
+    caption = md.split("## jiashan_vouchers against baseline", 1)[1]
+    assert "Stocks are their value in 2020-12, the last month; the opening's HNTEs and key talents are the mean " \
+           "over 2020." in caption
+    zh = opening(reports["zh"])
+    assert "2020年的月均值" in zh or "2020的月均值" in zh, zh[-300:]

@@ -457,3 +457,25 @@ def test_a_non_loopback_host_is_warned_that_the_page_has_no_login(monkeypatch, h
     result = CliRunner().invoke(main, ["viz", "--host", host, "--port", "0"])
     assert result.exit_code == 0, result.output
     assert ("no login" in result.stderr) == warned
+
+
+def test_the_chinese_page_embeds_the_glossarys_glyphs_of_the_shipped_font():
+    """Under --lang zh the page's CSS carries an @font-face cut from Noto Sans SC (the font package innosim
+    installs) with every character of the glossary: Chinese renders on a machine without a CJK font and
+    without the network; the English page carries none."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from innosim.viz.cjkfont import PAGE_FAMILY, glossary_characters, page_css
+
+    assert page_css("en") == ""
+    css = page_css("zh")
+    assert f'font-family: "{PAGE_FAMILY}"' in css and "http" not in css
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", css).group(1))
+    assert len(data) < 400_000
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    assert all(ord(c) in cmap for c in "嘉善青浦吴江示范区高新技术企业")
+    assert sum(ord(c) in cmap for c in glossary_characters()) / len(glossary_characters()) > 0.95

@@ -160,3 +160,82 @@ def test_levers_robustness_stage_in_chinese(tmp_path):
     assert run.exit_code == 0, run.output
     assert any("robustness.png" in name for name in figures.by_file)
     check(tmp_path / "out", "robustness", figures, _words_of_output(run), extra=["tiny"])
+
+
+def test_prim_box_paragraph_and_tables_in_chinese():
+    """The robustness report's PRIM paragraph for a lever with a box (which the tiny end-to-end run, with
+    three draws, never reaches), its box table and the driver's phrase: Chinese, with the assumptions'
+    labels and ranges."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from innosim.analysis.levers.discovery import find_failure_box
+    from innosim.analysis.levers.robustness import Uncertainty
+    from innosim.analysis.levers.robustness_report import prim_box_table, prim_sentence, prim_table
+    from innosim.i18n import Labels
+
+    from .test_robustness import planted
+
+    x, effect = planted()
+    names = {c: f"behaviour.{n}" for c, n in zip("abcdef", ["founding_rate", "shanghai_pull", "incubation_months",
+                                                           "hnte_first_approval", "firm_entry_rate",
+                                                           "graduate_stay_bonus"], strict=True)}
+    found = find_failure_box(x.rename(columns=names), effect <= 0, "finance")
+    assert found.status == "box"
+    found = dataclasses.replace(found, driver=names["a"], driver_rho=-0.61, driver_p=0.001)
+    units = [Uncertainty(name, name.removeprefix("behaviour.").replace("_", " "), float(x[c].min()),
+                         float(x[c].max()), name.endswith("months"), 1.0, "the file") for c, name in names.items()]
+    import pandas as pd
+
+    summary = pd.DataFrame([{"lever": "finance", "output": "hnte_stock", "region": "jiashan", "table_effect": 1.0,
+                             "median": 1.0}])
+    result = SimpleNamespace(labels={"finance": "科技金融"}, levers=["finance"], discoveries=[found],
+                             summary=summary, headline=("hnte_stock", "jiashan"),
+                             robustness=SimpleNamespace(failure_text="0", uncertainties=units))
+    t = Labels("zh")
+    sentence = prim_sentence(found, result, "嘉善的高新技术企业存量", t)
+    assert "科技金融" in sentence and "%" in sentence and "Spearman" in sentence
+    tables = [prim_box_table(result, t), prim_table(result, ["finance"], t)]
+    text = "\n".join([sentence, *(" | ".join(map(str, [*frame.columns, *frame.to_numpy().ravel()]))
+                                   for frame in tables)])
+    assert len(tables[0]) >= 2 and "至" in text
+    assert_chinese(text)
+    english = prim_sentence(found, result, "Jiashan's HNTE stock", Labels("en"))
+    assert "of those draws lie where" in english
+
+
+@pytest.mark.parametrize("cutoff_met, worst_ignored", [(True, 0), (False, 1)])
+def test_calibration_ensemble_report_in_chinese(tmp_path, cutoff_met, worst_ignored):
+    """The ensemble's report (`innosim calibrate --method history_matching`) in Chinese, from the tables
+    `calibrate_ensemble` gives it: every paragraph, the cutoff-not-met note, captions and headers."""
+    import pandas as pd
+
+    from innosim.analysis.calibration.ensemble import METHOD, REFERENCES
+    from innosim.analysis.calibration.report import build_ensemble_report
+    from innosim.i18n import Labels
+
+    data = {"members_count": 3, "method": METHOD, "references": REFERENCES, "cutoff_met": cutoff_met,
+            "settings": {"waves": 2, "points": 8, "design_seed": 5, "replicates": 2, "cutoff": 3.0, "margin": 0.1,
+                         "min_members": 3, "worst_ignored": worst_ignored,
+                         "implausibility": "the largest |z| over the 2 fitted targets"},
+            "period": {"months": 48, "start": "2015-01", "scale": 0.05},
+            "members": [{"implausibility": v} for v in (0.8, 1.2, 2.1)],
+            "runs": {"asked": 32, "wall_minutes": 3.0},
+            "waves": [{"wave": 1, "points": 8, "not_ruled_out": 4, "implausibility_min": 0.8,
+                       "implausibility_median": 3.4}, {"wave": 2, "points": 8, "not_ruled_out": 3,
+                                                       "implausibility_min": 0.8, "implausibility_median": 2.0}],
+            "best": {"firm_entry_rate": 0.021}, "provenance": {"command": "innosim calibrate t.yaml --lang zh",
+                                                               "store": "out/calibration/runs.sqlite"}}
+    params = pd.DataFrame({"parameter": ["firm_entry_rate"], "low": [0.01], "high": [0.08], "min": [0.015],
+                           "q05": [0.016], "median": [0.021], "q95": [0.03], "max": [0.031],
+                           "share_of_bounds": [0.23]})
+    targets = pd.DataFrame({"target": ["revenue", "rd_share"], "z_min": [-0.5, -1.0], "z_median": [0.1, 0.2],
+                            "z_max": [0.9, 1.4], "share_within": [1.0, 0.66]})
+    prior = pd.DataFrame({"implausibility": [0.8, 3.0, 5.5, 9.0]})
+    report = build_ensemble_report(data, params, targets, prior, {"firm_entry_rate": "企业进入率"}, Labels("zh"))
+    md, html = report.write(tmp_path)
+    references = [w for w in REFERENCES.replace("&", " ").split() if w[:1].isalpha()]
+    assert_chinese(report_text(md), report_text(html), extra=["revenue", "rd_share", *references])
+    assert ("未达到阈值" in md.read_text(encoding="utf-8")) is not cutoff_met
+    english = build_ensemble_report(data, params, targets, prior, {}, Labels("en")).to_markdown()
+    assert "parameter sets are not ruled out by the targets" in english

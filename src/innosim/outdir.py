@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from innosim.scenario import ScenarioError
+from innosim.i18n import msg
 
 #: The file that marks a folder as innosim's: only such a folder (or an empty one) is written into.
 MARKER = ".innosim"
@@ -32,9 +33,9 @@ def file_name(name: str, source: str | Path, key: str = "name") -> str:
     if not isinstance(name, str) or len(name) > NAME_LIMIT or not NAME_PATTERN.fullmatch(name):
         from innosim.yamlsafe import excerpt
 
-        raise ScenarioError(source, key, f"{excerpt(name)} becomes a folder name, so it may hold only letters, "
-                                         f"digits, - and _ (at most {NAME_LIMIT}, starting with a letter or "
-                                         "digit); rename it, or give --out")
+        raise ScenarioError(source, key, msg("{name} becomes a folder name, so it may hold only letters, digits, - and "
+                                             "_ (at most {limit}, starting with a letter or digit); rename it, or "
+                                             "give --out", name=excerpt(name), limit=NAME_LIMIT))
     return name
 
 
@@ -72,18 +73,19 @@ def check_out_dir(path: str | Path, option: str = "--out") -> Path:
     folder = path.resolve()
     why = _forbidden(folder)
     if why:
-        raise ScenarioError(option, str(path), f"{why}; give a new folder, e.g. out/my-run")
+        raise ScenarioError(option, str(path), msg("{why}; give a new folder, e.g. out/my-run", why=msg(why)))
     if not folder.exists():
         return path
     if not folder.is_dir():
-        raise ScenarioError(option, str(path), "is not a folder; give a new folder, e.g. out/my-run")
+        raise ScenarioError(option, str(path), msg("is not a folder; give a new folder, e.g. out/my-run"))
     if (folder / MARKER).is_file():
         return path
     entries = sorted(entry.name for entry in islice(folder.iterdir(), 4))
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
-        raise ScenarioError(option, str(path), f"holds files innosim did not write ({shown}); innosim writes only "
-                                               "into a new or empty folder, or one it made: give another")
+        raise ScenarioError(option, str(path), msg("holds files innosim did not write ({shown}); innosim writes only "
+                                                   "into a new or empty folder, or one it made: give another",
+                                                   shown=shown))
     return path
 
 

@@ -61,13 +61,18 @@ def float_hint(value: Any) -> str:
         mantissa, _, exponent = value.strip().lower().partition("e")
         if exponent[0] not in "+-":  # YAML 1.1 reads 2.0e5 as text too: the exponent needs its sign
             exponent = "+" + exponent
-        return f"; YAML reads {value.strip()} as text: write {mantissa}.0e{exponent}"
+        from innosim.i18n import msg
+
+        return msg("; YAML reads {value} as text: write {number}", value=value.strip(),
+                   number=f"{mantissa}.0e{exponent}")
     return ""
 
 
 def got(value: Any) -> str:
     """`` (got <excerpt>)`` for an error message, with the `float_hint` where it applies."""
-    return f" (got {excerpt(value)}{float_hint(value)})"
+    from innosim.i18n import msg
+
+    return msg(" (got {value})", value=f"{excerpt(value)}{float_hint(value)}")
 
 
 def yaml_problem(exc: yaml.YAMLError) -> str:

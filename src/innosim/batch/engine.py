@@ -23,6 +23,7 @@ from pathlib import Path
 from .store import ResultStore, StoreError
 from .storefile import pending_folder
 from .tasks import DEFAULT_RUN_FN, RunRecord, Task, function_name, run_task
+from innosim.i18n import msg
 
 SCHEDULER_ENV = "INNOSIM_SCHEDULER"
 
@@ -107,8 +108,8 @@ SCHEDULER_TIMEOUT = 5.0
 
 
 def _scheduler_error(address: str, why: str) -> BatchError:
-    return BatchError(f"cannot use the dask scheduler at {address}: {why}; check --scheduler or {SCHEDULER_ENV} "
-                      "(nothing was run or written)")
+    return BatchError(msg("cannot use the dask scheduler at {address}: {why}; check --scheduler or {env} "
+                          "(nothing was run or written)", address=address, why=why, env=SCHEDULER_ENV))
 
 
 def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
@@ -250,9 +251,10 @@ def _all_stored(store: ResultStore) -> None:
     except StoreError:
         pass
     if store.kept_aside:
-        raise StoreError(f"{store.path}: locked by another program; {store.kept_aside} finished runs are kept in "
-                         f"{pending_folder(store.path)} and added when the store is next opened: close the program "
-                         "that holds it and run the same command again")
+        raise StoreError(msg("{path}: locked by another program; {n} finished runs are kept in {folder} and added "
+                             "when the store is next opened: close the program that holds it and run the same "
+                             "command again", path=store.path, n=store.kept_aside,
+                             folder=pending_folder(store.path)))
 
 
 def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None, scheduler: str | None,
@@ -305,9 +307,10 @@ def _run_missing(tasks: Sequence[Task], store: ResultStore, *, jobs: int | None,
                     task, exc = failed
                     why = " ".join(f"{type(exc).__name__}: {exc}".split())
                     if isinstance(exc, BrokenProcessPool):  # a crash or the kernel's OOM killer: no message
-                        why = "a worker process died while running it (out of memory, or killed)"
-                    raise BatchError(f"run failed: {task.label} (seed {task.seed}): {why[:300]}; the runs "
-                                     f"finished before it are kept in {store.path}") from exc
+                        why = msg("a worker process died while running it (out of memory, or killed)")
+                    raise BatchError(msg("run failed: {label} (seed {seed}): {why}; the runs finished before it are "
+                                         "kept in {path}", label=task.label, seed=task.seed, why=why[:300],
+                                         path=store.path)) from exc
                 fill()
         finally:
             for future in pending:

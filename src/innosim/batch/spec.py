@@ -25,6 +25,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from innosim.scenario import ScenarioError, read_yaml
+from innosim.i18n import msg
 from innosim.scenario.diagnostics import validated
 from innosim.scenario.regions import canonical_regions
 
@@ -94,13 +95,14 @@ def load_spec(path: str | Path, max_runs: int = MAX_RUNS) -> BatchSpec:
     runs = spec.run_count()
     if runs > max_runs:
         raise ScenarioError(path, "grid" if spec.grid else "points",
-                            f"{runs:,} runs (points x {spec.replicates} replicates x {len(spec.scenario_files)} "
-                            f"scenario files) are more than the limit of {max_runs:,}; "
-                            f"pass --max-runs {runs} to allow them")
+                            msg("{total} runs (points x {replicates} replicates x {files} scenario files) are more "
+                                "than the limit of {limit}; pass --max-runs {runs} to allow them", total=f"{runs:,}",
+                                replicates=spec.replicates, files=len(spec.scenario_files), limit=f"{max_runs:,}",
+                                runs=runs))
     for where, point in spec.point_list():
         clash = sorted(set(point) & set(spec.overrides))
         if clash:
-            raise ScenarioError(path, f"{where}.{clash[0]}", "also set under overrides: set it in one place")
+            raise ScenarioError(path, f"{where}.{clash[0]}", msg("also set under overrides: set it in one place"))
     return spec
 
 
@@ -121,7 +123,7 @@ def spec_tasks(spec: BatchSpec, spec_file: str | Path) -> list[Task]:
     for name in spec.scenario_files:
         file = spec_file.parent / name
         if not file.is_file():
-            raise ScenarioError(spec_file, "scenario", f"file not found: {name}")
+            raise ScenarioError(spec_file, "scenario", msg("file not found: {file}{chain}", file=name, chain=""))
         for where, point in spec.point_list():
             try:
                 tasks += make_tasks([file], [{**spec.overrides, **point}], replicates=spec.replicates,

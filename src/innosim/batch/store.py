@@ -31,6 +31,7 @@ from innosim.scenario import content_hash
 
 from . import storefile
 from .tasks import RunRecord, Task, overrides_json
+from innosim.i18n import msg
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -82,6 +83,10 @@ class StoreError(RuntimeError):
 _ELSEWHERE = "use another --store (--out for sensitivity and calibrate)"
 
 
+def _elsewhere() -> str:
+    return msg(_ELSEWHERE)
+
+
 #: Seconds a write waits for a lock another program holds on the store before its runs are kept aside.
 LOCK_WAIT = 60.0
 
@@ -89,17 +94,17 @@ LOCK_WAIT = 60.0
 def _store_problem(path: Path, exc: Exception) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        why = (f"locked by another program for over {LOCK_WAIT:g} s; close the program that holds it "
-               "(a database browser?) and run the same command again (finished runs are kept)")
+        why = msg("locked by another program for over {wait} s; close the program that holds it "
+                  "(a database browser?) and run the same command again (finished runs are kept)", wait=f"{LOCK_WAIT:g}")
     elif "full" in text:
-        why = "the disk is full; free some space and run the same command again (finished runs are kept)"
+        why = msg("the disk is full; free some space and run the same command again (finished runs are kept)")
     elif "not a database" in text or "malformed" in text or "corrupt" in text:
-        why = ("not a results store, or a damaged one; move it away or delete it, then run the same command "
-               "again (its runs will be done again)")
+        why = msg("not a results store, or a damaged one; move it away or delete it, then run the same command "
+                  "again (its runs will be done again)")
     elif "readonly" in text or "unable to open" in text:
-        why = f"cannot be written (permissions, or a read-only disk?); {_ELSEWHERE}"
+        why = msg("cannot be written (permissions, or a read-only disk?); {elsewhere}", elsewhere=_elsewhere())
     else:
-        why = f"{' '.join(text.split())[:200]}; move it away or {_ELSEWHERE}"
+        why = msg("{why}; move it away or {elsewhere}", why=" ".join(text.split())[:200], elsewhere=_elsewhere())
     return StoreError(f"{path}: {why}")
 
 
@@ -121,7 +126,7 @@ def check_store(path: str | Path) -> Path:
     try:
         storefile.check_file(path)
     except storefile.NotOurs as exc:
-        raise StoreError(f"{path}: {exc}; {_ELSEWHERE}") from None
+        raise StoreError(f"{path}: {exc}; {_elsewhere()}") from None
     except (OSError, sqlite3.Error) as exc:
         raise _store_problem(path, exc) from None
     return path
@@ -137,7 +142,7 @@ class ResultStore:
         try:
             existing = storefile.check_file(self.path)
         except storefile.NotOurs as exc:
-            raise StoreError(f"{self.path}: {exc}; {_ELSEWHERE}") from None
+            raise StoreError(f"{self.path}: {exc}; {_elsewhere()}") from None
         except (OSError, sqlite3.Error) as exc:
             raise _store_problem(self.path, exc) from None
         try:
@@ -148,8 +153,8 @@ class ResultStore:
                 mark(self.path.parent)
             self._db = sqlite3.connect(self.path, timeout=LOCK_WAIT, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot be opened ({getattr(exc, 'strerror', None) or exc}); "
-                             f"{_ELSEWHERE}") from None
+            raise StoreError(msg("{path}: cannot be opened ({why}); {elsewhere}", path=self.path,
+                                 why=getattr(exc, "strerror", None) or exc, elsewhere=_elsewhere())) from None
         try:
             self._prepare(existing)
         except sqlite3.Error as exc:
@@ -462,8 +467,9 @@ class ResultStore:
         """Raise StoreError naming the path when SQLite finds the file damaged (`PRAGMA quick_check`)."""
         found = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
         if found != ["ok"]:
-            raise StoreError(f"{self.path}: damaged ({' '.join(str(found[0]).split())[:120]}); move it away or "
-                             "delete it, then run the same command again (its runs will be done again)")
+            raise StoreError(msg("{path}: damaged ({why}); move it away or delete it, then run the same command "
+                                 "again (its runs will be done again)", path=self.path,
+                                 why=" ".join(str(found[0]).split())[:120]))
 
     @_named
     def vacuum(self) -> None:

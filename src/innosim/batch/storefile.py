@@ -19,6 +19,7 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from innosim.i18n import msg
 
 #: SQLite's application_id of an innosim results store ("inno" in ASCII).
 APPLICATION_ID = 0x696E6E6F
@@ -42,7 +43,7 @@ def check_file(path: Path) -> bool:
     except FileNotFoundError:
         return False
     if not stat.S_ISREG(mode):
-        raise NotOurs("not a regular file (a device, a folder or a pipe)")
+        raise NotOurs(msg("not a regular file (a device, a folder or a pipe)"))
     if os.path.getsize(path) == 0:
         return False
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
@@ -55,7 +56,8 @@ def check_file(path: Path) -> bool:
         db.close()
     if found != 0 or "runs" not in tables or not tables <= TABLES:
         shown = ", ".join(sorted(tables)[:5]) or "no tables"
-        raise NotOurs(f"a database innosim did not make ({shown}); innosim writes only into its own stores")
+        raise NotOurs(msg("a database innosim did not make ({shown}); innosim writes only into its own stores",
+                          shown=shown))
     return True
 
 
@@ -93,8 +95,8 @@ def acquire(path: Path, waiting: Callable[[str], None] | None = None) -> tuple[s
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        (waiting or _say)(f"waiting: another process is using {path} (a batch, a comparison or a prune); "
-                          "this one will reuse its runs and do only the rest")
+        (waiting or _say)(msg("waiting: another process is using {path} (a batch, a comparison or a prune); "
+                              "this one will reuse its runs and do only the rest", path=path))
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
         except BaseException:

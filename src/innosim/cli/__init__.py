@@ -9,20 +9,38 @@ import click
 
 from innosim import __version__
 
-from .errors import DEBUG_ENV, exit_with, handle_stop_signals
+from .errors import DEBUG_ENV, exit_with, handle_stop_signals, in_language
 
 
 class Group(click.Group):
     """Turns any failure below into a one-line message (file, key, reason) and a non-zero exit
-    status (2 for bad input, 1 otherwise); `--debug` shows the traceback instead."""
+    status (2 for bad input, 1 otherwise); `--debug` shows the traceback instead. Messages are in
+    the language of ``--lang`` (read from the arguments before click parses them) or $INNOSIM_LANG,
+    click's usage errors included."""
+
+    def main(self, args=None, *rest, **options):
+        from innosim.i18n import messages_in, peek_lang
+
+        with messages_in(peek_lang(sys.argv[1:] if args is None else args)):
+            return super().main(args, *rest, **options)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.ClickException as exc:
+            raise in_language(exc) from None
 
     def invoke(self, ctx):
+        from innosim.i18n import msg
+
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        except click.exceptions.ClickException as exc:
+            raise in_language(exc) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: files are written whole or not
-            click.echo("\ninterrupted", err=True)
+            click.echo("\n" + msg("interrupted"), err=True)
             sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - every other failure: one line, no traceback
             if ctx.params.get("debug") or os.environ.get(DEBUG_ENV):

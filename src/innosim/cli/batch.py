@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
+from innosim.i18n import msg
+
 from .batching import resolve_scheduler, run_or_exit
-from .options import store_option
+from .options import labels, lang_option, store_option
 
 DEFAULT_OUT = Path("out")
 
@@ -57,9 +59,11 @@ def _point_table(tasks, swept: list[str]):
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,
               help="allow a sweep of more runs than the default limit (100,000)")
+@lang_option
 def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: str | None,
-          store_path: Path | None, progress: bool | None, max_runs: int | None) -> None:
+          store_path: Path | None, progress: bool | None, max_runs: int | None, lang: str | None) -> None:
     """Run the sweep in SPEC.yaml (scenario, override grid or points, replicates) and write tidy tables."""
+    labels(lang)  # the tables hold keys and numbers; the messages are in this language
     from innosim.batch import check_store, default_store_path, load_spec, spec_tasks
     from innosim.batch.spec import MAX_RUNS
 
@@ -109,5 +113,6 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     })
     store.close()
     stats = store.last_batch
-    click.echo(f"{len(points)} points x {spec.replicates} replicates: {stats['ran']} runs done, "
-               f"{stats['stored_before']} reused; tables in {out_dir}/ ({', '.join(written)})")
+    click.echo(msg("{points} points x {replicates} replicates: {ran} runs done, {reused} reused; tables in "
+                   "{out}/ ({files})", points=len(points), replicates=spec.replicates, ran=stats["ran"],
+                   reused=stats["stored_before"], out=out_dir, files=", ".join(written)))

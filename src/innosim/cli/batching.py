@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from innosim.scenario import ScenarioError
+from innosim.i18n import msg
 
 
 def resolve_scheduler(scheduler: str | None, jobs: int | None = None) -> str | None:
@@ -23,8 +24,9 @@ def resolve_scheduler(scheduler: str | None, jobs: int | None = None) -> str | N
     if scheduler:
         check_scheduler(scheduler)
     elif jobs is not None and jobs > default_jobs():
-        raise ScenarioError("--jobs", "", f"{jobs:,} worker processes, more than the {default_jobs()} cores this "
-                                          "process may use; give at most that, or a cluster with --scheduler")
+        raise ScenarioError("--jobs", "", msg("{jobs} worker processes, more than the {cores} cores this process "
+                                              "may use; give at most that, or a cluster with --scheduler",
+                                              jobs=f"{jobs:,}", cores=default_jobs()))
     return scheduler
 
 
@@ -40,6 +42,6 @@ def run_or_exit(tasks, store_path: Path, **options):
         total = len({t.key for t in tasks})
         with ResultStore(store_path) as store:
             done = total - len(store.missing(tasks))
-        click.echo(f"\ninterrupted: {done} of {total} runs are stored in {store_path}; "
-                   "run the same command again to do only the rest", err=True)
+        click.echo("\n" + msg("interrupted: {done} of {total} runs are stored in {path}; run the same command "
+                               "again to do only the rest", done=done, total=total, path=store_path), err=True)
         sys.exit(130)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from innosim.outdir import claim_out_dir
+from innosim.i18n import msg
 
 from .batching import resolve_scheduler
 from .options import labels, lang_option
@@ -158,11 +159,12 @@ def _ensemble(cal, targets_file: Path, out_dir: Path | None, write_to: Path | No
     e = cal.ensemble
     runs = (points or e.points) * (waves or e.waves) * (replicates or e.replicates)
     if runs > MAX_RUNS:  # refused before anything runs or is written
-        raise click.UsageError(f"{points or e.points} sets x {waves or e.waves} waves x {replicates or e.replicates} "
-                               f"replicates = {runs:,} runs, more than the limit of {MAX_RUNS:,}")
+        raise click.UsageError(msg("{points} sets x {waves} waves x {replicates} replicates = {runs} runs, more "
+                                   "than the limit of {limit}", points=points or e.points, waves=waves or e.waves,
+                                   replicates=replicates or e.replicates, runs=f"{runs:,}", limit=f"{MAX_RUNS:,}"))
     if (points or e.points) < e.min_members:
-        raise click.UsageError(f"--points {points or e.points} is below the ensemble's min_members "
-                               f"({e.min_members}, calibration parameters file)")
+        raise click.UsageError(msg("--points {points} is below the ensemble's min_members ({least}, calibration "
+                                   "parameters file)", points=points or e.points, least=e.min_members))
     write_to = write_to or targets_file.parent
     check_replaceable([write_to / "ensemble.yaml", write_to / "calibrated.yaml"])  # before anything runs
     out_dir = claim_out_dir(out_dir or ENSEMBLE_OUT)

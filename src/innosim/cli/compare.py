@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from innosim.scenario import COUNTIES, ScenarioError
+from innosim.i18n import msg
 
 from .batching import resolve_scheduler, run_or_exit
 from .options import (MAX_MONTHS, MAX_REPLICATES, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from,
@@ -29,10 +30,10 @@ def scenario_labels(names: list[str], files: list[str | Path] | None = None) -> 
     first: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in first:
-            where = (f": {files[first[name]]} and {files[i]}" if files else "")
+            where = msg(": {one} and {other}", one=files[first[name]], other=files[i]) if files else ""
             raise ScenarioError(files[i] if files else "", "name",
-                                f"two scenarios of this comparison are named {name!r}{where}; "
-                                "give one of them another `name:`")
+                                msg("two scenarios of this comparison are named {name!r}{where}; give one of them "
+                                    "another `name:`", name=name, where=where))
         first[name] = i
     return list(names)
 
@@ -121,14 +122,16 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     from innosim.scenario.catalogue import changed_settings, scenario_settings
 
     if len(scenarios) < 2:
-        raise click.UsageError("give a baseline and at least one other scenario")
+        raise click.UsageError(msg("give a baseline and at least one other scenario"))
     from innosim.batch.spec import MAX_RUNS
 
     runs = len(scenarios) * replicates
     if runs > (max_runs or MAX_RUNS):  # before a task is made: each holds a validated scenario
-        raise ScenarioError("--replicates", "", f"{len(scenarios)} scenarios x {replicates:,} replicates = {runs:,} "
-                                                f"runs, more than the limit of {max_runs or MAX_RUNS:,}; pass "
-                                                f"--max-runs {runs} to allow them")
+        raise ScenarioError("--replicates", "", msg("{n} scenarios x {replicates} replicates = {total} runs, more "
+                                                    "than the limit of {limit}; pass --max-runs {runs} to allow them",
+                                                    n=len(scenarios), replicates=f"{replicates:,}", runs=runs,
+                                                    total=f"{runs:,}",
+                                                    limit=f"{max_runs or MAX_RUNS:,}"))
     t = labels(lang)
     from innosim.analysis.compare.opening import county_key
 
@@ -148,7 +151,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     # settings that change nothing, are overridden or narrow their base: said here and atop the report
     found = [warnings_for(file, overrides, SET_SOURCE) for file in scenarios]
     for warning in (w for ws in found for w in ws):
-        click.echo(f"warning: {warning.one_line()}", err=True)
+        click.echo(msg("warning: {message}", message=warning.one_line()), err=True)
     warned = [[w.as_dict() for w in ws] for ws in found]
     tasks = make_tasks(list(scenarios), [overrides], replicates=replicates, root_seed=seed, months=months)
 

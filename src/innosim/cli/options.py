@@ -10,6 +10,7 @@ import click
 from innosim.scenario import ScenarioError
 from innosim.scenario.loader import read_yaml_value
 from innosim.scenario.regions import canonical_key, canonical_regions
+from innosim.i18n import msg
 
 SET_SOURCE = "--set"
 #: The largest seed (SQLite keeps seeds as 64-bit integers) and horizon (the schema's run.months) an option takes.
@@ -26,11 +27,12 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ScenarioError(SET_SOURCE, item, "must be KEY=VALUE, e.g. --set policy.vouchers.scope=zone")
+            raise ScenarioError(SET_SOURCE, item, msg("must be KEY=VALUE, e.g. --set policy.vouchers.scope=zone"))
         value = read_yaml_value(text, SET_SOURCE, key) if text.strip() else ""
         written, key = key, canonical_key(key)  # policy.vouchers.scope.嘉善 is policy.vouchers.scope.jiashan
         if key in overrides:
-            raise ScenarioError(SET_SOURCE, written, "given twice" if written == key else f"given twice (as {key})")
+            raise ScenarioError(SET_SOURCE, written, msg("given twice") if written == key
+                                else msg("given twice (as {key})", key=key))
         overrides[key] = canonical_regions(value, SET_SOURCE)
     return overrides
 
@@ -69,8 +71,9 @@ def overrides_from(sets: tuple[str, ...], scale: float | None) -> dict[str, Any]
         inner = sorted(other for other in overrides if other.startswith(key + "."))
         if inner and not isinstance(value, dict):
             source = "--scale" if inner == ["run.scale"] and scale is not None else f"--set {inner[0]}"
-            raise ScenarioError(SET_SOURCE, key, f"is a section of settings, and {source} sets one of its keys: "
-                                                 f"give a setting inside it (e.g. {inner[0]}=...), not a value")
+            raise ScenarioError(SET_SOURCE, key, msg("is a section of settings, and {source} sets one of its keys: "
+                                                     "give a setting inside it (e.g. {example}=...), not a value",
+                                                     source=source, example=inner[0]))
     return overrides
 
 
@@ -81,4 +84,10 @@ def labels(lang: str | None):
     try:
         return Labels(lang)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        from innosim.i18n import LANG_ENV, LANGUAGES, message_lang
+
+        if message_lang() == "en":
+            raise click.UsageError(str(exc)) from None
+        chosen = (lang or "").strip() or f"${LANG_ENV}"
+        raise click.UsageError(msg("unknown language {lang!r}: choose one of {choices} (--lang or {env})",
+                                   lang=chosen, choices=", ".join(LANGUAGES), env=f"${LANG_ENV}")) from None

@@ -11,6 +11,7 @@ import click
 
 from innosim.scenario import ScenarioError, load_scenario, warnings_for
 from innosim.scenario.diagnostics import translate
+from innosim.i18n import msg
 
 from .options import MAX_MONTHS, MAX_SEED, SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
@@ -95,7 +96,7 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
     overrides = overrides_from(sets, scale)
     spec = load_scenario(scenario, overrides, override_source=SET_SOURCE)
     for warning in warnings_for(scenario, overrides, SET_SOURCE):
-        click.echo(f"warning: {warning.one_line()}", err=True)
+        click.echo(msg("warning: {message}", message=warning.one_line()), err=True)
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / "run" / f"{file_name(spec.name, scenario)}-seed{seed}")
     show = sys.stderr.isatty() if progress is None else progress
     with month_progress(f"{spec.name} (seed {seed})", show) as update, warnings.catch_warnings():
@@ -109,8 +110,8 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
             raise MechanismError(exc.month, exc.mechanism, exc.cause, f"{exc.setting} in {scenario} (seed {seed})"
                                  if exc.setting else f"{scenario} (seed {seed})") from None
     write_run_outputs(result, spec, out_dir, scenario_file=scenario, seed=seed, labels=t)
-    click.echo(f"{spec.name}, seed {seed}, scale {spec.run.scale:g}, "
-               f"{int(result.timeseries['month'].max())} months")
+    click.echo(msg("{name}, seed {seed}, scale {scale}, {months} months", name=spec.name, seed=seed,
+                   scale=f"{spec.run.scale:g}", months=int(result.timeseries['month'].max())))
     click.echo(horizon_summary(result.end, t), nl=False)
     click.echo(f"{t.text('outputs written to')} {out_dir}/ (timeseries.csv, timeseries.parquet, summary.json, "
                "indicators.png)")
@@ -118,19 +119,21 @@ def run(scenario: Path, seed: int, months: int | None, scale: float | None, sets
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@lang_option
+def validate(files: tuple[Path, ...], lang: str | None) -> None:
     """Check scenario FILES without running them: every problem of each file at once (exit 2), and
     warnings (exit 0) for settings that change nothing, are overridden, or narrow the base's."""
+    labels(lang)  # an unknown language is refused here
     failed = False
     for file in files:
         try:
             spec = load_scenario(file)
         except ScenarioError as exc:
-            click.echo(f"error: {translate(exc, exc.file)}", err=True)
+            click.echo(msg("error: {message}", message=translate(exc, exc.file)), err=True)
             failed = True
         else:
-            click.echo(f"ok: {file} ({spec.name})")
+            click.echo(msg("ok: {file} ({name})", file=file, name=spec.name))
             for warning in warnings_for(file):
-                click.echo(f"warning: {warning.one_line()}", err=True)
+                click.echo(msg("warning: {message}", message=warning.one_line()), err=True)
     if failed:
         sys.exit(2)

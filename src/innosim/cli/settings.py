@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from innosim.i18n import msg
 
 from .options import SET_SOURCE, labels, lang_option, overrides_from, scale_option, set_option
 
@@ -54,10 +55,10 @@ def settings(scenario: Path | None, fmt: str, changed: bool, pattern: str | None
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"settings of {scenario}" if scenario else "settings (schema defaults)",
+    table = Table(title=msg("settings of {file}", file=scenario) if scenario else msg("settings (schema defaults)"),
                   show_lines=False, header_style="bold")
     for column in ("key", "default", "range", "unit", "meaning", "value", "set by"):
-        table.add_column(column, overflow="fold")
+        table.add_column(msg(column), overflow="fold")
     for r in records:
         key = r["key"] if r["label"] == r["key"] else f"{r['key']}\n{r['label']}"
         value = show_value(r["value"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from innosim.i18n import msg
 
-from .options import store_option
+from .options import labels, lang_option, store_option
 
 
 def _open(store_path: Path | None):
@@ -14,7 +15,7 @@ def _open(store_path: Path | None):
 
     path = store_path or default_store_path()
     if not path.exists():
-        raise click.UsageError(f"no results store at {path} yet (compare and batch create it)")
+        raise click.UsageError(msg("no results store at {path} yet (compare and batch create it)", path=path))
     return ResultStore(path)
 
 
@@ -25,18 +26,20 @@ def store() -> None:
 
 @store.command("list")
 @store_option
-def list_runs(store_path: Path | None) -> None:
+@lang_option
+def list_runs(store_path: Path | None, lang: str | None) -> None:
     """Stored runs by scenario, overrides and horizon; 'stale' runs were made by older model code
     and are never reused."""
     from rich.console import Console
     from rich.table import Table
 
+    labels(lang)
     with _open(store_path) as results:
         results.check()  # a damaged store says so (exit 1) rather than list what it can still read
         overview = results.overview()
-        table = Table(title=f"{results.path}: {len(results)} runs", header_style="bold")
+        table = Table(title=msg("{path}: {n} runs", path=results.path, n=len(results)), header_style="bold")
         for column in ("scenario", "file", "overrides", "months", "runs", "stale", "last run"):
-            table.add_column(column, overflow="fold")
+            table.add_column(msg(column), overflow="fold")
         for row in overview.itertuples(index=False):
             stale = int(row.runs - row.current)
             table.add_row(row.scenario, str(row.scenario_file), row.overrides,
@@ -44,7 +47,7 @@ def list_runs(store_path: Path | None) -> None:
                           str(int(row.runs)), str(stale) if stale else "", row.last)
         Console(width=160).print(table)
         size = results.path.stat().st_size / 1e6
-    click.echo(f"{size:.1f} MB; `innosim store prune --stale` removes runs of older model code")
+    click.echo(msg("{size} MB; `innosim store prune --stale` removes runs of older model code", size=f"{size:.1f}"))
 
 
 @store.command()
@@ -55,17 +58,20 @@ def list_runs(store_path: Path | None) -> None:
               help="runs finished more than DAYS days ago")
 @click.option("--all", "everything", is_flag=True, help="every run")
 @click.option("--dry-run", is_flag=True, help="say what would be removed, remove nothing")
+@lang_option
 def prune(store_path: Path | None, stale: bool, scenario: str | None, days: float | None, everything: bool,
-          dry_run: bool) -> None:
+          dry_run: bool, lang: str | None) -> None:
     """Remove stored runs matching every condition given (at least one is needed)."""
+    labels(lang)
     if not (stale or scenario or days is not None or everything):
-        raise click.UsageError("say which runs: --stale, --scenario NAME, --older-than DAYS or --all")
+        raise click.UsageError(msg("say which runs: --stale, --scenario NAME, --older-than DAYS or --all"))
     with _open(store_path) as results, results.exclusive():  # never under a running batch
         keys = results.runs()["key"].tolist() if everything else \
             results.select_keys(scenario=scenario, older_than_days=days, stale=stale)
         if dry_run:
-            click.echo(f"would remove {len(keys)} of {len(results)} runs from {results.path}")
+            click.echo(msg("would remove {n} of {total} runs from {path}", n=len(keys), total=len(results),
+                           path=results.path))
             return
         removed = results.delete(keys)
         results.vacuum()
-        click.echo(f"removed {removed} runs; {len(results)} left in {results.path}")
+        click.echo(msg("removed {n} runs; {left} left in {path}", n=removed, left=len(results), path=results.path))

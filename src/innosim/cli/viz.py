@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from innosim.i18n import msg
 
 from .options import SET_SOURCE, labels, lang_option, parse_sets, scale_option, set_option
 
@@ -70,21 +71,23 @@ def viz(scenario: Path | None, host: str, port: int, open_browser: bool, idle_ti
                       {tuple(k.split(".")): SET_SOURCE for k in overrides})
     missing = missing_viz_packages()
     if missing:
-        click.echo(f"error: the visual server needs {', '.join(missing)}, which this environment lacks; "
-                   "install innosim's viz extra:\n  pip install -e '.[viz]'   (in the project folder)", err=True)
+        click.echo(msg("error: the visual server needs {packages}, which this environment lacks; install "
+                       "innosim's viz extra:\n  {command}   (in the project folder)", packages=", ".join(missing),
+                       command="pip install -e '.[viz]'"), err=True)
         sys.exit(2)
     from innosim.viz import assets
     from innosim.viz.server import port_is_free, serve
 
     if not is_loopback(host):
-        click.echo(f"warning: --host {host} serves the page to other machines, and it has no login: anyone who "
-                   "reaches it can run the model and see the scenario files in its folder", err=True)
+        click.echo(msg("warning: --host {host} serves the page to other machines, and it has no login: anyone "
+                       "who reaches it can run the model and see the scenario files in its folder", host=host),
+                   err=True)
     absent = assets.missing()
     if absent:
-        click.echo(f"warning: {assets.advice(absent)}", err=True)
+        click.echo(msg("warning: {message}", message=assets.advice(absent)), err=True)
     if port and not port_is_free(host, port):
-        raise click.UsageError(f"cannot listen on {host}:{port} (in use, or not an address of this machine); "
-                               "--port 0 picks a free port")
+        raise click.UsageError(msg("cannot listen on {address} (in use, or not an address of this machine); "
+                                   "--port 0 picks a free port", address=f"{host}:{port}"))
     serve(scenario, host=host, port=port, open_browser=open_browser,
-          announce=lambda line: click.echo(f"{line}  (Ctrl+C stops it)"), overrides=overrides, scale=scale,
+          announce=lambda line: click.echo(msg("{line}  (Ctrl+C stops it)", line=line)), overrides=overrides, scale=scale,
           lang=t.lang if lang else None, idle_timeout=idle_timeout, max_sessions=max_sessions)

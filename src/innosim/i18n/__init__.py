@@ -9,10 +9,19 @@ setting never breaks a report; `untranslated()` lists them for the translator.
     t.place("jiashan")          # 嘉善
     t.indicator("hnte_stock")   # 高新技术企业存量
     t.text("In short")          # 要点
+
+Messages of the command line and its errors (``ScenarioError`` reasons, progress and status lines,
+click's usage errors) are English sentence frames written where they are raised, and translated
+through the ``messages`` section of the glossary: ``msg("{file} does not exist", file=path)``. Their
+language is that of the command being run: `set_message_lang` (the CLI does it before parsing, from
+``--lang`` or ``$INNOSIM_LANG``), else ``$INNOSIM_LANG``, else English. File names, keys and values
+are filled in as they are, never translated.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
 from pathlib import Path
@@ -21,7 +30,7 @@ import yaml
 
 LANG_ENV = "INNOSIM_LANG"
 LANGUAGES = ("en", "zh")
-SECTIONS = ("places", "indicators", "units", "settings", "values", "text")
+SECTIONS = ("places", "indicators", "units", "settings", "values", "text", "messages")
 _HERE = Path(__file__).resolve().parent
 #: English place names (the model's own labels).
 PLACE_NAMES_EN = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
@@ -93,7 +102,7 @@ class Labels:
         return self._get("values", text, str(value))
 
     def text(self, phrase: str) -> str:
-        return self._get("text", phrase, phrase)
+        return self._g["text"].get(phrase) or self._g["messages"].get(phrase, phrase)
 
     def say(self, phrase: str, **values) -> str:
         """A sentence frame in the reader's language, filled: `phrase` (English, with ``{name}`` and
@@ -104,6 +113,57 @@ class Labels:
         """``高新技术企业存量 (hnte_stock)`` in Chinese, ``hnte_stock`` in English."""
         label = getattr(self, kind)(name)
         return f"{label} ({name})" if label != name else name
+
+
+# ---------------------------------------------------------------- the command line's messages
+_MESSAGE_LANG: contextvars.ContextVar[str | None] = contextvars.ContextVar("innosim_message_lang", default=None)
+
+
+def message_lang() -> str:
+    """The language of messages and errors: the one set for this command, else $INNOSIM_LANG, else English
+    (an unknown $INNOSIM_LANG gives English here; the command refuses it with its usage error)."""
+    chosen = _MESSAGE_LANG.get()
+    if chosen:
+        return chosen
+    try:
+        return resolve_lang(None)
+    except ValueError:
+        return "en"
+
+
+@contextlib.contextmanager
+def messages_in(lang: str | None):
+    """Messages and errors in `lang` (None: from $INNOSIM_LANG) while the block runs."""
+    try:
+        chosen = resolve_lang(lang) if lang else None
+    except ValueError:
+        chosen = None
+    token = _MESSAGE_LANG.set(chosen)
+    try:
+        yield
+    finally:
+        _MESSAGE_LANG.reset(token)
+
+
+def msg(phrase: str, **values) -> str:
+    """A message in the language of messages: `phrase` (an English frame with ``{name}`` fields) filled
+    with `values`, translated by the glossary's ``messages`` (or ``text``) section when it has the frame."""
+    lang = message_lang()
+    frame = phrase if lang == "en" else Labels(lang).text(phrase)
+    return frame.format(**values) if values else frame
+
+
+def peek_lang(args) -> str | None:
+    """The ``--lang`` an argument list gives (``--lang zh`` or ``--lang=zh``), read before click parses it."""
+    args = list(args or [])
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
 
 
 def region_aliases() -> dict[str, str]:
@@ -124,4 +184,5 @@ def untranslated(lang: str, indicators: list[str], settings: list[str]) -> dict[
     }
 
 
-__all__ = ["LANGUAGES", "LANG_ENV", "Labels", "glossary", "region_aliases", "resolve_lang", "untranslated"]
+__all__ = ["LANGUAGES", "LANG_ENV", "Labels", "glossary", "message_lang", "messages_in", "msg", "peek_lang",
+           "region_aliases", "resolve_lang", "untranslated"]

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from innosim.i18n import msg
 from innosim.yamlsafe import MAX_BYTES, excerpt, float_hint
 
 from .errors import SHOWN_PROBLEMS, ScenarioError
@@ -111,7 +112,7 @@ def first_comment(text: str) -> str:
 def suggest(word: str, choices) -> str:
     """``; did you mean 'policy'?`` for a close choice, else nothing."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return msg("; did you mean {choice!r}?", choice=close[0]) if close else ""
 
 
 def _model_of(annotation) -> type[BaseModel] | None:
@@ -186,11 +187,11 @@ _BOUNDS = {"less_than_equal": ("le", "at most"), "less_than": ("lt", "less than"
 
 def _shown(value: Any) -> str:
     if isinstance(value, (datetime.date, datetime.datetime)):
-        return f"the date {value.isoformat()}"
+        return msg("the date {date}", date=value.isoformat())
     if isinstance(value, Mapping):
-        return "a mapping"
+        return msg("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return msg("a list")
     return excerpt(value, 60)  # a short excerpt, never a whole (expanded) value
 
 
@@ -206,42 +207,47 @@ def plain_reason(error: dict) -> str:
     """One pydantic error in plain words, with a hint where a common slip explains it."""
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":  # before the excerpt of the value: 43,524 of these took a second
-        return "unknown key"
+        return msg("unknown key")
     if kind == "missing":
-        return "missing: this setting must be given"
+        return msg("missing: this setting must be given")
     ctx = error.get("ctx") or {}
-    got = f" (got {_shown(value)})"
+    got = msg(" (got {value})", value=_shown(value))
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         if value is None:
-            return ("has no value: the settings under it must be indented below it "
-                    "(e.g. two spaces more than this key)")
-        return f"must be a mapping of settings, one `key: value` per line below it{got}"
+            return msg("has no value: the settings under it must be indented below it "
+                       "(e.g. two spaces more than this key)")
+        return msg("must be a mapping of settings, one `key: value` per line below it{got}", got=got)
     if kind == "string_type" and isinstance(value, (datetime.date, datetime.datetime)):
-        return (f"must be a month written YYYY-MM in quotes, e.g. \"{value:%Y-%m}\" "
-                f"(got {_shown(value)}: YAML reads an unquoted YYYY-MM-DD as a date)")
+        return msg("must be a month written YYYY-MM in quotes, e.g. \"{month}\" "
+                   "(got {value}: YAML reads an unquoted YYYY-MM-DD as a date)", month=f"{value:%Y-%m}",
+                   value=_shown(value))
     if kind in _KIND:
-        reason = f"must be {_KIND[kind]}{got}"
+        reason = msg("must be {kind}{got}", kind=msg(_KIND[kind]), got=got)
         if float_hint(value) and kind.startswith(("float", "int")):
             reason += float_hint(value)  # YAML 1.1 reads 1e-3 (no dot) as text
         elif isinstance(value, str) and kind.startswith(("float", "int")):
             try:
                 float(value)
-                reason += ": write the number without quotes"
+                reason += msg(": write the number without quotes")
             except ValueError:
                 pass
         if isinstance(value, str) and kind.startswith("bool") and value.lower() in ("yes", "no", "on", "off"):
-            reason += ": write true or false"
+            reason += msg(": write true or false")
         return reason
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
         bound = ctx.get(name)
-        reason = f"must be {words} {bound:g}{got}" if isinstance(bound, (int, float)) else f"{error['msg']}{got}"
+        reason = (msg(f"must be {words} {{bound}}{{got}}", bound=f"{bound:g}", got=got)
+                  if isinstance(bound, (int, float)) else f"{error['msg']}{got}")
         number = _number(value)
         if kind in ("less_than_equal", "less_than") and bound == 1 and number is not None and 2 <= number <= 100:
-            reason += f"; a share is written as a fraction: {number:g} % is {number / 100:g}"
+            reason += msg("; a share is written as a fraction: {number} % is {share}", number=f"{number:g}",
+                          share=f"{number / 100:g}")
         return reason
     if kind == "literal_error":
-        return f"must be {ctx.get('expected', '')}{got}".replace("must be  (", "must be one of the choices (")
+        expected = ctx.get("expected", "")
+        return (msg("must be {expected}{got}", expected=expected, got=got) if expected
+                else msg("must be one of the choices{got}", got=got))
     if kind in ("value_error", "assertion_error"):
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
@@ -403,7 +409,8 @@ def _with_hint(problem: ScenarioError, error: dict, model: type[BaseModel] | Non
         if not hint:
             homes = [h for h in sections_with(model, str(loc[-1])) if h != _dotted(loc)]
             if homes:
-                hint = f"; {loc[-1]!r} is a setting of {homes[0].rsplit('.', 1)[0]}: check the indentation"
+                hint = msg("; {key!r} is a setting of {section}: check the indentation", key=loc[-1],
+                           section=homes[0].rsplit('.', 1)[0])
     elif model is not None and error["type"] == "literal_error" and isinstance(error.get("input"), str):
         expected = (error.get("ctx") or {}).get("expected", "")
         options = [part.strip(" '") for part in expected.replace(" or ", ",").split(",") if part.strip(" '")]
@@ -441,13 +448,13 @@ def yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
     problem = _short(getattr(exc, "problem", None) or type(exc).__name__)  # never the whole str(exc):
     context = _short(getattr(exc, "context", None) or "")  # it may quote the file's lines
     line = mark.line + 1 if mark is not None else None
-    reason = f"not valid YAML: {problem}"
+    reason = msg("not valid YAML: {problem}", problem=problem)
     if context:
         reason += f" ({context})"
     if mark is not None:
-        reason += f" at line {mark.line + 1}, column {mark.column + 1}"
+        reason += msg(" at line {line}, column {column}", line=mark.line + 1, column=mark.column + 1)
         if "mapping values are not allowed" in problem or "expected <block end>" in problem:
-            reason += "; check the indentation and that each `key: value` has a space after the colon"
+            reason += msg("; check the indentation and that each `key: value` has a space after the colon")
     return line, reason
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from innosim.i18n import msg
+
 
 class ScenarioError(ValueError):
     """A scenario (or experiment, or target) file that cannot be used: file, key path, reason.
@@ -23,8 +25,15 @@ class ScenarioError(ValueError):
 
     def one_line(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        where = f"{where}: {self.key}" if self.key else where
+        where = f"{where}: {shown_key(self.key)}" if self.key else where
         return f"{where}: {self.reason}"
+
+
+def shown_key(key: str) -> str:
+    """A key as a message shows it: as it is in English, as `code` amid Chinese (never translated)."""
+    from innosim.i18n import message_lang
+
+    return key if message_lang() == "en" or "`" in key else f"`{key}`"
 
 
 #: Problems a message lists; the rest are counted (a file of 40,000 unknown keys once printed 5 MB).
@@ -43,10 +52,10 @@ class ScenarioProblems(ScenarioError):
         self.problems = list(problems)
         if len(problems) > 1:
             files = sorted({p.file for p in problems})
-            head = f"{len(problems)} problems in {', '.join(files)}:"
+            head = msg("{n} problems in {files}:", n=len(problems), files=", ".join(files))
             lines = [f"  {p.one_line()}" for p in problems[:SHOWN_PROBLEMS]]
             if len(problems) > SHOWN_PROBLEMS:
-                lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more")
+                lines.append("  " + msg("... and {n} more", n=f"{len(problems) - SHOWN_PROBLEMS:,}"))
             self.args = ("\n".join([head, *lines]),)
 
     def __str__(self) -> str:

@@ -22,6 +22,8 @@ from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, load_bounded, refus
 
 from .diagnostics import FAST_LOADER, first_comment, line_of, pydantic_problems, yaml_problem
 from .errors import ScenarioError, raise_all
+from innosim.i18n import msg
+
 from .regions import canonical_key, canonical_regions
 from .schema import COUNTIES, Scenario
 
@@ -32,7 +34,7 @@ class _PlainLoader(FAST_LOADER):
 
 def _refuse_tag(loader, tag_suffix, node):
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {excerpt(node.tag)} is not allowed (scenario files hold plain data only)", node.start_mark
+        None, None, msg("tag {tag} is not allowed (scenario files hold plain data only)", tag=excerpt(node.tag)), node.start_mark
     )
 
 
@@ -42,7 +44,7 @@ def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, de
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
+                None, None, msg("duplicate key {key}", key=excerpt(key)), key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -72,8 +74,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         tag = _explicit_tag(text)
         if tag is not None:
             line = tag.start_mark.line + 1
-            raise ScenarioError(path, "", f"line {line}: YAML tags such as {excerpt(tag.value[0] + tag.value[1])} "
-                                          "are not allowed (plain data only)")
+            raise ScenarioError(path, "", msg("line {line}: YAML tags such as {tag} are not allowed (plain data only)",
+                                              line=line, tag=excerpt(tag.value[0] + tag.value[1])))
         data = load_bounded(text, _PlainLoader)
     except ScenarioError:
         raise
@@ -83,14 +85,15 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         line, reason = yaml_problem(exc)
         raise ScenarioError(path, "", reason, line) from None
     except RecursionError:
-        raise ScenarioError(path, "", "not valid YAML: nested too deeply") from None
+        raise ScenarioError(path, "", msg("not valid YAML: nested too deeply")) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(path, "", f"the top level must be a mapping of keys, not {type(data).__name__}")
+        raise ScenarioError(path, "", msg("the top level must be a mapping of keys, not {kind}",
+                                              kind=type(data).__name__))
     for key in data:
         if not isinstance(key, str):
-            raise ScenarioError(path, excerpt(key), "keys must be text")
+            raise ScenarioError(path, excerpt(key), msg("keys must be text"))
     try:
         refuse_non_finite(data)
     except UnsafeYaml as exc:
@@ -117,15 +120,16 @@ def read_yaml_value(text: str, source: str, key: str) -> Any:
     """One value written on a command line (``--set KEY=VALUE``), read as a file's values are: plain
     data only (no tags; no anchors, which a command line never needs), bounded in size and depth."""
     if len(text) > MAX_VALUE_CHARS:
-        raise ScenarioError(source, key, f"the value is {len(text):,} characters long, more than {MAX_VALUE_CHARS:,}")
+        raise ScenarioError(source, key, msg("the value is {n} characters long, more than {limit}",
+                                             n=f"{len(text):,}", limit=f"{MAX_VALUE_CHARS:,}"))
     if _bracket_depth(text) > MAX_VALUE_DEPTH:
-        raise ScenarioError(source, key, "the value is nested too deeply")
+        raise ScenarioError(source, key, msg("the value is nested too deeply"))
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if isinstance(token, (yaml.TagToken, yaml.AnchorToken, yaml.AliasToken)):
                 kind = "tags" if isinstance(token, yaml.TagToken) else "anchors and aliases"
-                raise ScenarioError(source, key, f"YAML {kind} are not allowed in a value (plain data only): "
-                                                 f"{excerpt(text)}")
+                raise ScenarioError(source, key, msg(f"YAML {kind} are not allowed in a value (plain data only): "
+                                                     "{value}", value=excerpt(text)))
         value = load_bounded(text, _PlainLoader)
         refuse_non_finite(value, key)
     except ScenarioError:
@@ -133,9 +137,10 @@ def read_yaml_value(text: str, source: str, key: str) -> Any:
     except UnsafeYaml as exc:
         raise ScenarioError(source, exc.key or key, exc.reason) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(source, key, f"the value {excerpt(text)} is {yaml_problem(exc)[1]}") from None
+        raise ScenarioError(source, key, msg("the value {value} is {problem}", value=excerpt(text),
+                                                 problem=yaml_problem(exc)[1])) from None
     except RecursionError:
-        raise ScenarioError(source, key, "the value is nested too deeply") from None
+        raise ScenarioError(source, key, msg("the value is nested too deeply")) from None
     return value
 
 
@@ -144,16 +149,17 @@ def _read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise ScenarioError(path, "", "not a file (a folder or a device?)")
+            raise ScenarioError(path, "", msg("not a file (a folder or a device?)"))
         if size > MAX_BYTES:
-            raise ScenarioError(path, "", f"larger than {MAX_BYTES:,} bytes (no settings file needs that much)")
+            raise ScenarioError(path, "", msg("larger than {limit} bytes (no settings file needs that much)",
+                                              limit=f"{MAX_BYTES:,}"))
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
+        raise ScenarioError(path, "", msg("file not found")) from None
     except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not UTF-8 text") from None
+        raise ScenarioError(path, "", msg("not UTF-8 text")) from None
     except OSError as exc:  # permission denied, a symlink loop, a folder, ...
-        raise ScenarioError(path, "", f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+        raise ScenarioError(path, "", msg("cannot be read: {why}", why=exc.strerror or type(exc).__name__)) from None
 
 
 def _names_counties(value: Any) -> bool:
@@ -201,7 +207,7 @@ def _chain_text(seen: tuple[Path, ...], path: Path | str) -> str:
     """The chain of files, its middle elided past six (a message stays one readable line)."""
     files = [*(str(p) for p in seen), str(path)]
     if len(files) > 6:
-        files = [*files[:3], f"... ({len(files) - 5} more)", *files[-2:]]
+        files = [*files[:3], msg("... ({n} more)", n=len(files) - 5), *files[-2:]]
     return " -> ".join(files)
 
 
@@ -219,10 +225,11 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
         raise _cannot_build_on(_seen, path, exc) from None
     if path in _seen:
         cycle = " -> ".join(p.name for p in (*_seen, path))
-        raise ScenarioError(_seen[-1], "extends", f"cycle of extends: {cycle}", line_of(_seen[-1], ("extends",)))
+        raise ScenarioError(_seen[-1], "extends", msg("cycle of extends: {cycle}", cycle=cycle), line_of(_seen[-1], ("extends",)))
     if len(_seen) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(_seen[-1], "extends", f"a chain of extends may hold at most {MAX_EXTENDS_DEPTH} files; "
-                                                  f"this one goes deeper here (chain: {_chain_text(_seen, path)})",
+        raise ScenarioError(_seen[-1], "extends", msg("a chain of extends may hold at most {n} files; this one goes deeper "
+                                                      "here (chain: {chain})", n=MAX_EXTENDS_DEPTH,
+                                                  chain=_chain_text(_seen, path)),
                             line_of(_seen[-1], ("extends",)))
     try:
         data = read_yaml(path)
@@ -231,7 +238,7 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
             raise
         raise _cannot_build_on(_seen, path, exc) from None
     if not data:
-        reason = "the file is empty (no settings): a scenario needs at least `extends:` or one setting"
+        reason = msg("the file is empty (no settings): a scenario needs at least `extends:` or one setting")
         if _seen:
             raise _cannot_build_on(_seen, path, ScenarioError(path, "", reason))
         raise ScenarioError(path, "", reason)
@@ -241,12 +248,13 @@ def resolve_chain(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict,
     merged: dict = {}
     if parent is not None:
         if not isinstance(parent, str) or not parent:
-            raise ScenarioError(path, "extends", "must be the path of another scenario file",
+            raise ScenarioError(path, "extends", msg("must be the path of another scenario file"),
                                 line_of(path, ("extends",)))
         parent_path = (path.parent / parent)
         if not (parent_path.exists() or parent_path.is_symlink()):  # a symlink loop is reported as one
-            chain = f" (chain: {_chain_text(_seen, path)})" if _seen else ""
-            raise ScenarioError(path, "extends", f"file not found: {excerpt(parent)[1:-1]}{chain}",
+            chain = msg(" (chain: {chain})", chain=_chain_text(_seen, path)) if _seen else ""
+            raise ScenarioError(path, "extends", msg("file not found: {file}{chain}", file=excerpt(parent)[1:-1],
+                                                     chain=chain),
                                 line_of(path, ("extends",)))
         merged, origin = resolve_chain(parent_path, (*_seen, path))
     merged = deep_merge(merged, data)
@@ -259,8 +267,8 @@ def _cannot_build_on(seen: tuple[Path, ...], path: Path | str, exc: ScenarioErro
     """A problem of an extended file, told as the problem of the file that asked for it, with the chain."""
     where = f"{exc.file}:{exc.line}" if exc.line else exc.file
     where = f"{where}: {exc.key}" if exc.key else where
-    return ScenarioError(seen[-1], "extends", f"cannot build on {where}: {exc.reason} "
-                                              f"(chain: {_chain_text(seen, path)})",
+    return ScenarioError(seen[-1], "extends", msg("cannot build on {where}: {reason} (chain: {chain})", where=where,
+                                                  reason=exc.reason, chain=_chain_text(seen, path)),
                          line_of(seen[-1], ("extends",)))
 
 
@@ -268,7 +276,7 @@ def _resolved(path: Path) -> Path:
     try:
         return path.resolve()
     except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
-        raise ScenarioError(path, "", "cannot be read: a loop of symbolic links") from None
+        raise ScenarioError(path, "", msg("cannot be read: a loop of symbolic links")) from None
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any] | None) -> dict:
@@ -304,7 +312,8 @@ def canonical_overrides(overrides: Mapping[str, Any] | None, source: str = "<ove
     for dotted, value in (overrides or {}).items():
         key = canonical_key(dotted)
         if key in out:
-            raise ScenarioError(source, dotted, f"{excerpt(dotted)} and {key!r} name the same setting: keep one")
+            raise ScenarioError(source, dotted, msg("{written} and {key!r} name the same setting: keep one",
+                                                     written=excerpt(dotted), key=key))
         out[key] = canonical_regions(value, source)
     return out
 

@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from innosim.i18n import msg
 from innosim.yamlsafe import excerpt
 
 from .errors import ScenarioError
@@ -55,8 +56,8 @@ def canonical_regions(data: Any, file: str | Path, place_valued: tuple[str, ...]
     for key, value in data.items():
         canonical = canonical_key(key)
         if canonical in out:
-            raise ScenarioError(file, excerpt(key)[1:-1], f"{excerpt(key)} and {canonical!r} name the same "
-                                                         "place: keep one")
+            raise ScenarioError(file, excerpt(key)[1:-1], msg("{written} and {key!r} name the same place: keep one",
+                                                             written=excerpt(key), key=canonical))
         if canonical in place_valued and isinstance(value, (str, list)):
             value = [canonical_place(v) for v in value] if isinstance(value, list) else canonical_place(value)
         out[canonical] = canonical_regions(value, file, place_valued)

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from innosim.i18n import msg
+
 from .types import (COUNTIES, PLACES, County, CountyCount, CountyFlag, CountyMoney, CountyPayment,  # noqa: F401
                     CountyPaymentOne, CountyShare, MonthlyPrice, Payment, Share, Strict, Taste, Weight, by_county,
                     by_county_values, county_values, per_county)
@@ -20,7 +22,7 @@ from .types import (COUNTIES, PLACES, County, CountyCount, CountyFlag, CountyMon
 
 def _check_month(text: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise ValueError("must be a month written YYYY-MM, e.g. 2019-01")
+        raise ValueError(msg("must be a month written YYYY-MM, e.g. 2019-01"))
     return text
 
 
@@ -233,7 +235,8 @@ class Behaviour(Strict):
     @model_validator(mode="after")
     def _returns_to_scale(self) -> Behaviour:
         if self.alpha + self.beta > 1.0:
-            raise ValueError(f"alpha + beta must be at most 1 (decreasing returns), got {self.alpha + self.beta:g}")
+            raise ValueError(msg("alpha + beta must be at most 1 (decreasing returns), got {sum}",
+                                 sum=f"{self.alpha + self.beta:g}"))
         return self
 
 
@@ -330,7 +333,7 @@ def _super_deduction_history() -> list[SuperDeduction]:
 def _in_order(items: list) -> list:
     months = [item.month for item in items]
     if months != sorted(months) or len(set(months)) != len(months):
-        raise ValueError("entries must be in date order, one per month")
+        raise ValueError(msg("entries must be in date order, one per month"))
     return items
 
 
@@ -412,16 +415,16 @@ def _population_fits(population: Population, info: ValidationInfo) -> Population
                     + population.shanghai_talents) * scale)
     if agents > MAX_AGENTS:
         raise PydanticCustomError(
-            "too_large", "firms and talents x run.scale = {agents} agents (about {gb} GB of memory), more than "
-            "the limit of {limit}: lower run.scale or the population",
+            "too_large", msg("firms and talents x run.scale = {agents} agents (about {gb} GB of memory), more than "
+            "the limit of {limit}: lower run.scale or the population"),
             {"agents": f"{agents:,}", "gb": f"{agents * BYTES_PER_AGENT / 1e9:.1f}", "limit": f"{MAX_AGENTS:,}"})
     firms, talents = round(population.firms * scale), round(population.talents * scale)
     if (population.firms and firms < 1) or (population.talents and talents < 1):
         # a model without agents runs, and its reports would say "precision met" about nothing
         least = 1.0 / min(n for n in (population.firms, population.talents) if n)
         raise PydanticCustomError(
-            "too_small", "run.scale {scale} leaves {firms} firms and {talents} talents in the zone: nothing to "
-            "simulate; give a run.scale of at least {least}",
+            "too_small", msg("run.scale {scale} leaves {firms} firms and {talents} talents in the zone: nothing to "
+            "simulate; give a run.scale of at least {least}"),
             {"scale": f"{scale:g}", "firms": firms, "talents": talents, "least": f"{least:.2g}"})
     return population
 
@@ -452,10 +455,11 @@ class PolicyChange(Strict):
         bad = [key for key in settings
                if key.split(".")[0] != "policy" or len(key.split(".")) < 2 or not all(key.split("."))]
         if bad:
-            raise ValueError(f"{', '.join(bad)}: only policy settings (policy.<lever>...) can change during a run")
+            raise ValueError(msg("{keys}: only policy settings (policy.<lever>...) can change during a run",
+                                 keys=", ".join(bad)))
         canonical = {canonical_key(key): canonical_regions(value, "changes") for key, value in settings.items()}
         if len(canonical) < len(settings):
-            raise ValueError("a key is written twice, once with a place's Chinese name: keep one")
+            raise ValueError(msg("a key is written twice, once with a place's Chinese name: keep one"))
         return canonical
 
 
@@ -481,9 +485,9 @@ class Scenario(Strict):
         agents = round((start + arriving) * self.run.scale)
         if agents > MAX_AGENTS:
             raise PydanticCustomError(
-                "too_large", "policy.talent_programmes: {arriving} programme talents over {months} months, with the "
+                "too_large", msg("policy.talent_programmes: {arriving} programme talents over {months} months, with the "
                 "population x run.scale, make {agents} agents, more than the limit of {limit}: lower "
-                "talent_programmes, run.months or run.scale",
+                "talent_programmes, run.months or run.scale"),
                 {"arriving": f"{arriving:,.0f}", "months": self.run.months, "agents": f"{agents:,}",
                  "limit": f"{MAX_AGENTS:,}"})
         return self

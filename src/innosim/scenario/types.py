@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, WrapValidator
 
+from innosim.i18n import msg
+
 COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
 PLACES: tuple[str, ...] = (*COUNTIES, "shanghai")
 
@@ -32,7 +34,7 @@ def _scalar_to_counties(value):
 def _all_counties(value: dict) -> dict:
     missing = [c for c in COUNTIES if c not in value]
     if missing:
-        raise ValueError(f"missing value for county {', '.join(missing)}")
+        raise ValueError(msg("missing value for county {counties}", counties=", ".join(missing)))
     return {c: value[c] for c in COUNTIES}
 
 

@@ -27,9 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from innosim.i18n import message_lang, msg
+
 from .diagnostics import line_of
 from .loader import apply_overrides, canonical_overrides, load_scenario, read_yaml, resolve_chain
-from .errors import ScenarioError
+from .errors import ScenarioError, shown_key
 from .schema import COUNTIES, PLACES, Scenario, by_county
 
 
@@ -44,7 +46,7 @@ class ScenarioWarning:
 
     def one_line(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {shown_key(self.key)}: {self.message}"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,9 +71,20 @@ def hnte_scope(policy) -> dict[str, str]:
     return {c: max(scope[c], "zone" if mutual[c] else "own_province", key=HNTE_SCOPES.index) for c in COUNTIES}
 
 
+def _name(place: str) -> str:
+    """A place's name in the language of messages."""
+    if message_lang() == "en":
+        return PLACE_NAMES[place]
+    from innosim.i18n import Labels
+
+    return Labels(message_lang()).place(place)
+
+
 def _places(names) -> str:
-    names = [PLACE_NAMES[p] for p in PLACES if p in names]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = [_name(p) for p in PLACES if p in names]
+    if len(names) == 1:
+        return names[0]
+    return msg("{some} and {last}", some=msg(", ").join(names[:-1]), last=names[-1])
 
 
 def voucher_places(county: str, scope: str) -> set[str]:
@@ -185,8 +198,9 @@ def _no_change(touches: list[_Touch], before: Scenario, after: Scenario, was: st
             continue
         old, new = _county_value(before, t.field, t.county), _county_value(after, t.field, t.county)
         if old == new and type(old) is type(new):
-            out.append(ScenarioWarning(t.file, t.key, f"{_shown(new)} is {PLACE_NAMES[t.county]}'s value {was} "
-                                                      "already: no change", t.line))
+            out.append(ScenarioWarning(t.file, t.key, msg("{value} is {place}'s value {was} already: no change",
+                                                          value=_shown(new), place=_name(t.county), was=was),
+                                       t.line))
     return out
 
 
@@ -195,32 +209,35 @@ def _narrowed(touches: list[_Touch], before: Scenario, after: Scenario, was: str
     """Per-county scopes and switches that drop what the base gave, named with the value in force
     (`was`: where the base's value comes from, "in baseline.yaml"; `when`: " from 2021-07" for a change)."""
     out, done = [], set()
-    now = when.strip() or "now"
+    now = when.strip() or msg("now")
     for t in touches:
         counties = [t.county] if t.county else list(COUNTIES)
         for c in counties:
-            message, name = None, PLACE_NAMES[c]
+            message, name = None, _name(c)
             if t.field == "policy.vouchers.scope":
                 old, new = _county_value(before, t.field, c), _county_value(after, t.field, c)
                 lost = voucher_places(c, old) - voucher_places(c, new)
                 if lost:
                     keep = next(s for s in VOUCHER_REACH
                                 if voucher_places(c, s) >= voucher_places(c, old) | voucher_places(c, new))
-                    message = (f"{new}{when} narrows {name}'s voucher scope: {old} {was} also paid providers in "
-                               f"{_places(lost)}; {now} {name}'s vouchers pay providers in "
-                               f"{_places(voucher_places(c, new))} only (write {keep} to keep {_places(lost)})")
+                    message = msg("{new}{when} narrows {name}'s voucher scope: {old} {was} also paid providers in "
+                                  "{lost}; {now} {name}'s vouchers pay providers in {reach} only (write {keep} to "
+                                  "keep {lost})", new=new, when=when, name=name, old=old, was=was,
+                                  lost=_places(lost), now=now, reach=_places(voucher_places(c, new)), keep=keep)
             elif t.field in ("policy.hnte_recognition", "policy.hnte_mutual_recognition"):
                 old, new = hnte_scope(before.policy)[c], hnte_scope(after.policy)[c]
                 lost = hnte_places(c, old) - hnte_places(c, new)
                 if lost:
-                    message = (f"{_shown(_county_value(after, t.field, c))}{when} narrows {name}'s HNTE recognition: "
-                               f"{old} {was} honoured certificates from {_places(lost)} at once; {now} {new} is in "
-                               f"force, and a certified firm moving in from {_places(lost)} keeps its status only "
-                               f"after {name}'s check")
+                    message = msg("{value}{when} narrows {name}'s HNTE recognition: {old} {was} honoured "
+                                  "certificates from {lost} at once; {now} {new} is in force, and a certified firm "
+                                  "moving in from {lost} keeps its status only after {name}'s check",
+                                  value=_shown(_county_value(after, t.field, c)), when=when, name=name, old=old,
+                                  was=was, lost=_places(lost), now=now, new=new)
             elif t.field in _SWITCHES:
                 old, new = _county_value(before, t.field, c), _county_value(after, t.field, c)
                 if old is True and new is False:
-                    message = f"false{when} switches off {_SWITCHES[t.field]} in {name} (true {was})"
+                    message = msg("false{when} switches off {what} in {name} (true {was})", when=when,
+                                  what=msg(_SWITCHES[t.field]), name=name, was=was)
             if message and (t.key, c) not in done:
                 done.add((t.key, c))
                 out.append(ScenarioWarning(t.file, t.key, message, t.line))
@@ -247,33 +264,44 @@ def _idle(touches: list[_Touch], scenario: Scenario, when: str = "") -> list[Sce
 
 
 def _idle_message(field: str, c: str, p, hnte: dict[str, str], when: str) -> str | None:
-    own, name = by_county(p.hnte_recognition)[c], PLACE_NAMES[c]
+    own, name = by_county(p.hnte_recognition)[c], _name(c)
     if field == "policy.hnte_recognition" and hnte[c] != own:  # (switching mutual recognition on widens on purpose)
-        return (f"{own}{when} is overridden in {name}: policy.hnte_mutual_recognition.{c} is true, and the wider of "
-                f"the two applies, so {hnte[c]} is in force ({name} honours certificates from "
-                f"{_places(hnte_places(c, hnte[c]) - {c})} at once)")
+        return msg("{own}{when} is overridden in {name}: policy.hnte_mutual_recognition.{c} is true, and the wider "
+                   "of the two applies, so {scope} is in force ({name} honours certificates from {places} at once)",
+                   own=own, when=when, name=name, c=c, scope=hnte[c], places=_places(hnte_places(c, hnte[c]) - {c}))
     budget = by_county(p.vouchers.budget)[c]
     if field.startswith("policy.vouchers.") and field != "policy.vouchers.budget" and budget == 0:
-        return f"does nothing{when}: {name} issues no vouchers (policy.vouchers.budget.{c} is 0)"
+        return msg("does nothing{when}: {name} issues no vouchers (policy.vouchers.budget.{c} is 0)", when=when,
+                   name=name, c=c)
     if field in ("policy.vouchers.cross_county_settlement", "policy.vouchers.scope") \
             and by_county(p.vouchers.cross_county_settlement)[c] and by_county(p.vouchers.scope)[c] == "own_county":
-        return (f"cross_county_settlement does nothing{when} in {name}: its vouchers are spent in {name} only "
-                "(scope own_county)")
+        return msg("cross_county_settlement does nothing{when} in {name}: its vouchers are spent in {name} only "
+                   "(scope own_county)", when=when, name=name)
     if field.startswith("policy.equity_incentives.") and field != "policy.equity_incentives.enabled" \
             and not p.equity_incentives.enabled:
-        return f"does nothing{when}: equity incentives are off (policy.equity_incentives.enabled is false)"
-    if field in ("policy.rd_subsidy.threshold", "policy.rd_subsidy.cap_per_firm") and by_county(p.rd_subsidy.share)[c] == 0:
-        return f"does nothing{when} in {name}: it pays no R&D subsidy (policy.rd_subsidy.share.{c} is 0)"
-    if field == "policy.cultivation.subsidy" and by_county(p.cultivation.subsidy)[c] \
-            and by_county(p.cultivation.capacity)[c] == 0:
-        return f"does nothing{when} in {name}: its cultivation pool holds no firm (policy.cultivation.capacity.{c} is 0)"
-    if field == "policy.finance.cross_county_investment" and by_county(p.finance.cross_county_investment)[c] \
-            and by_county(p.finance.fund_capital)[c] == 0:
-        return f"does nothing{when} in {name}: its funds have no capital (policy.finance.fund_capital.{c} is 0)"
-    if field == "policy.incubation.stay_subsidy" and by_county(p.incubation.stay_subsidy)[c] \
-            and by_county(p.incubation.capacity)[c] == 0:
-        return f"does nothing{when} in {name}: its incubators have no places (policy.incubation.capacity.{c} is 0)"
+        return msg("does nothing{when}: equity incentives are off (policy.equity_incentives.enabled is false)",
+                   when=when)
+    idle = {"policy.rd_subsidy.threshold": ("rd_subsidy.share", "it pays no R&D subsidy"),
+            "policy.rd_subsidy.cap_per_firm": ("rd_subsidy.share", "it pays no R&D subsidy"),
+            "policy.cultivation.subsidy": ("cultivation.capacity", "its cultivation pool holds no firm"),
+            "policy.finance.cross_county_investment": ("finance.fund_capital", "its funds have no capital"),
+            "policy.incubation.stay_subsidy": ("incubation.capacity", "its incubators have no places")}
+    if field in idle:
+        setting, why = idle[field]
+        acting = field in ("policy.rd_subsidy.threshold", "policy.rd_subsidy.cap_per_firm") \
+            or by_county(_value_of(p, field))[c]
+        if acting and by_county(_value_of(p, setting))[c] == 0:
+            return msg("does nothing{when} in {name}: {why} (policy.{setting}.{c} is 0)", when=when, name=name,
+                       why=msg(why), setting=setting, c=c)
     return None
+
+
+def _value_of(policy, dotted: str) -> Any:
+    """`policy`'s value at a dotted key, with or without its ``policy.`` prefix."""
+    node = policy
+    for part in dotted.removeprefix("policy.").split("."):
+        node = getattr(node, part)
+    return node
 
 
 # ---------------------------------------------------------------- a scenario file's warnings
@@ -292,7 +320,7 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     own = canonical_regions(own, path)
     data, origin = resolve_chain(path)
     parent = own.get("extends")
-    base, base_origin, base_name = None, {}, "the defaults"
+    base, base_origin, base_name = None, {}, msg("the defaults")
     if isinstance(parent, str):
         parent_path = (path.parent / parent).resolve()
         base_name = parent_path.name
@@ -315,16 +343,17 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     # written alone, or beside some others, is a slip when it equals the base
     out = _idle(touches, scenario)
     if base is not None:
-        out += _no_change([t for t in touches if t.field not in whole], base, scenario, f"in {base_name}",
-                          set_in_base)
-        out += _narrowed(touches, base, scenario, f"in {base_name}")
+        was = msg("in {base}", base=base_name)
+        out += _no_change([t for t in touches if t.field not in whole], base, scenario, was, set_in_base)
+        out += _narrowed(touches, base, scenario, was)
     if origin.get(("changes",)) == path:
         out += _change_warnings(path, scenario, base_name)
     if overrides:
         plain = load_scenario(path)
         touches = _touches_of(overrides, override_source, "", lambda written, county: None)
-        out += _no_change(touches, plain, scenario, f"in {path.name}", lambda t: True)
-        out += _narrowed(touches, plain, scenario, f"in {path.name}")
+        was = msg("in {base}", base=path.name)
+        out += _no_change(touches, plain, scenario, was, lambda t: True)
+        out += _narrowed(touches, plain, scenario, was)
         out += _idle(touches, scenario)
     return _unique(out)
 
@@ -343,14 +372,16 @@ def _change_warnings(path: Path, scenario: Scenario, base_name: str) -> list[Sce
             return line_of(path, ("changes", str(index), "set", written, *((county,) if county else ())))
 
         touches = _touches_of(change.settings, str(path), f"changes.{index}.set.", line_for)
-        when = f" from {change.month}"
-        was = f"before {change.month} ({base_name}{' and the changes before' if index else ''})"
+        when = msg(" from {month}", month=change.month)
+        was = (msg("before {month} ({base} and the changes before)", month=change.month, base=base_name) if index
+               else msg("before {month} ({base})", month=change.month, base=base_name))
         for t in touches:
             old, new = (_county_value(s, t.field, t.county) if t.county else _value(s, t.field)
                         for s in (before, after))
             if old == new and type(old) is type(new):
-                out.append(ScenarioWarning(t.file, t.key, f"{_shown(new)}{when} is the value in force {was} "
-                                                          "already: no change", t.line))
+                out.append(ScenarioWarning(t.file, t.key, msg("{value}{when} is the value in force {was} already: "
+                                                              "no change", value=_shown(new), when=when, was=was),
+                                           t.line))
         out += _narrowed(touches, before, after, was, when)
         out += _idle(touches, after, when)
         before = after

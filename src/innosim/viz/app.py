@@ -31,6 +31,7 @@ from .levers import (
     scenario_files,
     start_scale,
 )
+from .cjkfont import page_css
 from .data import screen_csv
 from .mapview import PlaceMap
 from .server import FOLDER_ENV, SCENARIO_ENV
@@ -102,7 +103,7 @@ def run_summary(model: VizModel) -> str:
 @solara.component
 def ModelView(model):
     """What is running, then the map and the charts side by side (stacked on a narrow screen)."""
-    solara.Style(PAGE_CSS)
+    solara.Style(PAGE_CSS + page_css(Labels().lang))  # Chinese in a font shipped with innosim, not the system's
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(run_summary(model), classes=["innosim-summary"])
         solara.FileDownload(lambda: screen_csv(model), filename=f"innosim-{model.spec.name}.csv",

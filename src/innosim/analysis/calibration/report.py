@@ -194,6 +194,8 @@ def build_ensemble_report(data: dict, params: pd.DataFrame, targets: pd.DataFram
                           meanings: dict[str, str], labels: Labels | None = None) -> Report:
     """The ensemble's report: how it was made, each parameter's posterior range against its bounds,
     each target's z over the members. Reads tables only."""
+    if labels is not None and labels.chinese:
+        return _build_ensemble_report_zh(data, params, targets, prior, meanings, labels)
     s = data["settings"]
     n = data["members_count"]
     report = Report("Calibration ensemble of the baseline, 2015–2019: history matching")
@@ -245,6 +247,61 @@ def build_ensemble_report(data: dict, params: pd.DataFrame, targets: pd.DataFram
     report.paragraph(f"`{data['provenance']['command']}` — runs are in `{data['provenance']['store']}`, so a rerun "
                      "reuses them and an interrupted calibration continues; the same command gives the same "
                      "ensemble with any number of --jobs.")
+    return report
+
+
+def _build_ensemble_report_zh(data: dict, params: pd.DataFrame, targets: pd.DataFrame, prior: pd.DataFrame,
+                              meanings: dict[str, str], t: Labels) -> Report:
+    """The ensemble's report in Chinese: the same paragraphs and tables; the parameters' meanings are the
+    calibration file's own words, the references their authors' and journals' names."""
+    s = data["settings"]
+    n = data["members_count"]
+    report = Report(t.text("Calibration ensemble of the baseline, 2015–2019: history matching"), lang="zh-CN")
+    rank = s.get("worst_ignored", 0) + 1
+    fitted = len(targets)
+    worst = (t.say("ensemble: the largest |z| over {n} fitted targets", n=fitted) if rank == 1 else
+             t.say("ensemble: the {k}th largest |z| over {n} fitted targets", k=rank, n=fitted))
+    report.paragraph(t.say(
+        "ensemble: set-up", n=n, method=t.text(data["method"]), references=data["references"], waves=s["waves"],
+        points=s["points"], seed=s["design_seed"], replicates=s["replicates"], months=data["period"]["months"],
+        start=data["period"]["start"], scale=f"{data['period']['scale']:g}", implausibility=worst,
+        cutoff=f"{s['cutoff']:g}", margin=f"{s['margin']:.0%}"))
+    if not data["cutoff_met"]:
+        report.paragraph(t.say("ensemble: cutoff not met", least=s["min_members"], cutoff=f"{s['cutoff']:g}", n=n),
+                         note=False)
+    first = prior["implausibility"]
+    members = [m["implausibility"] for m in data["members"]]
+    report.paragraph(t.say("ensemble: implausibility", low=f"{min(members):.2f}", high=f"{max(members):.2f}",
+                           median=f"{first.median():.2f}", lowest=f"{first.min():.2f}", runs=data["runs"]["asked"],
+                           minutes=f"{data['runs']['wall_minutes']:.0f}"))
+    report.heading(t.text("Waves"))
+    report.table(pd.DataFrame([{t.text("wave"): w["wave"], t.text("sets"): w["points"],
+                                t.text("not ruled out"): w["not_ruled_out"],
+                                t.text("lowest implausibility"): f"{w['implausibility_min']:.2f}",
+                                t.text("median"): f"{w['implausibility_median']:.2f}"} for w in data["waves"]]))
+    report.heading(t.text("Parameters"))
+    report.table(pd.DataFrame({
+        t.text("parameter"): [f"`{p}`" for p in params["parameter"]],
+        t.text("bounds"): [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(params["low"], params["high"], strict=True)],
+        t.text("min"): [fmt(v, 4) for v in params["min"]], "5 %": [fmt(v, 4) for v in params["q05"]],
+        t.text("median"): [fmt(v, 4) for v in params["median"]], "95 %": [fmt(v, 4) for v in params["q95"]],
+        t.text("max"): [fmt(v, 4) for v in params["max"]],
+        t.text("range / bounds"): [f"{v:.0%}" for v in params["share_of_bounds"]],
+        t.text("meaning"): [meanings.get(p, "") for p in params["parameter"]],
+    }), caption=t.text("ensemble: parameters caption"))
+    report.heading(t.text("Targets"))
+    report.table(pd.DataFrame({
+        t.text("target"): [f"`{x}`" for x in targets["target"]],
+        t.text("z min"): [f"{v:+.2f}" for v in targets["z_min"]],
+        t.text("z median"): [f"{v:+.2f}" for v in targets["z_median"]],
+        t.text("z max"): [f"{v:+.2f}" for v in targets["z_max"]],
+        t.text("members within tolerance"): [f"{v:.0%}" for v in targets["share_within"]],
+    }), caption=t.text("ensemble: targets caption"))
+    best = t.text(", ").join(f"`{k}` {fmt(v, 4)}" for k, v in data["best"].items())
+    report.paragraph(t.say("ensemble: calibrated.yaml holds {best}", best=best), note=True)
+    report.heading(t.text("Reproduce"))
+    report.paragraph(t.say("ensemble: reproduce", command=data["provenance"]["command"],
+                           store=data["provenance"]["store"]))
     return report
 
 

@@ -213,7 +213,20 @@ def opening_paragraph(comparison: Comparison, scenario: str, settings: dict, foc
     t = labels or Labels("en")
     sentences = [intro(comparison, scenario, settings, t)]
     sentences += [place_sentence(comparison, scenario, region, settings, t) for region in place_order(focus)]
+    sentences.append(periods_sentence(comparison, scenario, settings, t))
     return t.text(" ").join(sentences)
+
+
+def periods_sentence(comparison: Comparison, scenario: str, settings: dict, labels: Labels | None = None) -> str:
+    """Which period the opening's figures are and which the section's table further down is, in one
+    sentence: the opening (and the table below it) gives HNTEs and key talents as the mean over the last 12
+    months, the section "<scenario> against <baseline>" their value in the last month."""
+    t = labels or Labels("en")
+    p = periods(settings, t)
+    return t.say("HNTEs and key talents here and in the table below are the mean over {last}; the section "
+                 "“{scenario} against {baseline}” gives their value in {end}, the last month, so its figures "
+                 "differ by their change within that year.", last=p["last"], scenario=scenario_title(scenario),
+                 baseline=scenario_title(comparison.baseline), end=settings.get("end") or t.text("the horizon"))
 
 
 def _cell(mean: float, low: float, high: float) -> str:
@@ -259,5 +272,5 @@ def table_caption(settings: dict, labels: Labels | None = None) -> str:
                   "cost over {horizon} divided by the extra HNTEs.").format(**p)
 
 
-__all__ = ["county_key", "counties_concerned", "inferred_focus", "opening_paragraph", "opening_table",
-           "place_order", "place_sentence", "scenario_title", "table_caption"]
+__all__ = ["counties_concerned", "county_key", "inferred_focus", "opening_paragraph", "opening_table",
+           "periods_sentence", "place_order", "place_sentence", "scenario_title", "table_caption"]

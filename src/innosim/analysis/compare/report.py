@@ -12,7 +12,8 @@ from innosim.io import write_atomic, write_json_atomic
 from innosim.analysis.compare.tables import DESCRIPTIONS, UNITS, Comparison
 from innosim.analysis.compare.cost import OUTCOMES
 from innosim.analysis.compare.fullsize import at_full_size
-from innosim.analysis.compare.opening import inferred_focus, opening_paragraph, opening_table, table_caption
+from innosim.analysis.compare.opening import (inferred_focus, opening_paragraph, opening_table, periods,
+                                              table_caption)
 from innosim.analysis.compare.plots import (numbered_switches, plot_bands, plot_difference_bars, plot_relocations,
                                             switch_legend)
 from innosim.analysis import decompose
@@ -353,7 +354,10 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, settings: dict
         report.table(headline_table(comparison, scenario, t),
                      caption=t.say("Δ = {scenario} − {base} at the horizon, mean [95 % CI], beside the zone's "
                                    "{base} mean for scale", scenario=scenario, base=base)
-                     + (t.text(" (counts and money at the zone's full size).") if scale != 1 else t.text(".")))
+                     + (t.text(" (counts and money at the zone's full size).") if scale != 1 else t.text("."))
+                     + (t.say(" Stocks are their value in {end}, the last month; the opening's HNTEs and key "
+                              "talents are the mean over {last}.", end=settings["end"],
+                              last=periods(settings, t)["last"]) if has_costs else ""))
     if "differences" in figures:
         report.figure(figures["differences"],
                       t.say("Changes against {base} with 95 % CIs (faded: CI includes 0).", base=base))
