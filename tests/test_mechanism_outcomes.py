@@ -362,3 +362,45 @@ def test_cross_county_settlement_makes_providers_across_the_line_accept_every_vo
     assert settled[~home].sum() > 0
     ratio = unsettled[~home].sum() / settled[~home].sum()
     assert 0.1 < ratio < 0.5  # about the 0.3 acceptance
+
+
+def test_a_voucher_pays_its_subsidy_share_of_the_services_bill_and_the_firm_the_rest():
+    """A voucher spent on services the firm buys anyway pays `subsidy_share` of the bill (the external
+    share of its planned R&D), never the whole: the firm pays the provider the rest."""
+    share = 0.4
+    model = make_model(small_scenario(vouchers={"subsidy_share": share}))
+    f = model.firms
+    rows = model.alive_rows()
+    f.voucher[rows], f.voucher_issuer[rows] = 10.0, f.region[rows]  # balances that never bind
+    f.voucher_project[rows] = 0.0
+    f.revenue[rows] = np.maximum(f.revenue[rows], 1.0)
+    f.rd_intensity[rows] = np.maximum(f.rd_intensity[rows], 0.02)
+    bill = f.rd_intensity[rows] * f.revenue[rows] * model.behaviour.external_share
+    providers = model.ledger.accounts["providers"].sum()
+    economy.spend_on_rnd(model)
+    paid = 10.0 - f.voucher[rows]
+    used = paid > 0
+    assert used.sum() > 0.3 * rows.size  # most firms buy at home, where the voucher is accepted
+    np.testing.assert_allclose(paid[used], share * bill[used], rtol=1e-12)
+    assert model.vouchers.used.sum() == pytest.approx(paid.sum())
+    assert model.ledger.accounts["providers"].sum() - providers == pytest.approx(bill.sum())  # providers get the bill
+
+
+def test_an_incubator_admits_the_oldest_waiting_start_ups_up_to_its_free_places():
+    """Start-ups wait for a place in their county's incubator, oldest first, up to its capacity: with
+    more waiting than places free, the incubator ends exactly full and those left waiting are no
+    older than any it admitted."""
+    model = make_model(small_scenario(incubation={"capacity": {"qingpu": 60, "wujiang": 70, "jiashan": 400}}))
+    f = model.firms
+    jiashan = next(i for i in model.incubators if i.region == JIASHAN)
+    free = jiashan.capacity - model.incubator_occupancy(jiashan)
+    assert free >= 2
+    waiting = np.array([model.create_startup(JIASHAN) for _ in range(free + 6)])
+    f.birth_month[waiting] = -(np.arange(waiting.size) % 11)  # founded in the last eleven months
+    incubation.admit(model)
+    admitted = waiting[f.incubator[waiting] == jiashan.unique_id]
+    left = waiting[f.incubator[waiting] < 0]
+    assert model.incubator_occupancy(jiashan) == jiashan.capacity
+    assert admitted.size == free and left.size == 6
+    assert f.birth_month[admitted].max() <= f.birth_month[left].min()
+    assert (f.incubated_since[admitted] == model.month).all()
