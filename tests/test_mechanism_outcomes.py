@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from innosim.model import demography, economy, finance, hnte, incubation, relocation, techmarket
+from innosim.model import demography, economy, finance, hnte, incubation, labour, population, relocation, techmarket
 from innosim.model.agents import Holding
 from innosim.model.indicators import gini, snapshot
 from innosim.model.places import JIASHAN, N_COUNTIES, POPULATION, QINGPU, SHANGHAI, WUJIANG
@@ -404,3 +404,28 @@ def test_an_incubator_admits_the_oldest_waiting_start_ups_up_to_its_free_places(
     assert admitted.size == free and left.size == 6
     assert f.birth_month[admitted].max() <= f.birth_month[left].min()
     assert (f.incubated_since[admitted] == model.month).all()
+
+
+# ------------------------------------------------------------------ equity incentives
+def test_a_talent_hired_by_an_eligible_firm_gets_the_equity_share_of_a_year_of_sales_over_its_key_positions():
+    """docs/ODD.md, Equity incentives: a firm under five years old (or certified) reserves
+    `equity_share` of its value, a year of sales, for its key staff, shared over its key positions; a
+    talent it hires gets that grant (the owners' dilution, `equity_granted`); an old uncertified firm
+    grants nothing."""
+    share = 0.25
+    model = make_model(small_scenario(equity_incentives={"enabled": True, "equity_share": share}))
+    f, t = model.firms, model.talents
+    rows = model.alive_rows()
+    rows = rows[(f.region[rows] == JIASHAN) & (f.revenue[rows] > 0)]
+    young, old = int(rows[0]), int(rows[1])
+    f.birth_month[young], f.birth_month[old] = model.month - 12, model.month - 120
+    f.hnte_until[[young, old]], f.hnte_region[[young, old]] = NO_STATUS, -1
+    positions = max(int(population.seats(f, np.array([young]))[0]), int(f.talents[young]))
+    expected = share * 12.0 * f.revenue[young] / positions
+    seekers = np.flatnonzero(t.view("present") & (t.view("region") == JIASHAN)
+                             & (t.view("employer") != young) & (t.view("employer") != old))[:2]
+    labour.hire(model, int(seekers[0]), young)
+    labour.hire(model, int(seekers[1]), old)
+    assert t.equity_grant[seekers[0]] == pytest.approx(expected)
+    assert t.equity_grant[seekers[1]] == 0.0
+    assert model.monthly["equity_granted"][JIASHAN] == pytest.approx(expected)
