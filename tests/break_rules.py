@@ -15,8 +15,8 @@ fails. It prints a table (break, caught, first failing test, stage, seconds) and
 writes it as a Markdown table for docs/testing.md. The real tree is never edited.
 
 The project is copied once at the start and each break copies that snapshot, so edits made to the
-real tree while the breaks run do not leak into them. Before the breaks it runs the break files' tests on an unbroken copy: if they fail there, every
-break would look caught, so the script stops.
+real tree while the breaks run do not leak into them. Before the breaks it runs the break files'
+tests on an unbroken copy: if they fail there, every break would look caught, so the script stops.
 
 It lives beside the tests (run as a module, like `python -m tests.golden`) because it is a check of
 the test suite, reads tests/breaks.yaml, and must change when the tests do; benchmarks/ measures

@@ -1,11 +1,15 @@
 """What a mechanism does, not the rule it reads: each test sets up the state a mechanism acts on,
 runs the mechanism alone, and checks its outcome against the documented value (docs/ODD.md).
 
-These are the rules that once survived every behavioural test, caught only by the golden
+The first ones are the rules that once survived every behavioural test, caught only by the golden
 numbers (which say that something changed, not what is wrong): a fund's holding period, the
 incubation period, the balance index per resident, HNTE tax forgone at the 10-point rate
-difference, and the per-firm voucher cap. Each test fails when its rule is broken (the note of
-the session that wrote them lists the breaks tried).
+difference, and the per-firm voucher cap. The others cover the levers and public-cost items whose
+rules could be broken without a behavioural test failing: voucher budget, share and settlement,
+HNTE rewards, cultivation pools, talent programmes and recognition, incubator places, stay
+subsidy and post-incubation space, the location review's stay bonus, brokers, equity grants.
+`python -m tests.break_rules` breaks each rule in turn; docs/testing.md lists the breaks and the
+test that catches each.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from innosim.model.indicators import gini, snapshot
 from innosim.model.places import JIASHAN, N_COUNTIES, POPULATION, QINGPU, SHANGHAI, WUJIANG
 from innosim.model.policy import CIT_RATE, HNTE_RATE
 from innosim.model.state import NO_STATUS
+from innosim.scenario import validate_data
 
 from .conftest import make_model, small_scenario
 
@@ -170,7 +175,7 @@ def test_a_countys_voucher_budget_is_all_it_grants_when_firms_ask_for_more():
 
 
 # ------------------------------------------------------------------ HNTE rewards
-def decide_three(model, first: float, renewal: float):
+def decide_three(model):
     """A first applicant, a renewal and a firm regaining a lapsed status, decided this month with
     certain approval; every other application cleared. Returns their rows and their cash before."""
     f = model.firms
@@ -195,7 +200,7 @@ def test_the_county_pays_its_reward_for_a_first_certification_and_a_renewal_and_
                                       hnte_rewards={"first": {"qingpu": 9.0, "wujiang": 9.0, "jiashan": first},
                                                     "renewal": {"qingpu": 9.0, "wujiang": 9.0, "jiashan": renewal}}))
     model.month = 10
-    rows, cash = decide_three(model, first, renewal)
+    rows, cash = decide_three(model)
     government = model.ledger.accounts["government"].copy()
     hnte.decide_hnte(model)
     f = model.firms
@@ -429,3 +434,21 @@ def test_a_talent_hired_by_an_eligible_firm_gets_the_equity_share_of_a_year_of_s
     assert t.equity_grant[seekers[0]] == pytest.approx(expected)
     assert t.equity_grant[seekers[1]] == 0.0
     assert model.monthly["equity_granted"][JIASHAN] == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ talent recognition
+def test_talent_recognition_moves_more_talents_across_provincial_lines_inside_the_zone():
+    """With recognition a talent's qualifications count across the zone's provincial lines, so on the
+    same draws more searching talents take positions in a zone county of another province than
+    without it (docs/ODD.md, Talents; the lever moves talents between counties)."""
+    def across(recognition: bool) -> int:
+        scenario = small_scenario(behaviour={"job_search_rate": 1.0, "talent_stay_bonus": 0.0},
+                                  talent_recognition=recognition)
+        model = make_model(validate_data({**scenario.model_dump(by_alias=True), "run": {"scale": 0.3}}, "<test>"),
+                           seed=6)
+        labour.search_jobs(model)
+        moves = model.relocations_month[1, :N_COUNTIES, :N_COUNTIES]  # talents' moves between the counties
+        return int(moves.sum())  # each pair of counties lies across a provincial line
+
+    with_recognition, without = across(True), across(False)
+    assert without > 0 and with_recognition > 1.5 * without  # measured: 96 against 49
