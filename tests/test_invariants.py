@@ -8,6 +8,7 @@ import pytest
 from innosim.model import simulate
 from innosim.model.agents import Fund, Incubator
 from innosim.model.places import N_PLACES
+from innosim.model.policy import CIT_RATE, HNTE_RATE
 from innosim.model.state import NO_STATUS, SHANGHAI_JOB
 
 from .conftest import make_model, small_scenario
@@ -130,3 +131,52 @@ def test_mesa_batch_run_can_drive_the_model_from_keyword_arguments():
     assert {r["policy__hnte_mutual_recognition"] for r in results} == {False, True}
     assert all(r["Step"] <= 3 for r in results)  # the model stopped itself at the horizon, not max_steps
     assert all("hnte_stock" in r["indicators"] for r in results)
+
+
+# ------------------------------------------------------------------ the accounts that move no money
+def audit_tax(model) -> list[np.ndarray]:
+    """Record, month by month and per place, the HNTE tax forgone the rules imply: corporate income
+    tax is the one payment firms make to a government account (`Ledger.firms_pay`), and a firm taxed
+    at the HNTE rate (valid where it operates, `hnte_valid`) pays 15 % of its taxable profit, so
+    the 10 points it is spared are (25 % - 15 %) / 15 % of what it pays. Returns the list the
+    months' totals are appended to (a new entry is started before each month's tax)."""
+    implied: list[np.ndarray] = []
+    pay = model.ledger.firms_pay
+
+    def firms_pay(rows, amounts, kind, places):
+        if kind == "government":
+            taxed_low = model.hnte_valid()[rows]
+            implied.append(np.bincount(np.asarray(places)[taxed_low],
+                                       np.asarray(amounts)[taxed_low] * (CIT_RATE - HNTE_RATE) / HNTE_RATE,
+                                       minlength=N_PLACES))
+        pay(rows, amounts, kind, places)
+
+    model.ledger.firms_pay = firms_pay
+    return implied
+
+
+#: Many whole moves across provincial lines with long checks, so that certified firms awaiting a
+#: check (valid at their origin, taxed at 25 % where they operate) are in the run.
+RESTLESS = {"firm_stay_bonus": 2.0, "hnte_move_check_months": 6}
+
+
+@pytest.mark.parametrize(("policy", "behaviour"), [({}, RESTLESS), (FULL, {})], ids=["restless_baseline", "full"])
+def test_hnte_tax_forgone_is_the_rate_difference_on_the_taxable_profit_of_firms_taxed_at_the_hnte_rate(
+        policy, behaviour):
+    """Tax forgone moves no money, so the ledger's balance cannot check it: this does, every month of
+    a whole run and per place, against what the rules imply from the tax the firms actually paid
+    (docs/ODD.md, Tax; the public-cost item `hnte_tax_forgone`)."""
+    model = make_model(small_scenario(behaviour, **policy), seed=12)
+    implied = audit_tax(model)
+    taxed_months = awaiting_months = 0
+    for _ in range(24):
+        model.step()
+        assert len(implied) == 1, "one tax payment a month"
+        counted = model.datacollector.model_vars["indicators"][-1]["hnte_tax_saved"][:N_PLACES]
+        np.testing.assert_allclose(counted, implied.pop(), rtol=1e-9, atol=1e-12)
+        taxed_months += counted.sum() > 0
+        f = model.firms
+        awaiting_months += bool(((f.view("hnte_check_until") != NO_STATUS) & f.view("alive")).any())
+    assert taxed_months >= 20  # certified firms paid tax in (almost) every month: not a sum of zeros
+    if not policy:
+        assert awaiting_months > 0  # some months had certified firms awaiting a destination's check

@@ -20,6 +20,9 @@ COSTLY = {"equity_incentives": {"enabled": True, "tax_deferral": True},
           "incubation": {"post_incubation_space": 20, "stay_subsidy": 0.5},
           "finance": {"cross_county_investment": True}}
 SHORT_HOLDING = {"fund_holding_months": 6}
+#: The county subsidies of the last wave: a cultivation pool and an R&D expense subsidy in every county.
+SUBSIDIES = {"cultivation": {"capacity": 200, "subsidy": 0.05},
+             "rd_subsidy": {"share": 0.2, "threshold": 0.1, "cap_per_firm": 0.5}}
 
 
 def test_public_cost_is_the_sum_of_its_items_in_every_month_and_place():
@@ -40,11 +43,13 @@ def indicator_totals(model) -> dict[str, np.ndarray]:
     return {name: totals[name].reindex(places).to_numpy() for name in totals.index.levels[0]}
 
 
-@pytest.mark.parametrize("policy, behaviour", [({}, {}), (COSTLY, SHORT_HOLDING)], ids=["baseline", "costly"])
+@pytest.mark.parametrize("policy, behaviour", [({}, {}), (COSTLY, SHORT_HOLDING), (SUBSIDIES, {})],
+                         ids=["baseline", "costly", "subsidies"])
 def test_the_government_and_the_funds_accounts_move_by_the_counted_items(policy, behaviour):
     """Per place, the government account's change over a run = tax received - vouchers redeemed (by
-    issuing county) - HNTE rewards - incubator rent subsidies - stay subsidies; and the funds' capital
-    changes by returns - investments. Tax forgone (HNTE rate, equity deferral) moves no money."""
+    issuing county) - HNTE rewards - cultivation pool and R&D subsidies - incubator rent subsidies -
+    stay subsidies; and the funds' capital changes by returns - investments. Tax forgone (HNTE rate,
+    equity deferral) moves no money: tests/test_invariants.py checks it against the tax paid."""
     model = make_model(small_scenario(behaviour, **policy), seed=4)
     government = model.ledger.accounts["government"].copy()
     capital = sum(f.capital for f in model.funds)
@@ -52,16 +57,35 @@ def test_the_government_and_the_funds_accounts_move_by_the_counted_items(policy,
         model.step()
     total = indicator_totals(model)
     changed = model.ledger.accounts["government"] - government
-    expected = (total["tax"] - total["vouchers_used"] - total["hnte_rewards"] - total["incubator_rent_subsidy"]
-                - total["stay_subsidies"])
+    expected = (total["tax"] - total["vouchers_used"] - total["hnte_rewards"] - total["pool_subsidies"]
+                - total["rd_subsidies"] - total["incubator_rent_subsidy"] - total["stay_subsidies"])
     np.testing.assert_allclose(changed, expected, rtol=1e-9, atol=1e-9)
     assert total["vouchers_used"].sum() > 0 and total["hnte_rewards"].sum() > 0
     assert total["incubator_rent_subsidy"].sum() > 0
     funds = sum(f.capital for f in model.funds) - capital
     assert funds == pytest.approx(total["fund_returns"].sum() - total["fund_invested"].sum(), abs=1e-9)
     assert total["fund_invested"].sum() > 0
-    if policy:
+    if policy is COSTLY:
         assert total["stay_subsidies"].sum() > 0 and total["fund_returns"].sum() > 0
+    if policy is SUBSIDIES:
+        assert (total["pool_subsidies"][:3] > 0).all() and (total["rd_subsidies"][:3] > 0).all()
+
+
+def test_public_cost_is_the_money_spent_and_forgone_the_odd_lists():
+    """docs/ODD.md section 8, written out here rather than read from `PUBLIC_COST_ITEMS`: vouchers used
+    + HNTE tax forgone + HNTE rewards + pool subsidies + R&D subsidies + incubator rent + stay subsidies
+    + equity tax deferred + fund investments - fund returns, in every month and place of a run where
+    every item moves."""
+    table = simulate(small_scenario(SHORT_HOLDING, **COSTLY, **SUBSIDIES), seed=3).timeseries
+    wide = table.pivot_table(index=["month", "region"], columns="indicator", values="value")
+    spent = (wide["vouchers_used"] + wide["hnte_tax_saved"] + wide["hnte_rewards"] + wide["pool_subsidies"]
+             + wide["rd_subsidies"] + wide["incubator_rent_subsidy"] + wide["stay_subsidies"]
+             + wide["equity_tax_forgone"] + wide["fund_invested"] - wide["fund_returns"])
+    np.testing.assert_allclose(wide["public_cost"], spent, rtol=1e-12, atol=1e-12)
+    moved = ["vouchers_used", "hnte_tax_saved", "hnte_rewards", "pool_subsidies", "rd_subsidies",
+             "incubator_rent_subsidy", "stay_subsidies", "equity_tax_forgone", "fund_invested", "fund_returns"]
+    zone = wide.xs("zone", level="region")
+    assert [name for name in moved if zone[name].sum() <= 0] == []  # every item is tested, not a zero
 
 
 def test_cost_per_extra_outcome_is_the_ratio_of_the_paired_sums():
