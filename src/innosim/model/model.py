@@ -27,6 +27,7 @@ from . import (
     finance,
     hnte,
     incubation,
+    kernels,
     labour,
     population,
     rd_subsidy,
@@ -340,14 +341,10 @@ class InnoModel(mesa.Model):
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return []
-        employer = self.talents.view("employer")
         slot = np.full(self.firms.n, -1, dtype=np.int64)
         slot[rows] = np.arange(rows.size)
-        staff = np.flatnonzero(employer >= 0)
-        staff = staff[slot[employer[staff]] >= 0]
-        which = slot[employer[staff]]
-        order = np.argsort(which, kind="stable")  # by firm, each firm's staff in row order
-        return np.split(staff[order], np.cumsum(np.bincount(which, minlength=rows.size))[:-1])
+        staff, counts = kernels.staff_grouped(self.talents.view("employer"), slot, rows.size)
+        return np.split(staff, np.cumsum(counts)[:-1])
 
     def relocate_firm(self, row: int, destination: int, staff: np.ndarray | None = None) -> None:
         """Move a firm as a whole: it keeps its HNTE certificate, at once or after the destination's
