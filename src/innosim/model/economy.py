@@ -81,7 +81,7 @@ def overhead(model, rows: np.ndarray) -> np.ndarray:
     region = f.region[rows].astype(np.int64)
     age = model.month - f.birth_month[rows]
     ramp = np.where(f.startup[rows], np.clip((age + 1) / OVERHEAD_RAMP_MONTHS, 0.0, 1.0), 1.0)
-    path = (1.0 + path_growth(model, region)) ** model.month
+    path = ((1.0 + path_growth(model, np.arange(N_PLACES))) ** model.month)[region]  # per place, then per firm
     return f.overhead[rows] * ramp * model.price[region] * path
 
 

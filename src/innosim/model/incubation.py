@@ -108,10 +108,3 @@ def graduate(model) -> None:
             model.relocate_firm(row, place, staff)
         if post_space_places(model)[place] - model.post_space_used[place] > 0:
             model.post_space_used[place] += 1
-
-
-def count_failure(model, row: int) -> None:
-    """A tenant exits: an incubator failure (and one more tenant that left incubation)."""
-    place = np.array([model.firms.region[row]], dtype=np.int64)
-    model.count("incubator_failures", place, np.ones(1))
-    model.count("graduates_or_failed", place, np.ones(1))

@@ -140,3 +140,13 @@ def keyed_logit_choice(table, group, bonus_weight, bonus_of, bonus_usable, bonus
                 best, best_j = u, j
         choice[i] = best_j
     return choice
+
+
+@njit(cache=True, nogil=True)
+def count_where(group, keep, n_groups):
+    """How many rows of each group are kept: np.bincount(group[keep], minlength=n_groups)."""
+    counts = np.zeros(n_groups, dtype=np.int64)
+    for r in range(group.size):
+        if keep[r]:
+            counts[group[r]] += 1
+    return counts

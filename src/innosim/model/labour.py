@@ -126,10 +126,10 @@ def search_jobs(model) -> None:
         new = t.employer[talents] != firms
         hire_many(model, talents[new], firms[new])
         if place == SHANGHAI:
-            rest = [r for r in seekers[matched:].tolist() if t.employer[r] != SHANGHAI_JOB]
+            rest = seekers[matched:]
+            rest = rest[t.employer[rest] != SHANGHAI_JOB]
             open_jobs = int(model.shanghai_jobs - model.shanghai_employed())
-            for talent in rest[: max(open_jobs, 0)]:
-                hire_in_shanghai(model, talent)
+            hire_in_shanghai(model, rest[: max(open_jobs, 0)])
 
 
 def order_vacancies(model, rows: np.ndarray, place: int) -> np.ndarray:
@@ -168,24 +168,18 @@ def hire_many(model, talents: np.ndarray, firms: np.ndarray) -> None:
     model.count("hires", destination, np.ones(talents.size))
 
 
-def leave_employer(model, talent: int) -> None:
-    """Bookkeeping when a talent leaves a modelled firm: staff count, vested equity."""
-    old = int(model.talents.employer[talent])
-    if old >= 0:
-        model.firms.talents[old] -= 1
-        if model.talents.equity_grant[talent] > 0:
-            vest_equity(model, np.array([talent]))
-
-
-def hire_in_shanghai(model, talent: int) -> None:
-    """`talent` takes a job in Shanghai's core economy (outside the modelled firms)."""
-    t = model.talents
-    leave_employer(model, talent)
-    if t.region[talent] != SHANGHAI:
-        model.move_talent(talent, SHANGHAI)
-    t.employer[talent] = SHANGHAI_JOB
-    t.wage[talent] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talent])
-    t.hired_month[talent] = model.month
+def hire_in_shanghai(model, talents: np.ndarray) -> None:
+    """`talents` (distinct rows) take jobs in Shanghai's core economy (outside the modelled firms):
+    they leave their employer (staff count, vested equity) and move to Shanghai if elsewhere."""
+    t, f = model.talents, model.firms
+    old = t.employer[talents]
+    np.subtract.at(f.talents, old[old >= 0], 1)
+    vest_equity(model, talents[(old >= 0) & (t.equity_grant[talents] > 0)])
+    moving = talents[t.region[talents] != SHANGHAI]
+    model.move_talents(moving, np.full(moving.size, SHANGHAI))
+    t.employer[talents] = SHANGHAI_JOB
+    t.wage[talents] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talents])
+    t.hired_month[talents] = model.month
 
 
 def quit_job(model, talents: np.ndarray) -> None:

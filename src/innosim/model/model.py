@@ -377,26 +377,36 @@ class InnoModel(mesa.Model):
             self.count_hnte_moves(JOINED, [origin], [destination])
 
     def exit_firm(self, row: int, staff: np.ndarray | None = None) -> None:
-        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt.
-        `staff`: its talent rows, when the caller found them for many firms at once (`staff_of`)."""
+        """A firm leaves the model (see `exit_firms`). `staff`: its talent rows, if known."""
+        self.exit_firms(np.array([row]), None if staff is None else [staff])
+
+    def exit_firms(self, rows: np.ndarray, staff: list[np.ndarray] | None = None) -> None:
+        """Firms (distinct rows) leave the model: staff become unemployed, creditors absorb their
+        cash or debt, vouchers lapse, tenants count as incubator failures. `staff`: each firm's
+        talent rows, when the caller found them (`staff_of`)."""
         f = self.firms
-        place = int(f.region[row])
-        if f.incubator[row] >= 0:
-            incubation.count_failure(self, row)
-        if self.holds_hnte(np.array([row]))[0]:
-            self.count("hnte_exits", np.array([place]), np.ones(1))
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        place = f.region[rows].astype(np.int64)
+        ones = np.ones(rows.size)
+        tenants = f.incubator[rows] >= 0
+        self.count("incubator_failures", place[tenants], ones[tenants])
+        self.count("graduates_or_failed", place[tenants], ones[tenants])
+        held = self.holds_hnte(rows)
+        self.count("hnte_exits", place[held], ones[held])
         if staff is None:
-            staff = self.staff_of(np.array([row]))[0]
-        labour.quit_job(self, staff)
-        f.talents[row] = 0
-        self.vouchers.forfeit(np.array([row]))
-        self.ledger.accounts["creditors"][place] += f.cash[row]
-        f.cash[row] = 0.0
-        f.alive[row] = False
-        f.exit_month[row] = self.month
-        f.incubator[row] = -1
-        self.exits += 1
-        self.count("exits", np.array([place]), np.ones(1))
+            staff = self.staff_of(rows)
+        labour.quit_job(self, np.concatenate(staff) if staff else np.zeros(0, dtype=np.int64))
+        f.talents[rows] = 0
+        self.vouchers.forfeit(rows)
+        self.ledger.accounts["creditors"] += np.bincount(place, f.cash[rows], minlength=N_PLACES)
+        f.cash[rows] = 0.0
+        f.alive[rows] = False
+        f.exit_month[rows] = self.month
+        f.incubator[rows] = -1
+        self.exits += rows.size
+        self.count("exits", place, ones)
 
     # ------------------------------------------------------------------ creation
     def add_firms(self, count: int, place: np.ndarray | int, **columns) -> np.ndarray:
