@@ -23,6 +23,7 @@ from innosim.scenario import (
 
 from . import (
     demography,
+    draws,
     economy,
     finance,
     hnte,
@@ -361,7 +362,7 @@ class InnoModel(mesa.Model):
         self.monthly["firms_in"][destination] += 1
         if staff is None:
             staff = self.staff_of(np.array([row]))[0]
-        follows = self.rng.random(staff.size) < self.behaviour.follow_employer_prob
+        follows = draws.uniform(self, self.talents, staff) < self.behaviour.follow_employer_prob  # keyed by talent row
         self.move_talents(staff[follows], np.full(int(follows.sum()), destination))
         quitters = staff[~follows]
         labour.quit_job(self, quitters)
