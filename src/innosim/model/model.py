@@ -35,7 +35,7 @@ from . import (
     relocation,
     techmarket,
 )
-from .agents import Firm, Talent
+from .agents import Firm, Fund, Incubator, Talent
 from .indicators import snapshot
 from .ledger import Ledger
 from .places import N_PLACES, build_space
@@ -112,10 +112,8 @@ class InnoModel(mesa.Model):
         self.cells = [self.space._cells[i] for i in range(N_PLACES)]
         self.firms = FirmTable()
         self.talents = TalentTable()
-        self.incubators: list = []
-        self.funds: list = []
         self.shanghai_jobs = 0.0  # talents Shanghai's wider economy employs (grows with it)
-        self.ledger = Ledger(self.firms)
+        self.ledger = Ledger(self.firms, lambda: self.funds)
         self.vouchers = VoucherBook(self)
         self.relocations = np.zeros((2, N_PLACES, N_PLACES))
         self.relocations_month = np.zeros((2, N_PLACES, N_PLACES))
@@ -244,6 +242,17 @@ class InnoModel(mesa.Model):
         return (start_month - 1 + self.month - 1) % 12 + 1
 
     # ------------------------------------------------------------------ queries
+    @property
+    def incubators(self) -> list[Incubator]:
+        """The incubators, in the order they were built: Mesa's registry of agents by type (the one
+        registry; firms and talents are rows of their tables, `agents`)."""
+        return list(self.agents_by_type.get(Incubator, ()))
+
+    @property
+    def funds(self) -> list[Fund]:
+        """The government-guided funds, in the order they were built (Mesa's registry, as `incubators`)."""
+        return list(self.agents_by_type.get(Fund, ()))
+
     def count(self, name: str, places: np.ndarray, amounts: np.ndarray) -> None:
         """Add to this month's counter `name` by place."""
         self.monthly[name] += np.bincount(np.asarray(places, dtype=np.int64), amounts, minlength=N_PLACES)
