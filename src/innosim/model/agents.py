@@ -1,5 +1,7 @@
-"""The four kinds of agent. Firms and talents are rows of the model's tables, read through views
-built on demand; incubators and funds, a handful per county, are Mesa agents with state of their own.
+"""The four kinds of agent, one registry each. Firms and talents are rows of the model's tables,
+read through views built on demand; incubators and funds, a handful per county, are Mesa agents with
+state of their own, which the mechanisms use directly (`incubation.admit`, `finance.invest`), and
+whose one registry is Mesa's (`model.incubators` and `model.funds` read `model.agents_by_type`).
 
 A firm or a talent is one row of `model.firms` or `model.talents` (the one registry of each
 kind): every mechanism works on whole columns, and nothing is kept in step by hand. To look at

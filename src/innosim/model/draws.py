@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from . import kernels
+
 #: Above this mean a Poisson count is drawn from its normal approximation (error at most one event).
 POISSON_NORMAL_ABOVE = 30.0
 
@@ -20,42 +22,22 @@ POISSON_NORMAL_ABOVE = 30.0
 def uniform(model, table, rows: np.ndarray, columns: int | None = None) -> np.ndarray:
     """One uniform draw per row of `table` (or per row and column), for `rows`: a counter-based
     generator (the splitmix64 mixer of a key and the row's index), so a row's number does not
-    depend on which other rows draw, and the cost grows with `rows`, not with the table."""
+    depend on which other rows draw, and the cost grows with `rows`, not with the table.
+
+    In numpy terms: x = (rows * columns + column + 1) * golden + key (uint64, wrapping),
+    splitmix64(x) >> 11, times 2**-53; compiled as one pass (`kernels.keyed_uniform`)."""
     key = np.uint64(model.rng.integers(0, 2**63))  # one draw per call from the mechanism's stream
-    rows = np.asarray(rows)
-    if columns is None:
-        x = rows.astype(np.uint64)  # a copy: the arithmetic below works in place
-    else:
-        x = rows.astype(np.uint64)[:, None] * np.uint64(columns) + np.arange(columns, dtype=np.uint64)
-    x += np.uint64(1)
-    x *= _GOLDEN
-    x += key
-    _splitmix64(x)
-    x >>= np.uint64(11)
-    out = x.astype(np.float64)
-    out *= 2.0**-53
-    return out
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 output function (Steele, Lea & Flood 2014), in place: a well-mixed 64-bit
-    word per input (uint64 arithmetic wraps, as the mixer means it to)."""
-    x ^= x >> _S30
-    x *= _M1
-    x ^= x >> _S27
-    x *= _M2
-    x ^= x >> _S31
-    return x
+    rows = np.asarray(rows, dtype=np.int64)
+    out = kernels.keyed_uniform(rows, 1 if columns is None else columns, key)
+    return out if columns is None else out.reshape(rows.size, columns)
 
 
 def gumbel(model, table, rows: np.ndarray, columns: int) -> np.ndarray:
-    """Standard Gumbel noise per row and column (for logit choices), picked for `rows`."""
-    return -np.log(-np.log(np.clip(uniform(model, table, rows, columns), 1e-300, None)))
+    """Standard Gumbel noise per row and column (for logit choices), picked for `rows`:
+    -log(-log(u)) of `uniform`'s numbers, in the same pass (`kernels.keyed_gumbel`)."""
+    key = np.uint64(model.rng.integers(0, 2**63))
+    rows = np.asarray(rows, dtype=np.int64)
+    return kernels.keyed_gumbel(rows, columns, key).reshape(rows.size, columns)
 
 
 def normal(model, table, rows: np.ndarray) -> np.ndarray:
@@ -82,15 +64,7 @@ def poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
         approx = mean[large] + np.sqrt(mean[large]) * special.ndtri(np.clip(u[large], 1e-12, 1.0 - 1e-12))
         counts[large] = np.maximum(0, np.floor(approx + 0.5)).astype(np.int64)
     small = np.flatnonzero(~large)
-    m, v = mean[small], u[small]
-    term = np.exp(-m)
-    cdf = term.copy()
-    going = np.flatnonzero(v > cdf)
-    k = 0
-    while going.size and k < 10 * POISSON_NORMAL_ABOVE:
-        k += 1
-        term[going] *= m[going] / k
-        cdf[going] += term[going]
-        counts[small[going]] += 1
-        going = going[v[going] > cdf[going]]
+    counts[small] = kernels.poisson_by_inversion(np.ascontiguousarray(u[small], dtype=float),
+                                                 np.ascontiguousarray(mean[small], dtype=float),
+                                                 int(10 * POISSON_NORMAL_ABOVE))
     return counts

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws, finance, hnte
+from . import draws, finance, hnte, kernels
 from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
 from .policy import CIT_RATE, HNTE_RATE
 
@@ -81,7 +81,7 @@ def overhead(model, rows: np.ndarray) -> np.ndarray:
     region = f.region[rows].astype(np.int64)
     age = model.month - f.birth_month[rows]
     ramp = np.where(f.startup[rows], np.clip((age + 1) / OVERHEAD_RAMP_MONTHS, 0.0, 1.0), 1.0)
-    path = (1.0 + path_growth(model, region)) ** model.month
+    path = ((1.0 + path_growth(model, np.arange(N_PLACES))) ** model.month)[region]  # per place, then per firm
     return f.overhead[rows] * ramp * model.price[region] * path
 
 
@@ -161,14 +161,18 @@ def expected_collaboration(model, region: np.ndarray) -> np.ndarray:
 
 def choose_providers(model, rows: np.ndarray) -> np.ndarray:
     """Where each firm buys external R&D services: a logit over places' provider quality,
-    travel time and the voucher the firm could spend there."""
+    travel time and the voucher the firm could spend there. In numpy terms:
+    argmax(provider_utility(region) + voucher_weight * subsidy_share[issuer] * usable + Gumbel),
+    usable where the firm holds a voucher its issuer lets it spend at that place; compiled as one
+    pass (`kernels.keyed_logit_choice`)."""
     f, b, rules = model.firms, model.behaviour, model.rules
-    utility = provider_utility(model, f.region[rows].astype(np.int64))
+    table = provider_utility(model, np.arange(N_PLACES))  # a row per place the firm is in
     holds = f.voucher[rows] > 0
     issuer = np.where(holds, f.voucher_issuer[rows], 0).astype(np.int64)
-    usable = holds[:, None] & rules.voucher_spendable[issuer]
-    utility = utility + b.voucher_weight * rules.voucher_subsidy_share[issuer][:, None] * usable
-    return np.argmax(utility + draws.gumbel(model, f, rows, N_PLACES), axis=1)
+    key = np.uint64(model.rng.integers(0, 2**63))  # the draw `draws.gumbel` would take
+    return kernels.keyed_logit_choice(table, f.region[rows].astype(np.int64), b.voucher_weight * rules.voucher_subsidy_share,
+                                      holds, rules.voucher_spendable.astype(float), issuer,
+                                      np.asarray(rows, dtype=np.int64), key)
 
 
 def rd_spend(model, rows: np.ndarray) -> np.ndarray:

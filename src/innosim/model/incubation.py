@@ -63,12 +63,13 @@ def free_post_space(model) -> None:
     model.post_space_used[:] = 0
 
 
-def settle_utility(model, incubator_place: int, n: int) -> np.ndarray:
-    """Utility of each place for `n` graduates of an incubator in `incubator_place`."""
+def settle_utility(model, incubator_place: int, n: int, space: np.ndarray | None = None) -> np.ndarray:
+    """Utility of each place for `n` graduates of an incubator in `incubator_place`. `space`: the
+    year's post-incubation places (`post_space_places`), when the caller has them."""
     b, rules = model.behaviour, model.rules
     utility = np.zeros((n, N_PLACES))
     utility[:, incubator_place] += b.graduate_stay_bonus
-    space_left = post_space_places(model) - model.post_space_used
+    space_left = (post_space_places(model) if space is None else space) - model.post_space_used
     utility += b.graduate_space_bonus * (space_left > 0)[None, :]
     if rules.stay_subsidy[incubator_place] > 0:
         utility[:, incubator_place] += b.graduate_subsidy_weight * rules.stay_subsidy[incubator_place]
@@ -88,10 +89,12 @@ def graduate(model) -> None:
         return
     model.count("graduates_or_failed", f.region[due].astype(np.int64), np.ones(due.size))
     certified = model.hnte_valid()  # one graduate's move does not change another's status
-    for row, staff in zip(due.tolist(), model.staff_of(due)):
+    noise = draws.gumbel(model, f, due, N_PLACES)  # keyed by row: a graduate's taste is its own
+    space = post_space_places(model)
+    for i, (row, staff) in enumerate(zip(due.tolist(), model.staff_of(due))):
         home = int(f.region[row])
-        utility = settle_utility(model, home, 1)[0]
-        place = int(np.argmax(utility + model.rng.gumbel(size=N_PLACES)))
+        utility = settle_utility(model, home, 1, space)[0]  # the space the graduates before took is gone
+        place = int(np.argmax(utility + noise[i]))
         f.incubator[row] = -1
         f.incubated_since[row] = NO_STATUS
         f.stage[row] = GRADUATE
@@ -106,12 +109,5 @@ def graduate(model) -> None:
                 model.count("stay_subsidies", np.array([home]), np.array([model.rules.stay_subsidy[home]]))
         else:
             model.relocate_firm(row, place, staff)
-        if post_space_places(model)[place] - model.post_space_used[place] > 0:
+        if space[place] - model.post_space_used[place] > 0:
             model.post_space_used[place] += 1
-
-
-def count_failure(model, row: int) -> None:
-    """A tenant exits: an incubator failure (and one more tenant that left incubation)."""
-    place = np.array([model.firms.region[row]], dtype=np.int64)
-    model.count("incubator_failures", place, np.ones(1))
-    model.count("graduates_or_failed", place, np.ones(1))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws, population
+from . import draws, kernels, population
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
 from .policy import EQUITY_KEPT_WITHOUT_DEFERRAL
 from .state import NO_STATUS, SHANGHAI_JOB
@@ -24,14 +24,15 @@ EQUITY_YOUNG_MONTHS = 60
 
 
 def count_staff(model) -> None:
-    """Refresh each firm's key-talent count, skill and wage bill from the talent table."""
+    """Refresh each firm's key-talent count, skill and wage bill from the talent table: in numpy
+    terms np.bincount(employer, weights) over the employed talents, compiled as one pass over
+    the talents (`kernels.staff_counts`)."""
     t, f = model.talents, model.firms
-    employed = t.view("employer") >= 0
-    employer = t.view("employer")[employed]
     n = f.n
-    f.talents[:n] = np.bincount(employer, minlength=n)[:n]
-    f.skill_sum[:n] = np.bincount(employer, t.view("skill")[employed], minlength=n)[:n]
-    model.talent_wage_bill = np.bincount(employer, t.view("wage")[employed], minlength=f._capacity)
+    talents, skills, model.talent_wage_bill = kernels.staff_counts(
+        t.view("employer"), t.view("skill"), t.view("wage"), n, f._capacity)
+    f.talents[:n] = talents
+    f.skill_sum[:n] = skills
 
 
 def vested_share(model, rows: np.ndarray) -> np.ndarray:
@@ -64,14 +65,23 @@ def equity_offer(model, firms: np.ndarray) -> np.ndarray:
 
 def place_utility(model, rows: np.ndarray) -> np.ndarray:
     """Utility of each of the four places for talents `rows` (matrix rows x places)."""
-    t, b, rules = model.talents, model.behaviour, model.rules
+    t = model.talents
     here = t.region[rows].astype(np.int64)
     home = t.home[rows].astype(np.int64)
+    return place_utility_table(model)[home * N_PLACES + here]
+
+
+def place_utility_table(model) -> np.ndarray:
+    """`place_utility` for every (home, here) pair: row home * N_PLACES + here, a column per place.
+    Wage and amenity, less the penalty where the talent's qualifications are not recognised, less
+    the distance from where they are, plus the bonus for staying, over the logit's scale."""
+    b, rules = model.behaviour, model.rules
+    home, here = np.divmod(np.arange(N_PLACES * N_PLACES), N_PLACES)
     wage = b.talent_wage_weight * np.log(model.talent_wage / model.talent_wage.mean())
-    utility = (wage + model.amenity)[None, :].repeat(rows.size, axis=0)
+    utility = (wage + model.amenity)[None, :].repeat(home.size, axis=0)
     utility -= b.recognition_penalty * ~rules.qualification_recognised[home]
     utility -= b.talent_distance_cost * DISTANCE_KM[here] / 100.0
-    utility[np.arange(rows.size), here] += b.talent_stay_bonus
+    utility[np.arange(home.size), here] += b.talent_stay_bonus
     return utility / b.talent_logit_scale
 
 
@@ -99,8 +109,11 @@ def search_jobs(model) -> None:
     searching = all_rows[draws.uniform(model, t, all_rows) < search_rate(model, all_rows)]
     if searching.size == 0:
         return
-    utility = place_utility(model, searching)
-    choice = np.argmax(utility + draws.gumbel(model, t, searching, N_PLACES), axis=1)
+    # argmax(place_utility + Gumbel), compiled as one pass (`kernels.keyed_logit_choice`, no bonus)
+    group = t.home[searching].astype(np.int64) * N_PLACES + t.region[searching].astype(np.int64)
+    key = np.uint64(model.rng.integers(0, 2**63))  # the draw `draws.gumbel` would take
+    choice = kernels.keyed_logit_choice(place_utility_table(model), group, np.zeros(1), np.zeros(searching.size, dtype=np.bool_),
+                                        np.zeros((1, N_PLACES)), np.zeros(searching.size, dtype=np.int64), searching, key)
 
     vacancies = model.vacancies()
     for place in range(N_PLACES):
@@ -113,10 +126,10 @@ def search_jobs(model) -> None:
         new = t.employer[talents] != firms
         hire_many(model, talents[new], firms[new])
         if place == SHANGHAI:
-            rest = [r for r in seekers[matched:].tolist() if t.employer[r] != SHANGHAI_JOB]
+            rest = seekers[matched:]
+            rest = rest[t.employer[rest] != SHANGHAI_JOB]
             open_jobs = int(model.shanghai_jobs - model.shanghai_employed())
-            for talent in rest[: max(open_jobs, 0)]:
-                hire_in_shanghai(model, talent)
+            hire_in_shanghai(model, rest[: max(open_jobs, 0)])
 
 
 def order_vacancies(model, rows: np.ndarray, place: int) -> np.ndarray:
@@ -155,24 +168,18 @@ def hire_many(model, talents: np.ndarray, firms: np.ndarray) -> None:
     model.count("hires", destination, np.ones(talents.size))
 
 
-def leave_employer(model, talent: int) -> None:
-    """Bookkeeping when a talent leaves a modelled firm: staff count, vested equity."""
-    old = int(model.talents.employer[talent])
-    if old >= 0:
-        model.firms.talents[old] -= 1
-        if model.talents.equity_grant[talent] > 0:
-            vest_equity(model, np.array([talent]))
-
-
-def hire_in_shanghai(model, talent: int) -> None:
-    """`talent` takes a job in Shanghai's core economy (outside the modelled firms)."""
-    t = model.talents
-    leave_employer(model, talent)
-    if t.region[talent] != SHANGHAI:
-        model.move_talent(talent, SHANGHAI)
-    t.employer[talent] = SHANGHAI_JOB
-    t.wage[talent] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talent])
-    t.hired_month[talent] = model.month
+def hire_in_shanghai(model, talents: np.ndarray) -> None:
+    """`talents` (distinct rows) take jobs in Shanghai's core economy (outside the modelled firms):
+    they leave their employer (staff count, vested equity) and move to Shanghai if elsewhere."""
+    t, f = model.talents, model.firms
+    old = t.employer[talents]
+    np.subtract.at(f.talents, old[old >= 0], 1)
+    vest_equity(model, talents[(old >= 0) & (t.equity_grant[talents] > 0)])
+    moving = talents[t.region[talents] != SHANGHAI]
+    model.move_talents(moving, np.full(moving.size, SHANGHAI))
+    t.employer[talents] = SHANGHAI_JOB
+    t.wage[talents] = model.talent_wage[SHANGHAI] * (0.8 + 0.2 * t.skill[talents])
+    t.hired_month[talents] = model.month
 
 
 def quit_job(model, talents: np.ndarray) -> None:

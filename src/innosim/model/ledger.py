@@ -26,10 +26,10 @@ class MoneyError(ArithmeticError):
 class Ledger:
     """Place accounts plus helpers that move money to and from firms' cash."""
 
-    def __init__(self, firms):
+    def __init__(self, firms, funds=lambda: []):
         self.firms = firms
         self.accounts = {kind: np.zeros(N_PLACES) for kind in ACCOUNT_KINDS}
-        self.funds: list = []  # Fund agents; their `capital` is an account
+        self._funds = funds  # the model's Fund agents, asked for when counted: their `capital` is an account
         self._checked: tuple[float, dict[str, float]] | None = None  # total and accounts at the last check
 
     def firms_pay(self, rows: np.ndarray, amounts: np.ndarray, kind: str, places: np.ndarray) -> None:
@@ -46,6 +46,10 @@ class Ledger:
         """Between two place accounts."""
         self.accounts[payer][payer_place] -= amount
         self.accounts[payee][payee_place] += amount
+
+    @property
+    def funds(self) -> list:
+        return self._funds()
 
     def total(self) -> float:
         """All money there is: constant over a run (the invariant the tests check)."""

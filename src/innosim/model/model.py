@@ -23,17 +23,19 @@ from innosim.scenario import (
 
 from . import (
     demography,
+    draws,
     economy,
     finance,
     hnte,
     incubation,
+    kernels,
     labour,
     population,
     rd_subsidy,
     relocation,
     techmarket,
 )
-from .agents import Firm, Talent
+from .agents import Firm, Fund, Incubator, Talent
 from .indicators import snapshot
 from .ledger import Ledger
 from .places import N_PLACES, build_space
@@ -110,10 +112,8 @@ class InnoModel(mesa.Model):
         self.cells = [self.space._cells[i] for i in range(N_PLACES)]
         self.firms = FirmTable()
         self.talents = TalentTable()
-        self.incubators: list = []
-        self.funds: list = []
         self.shanghai_jobs = 0.0  # talents Shanghai's wider economy employs (grows with it)
-        self.ledger = Ledger(self.firms)
+        self.ledger = Ledger(self.firms, lambda: self.funds)
         self.vouchers = VoucherBook(self)
         self.relocations = np.zeros((2, N_PLACES, N_PLACES))
         self.relocations_month = np.zeros((2, N_PLACES, N_PLACES))
@@ -242,6 +242,17 @@ class InnoModel(mesa.Model):
         return (start_month - 1 + self.month - 1) % 12 + 1
 
     # ------------------------------------------------------------------ queries
+    @property
+    def incubators(self) -> list[Incubator]:
+        """The incubators, in the order they were built: Mesa's registry of agents by type (the one
+        registry; firms and talents are rows of their tables, `agents`)."""
+        return list(self.agents_by_type.get(Incubator, ()))
+
+    @property
+    def funds(self) -> list[Fund]:
+        """The government-guided funds, in the order they were built (Mesa's registry, as `incubators`)."""
+        return list(self.agents_by_type.get(Fund, ()))
+
     def count(self, name: str, places: np.ndarray, amounts: np.ndarray) -> None:
         """Add to this month's counter `name` by place."""
         self.monthly[name] += np.bincount(np.asarray(places, dtype=np.int64), amounts, minlength=N_PLACES)
@@ -340,14 +351,10 @@ class InnoModel(mesa.Model):
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return []
-        employer = self.talents.view("employer")
         slot = np.full(self.firms.n, -1, dtype=np.int64)
         slot[rows] = np.arange(rows.size)
-        staff = np.flatnonzero(employer >= 0)
-        staff = staff[slot[employer[staff]] >= 0]
-        which = slot[employer[staff]]
-        order = np.argsort(which, kind="stable")  # by firm, each firm's staff in row order
-        return np.split(staff[order], np.cumsum(np.bincount(which, minlength=rows.size))[:-1])
+        staff, counts = kernels.staff_grouped(self.talents.view("employer"), slot, rows.size)
+        return np.split(staff, np.cumsum(counts)[:-1])
 
     def relocate_firm(self, row: int, destination: int, staff: np.ndarray | None = None) -> None:
         """Move a firm as a whole: it keeps its HNTE certificate, at once or after the destination's
@@ -364,7 +371,7 @@ class InnoModel(mesa.Model):
         self.monthly["firms_in"][destination] += 1
         if staff is None:
             staff = self.staff_of(np.array([row]))[0]
-        follows = self.rng.random(staff.size) < self.behaviour.follow_employer_prob
+        follows = draws.uniform(self, self.talents, staff) < self.behaviour.follow_employer_prob  # keyed by talent row
         self.move_talents(staff[follows], np.full(int(follows.sum()), destination))
         quitters = staff[~follows]
         labour.quit_job(self, quitters)
@@ -380,26 +387,36 @@ class InnoModel(mesa.Model):
             self.count_hnte_moves(JOINED, [origin], [destination])
 
     def exit_firm(self, row: int, staff: np.ndarray | None = None) -> None:
-        """A firm leaves the model: staff become unemployed, creditors absorb its cash or debt.
-        `staff`: its talent rows, when the caller found them for many firms at once (`staff_of`)."""
+        """A firm leaves the model (see `exit_firms`). `staff`: its talent rows, if known."""
+        self.exit_firms(np.array([row]), None if staff is None else [staff])
+
+    def exit_firms(self, rows: np.ndarray, staff: list[np.ndarray] | None = None) -> None:
+        """Firms (distinct rows) leave the model: staff become unemployed, creditors absorb their
+        cash or debt, vouchers lapse, tenants count as incubator failures. `staff`: each firm's
+        talent rows, when the caller found them (`staff_of`)."""
         f = self.firms
-        place = int(f.region[row])
-        if f.incubator[row] >= 0:
-            incubation.count_failure(self, row)
-        if self.holds_hnte(np.array([row]))[0]:
-            self.count("hnte_exits", np.array([place]), np.ones(1))
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        place = f.region[rows].astype(np.int64)
+        ones = np.ones(rows.size)
+        tenants = f.incubator[rows] >= 0
+        self.count("incubator_failures", place[tenants], ones[tenants])
+        self.count("graduates_or_failed", place[tenants], ones[tenants])
+        held = self.holds_hnte(rows)
+        self.count("hnte_exits", place[held], ones[held])
         if staff is None:
-            staff = self.staff_of(np.array([row]))[0]
-        labour.quit_job(self, staff)
-        f.talents[row] = 0
-        self.vouchers.forfeit(np.array([row]))
-        self.ledger.accounts["creditors"][place] += f.cash[row]
-        f.cash[row] = 0.0
-        f.alive[row] = False
-        f.exit_month[row] = self.month
-        f.incubator[row] = -1
-        self.exits += 1
-        self.count("exits", np.array([place]), np.ones(1))
+            staff = self.staff_of(rows)
+        labour.quit_job(self, np.concatenate(staff) if staff else np.zeros(0, dtype=np.int64))
+        f.talents[rows] = 0
+        self.vouchers.forfeit(rows)
+        self.ledger.accounts["creditors"] += np.bincount(place, f.cash[rows], minlength=N_PLACES)
+        f.cash[rows] = 0.0
+        f.alive[rows] = False
+        f.exit_month[rows] = self.month
+        f.incubator[rows] = -1
+        self.exits += rows.size
+        self.count("exits", place, ones)
 
     # ------------------------------------------------------------------ creation
     def add_firms(self, count: int, place: np.ndarray | int, **columns) -> np.ndarray:

@@ -308,20 +308,16 @@ def populate_institutions(model, tenants: np.ndarray | None = None) -> None:
     """One or more incubators and funds per county; each county endows its funds; the incubators
     take the initial `tenants` (start-ups made by `populate_incubator_tenants`)."""
     rules, spec = model.rules, model.spec
-    model.incubators = []
-    model.funds = []
-    for i, _ in enumerate(COUNTIES):
+    for i, _ in enumerate(COUNTIES):  # each agent registers itself with the model (Mesa's registry)
         n_inc = spec.population.incubators_per_county
         if n_inc:
             for share in incubation.split_capacity(incubation.county_capacity(model, i), n_inc):
-                model.incubators.append(Incubator(model, i, share, model.cells[i]))
+                Incubator(model, i, share, model.cells[i])
         n_fund = spec.population.funds_per_county
         for _ in range(n_fund):
             capital = rules.fund_capital[i] / n_fund
-            fund = Fund(model, i, capital, model.cells[i])
+            Fund(model, i, capital, model.cells[i])
             model.ledger.accounts["government"][i] -= capital  # the county endows its fund
-            model.funds.append(fund)
-    model.ledger.funds = model.funds
     # tenants placed before the incubators existed: assign them now, in order (by their rows: a tenant
     # that came in a month before the start has incubated_since -1, which reads as NO_STATUS)
     f = model.firms

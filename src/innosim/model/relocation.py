@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import demography, draws
+from . import demography, draws, kernels
 from .economy import monthly_rate
 from .places import DISTANCE_KM, N_PLACES, SAME_PROVINCE, SHANGHAI
 from .policy import CIT_RATE, HNTE_RATE
@@ -32,13 +32,14 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
 
     t = model.talents
-    talents = np.bincount(t.region[model.present_talents()].astype(np.int64), minlength=N_PLACES) / model.spec.run.scale
+    talents = kernels.count_where(t.view("region"), t.view("present"), N_PLACES) / model.spec.run.scale
     utility += b.firm_talent_weight * np.log((talents + 1.0) / (talents.mean() + 1.0))[None, :]  # at full scale
     utility -= b.firm_rent_weight * (model.rent / model.rent.mean())[None, :]
 
     alive = model.alive_rows()
-    per_sector = np.zeros((model.spec.population.sectors, N_PLACES))
-    np.add.at(per_sector, (f.sector[alive].astype(np.int64), f.region[alive].astype(np.int64)), 1.0)
+    sectors = model.spec.population.sectors
+    cell = f.sector[alive].astype(np.int64) * N_PLACES + f.region[alive]  # firms per sector and place
+    per_sector = np.bincount(cell, minlength=sectors * N_PLACES).reshape(sectors, N_PLACES).astype(float)
     share = per_sector / np.maximum(per_sector.sum(axis=1, keepdims=True), 1.0)
     utility += b.firm_agglomeration_weight * share[f.sector[rows].astype(np.int64)]
 
@@ -114,5 +115,4 @@ def exit_failed_firms(model) -> None:
     failed = f.negative_months[rows] >= b.exit_negative_months
     closing = draws.uniform(model, model.firms, rows) < monthly_rate(b.firm_exit_hazard)
     exiting = rows[failed | closing]
-    for row, staff in zip(exiting.tolist(), model.staff_of(exiting)):
-        model.exit_firm(row, staff)
+    model.exit_firms(exiting)
