@@ -34,8 +34,8 @@ import pandas as pd
 from innosim.analysis.compare.tables import paired_differences
 from innosim.analysis.report import fmt, fmt_interval
 from innosim.i18n import Labels
-from innosim.model.stockflows import STOCK_FLOWS, StockFlows
-from innosim.scenario import COUNTIES, PLACES
+from innosim.catalogue import COUNTIES, COUNTY_REGIONS, STOCK_FLOWS, StockFlows
+from innosim.catalogue import PLACE_KEYS as PLACES
 
 STOCKS: tuple[str, ...] = tuple(s.stock for s in STOCK_FLOWS)
 #: Every indicator the split reads: ask the store for these (`ResultStore.timeseries(tasks, NEEDED)`).
@@ -44,7 +44,7 @@ NEEDED: tuple[str, ...] = tuple(dict.fromkeys(
                                            *(s.pair(s.moved_in, p) for p in PLACES),
                                            *(s.pair(s.moved_out, p) for p in PLACES if s.moved_out))))
 RUN_IDS = ("scenario", "replicate", "seed")
-REGIONS = (*COUNTIES, "zone")
+REGIONS = COUNTY_REGIONS
 #: The parts in the order reports list them (`from_<place>`, `to_<place>` for the other places).
 PART_ORDER = ("created", "entered", "ended", "departed",
               *(f"{way}_{p}" for p in PLACES for way in ("from", "to")),

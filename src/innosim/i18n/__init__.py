@@ -19,13 +19,14 @@ from pathlib import Path
 
 import yaml
 
+from innosim.catalogue import REGION_LABELS
+
 LANG_ENV = "INNOSIM_LANG"
 LANGUAGES = ("en", "zh")
 SECTIONS = ("places", "indicators", "units", "settings", "values", "text")
 _HERE = Path(__file__).resolve().parent
-#: English place names (the model's own labels).
-PLACE_NAMES_EN = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
-                  "zone": "Zone"}
+#: English place names (the catalogue's labels).
+PLACE_NAMES_EN = REGION_LABELS
 
 
 def glossary_path(lang: str) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from innosim.catalogue import PLACE_KEYS
 from innosim.errors import MechanismError
 
 from innosim.scenario import (
@@ -93,7 +94,7 @@ class InnoModel(mesa.Model):
         self.rules = PolicyRules.from_scenario(self.policy_now)
         self.national = self.rules.national_at(scenario.run.start)  # national measures in force this month
 
-        places = [getattr(scenario.places, name) for name in ("qingpu", "wujiang", "jiashan", "shanghai")]
+        places = [getattr(scenario.places, name) for name in PLACE_KEYS]
         self.talent_wage = np.array([p.talent_wage for p in places])
         self.staff_wage = np.array([p.staff_wage for p in places])
         self.rent = np.array([p.rent for p in places])

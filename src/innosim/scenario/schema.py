@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, ConfigDict, Field, ValidationInfo, create_model, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
+
+from innosim.catalogue import PLACES as CATALOGUE_PLACES
 
 from .types import (COUNTIES, PLACES, County, CountyCount, CountyFlag, CountyMoney, CountyPayment,  # noqa: F401
                     CountyPaymentOne, CountyShare, MonthlyPrice, Payment, Share, Strict, Taste, Weight, by_county,
@@ -70,24 +73,13 @@ class PlaceEconomy(Strict):
 
 
 def _default_places() -> dict[str, PlaceEconomy]:
-    return {
-        "qingpu": PlaceEconomy(talent_wage=0.016, staff_wage=0.0075, rent=0.0012, productivity=1.0,
-                               provider_quality=0.55, amenity=0.2),
-        "wujiang": PlaceEconomy(talent_wage=0.015, staff_wage=0.0070, rent=0.0010, productivity=1.0,
-                                provider_quality=0.5, amenity=0.0),
-        "jiashan": PlaceEconomy(talent_wage=0.014, staff_wage=0.0065, rent=0.0009, productivity=0.97,
-                                provider_quality=0.45, amenity=0.0),
-        # Shanghai's core pays more, but housing costs outweigh its amenities for most talents
-        "shanghai": PlaceEconomy(talent_wage=0.022, staff_wage=0.0100, rent=0.0030, productivity=1.1,
-                                 provider_quality=1.0, amenity=-0.6),
-    }
+    """Each place's prices and quality as the catalogue gives them (`innosim.catalogue.PLACES`)."""
+    return {place.key: PlaceEconomy(**place.economy) for place in CATALOGUE_PLACES}
 
 
-class Places(Strict):
-    qingpu: PlaceEconomy
-    wujiang: PlaceEconomy
-    jiashan: PlaceEconomy
-    shanghai: PlaceEconomy
+#: One section per place, keyed as the catalogue keys them.
+Places = create_model("Places", __base__=Strict,
+                      **{place.key: (PlaceEconomy, ...) for place in CATALOGUE_PLACES})
 
 
 class Behaviour(Strict):
@@ -353,7 +345,7 @@ class National(Strict):
 class Cultivation(Strict):
     """HNTE cultivation pools (高新技术企业培育库): candidates a county coaches towards the criteria."""
 
-    capacity: CountyCount = Field(default_factory=lambda: {"qingpu": 0.0, "wujiang": 0.0, "jiashan": 0.0},
+    capacity: CountyCount = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                   description="firms a county keeps in its pool (Jiashan about 2021-22: over 240)")
     subsidy: CountyPayment = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                  description="M CNY a year the county pays each firm in its pool")

@@ -10,10 +10,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, WrapValidator
 
-COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
-PLACES: tuple[str, ...] = (*COUNTIES, "shanghai")
+from innosim.catalogue import COUNTIES, PLACE_KEYS
 
-County = Literal["qingpu", "wujiang", "jiashan"]
+#: The place keys, in index order (the catalogue's `PLACES` holds their facts).
+PLACES: tuple[str, ...] = PLACE_KEYS
+
+County = Literal[COUNTIES]
 
 
 class Strict(BaseModel):

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from innosim.catalogue import PLACES as CATALOGUE_PLACES
+
 from .diagnostics import line_of
 from .loader import apply_overrides, canonical_overrides, load_scenario, read_yaml, resolve_chain
 from .errors import ScenarioError
@@ -58,8 +60,8 @@ VOUCHER_REACH = {"own_county": set(), "own_county_shanghai": {"shanghai"}, "zone
 HNTE_HONOURED = {"own_province": set(), "zone": set(COUNTIES), "zone_shanghai": set(PLACES)}
 HNTE_SCOPES = tuple(HNTE_HONOURED)  # narrowest first
 #: Where each place is, for "besides its own province's" (Qingpu and Shanghai's core: Shanghai).
-PROVINCE = {"qingpu": "shanghai", "wujiang": "jiangsu", "jiashan": "zhejiang", "shanghai": "shanghai"}
-PLACE_NAMES = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai's core"}
+PROVINCE = {place.key: place.province for place in CATALOGUE_PLACES}
+PLACE_NAMES = {place.key: place.name for place in CATALOGUE_PLACES}
 
 
 def hnte_scope(policy) -> dict[str, str]:
