@@ -10,12 +10,12 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Cell, Network
 
-from innosim.catalogue import COUNTIES, OUTSIDE, PLACE_KEYS, PLACES, distance_km, place_index
+from innosim.catalogue import COUNTIES, PLACE_KEYS, PLACES, distance_km, place_index
 
 N_PLACES = len(PLACES)
 N_COUNTIES = len(COUNTIES)
-#: Index of Shanghai's core, the place outside the zone.
-SHANGHAI = place_index(OUTSIDE)
+#: Indexes of the places, as mechanisms and tests name them; Shanghai's core is the place outside the zone.
+QINGPU, WUJIANG, JIASHAN, SHANGHAI = (place_index(key) for key in PLACE_KEYS)
 
 #: Resident population, 7th national census (2020). Shanghai core: the central urban districts.
 POPULATION = np.array([p.population for p in PLACES])
@@ -85,5 +85,6 @@ def build_space(random) -> Network:
     return Network(region_graph(), random=random, cell_klass=PlaceCell)
 
 
-__all__ = ["AREA_KM2", "DISTANCE_KM", "IN_ZONE", "LONLAT", "N_COUNTIES", "N_PLACES", "POPULATION", "PROVINCE",
-           "SAME_PROVINCE", "SHANGHAI", "TRAVEL_MINUTES", "PlaceCell", "build_space", "place_index", "region_graph"]
+__all__ = ["AREA_KM2", "DISTANCE_KM", "IN_ZONE", "JIASHAN", "LONLAT", "N_COUNTIES", "N_PLACES", "POPULATION",
+           "PROVINCE", "QINGPU", "SAME_PROVINCE", "SHANGHAI", "TRAVEL_MINUTES", "WUJIANG", "PlaceCell", "build_space",
+           "place_index", "region_graph"]
