@@ -1,25 +1,25 @@
-"""The policy levers as page controls: one table, read by the controls and by the model builder.
+"""The policy levers as page controls, read by the controls and by the model builder.
 
-`LEVERS` lists each lever once: its scenario key, its English label and the kind and range of its
-control. Whether a lever is set per county, and a choice's options, are read from the scenario
-schema, never restated here. A per-county lever gets one control per county, showing that county's
-own value in the chosen file (Jiashan's voucher scope in the baseline is ``own_county_shanghai``
-while Qingpu's and Wujiang's are ``own_county``); moving it overrides that county's value only.
-A control left at the file's value overrides nothing. A new lever is one more `Lever` line.
+`LEVERS` are the catalogue's levers that have a control (`innosim.catalogue.LEVERS`: the scenario
+key, the English label and the kind and range of the control). Whether a lever is set per county,
+and a choice's options, are read from the scenario schema (`scenario.catalogue.lever_facts`).
+A per-county lever gets one control per county, showing that county's own value in the chosen file
+(Jiashan's voucher scope in the baseline is ``own_county_shanghai`` while Qingpu's and Wujiang's
+are ``own_county``); moving it overrides that county's value only.
+A control left at the file's value overrides nothing. A new lever is one more line of the catalogue.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from innosim.catalogue import VIZ_LEVERS
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, by_county, load_scenario, read_yaml
+from innosim.scenario.catalogue import lever_facts
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
 DEFAULT_SCALE = 0.1
@@ -29,7 +29,8 @@ DEFAULT_SEED = 1
 
 @dataclass(frozen=True)
 class Lever:
-    """One policy lever: `param` names its control(s), `key` is the dotted scenario key."""
+    """One lever's control(s): `param` names them, `key` is the dotted scenario key; both, the label
+    and the slider's range come from the catalogue (`innosim.catalogue.LEVERS`)."""
 
     param: str
     key: str
@@ -46,62 +47,17 @@ class Lever:
     @property
     def per_county(self) -> bool:
         """Whether the schema lets each county set this lever (a value per county)."""
-        return _schema_facts(self.key)[0]
+        return lever_facts(self.key).per_county
 
     @property
     def choices(self) -> tuple[str, ...]:
         """A choice's options, in the schema's order."""
-        return _schema_facts(self.key)[1]
+        return lever_facts(self.key).choices
 
 
-@functools.cache
-def _schema_facts(key: str) -> tuple[bool, tuple[str, ...]]:
-    """(set per county?, the options of a choice) of the schema field at `key`."""
-    from innosim.scenario.catalogue import schema_fields
-
-    field, _ = schema_fields()[tuple(key.split("."))]
-    annotation = field.annotation
-    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
-    variants = typing.get_args(annotation) if union else (annotation,)
-    per_county = any(typing.get_origin(v) is dict for v in variants)
-    choices: tuple[str, ...] = ()
-    for variant in variants:
-        if typing.get_origin(variant) is typing.Literal:
-            choices = tuple(typing.get_args(variant))
-    return per_county, choices
-
-
-LEVERS: tuple[Lever, ...] = (
-    Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "HNTE mutual recognition", "toggle"),
-    Lever("hnte_recognition", "policy.hnte_recognition", "HNTE certificates honoured at once", "choice"),
-    Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
-          "HNTE re-apply wait", "slider", 0, 60, 1),
-    Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
-    Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice"),
-    Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
-          "Voucher cross-county settlement", "toggle"),
-    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr", "slider", 0, 60, 1),
-    Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Voucher subsidy share", "slider", 0, 1, 0.05),
-    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm",
-          "slider", 0, 0.5, 0.01),
-    Lever("equity_incentives", "policy.equity_incentives.enabled", "Equity incentives", "toggle"),
-    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity share",
-          "slider", 0, 0.5, 0.01),
-    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Vesting, months",
-          "slider", 1, 120, 1),
-    Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
-    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places", "slider", 0, 200, 5),
-    Lever("post_incubation_space", "policy.incubation.post_incubation_space",
-          "Post-incubation/yr", "slider", 0, 100, 5),
-    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy, M CNY",
-          "slider", 0, 2, 0.05),
-    Lever("rd_subsidy_share", "policy.rd_subsidy.share", "R&D subsidy share", "slider", 0, 0.5, 0.01),
-    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY", "slider", 0, 1000, 10),
-    Lever("cross_county_investment", "policy.finance.cross_county_investment",
-          "Funds invest across county lines", "toggle"),
-    Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach", "slider", 0, 1, 0.05),
-    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Shanghai reach", "slider", 0, 1, 0.05),
-)
+LEVERS: tuple[Lever, ...] = tuple(
+    Lever(lever.control.param, lever.key, lever.label, lever.control.kind, lever.control.low, lever.control.high,
+          lever.control.step) for lever in VIZ_LEVERS)
 
 
 @dataclass(frozen=True)
