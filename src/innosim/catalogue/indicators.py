@@ -203,6 +203,14 @@ INDICATORS: tuple[Indicator, ...] = (
     *(Indicator(f"talents_from_{p.key}", "flow", "persons", f"talents moving here from {p.name}") for p in PLACES),
 )
 INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+#: Measures of a run's end that the monthly indicators cannot give (model/stylised.py computes them;
+#: calibration fits them over the whole run, ``<name>@total``).
+END_MEASURES: tuple[Indicator, ...] = (
+    Indicator("highend_talents_in", "stock", "persons", "high-end talents (top decile of skill) living in a "
+              "county at the end who came during the run, from outside the model or from another place"),
+    Indicator("startup_survival", "rate", "share", "share of the start-ups founded in the run's first two years "
+              "still alive at its end"),
+)
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 #: The mechanisms' monthly counters the snapshot reports as they are (per place, the zone their sum).
 COUNTED: tuple[str, ...] = tuple(i.name for i in INDICATORS if i.counted)

@@ -18,6 +18,7 @@ from innosim.scenario import (
     Scenario,
     apply_overrides,
     load_scenario,
+    month_label,
     policy_in_force,
     validate_data,
 )
@@ -50,13 +51,6 @@ FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
 def _mechanism_key(name: str) -> int:
     """A stable 32-bit number for a mechanism's name (the same in every process and run)."""
     return zlib.crc32(name.encode())
-
-
-def month_label(start: str, month: int) -> str:
-    """'2019-01' + 13 months -> '2020-02'."""
-    year, mon = (int(x) for x in start.split("-"))
-    total = year * 12 + (mon - 1) + month
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
 class InnoModel(mesa.Model):

@@ -27,6 +27,13 @@ def _check_month(text: str) -> str:
     return text
 
 
+def month_label(start: str, month: int) -> str:
+    """'2019-01' + 13 months -> '2020-02'."""
+    year, mon = (int(x) for x in start.split("-"))
+    total = year * 12 + (mon - 1) + month
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
 class RunSettings(Strict):
     """When and how big: one step is one month."""
 

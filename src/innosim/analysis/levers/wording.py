@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from innosim.i18n import Labels
-from innosim.model import month_label
+from innosim.scenario import month_label
 
 from innosim.analysis.outputs import Term
 from innosim.analysis.report import fmt
