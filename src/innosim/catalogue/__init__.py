@@ -7,13 +7,13 @@ the glossary's keys. `tests/test_catalogue.py` fails when a module keeps a list 
 docs/catalogue.md says how to add a lever. Pure data: this package imports no other part of innosim.
 """
 
-from .indicators import (COST_ITEMS, COUNTED, END_MEASURES, INDICATOR_NAMES, INDICATORS, PUBLIC_COST_ITEMS, STOCK_FLOWS, VIEWS,
-                         ZONE_ONLY, CostItem, Indicator, StockFlows, main_indicators)
+from .indicators import (COST_ITEMS, COUNTED, END_MEASURES, INDICATOR_NAMES, INDICATORS, PUBLIC_COST_ITEMS, RATES,
+                         STOCK_FLOWS, VIEWS, ZONE_ONLY, CostItem, Indicator, StockFlows, main_indicators)
 from .levers import LEVERS, RULES, VIZ_LEVERS, Control, Lever, Rule, levers_of
 from .places import (COUNTIES, COUNTY_REGIONS, OUTSIDE, PLACE_KEYS, PLACES, REGION_COLOURS, REGION_LABELS, REGIONS,
                      ZONE, Place, distance_km, place_index)
 
 __all__ = ["COST_ITEMS", "COUNTED", "END_MEASURES", "COUNTIES", "COUNTY_REGIONS", "Control", "CostItem", "INDICATORS",
            "INDICATOR_NAMES", "Indicator", "LEVERS", "Lever", "OUTSIDE", "PLACES", "PLACE_KEYS", "PUBLIC_COST_ITEMS",
-           "Place", "REGIONS", "REGION_COLOURS", "REGION_LABELS", "RULES", "Rule", "STOCK_FLOWS", "StockFlows",
+           "Place", "RATES", "REGIONS", "REGION_COLOURS", "REGION_LABELS", "RULES", "Rule", "STOCK_FLOWS", "StockFlows",
            "VIEWS", "VIZ_LEVERS", "ZONE", "ZONE_ONLY", "distance_km", "levers_of", "main_indicators", "place_index"]

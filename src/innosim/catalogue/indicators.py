@@ -19,6 +19,7 @@ VIEWS: dict[str, str] = {
     "headline": "the headline tables and the difference chart of a comparison",
     "bands": "the comparison's band plots (monthly means with their intervals)",
     "horizon": "the values a calibration log prints at the horizon",
+    "gains": "the comparison summary's gains and losses by place",
 }
 
 
@@ -48,9 +49,10 @@ COST_ITEMS: tuple[CostItem, ...] = (
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: `counted` ones are the mechanisms' monthly counters (`model.count`), the
-    others the snapshot computes; `main` names the views (`VIEWS`) it is a main indicator of; `cost`
-    is (item of `COST_ITEMS`, sign) for a part of the public cost."""
+    """One indicator: `counted` ones are the mechanisms' monthly counters (`model.count`), rates
+    divide two cumulative counters (`rate_of`), the others the snapshot computes; `main` names the
+    views (`VIEWS`) it is a main indicator of; `cost` is (item of `COST_ITEMS`, sign) for a part of
+    the public cost."""
 
     name: str
     kind: str  # "flow", "stock" or "rate"
@@ -61,12 +63,13 @@ class Indicator:
     noun: str = ""  # short English noun of report prose ("HNTE stock"); "" for none
     cost: tuple[str, int] | None = None
     zone_only: bool = False  # defined for the zone alone
+    rate_of: tuple[str, str] | None = None  # a rate's numerator and denominator counters, cumulative
 
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("hnte_stock", "stock", "firms", "firms holding valid HNTE status where they operate "
               "(a firm under a destination's check after a move counts once it passes)",
-              main=("figure", "summary", "headline", "bands", "horizon"), noun="HNTE stock"),
+              main=("figure", "summary", "headline", "bands", "horizon", "gains"), noun="HNTE stock"),
     Indicator("hnte_new", "flow", "firms", "first-time HNTE certifications",
               counted=True, main=("figure", "summary", "headline")),
     Indicator("hnte_renewed", "flow", "firms", "HNTE certificates renewed without a gap",
@@ -93,7 +96,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("rd_deduction_tax_saved", "flow", "M CNY", "corporate income tax forgone through the R&D super-deduction (national)",
               counted=True),
     Indicator("firms", "stock", "firms", "firms alive",
-              main=("summary", "headline", "bands", "horizon"), noun="firms"),
+              main=("summary", "headline", "bands", "horizon", "gains"), noun="firms"),
     Indicator("startups", "flow", "firms", "start-ups founded",
               counted=True, main=("figure", "summary", "headline", "bands"), noun="start-ups"),
     Indicator("exits", "flow", "firms", "firms that exited",
@@ -104,20 +107,20 @@ INDICATORS: tuple[Indicator, ...] = (
               counted=True),
     Indicator("loss_share", "stock", "share", "share of firms with a loss this month"),
     Indicator("innovations", "flow", "events", "innovation events",
-              counted=True, main=("summary", "headline", "bands", "horizon"), noun="innovations"),
+              counted=True, main=("summary", "headline", "bands", "horizon", "gains"), noun="innovations"),
     Indicator("knowledge", "stock", "innovations", "knowledge stock of the firms (depreciated innovations)"),
     Indicator("rd_spending", "flow", "M CNY", "R&D really spent",
               counted=True, main=("headline",)),
     Indicator("rd_reported", "flow", "M CNY", "R&D reported (spent plus relabelled near the HNTE thresholds)",
               counted=True),
     Indicator("hightech_revenue", "flow", "M CNY", "revenue from high-tech products",
-              counted=True, main=("summary", "headline", "bands"), noun="high-tech revenue"),
+              counted=True, main=("summary", "headline", "bands", "gains"), noun="high-tech revenue"),
     Indicator("revenue", "flow", "M CNY", "revenue of all firms",
               counted=True, main=("horizon",)),
     Indicator("value_added", "flow", "M CNY", "value added of all firms",
               counted=True),
     Indicator("talents", "stock", "persons", "key talents living there",
-              main=("figure", "summary", "headline", "bands", "horizon"), noun="talents"),
+              main=("figure", "summary", "headline", "bands", "horizon", "gains"), noun="talents"),
     Indicator("unemployed", "stock", "persons", "key talents living there without a job"),
     Indicator("talents_arrived", "flow", "persons", "talents entering the model (graduates, migrants, programmes, entrants' staff)",
               counted=True),
@@ -147,9 +150,10 @@ INDICATORS: tuple[Indicator, ...] = (
               counted=True, main=("figure", "summary", "headline"), cost=("vouchers", 1)),
     Indicator("voucher_uses", "flow", "firm-months", "firm-months with a voucher redemption (by issuing county)",
               counted=True),
-    Indicator("voucher_use_rate", "rate", "share", "vouchers used / issued since the start"),
+    Indicator("voucher_use_rate", "rate", "share", "vouchers used / issued since the start",
+              rate_of=("vouchers_used", "vouchers_issued")),
     Indicator("voucher_cross_share", "rate", "share", "share of voucher money spent outside the issuing county",
-              main=("headline",)),
+              main=("headline",), rate_of=("vouchers_used_across", "vouchers_used")),
     Indicator("incubator_tenants", "stock", "firms", "firms in an incubator"),
     Indicator("graduates", "flow", "firms", "incubator graduates",
               counted=True),
@@ -160,7 +164,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("incubator_failures", "flow", "firms", "tenants that exited (ran out of cash or closed) while in an incubator",
               counted=True),
     Indicator("graduate_stay_rate", "rate", "share", "graduates that stayed / all that left incubation",
-              main=("figure", "summary", "headline")),
+              main=("figure", "summary", "headline"), rate_of=("graduates_stayed", "graduates_or_failed")),
     Indicator("problems_posted", "flow", "problems", "technical problems posted",
               counted=True),
     Indicator("tech_deals", "flow", "deals", "technology deals signed",
@@ -218,6 +222,8 @@ COUNTED: tuple[str, ...] = tuple(i.name for i in INDICATORS if i.counted)
 PUBLIC_COST_ITEMS: dict[str, tuple[tuple[str, int], ...]] = {
     item.key: tuple((i.name, i.cost[1]) for i in INDICATORS if i.cost and i.cost[0] == item.key)
     for item in COST_ITEMS}
+#: Cumulative rates: numerator and denominator counters.
+RATES: dict[str, tuple[str, str]] = {i.name: i.rate_of for i in INDICATORS if i.rate_of}
 #: Indicators defined for the zone alone.
 ZONE_ONLY: tuple[str, ...] = tuple(i.name for i in INDICATORS if i.zone_only)
 
@@ -241,6 +247,7 @@ class StockFlows:
     departed: tuple[str, ...]  # out-flows that leave the four places
     moved_in: str              # `<moved_in>_<origin>`: in-flows from another place, at the destination
     moved_out: str | None      # `<moved_out>_<destination>` at the origin; None: the mirror of `moved_in`
+    counted_in: str = ""       # what one unit of the stock is, in English prose ("HNTEs")
 
     def pair(self, prefix: str, place: str) -> str:
         return f"{prefix}_{place}"
@@ -250,9 +257,11 @@ class StockFlows:
 #: them; analysis/decompose.py splits an effect into them).
 STOCK_FLOWS: tuple[StockFlows, ...] = (
     StockFlows("hnte_stock", created=("hnte_new", "hnte_regained"), entered=(),
-               ended=("hnte_lapsed", "hnte_exits"), departed=(), moved_in="hnte_from", moved_out="hnte_to"),
+               ended=("hnte_lapsed", "hnte_exits"), departed=(), moved_in="hnte_from", moved_out="hnte_to",
+               counted_in="HNTEs"),
     StockFlows("firms", created=("startups", "firms_uptake", "new_entities"), entered=("firms_entered",),
-               ended=("exits",), departed=(), moved_in="firms_from", moved_out=None),
+               ended=("exits",), departed=(), moved_in="firms_from", moved_out=None, counted_in="firms"),
     StockFlows("talents", created=(), entered=("talents_arrived",),
-               ended=(), departed=("talents_departed",), moved_in="talents_from", moved_out=None),
+               ended=(), departed=("talents_departed",), moved_in="talents_from", moved_out=None,
+               counted_in="talents"),
 )

@@ -14,17 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from innosim.catalogue import COUNTED, COUNTIES, INDICATOR_NAMES, INDICATORS, PUBLIC_COST_ITEMS, REGIONS, Indicator
+from innosim.catalogue import (COUNTED, COUNTIES, INDICATOR_NAMES, INDICATORS, PUBLIC_COST_ITEMS, RATES, REGIONS,
+                               Indicator)
 
 from .places import N_COUNTIES, POPULATION
 from .stockflows import snapshot_flows
 
-#: Cumulative rates: numerator and denominator counters.
-RATES = {
-    "voucher_use_rate": ("vouchers_used", "vouchers_issued"),
-    "voucher_cross_share": ("vouchers_used_across", "vouchers_used"),
-    "graduate_stay_rate": ("graduates_stayed", "graduates_or_failed"),
-}
 
 
 def gini(values: np.ndarray) -> float:

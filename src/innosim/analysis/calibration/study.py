@@ -25,6 +25,7 @@ import yaml
 
 from innosim import __version__
 from innosim.batch import derive_seeds
+from innosim.catalogue import main_indicators
 from innosim.io import write_text_atomic
 from innosim.scenario import content_hash, load_scenario
 
@@ -79,7 +80,7 @@ def _git_commit(folder: Path) -> str:
 
 
 #: What the horizon check reads: stocks at the end of the first and last year, flows over those years.
-HORIZON_INDICATORS = ("firms", "hnte_stock", "talents", "revenue", "innovations")
+HORIZON_INDICATORS = main_indicators("horizon")
 
 
 def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float]], replicates: int = 3,

@@ -96,7 +96,7 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     if rest:
         items.append(t.say("Also clearly changed in the zone: {indicators}.", indicators=t.text(", ").join(
             f"{named(i, t) if t.chinese else i} {mark(zone.loc[i])}" for i in rest)))
-    for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
+    for indicator in main_indicators("gains"):
         rows = d[(d["indicator"] == indicator) & d["region"].isin(PLACE_KEYS)]
         gains = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff > 0]
         losses = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff < 0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from innosim.catalogue import INDICATORS
 from innosim.i18n import Labels
 from innosim.scenario import month_label
 
@@ -12,9 +13,8 @@ from innosim.analysis.outputs import Term
 from innosim.analysis.report import fmt
 
 
-#: Short English nouns of the indicators a planner asks about (others: the indicator's name).
-NOUNS = {"hnte_stock": "HNTE stock", "firms": "firms", "talents": "talents", "startups": "start-ups",
-         "public_cost": "public cost", "innovations": "innovations", "hightech_revenue": "high-tech revenue"}
+#: Short English nouns of the indicators a planner asks about (the catalogue's; others: the output's name).
+NOUNS = {i.name: i.noun for i in INDICATORS if i.noun}
 DIRECTION_TEXT = {"on": "on alone from the base", "off": "off alone from full integration"}
 
 
