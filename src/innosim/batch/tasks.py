@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.catalogue import INDICATORS
+from innosim.guard import guarded_simulate
 from innosim.scenario import Scenario, content_hash, load_scenario
 
 
@@ -131,8 +132,6 @@ class RunRecord:
 
 def run_task(task: Task) -> RunRecord:
     """The default run function: one simulation of the task's scenario and seed."""
-    from innosim.guard import guarded_simulate
-
     result = guarded_simulate(task.scenario, task.seed, task.months)  # frees its model: memory stays flat
     return RunRecord(end=result.end, timeseries=result.timeseries, relocations=result.relocations)
 
@@ -163,8 +162,6 @@ def run_task_by_window(task: Task) -> RunRecord:
     """Calibration's run function: every indicator over the whole run and each calendar year
     (`windows`), and the end-of-run measures of the model's tables (``highend_talents_in@total``,
     ``startup_survival@total``: model/stylised.py); no monthly table."""
-    from innosim.guard import guarded_simulate
-
     result = guarded_simulate(task.scenario, task.seed, task.months, measures=True)
     end = windows(result.timeseries)
     end.update({f"{name}@total": values for name, values in result.measures.items()})
@@ -173,8 +170,6 @@ def run_task_by_window(task: Task) -> RunRecord:
 
 def run_task_firms(task: Task) -> RunRecord:
     """Like `run_task_end_only`, with the firm table at the run's end (the stylised facts read it)."""
-    from innosim.guard import guarded_simulate
-
     result = guarded_simulate(task.scenario, task.seed, task.months, measures=True)
     return RunRecord(end=result.end, relocations=result.relocations, firms=result.firms)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import draws, rd_subsidy
+from .places import IN_ZONE
 from .policy import HNTE_VALID_MONTHS, REFERENCE_DEDUCTION, hnte_tax_gap, tax_rate
 from .state import NO_STATUS
 from .stockflows import JOINED
@@ -262,8 +263,6 @@ def carry_status_on_move(model, row: int, destination: int) -> None:
     if f.hnte_until[row] < model.month or f.hnte_region[row] < 0:
         f.hnte_check_until[row] = NO_STATUS
         return
-    from .places import IN_ZONE
-
     origin = int(f.region[row])
     if IN_ZONE[origin] and IN_ZONE[destination] and origin != destination:
         model.count("hnte_moves", np.array([destination]), np.ones(1))

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .diagnostics import _model_of
-from .loader import load_scenario, own_name_and_description, resolve_chain
+from .loader import apply_overrides, load_scenario, own_name_and_description, resolve_chain, validate_data
 from .schema import COUNTIES, Scenario
 
 DEFAULT_SOURCE = "default"
@@ -270,8 +270,6 @@ def scenario_settings(path: str | Path | None = None, overrides: Mapping[str, An
     if path is None:
         if not overrides:
             return [Setting(**{**r.as_dict(), "value": r.default}) for r in rows]
-        from .loader import apply_overrides, validate_data
-
         spec = validate_data(apply_overrides({}, overrides), override_source,
                              {tuple(k.split(".")): override_source for k in overrides})
         origin = {tuple(k.split(".")): override_source for k in overrides}

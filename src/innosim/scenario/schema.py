@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from innosim.catalogue import PLACES as CATALOGUE_PLACES
 
+from .regions import canonical_key, canonical_regions
 from .types import (COUNTIES, PLACES, County, CountyCount, CountyFlag, CountyMoney, CountyPayment,  # noqa: F401
                     CountyPaymentOne, CountyShare, MonthlyPrice, Payment, Share, Strict, Taste, Weight, by_county,
                     by_county_values, county_values, per_county)
@@ -446,8 +447,6 @@ class PolicyChange(Strict):
     def _policy_only(cls, settings: dict[str, Any]) -> dict[str, Any]:
         """Policy keys only (every other one named at once); places written in Chinese (``scope.嘉善``)
         read as the schema's keys."""
-        from .regions import canonical_key, canonical_regions
-
         bad = [key for key in settings
                if key.split(".")[0] != "policy" or len(key.split(".")) < 2 or not all(key.split("."))]
         if bad:

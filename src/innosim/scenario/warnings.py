@@ -29,9 +29,11 @@ from typing import Any
 
 from innosim.catalogue import PLACES as CATALOGUE_PLACES
 
+from .catalogue import schema_fields
 from .diagnostics import line_of
 from .loader import apply_overrides, canonical_overrides, load_scenario, read_yaml, resolve_chain
 from .errors import ScenarioError
+from .regions import canonical_regions
 from .schema import COUNTIES, PLACES, Scenario, by_county
 
 
@@ -111,8 +113,6 @@ def _county_keyed(annotation) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _per_county_fields() -> frozenset[str]:
-    from .catalogue import schema_fields
-
     return frozenset(".".join(path) for path, (field, _) in schema_fields().items() if _county_keyed(field.annotation))
 
 
@@ -137,8 +137,6 @@ class _Touch:
 
 
 def _field_paths() -> set[tuple]:
-    from .catalogue import schema_fields
-
     return set(schema_fields())
 
 
@@ -289,8 +287,6 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     overrides = canonical_overrides(overrides, override_source)
     scenario = load_scenario(path, overrides, override_source)
     own = read_yaml(path)
-    from .regions import canonical_regions
-
     own = canonical_regions(own, path)
     data, origin = resolve_chain(path)
     parent = own.get("extends")

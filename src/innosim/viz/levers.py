@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import innosim
 from innosim.catalogue import VIZ_LEVERS
-from innosim.scenario import COUNTIES, Scenario, ScenarioError, by_county, load_scenario, read_yaml
+from innosim.i18n import Labels
+from innosim.scenario import (COUNTIES, Scenario, ScenarioError, apply_overrides, by_county, load_scenario, read_yaml,
+                              validate_data)
 from innosim.scenario.catalogue import lever_facts
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
@@ -138,8 +141,6 @@ def lever_overrides(spec: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
 
 def describe_overrides(overrides: dict[str, Any]) -> list[str]:
     """Lever overrides in the controls' words, e.g. ``["HNTE mutual recognition (Qingpu): on"]``."""
-    from innosim.i18n import Labels
-
     labels = Labels()
     lines = []
     for control in CONTROLS:
@@ -159,8 +160,6 @@ def describe_overrides(overrides: dict[str, Any]) -> list[str]:
 def lever_label(lever: Lever) -> str:
     """The lever's label in the page's language (`innosim viz --lang`, or $INNOSIM_LANG): in Chinese
     the glossary's names of its section and its setting (科技创新券：使用范围), else the English label."""
-    from innosim.i18n import Labels
-
     labels = Labels()
     if not labels.chinese:
         return lever.label
@@ -180,8 +179,6 @@ def control_label(control: Control) -> str:
     label = lever_label(control.lever)
     if control.county is None:
         return label
-    from innosim.i18n import Labels
-
     labels = Labels()
     place = labels.place(control.county)
     return f"{label}（{place}）" if labels.chinese else f"{label} ({place})"
@@ -204,8 +201,6 @@ def control(item: Control, value: Any) -> dict[str, Any]:
 
 
 def _text(phrase: str) -> str:
-    from innosim.i18n import Labels
-
     return Labels().text(phrase)
 
 
@@ -255,8 +250,6 @@ def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
     if scenario_file is None:
         if not overrides:
             return Scenario()
-        from innosim.scenario import apply_overrides, validate_data
-
         # the overrides come from the command line that started the page (checked there already)
         return validate_data(apply_overrides({}, overrides), "--set",
                              {tuple(k.split(".")): "--set" for k in overrides})
@@ -279,8 +272,6 @@ def public_error(exc: ScenarioError) -> ScenarioError:
 def allowed_folders(picker_folder: str | Path | None = None) -> list[Path]:
     """Where the page's scenarios may live and what they may extend: the picker's folder, the
     calibration folder beside it, and the project's scenarios/ and calibration/."""
-    import innosim
-
     from .server import FOLDER_ENV
 
     folder = picker_folder or os.environ.get(FOLDER_ENV) or find_scenario_dir()
@@ -333,8 +324,6 @@ def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:
     here = Path.cwd() / "scenarios"
     if here.is_dir():
         return here.resolve()
-    import innosim
-
     project = Path(innosim.__file__).resolve().parents[2] / "scenarios"
     return project if project.is_dir() else None
 
