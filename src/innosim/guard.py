@@ -48,11 +48,12 @@ def blame_setting(scenario: Scenario) -> str:
 
 
 def guarded_simulate(scenario: Scenario, seed: int, months: int | None = None,
-                     progress: Callable[[int, int], None] | None = None):
+                     progress: Callable[[int, int], None] | None = None, measures: bool = False):
     """`simulate`, with a failure naming the setting to blame and infinite indicators refused."""
     from innosim.model import simulate
 
-    result = guarded(scenario, lambda: simulate(scenario, seed=seed, months=months, progress=progress))
+    result = guarded(scenario, lambda: simulate(scenario, seed=seed, months=months, progress=progress,
+                                                measures=measures))
     check_finite(result.timeseries, scenario)
     return result
 

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mesa  # noqa: E402
 
 from innosim import __version__  # noqa: E402
+from innosim.catalogue import INDICATORS, PLACE_KEYS, REGION_COLOURS, main_indicators  # noqa: E402
 from innosim.fonts import use_cjk_font  # noqa: E402
 from innosim.i18n import Labels  # noqa: E402
 from innosim.io import write_json_atomic  # noqa: E402
@@ -32,9 +33,9 @@ from innosim.scenario import COUNTIES, Scenario, content_hash  # noqa: E402
 use_cjk_font()  # Chinese scenario names and labels render in every PNG
 
 #: County colours used in every plot and on the visual server.
-COUNTY_COLOURS = {"qingpu": "#1f77b4", "wujiang": "#2ca02c", "jiashan": "#d62728",
-                  "shanghai": "#7f7f7f", "zone": "#000000"}
-MAIN_INDICATORS = ("hnte_stock", "hnte_new", "talents", "startups", "vouchers_used", "graduate_stay_rate")
+COUNTY_COLOURS = REGION_COLOURS
+#: The indicators of a run's figure.
+MAIN_INDICATORS = main_indicators("figure")
 
 
 def provenance(scenario: Scenario, scenario_file: str | Path | None, seed: int | None) -> dict:
@@ -60,7 +61,7 @@ def plot_main_indicators(table, path: Path, title: str, labels: Labels | None = 
     line at each dated policy change (`switches`: (month, note)) after the start."""
     t = labels or Labels("en")
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
-    flows = {"hnte_new", "startups", "vouchers_used"}
+    flows = {i.name for i in INDICATORS if i.kind == "flow"}
     for ax, name in zip(axes.flat, MAIN_INDICATORS, strict=True):
         for county in COUNTIES:
             rows = table[(table.indicator == name) & (table.region == county)]
@@ -122,7 +123,7 @@ def write_run_outputs(result: RunResult, scenario: Scenario, out_dir: str | Path
             "relocations": {
                 "firms": result.relocations[0].tolist(),
                 "talents": result.relocations[1].tolist(),
-                "places": ["qingpu", "wujiang", "jiashan", "shanghai"],
+                "places": list(PLACE_KEYS),
             },
         }
         write_json_atomic(staging / "summary.json", summary)

@@ -34,8 +34,9 @@ import pandas as pd
 from innosim.analysis.compare.tables import paired_differences
 from innosim.analysis.report import fmt, fmt_interval
 from innosim.i18n import Labels
-from innosim.model.stockflows import STOCK_FLOWS, StockFlows
-from innosim.scenario import COUNTIES, PLACES
+from innosim.catalogue import COUNTIES, COUNTY_REGIONS, STOCK_FLOWS, StockFlows
+from innosim.catalogue.indicators import BY_NAME
+from innosim.catalogue import PLACE_KEYS as PLACES
 
 STOCKS: tuple[str, ...] = tuple(s.stock for s in STOCK_FLOWS)
 #: Every indicator the split reads: ask the store for these (`ResultStore.timeseries(tasks, NEEDED)`).
@@ -44,7 +45,7 @@ NEEDED: tuple[str, ...] = tuple(dict.fromkeys(
                                            *(s.pair(s.moved_in, p) for p in PLACES),
                                            *(s.pair(s.moved_out, p) for p in PLACES if s.moved_out))))
 RUN_IDS = ("scenario", "replicate", "seed")
-REGIONS = (*COUNTIES, "zone")
+REGIONS = COUNTY_REGIONS
 #: The parts in the order reports list them (`from_<place>`, `to_<place>` for the other places).
 PART_ORDER = ("created", "entered", "ended", "departed",
               *(f"{way}_{p}" for p in PLACES for way in ("from", "to")),
@@ -204,7 +205,7 @@ ROW_LABELS = {
     "total": "total effect",
 }
 MOVE_LABELS = {"from": "moved in from {place}", "to": "moved out to {place}"}
-STOCK_LABELS = {"hnte_stock": "HNTE stock", "firms": "firms", "talents": "talents"}
+STOCK_LABELS = {s.stock: BY_NAME[s.stock].noun for s in STOCK_FLOWS}
 #: What each part is, per stock, in the one-sentence reading (parts a stock cannot have are absent).
 PART_NOUNS = {
     "hnte_stock": {"created": "certifications there", "ended": "lapses and exits there"},
@@ -215,7 +216,7 @@ PART_NOUNS = {
 MOVE_NOUNS = {"from": "moves in from {place}", "to": "moves out to {place}"}
 OTHER_NOUNS = {"among_counties": "moves among the counties", "initial": "the difference at the start",
                "unexplained": "parts not accounted for"}
-UNIT_NOUNS = {"hnte_stock": "HNTEs", "firms": "firms", "talents": "talents"}
+UNIT_NOUNS = {s.stock: s.counted_in for s in STOCK_FLOWS}
 
 
 def part_label(part: str, labels: Labels) -> str:

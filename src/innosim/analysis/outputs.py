@@ -9,7 +9,7 @@ the monthly series, steadier than one month's value:
     sum(public_cost.zone, per=year)     ... divided by the horizon's years: so much a year
     sum(innovations.zone, last=36, per=year)
 
-Indicator names are the model's catalogue (`innosim.model.INDICATORS`); values come from result
+Indicator names are the catalogue's (`innosim.catalogue.INDICATORS`); values come from result
 tables (`window_values` reads the monthly series, `Output.evaluate` combines the terms).
 """
 
@@ -24,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from innosim.model import INDICATOR_NAMES, REGIONS
+from innosim.catalogue import INDICATOR_NAMES, INDICATORS, REGIONS, ZONE_ONLY
 from innosim.scenario import ScenarioError
 from innosim.scenario.regions import canonical_place
 from innosim.yamlsafe import excerpt
 
-ZONE_ONLY = ("balance_index",)  #: indicators defined for the zone alone
 HOWS = ("mean", "sum")          #: window aggregates
 _PLAIN = r"[a-z_]+\.[a-z_]+"
 _WINDOW = rf"(?:mean|sum)\(\s*{_PLAIN}(?:\s*,\s*[a-z]+\s*=\s*[A-Za-z0-9]+)*\s*\)"
@@ -87,8 +86,6 @@ class Output:
     @property
     def counts(self) -> bool:
         """True when the output is a count or an amount (firms, persons, M CNY): it grows with the scale."""
-        from innosim.model import INDICATORS
-
         units = {i.name: i.unit for i in INDICATORS}
         return self.operator in (None, "+", "-") and all(units[t.indicator] not in ("share", "index")
                                                          for t in self.terms)

@@ -18,7 +18,10 @@ from .tasks import (
     make_tasks,
     overrides_json,
     run_task,
+    run_task_by_window,
     run_task_end_only,
+    run_task_firms,
+    windows,
 )
 
 __all__ = [
@@ -41,6 +44,9 @@ __all__ = [
     "overrides_json",
     "run_batch",
     "run_task",
+    "run_task_by_window",
     "run_task_end_only",
+    "run_task_firms",
     "spec_tasks",
+    "windows",
 ]

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from innosim.catalogue import INDICATORS
+from innosim.guard import guarded_simulate
 from innosim.scenario import Scenario, content_hash, load_scenario
 
 
@@ -125,12 +127,11 @@ class RunRecord:
     end: dict[str, dict[str, float]]
     timeseries: pd.DataFrame | None = None
     relocations: np.ndarray | None = None
+    firms: pd.DataFrame | None = None  # the firm table at the end (model/stylised.py), when a run function keeps it
 
 
 def run_task(task: Task) -> RunRecord:
     """The default run function: one simulation of the task's scenario and seed."""
-    from innosim.guard import guarded_simulate
-
     result = guarded_simulate(task.scenario, task.seed, task.months)  # frees its model: memory stays flat
     return RunRecord(end=result.end, timeseries=result.timeseries, relocations=result.relocations)
 
@@ -139,6 +140,38 @@ def run_task_end_only(task: Task) -> RunRecord:
     """Like `run_task` but keeps only the end values (smaller stores for large sweeps)."""
     record = run_task(task)
     return RunRecord(end=record.end, relocations=record.relocations)
+
+
+def windows(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Each indicator of a monthly table over the whole run (``@total``) and per calendar year
+    (``@YYYY``). Flows are summed; stocks and rates are read at the window's last month."""
+    kind = {i.name: i.kind for i in INDICATORS}
+    table = table.assign(year=table["date"].str[:4])
+    out: dict[str, dict[str, float]] = {}
+    for window, part in [("total", table), *table.groupby("year", sort=True)]:
+        flows = part[part["indicator"].map(kind) == "flow"]
+        summed = flows.groupby(["indicator", "region"], sort=False)["value"].sum()
+        last = part[(part["month"] == part["month"].max()) & (part["indicator"].map(kind) != "flow")]
+        for frame in (summed.reset_index(), last):
+            for indicator, region, value in frame[["indicator", "region", "value"]].itertuples(index=False):
+                out.setdefault(f"{indicator}@{window}", {})[region] = None if pd.isna(value) else float(value)
+    return out
+
+
+def run_task_by_window(task: Task) -> RunRecord:
+    """Calibration's run function: every indicator over the whole run and each calendar year
+    (`windows`), and the end-of-run measures of the model's tables (``highend_talents_in@total``,
+    ``startup_survival@total``: model/stylised.py); no monthly table."""
+    result = guarded_simulate(task.scenario, task.seed, task.months, measures=True)
+    end = windows(result.timeseries)
+    end.update({f"{name}@total": values for name, values in result.measures.items()})
+    return RunRecord(end=end, relocations=result.relocations)
+
+
+def run_task_firms(task: Task) -> RunRecord:
+    """Like `run_task_end_only`, with the firm table at the run's end (the stylised facts read it)."""
+    result = guarded_simulate(task.scenario, task.seed, task.months, measures=True)
+    return RunRecord(end=result.end, relocations=result.relocations, firms=result.firms)
 
 
 DEFAULT_RUN_FN = function_name(run_task)

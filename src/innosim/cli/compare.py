@@ -161,7 +161,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
     from innosim.analysis.compare.tables import gather
     from innosim.analysis.compare.report import BAND_INDICATORS, write_comparison
     from innosim.analysis.trust import trust_paragraphs
-    from innosim.model import month_label
+    from innosim.scenario import month_label
     from innosim.outdir import check_out_dir, claim_out_dir
     from innosim.scenario import content_hash
 

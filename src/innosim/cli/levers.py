@@ -60,7 +60,7 @@ def levers(experiment_file: Path, scale: float | None, jobs: int | None, schedul
     from innosim.analysis.levers.robustness_report import write_robustness_report
     from innosim.analysis.levers.study import decompose_effects, run_dose, run_robustness, run_study
     from innosim.batch import check_store, default_store_path
-    from innosim.model import month_label
+    from innosim.scenario import month_label
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     t = labels(lang)

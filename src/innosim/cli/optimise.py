@@ -44,7 +44,7 @@ def optimise(experiment_file: Path, scale: float | None, jobs: int | None, sched
     from innosim.analysis.optimise.gains import decompose_packages
     from innosim.analysis.optimise.report import chosen_packages, write_optimise_report
     from innosim.batch import check_store, default_store_path
-    from innosim.model import month_label
+    from innosim.scenario import month_label
     from innosim.outdir import check_out_dir, claim_out_dir, file_name
 
     t = labels(lang)

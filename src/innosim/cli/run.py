@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from innosim.catalogue import COUNTIES, INDICATORS, ZONE, main_indicators
 from innosim.scenario import ScenarioError, load_scenario, warnings_for
 from innosim.scenario.diagnostics import translate
 from innosim.i18n import msg
@@ -37,9 +38,8 @@ def month_progress(label: str, enabled: bool):
 
 
 #: The indicators `innosim run` prints at the horizon (zone and counties).
-SUMMARY_INDICATORS = ("hnte_stock", "hnte_new", "firms", "startups", "talents", "innovations",
-                      "hightech_revenue", "vouchers_used", "graduate_stay_rate")
-SUMMARY_REGIONS = ("zone", "qingpu", "wujiang", "jiashan")
+SUMMARY_INDICATORS = main_indicators("summary")
+SUMMARY_REGIONS = (ZONE, *COUNTIES)
 
 
 def horizon_summary(end: dict, t) -> str:
@@ -48,7 +48,6 @@ def horizon_summary(end: dict, t) -> str:
     from rich.table import Table
 
     from innosim.analysis.report import fmt
-    from innosim.model import INDICATORS
 
     units = {i.name: i.unit for i in INDICATORS}
     table = Table(title=t.text("Main indicators at the horizon"), header_style="bold", title_justify="left")

@@ -28,13 +28,14 @@ from pathlib import Path
 
 import yaml
 
+from innosim.catalogue import REGION_LABELS
+
 LANG_ENV = "INNOSIM_LANG"
 LANGUAGES = ("en", "zh")
 SECTIONS = ("places", "indicators", "units", "settings", "values", "text", "messages")
 _HERE = Path(__file__).resolve().parent
-#: English place names (the model's own labels).
-PLACE_NAMES_EN = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
-                  "zone": "Zone"}
+#: English place names (the catalogue's labels).
+PLACE_NAMES_EN = REGION_LABELS
 
 
 def glossary_path(lang: str) -> Path:
@@ -85,12 +86,12 @@ class Labels:
         return self._get("units", unit, unit)
 
     def setting(self, dotted: str) -> str:
-        """A setting's label: the whole dotted key, else its last part, else the key itself."""
+        """A setting's label, by its whole dotted key (``policy.vouchers.scope``: two settings ending
+        alike never share a label); a county's value is its setting's label and the county's name;
+        else the key itself."""
         if dotted in self._g["settings"]:
             return self._g["settings"][dotted]
         parts = dotted.split(".")
-        if parts[-1] in self._g["settings"]:
-            return self._g["settings"][parts[-1]]
         if len(parts) > 1 and parts[-1] in PLACE_NAMES_EN:  # a per-county value: budget.jiashan
             parent = self.setting(".".join(parts[:-1]))
             if parent != ".".join(parts[:-1]):
@@ -176,7 +177,7 @@ def region_aliases() -> dict[str, str]:
 
 
 def untranslated(lang: str, indicators: list[str], settings: list[str]) -> dict[str, list[str]]:
-    """Names with no translation in `lang`: indicators, and settings (by their last key part)."""
+    """Names with no translation in `lang`: indicators, and settings (by their dotted keys)."""
     g, t = glossary(lang), Labels(lang)
     return {
         "indicators": [n for n in indicators if n not in g["indicators"]],

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import draws, economy, labour, population
 from .places import N_PLACES, POPULATION, SHANGHAI
-from .policy import ALL_FIRMS, CIT_RATE, REFERENCE_DEDUCTION, TECH_SME
+from .policy import ALL_FIRMS, REFERENCE_DEDUCTION, TECH_SME, tax_rate
 from .state import NO_STATUS
 
 #: Skill of talent-programme arrivals: the top decile of the skill distribution and above.
@@ -115,8 +115,8 @@ def uptake_factor(model) -> float:
     deduction = national.rd_deduction[ALL_FIRMS]
     if national.tech_sme_evaluation:
         deduction = max(deduction, national.rd_deduction[TECH_SME])
-    today = 1.0 - CIT_RATE * (1.0 + deduction)
-    reference = 1.0 - CIT_RATE * (1.0 + REFERENCE_DEDUCTION)
+    today = 1.0 - tax_rate(False) * (1.0 + deduction)
+    reference = 1.0 - tax_rate(False) * (1.0 + REFERENCE_DEDUCTION)
     return (reference / today) ** model.behaviour.rd_cost_elasticity
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import draws, finance, hnte, kernels
 from .places import N_PLACES, POPULATION, TRAVEL_MINUTES
-from .policy import CIT_RATE, HNTE_RATE
+from .policy import hnte_tax_gap, tax_rate
 
 #: Share of rent an incubated firm pays; the county pays the landlord the rest.
 INCUBATOR_RENT_SHARE = 0.3
@@ -243,13 +243,13 @@ def pay_tax(model) -> None:
     taxable_before = np.maximum(f.profit[rows] - rd, 0.0)
     taxable = np.maximum(f.profit[rows] - rd * (1.0 + hnte.deduction(model, rows)), 0.0)
     valid = model.hnte_valid()[rows]
-    rate = model.rules.tax_rate(valid)
+    rate = tax_rate(valid)
     tax = rate * taxable
     model.ledger.firms_pay(rows, tax, "government", region)
     f.profit[rows] -= rd + tax
     f.profit_y0[rows] += f.profit[rows]
     model.count("tax", region, tax)
-    model.count("hnte_tax_saved", region, np.where(valid, (CIT_RATE - HNTE_RATE) * taxable, 0.0))
+    model.count("hnte_tax_saved", region, np.where(valid, hnte_tax_gap() * taxable, 0.0))
     model.count("rd_deduction_tax_saved", region, rate * (taxable_before - taxable))
 
 

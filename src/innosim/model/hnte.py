@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import draws, rd_subsidy
-from .policy import CIT_RATE, HNTE_RATE, HNTE_VALID_MONTHS, REFERENCE_DEDUCTION
+from .places import IN_ZONE
+from .policy import HNTE_VALID_MONTHS, REFERENCE_DEDUCTION, hnte_tax_gap, tax_rate
 from .state import NO_STATUS
 from .stockflows import JOINED
 
@@ -81,7 +82,7 @@ def rd_cost_factor(model, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
     the after-tax cost of a yuan of R&D being 1 - tax rate x (1 + deduction), at the 2015 rule's
     50 % as reference (Hall & Van Reenen 2000; elasticity about 1: Bloom, Griffith & Van Reenen 2002).
     A county's R&D subsidy at the margin lowers today's cost by its share (`rd_subsidy`)."""
-    rate = model.rules.tax_rate(valid)
+    rate = tax_rate(valid)
     today = 1.0 - rate * (1.0 + deduction(model, rows)) - rd_subsidy.marginal_share(model, rows)
     reference = 1.0 - rate * (1.0 + REFERENCE_DEDUCTION)
     return (reference / today) ** model.behaviour.rd_cost_elasticity
@@ -156,7 +157,7 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),
                                 f.profit[rows] / np.maximum(f.revenue[rows], 1e-9))
     after_tax_margin = np.clip(after_tax_margin, 0.0, None)
-    tax_gain = (CIT_RATE - HNTE_RATE) * after_tax_margin / (1.0 - CIT_RATE)
+    tax_gain = hnte_tax_gap() * after_tax_margin / (1.0 - tax_rate(False))
     # what an approval is worth, as decide_hnte will judge it: a renewal, a regained status
     # (no reward) or a first certification
     first_chance = np.where(in_pool(model, rows), b.hnte_pool_approval, b.hnte_first_approval)
@@ -167,7 +168,7 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     keeping = 1.0 + b.hnte_persistence * valid
     # the extra R&D costs what is left of it after tax at the HNTE rate with the super-deduction,
     # less a county's R&D subsidy at the margin
-    after_tax_cost = 1.0 - HNTE_RATE * (1.0 + deduction(model, rows)) - rd_subsidy.marginal_share(model, rows)
+    after_tax_cost = 1.0 - tax_rate(True) * (1.0 + deduction(model, rows)) - rd_subsidy.marginal_share(model, rows)
     worth_it = (real_needed - base) * after_tax_cost < (tax_gain + reward_gain) * keeping
     seeking = (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - 0.1) & worth_it & (base < reported_target)
     f.rd_intensity[rows] = np.where(seeking, real_needed, base)
@@ -262,8 +263,6 @@ def carry_status_on_move(model, row: int, destination: int) -> None:
     if f.hnte_until[row] < model.month or f.hnte_region[row] < 0:
         f.hnte_check_until[row] = NO_STATUS
         return
-    from .places import IN_ZONE
-
     origin = int(f.region[row])
     if IN_ZONE[origin] and IN_ZONE[destination] and origin != destination:
         model.count("hnte_moves", np.array([destination]), np.ones(1))

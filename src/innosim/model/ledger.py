@@ -12,7 +12,9 @@ import math
 
 import numpy as np
 
-from .places import N_PLACES, PLACES
+from innosim.catalogue import PLACE_KEYS
+
+from .places import N_PLACES
 
 ACCOUNT_KINDS = ("market", "government", "households", "landlords", "providers", "creditors")
 #: Drift allowed in the money total, relative to the money in all accounts (rounding only).
@@ -62,7 +64,7 @@ class Ledger:
         found = {"firms' cash": float(self.firms.view("cash").sum()),
                  "funds' capital": float(sum(f.capital for f in self.funds))}
         for kind, values in self.accounts.items():
-            found.update({f"{kind} of {place}": float(v) for place, v in zip(PLACES, values, strict=False)})
+            found.update({f"{kind} of {place}": float(v) for place, v in zip(PLACE_KEYS, values, strict=False)})
         return found
 
     def check(self, month: int) -> None:

@@ -11,12 +11,14 @@ from typing import Any
 import mesa
 import numpy as np
 
+from innosim.catalogue import PLACE_KEYS
 from innosim.errors import MechanismError
 
 from innosim.scenario import (
     Scenario,
     apply_overrides,
     load_scenario,
+    month_label,
     policy_in_force,
     validate_data,
 )
@@ -51,13 +53,6 @@ FIRM, TALENT = 0, 1  #: kinds of agent in the relocation matrix
 def _mechanism_key(name: str) -> int:
     """A stable 32-bit number for a mechanism's name (the same in every process and run)."""
     return zlib.crc32(name.encode())
-
-
-def month_label(start: str, month: int) -> str:
-    """'2019-01' + 13 months -> '2020-02'."""
-    year, mon = (int(x) for x in start.split("-"))
-    total = year * 12 + (mon - 1) + month
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
 class InnoModel(mesa.Model):
@@ -95,7 +90,7 @@ class InnoModel(mesa.Model):
         self.rules = PolicyRules.from_scenario(self.policy_now)
         self.national = self.rules.national_at(scenario.run.start)  # national measures in force this month
 
-        places = [getattr(scenario.places, name) for name in ("qingpu", "wujiang", "jiashan", "shanghai")]
+        places = [getattr(scenario.places, name) for name in PLACE_KEYS]
         self.talent_wage = np.array([p.talent_wage for p in places])
         self.staff_wage = np.array([p.staff_wage for p in places])
         self.rent = np.array([p.rent for p in places])

@@ -1,6 +1,7 @@
-"""The four places and the facts about them (DESIGN.md section 2).
+"""The four places as the model's arrays (DESIGN.md section 2), from the catalogue's facts.
 
-Index order everywhere in the model: 0 Qingpu, 1 Wujiang, 2 Jiashan, 3 Shanghai's core.
+Index order everywhere in the model: 0 Qingpu, 1 Wujiang, 2 Jiashan, 3 Shanghai's core
+(the order of `innosim.catalogue.PLACES`).
 """
 
 from __future__ import annotations
@@ -9,48 +10,36 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Cell, Network
 
-from innosim.scenario import COUNTIES, PLACES
+from innosim.catalogue import COUNTIES, PLACE_KEYS, PLACES, distance_km, place_index
 
-QINGPU, WUJIANG, JIASHAN, SHANGHAI = range(4)
 N_PLACES = len(PLACES)
 N_COUNTIES = len(COUNTIES)
-
-LABELS = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core"}
+#: Indexes of the places, as mechanisms and tests name them; Shanghai's core is the place outside the zone.
+QINGPU, WUJIANG, JIASHAN, SHANGHAI = (place_index(key) for key in PLACE_KEYS)
 
 #: Resident population, 7th national census (2020). Shanghai core: the central urban districts.
-POPULATION = np.array([1_271_424, 1_545_023, 648_160, 6_700_000])
+POPULATION = np.array([p.population for p in PLACES])
 #: Land area, km².
-AREA_KM2 = np.array([676.0, 1177.0, 507.0, 289.0])
+AREA_KM2 = np.array([p.area_km2 for p in PLACES])
 #: Province of each place: mutual recognition is needed only across a provincial line.
-PROVINCE = np.array(["Shanghai", "Jiangsu", "Zhejiang", "Shanghai"])
+PROVINCE = np.array([p.province for p in PLACES])
 
 #: Straight-line km between county seats and Shanghai's centre (DESIGN.md section 2).
-DISTANCE_KM = np.array([
-    #  QP    WJ    JS    SH
-    [0.0, 45.0, 39.0, 35.0],
-    [45.0, 0.0, 44.0, 79.0],
-    [39.0, 44.0, 0.0, 68.0],
-    [35.0, 79.0, 68.0, 0.0],
-])
+DISTANCE_KM = np.array([[distance_km(a, b) for b in PLACE_KEYS] for a in PLACE_KEYS])
 #: Travel time by road in minutes: straight-line km x 1.3 detour at 60 km/h (an assumption).
 TRAVEL_MINUTES = DISTANCE_KM * 1.3
 
 #: Approximate positions (longitude, latitude) of the seats, for maps.
-LONLAT = np.array([
-    [121.12, 31.15],
-    [120.64, 31.16],
-    [120.92, 30.84],
-    [121.47, 31.23],
-])
+LONLAT = np.array([p.lonlat for p in PLACES])
 
 SAME_PROVINCE = PROVINCE[:, None] == PROVINCE[None, :]
-IN_ZONE = np.array([True, True, True, False])
+IN_ZONE = np.array([p.county for p in PLACES])
 
 
 def region_graph() -> nx.Graph:
     """A complete graph of the four places; edges carry distance and travel time."""
     graph = nx.Graph()
-    for i, name in enumerate(PLACES):
+    for i, name in enumerate(PLACE_KEYS):
         graph.add_node(i, name=name, population=int(POPULATION[i]), area_km2=float(AREA_KM2[i]))
     for i in range(N_PLACES):
         for j in range(i + 1, N_PLACES):
@@ -96,5 +85,6 @@ def build_space(random) -> Network:
     return Network(region_graph(), random=random, cell_klass=PlaceCell)
 
 
-def place_index(name: str) -> int:
-    return PLACES.index(name)
+__all__ = ["AREA_KM2", "DISTANCE_KM", "IN_ZONE", "JIASHAN", "LONLAT", "N_COUNTIES", "N_PLACES", "POPULATION",
+           "PROVINCE", "QINGPU", "SAME_PROVINCE", "SHANGHAI", "TRAVEL_MINUTES", "WUJIANG", "PlaceCell", "build_space",
+           "place_index", "region_graph"]

@@ -10,10 +10,12 @@ its month and `enact` puts them in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+from typing import Any
 
 import numpy as np
 
+from innosim.catalogue import RULES, Rule, levers_of
 from innosim.scenario import COUNTIES, Scenario, by_county
 
 from .incubation import county_capacity, split_capacity
@@ -63,107 +65,119 @@ def _inbound(honoured: dict[str, np.ndarray]) -> np.ndarray:
     return matrix
 
 
-@dataclass(frozen=True)
-class PolicyRules:
-    """What the levers of one scenario allow, as arrays indexed by place (0..3)."""
+def tax_rate(hnte: np.ndarray | bool) -> np.ndarray | float:
+    """Corporate income tax rate: 15 % where HNTE status is recognised (art. 28), else 25 % (art. 4).
+    The one statement of the rule: the tax paid, the tax forgone and every expectation of a firm
+    (its R&D plan, its choice of place) ask it."""
+    rate = np.where(hnte, HNTE_RATE, CIT_RATE)
+    return rate if rate.ndim else float(rate)
 
-    hnte_kept_on_move: np.ndarray       # [from, to] -> bool: the status counts in `to` at once, no check
-    hnte_reapply_wait: int              # months before applying again after a failed move check
-    hnte_reward_first: np.ndarray       # per place, M CNY a county pays for a first certification
-    hnte_reward_renewal: np.ndarray     # per place, M CNY for a renewal
-    talent_programmes: np.ndarray       # per place, high-end talents brought in a year
-    qualification_recognised: np.ndarray  # [home, place] -> bool
-    voucher_spendable: np.ndarray       # [issuer, provider place] -> bool
-    voucher_acceptance: np.ndarray      # [issuer, provider place] -> probability a provider accepts
-    voucher_budget: np.ndarray          # per place, M CNY a year (Shanghai 0)
-    voucher_subsidy_share: np.ndarray   # per issuing place, share of a service's cost (Shanghai 0)
-    voucher_cap: np.ndarray             # per issuing place, M CNY a firm a year at most (Shanghai 0)
-    fund_may_invest: np.ndarray         # [fund place, firm place] -> bool
-    fund_capital: np.ndarray
-    solver_reach: np.ndarray            # [problem place, solver place] -> probability of being found
-    incubator_capacity: np.ndarray      # per place, incubator places at this scale (fractional)
-    post_incubation_space: np.ndarray   # per place, graduate places a year at this scale (fractional)
-    stay_subsidy: np.ndarray            # per incubator place, M CNY to a graduate that stays
-    national: object                    # the scenario's national timeline (policy.national)
-    pool_capacity: np.ndarray           # per place, firms in the county's cultivation pool (at this scale)
-    pool_subsidy: np.ndarray            # per place, M CNY a year to each firm in the pool
-    rd_subsidy_share: np.ndarray        # per place, share of last year's R&D above the threshold paid
-    rd_subsidy_threshold: np.ndarray    # per place, M CNY of R&D a year
-    rd_subsidy_cap: np.ndarray          # per place, M CNY a firm a year at most
-    equity_enabled: bool
-    equity_share: float
-    equity_vesting: int
-    equity_kept: float
+
+def hnte_tax_gap() -> float:
+    """Points of tax an HNTE saves on a yuan of taxable profit (25 % - 15 %)."""
+    return tax_rate(False) - tax_rate(True)
+
+
+def _per_firm(value) -> np.ndarray:
+    """A county's value per place, 0 for Shanghai's core (which issues and pays nothing)."""
+    values = by_county(value)
+    return np.array([values[c] for c in COUNTIES] + [0.0])
+
+
+def _hnte_kept_on_move(p, b) -> np.ndarray:
+    return _inbound({c: HONOURED[scope] for c, scope in hnte_scope(p).items()})
+
+
+def _qualification_recognised(p, b) -> np.ndarray:
+    talent = by_county(p.talent_recognition)
+    return _inbound({c: IN_ZONE if talent[c] else HONOURED["own_province"] for c in COUNTIES})
+
+
+def _voucher_spendable(p, b) -> np.ndarray:
+    scope = by_county(p.vouchers.scope)
+    spendable = np.eye(N_PLACES, dtype=bool)
+    for i, county in enumerate(COUNTIES):
+        spendable[i] |= VOUCHER_REACH[scope[county]]
+    spendable[SHANGHAI, :] = False  # no voucher is issued in Shanghai's core
+    return spendable
+
+
+def _voucher_acceptance(p, b) -> np.ndarray:
+    settles = by_county(p.vouchers.cross_county_settlement)
+    same_place = np.eye(N_PLACES, dtype=bool)
+    acceptance = np.ones((N_PLACES, N_PLACES))
+    for i, county in enumerate(COUNTIES):
+        acceptance[i, ~same_place[i]] = 1.0 if settles[county] else b.provider_acceptance_without_settlement
+    return acceptance
+
+
+def _fund_may_invest(p, b) -> np.ndarray:
+    invests = by_county(p.finance.cross_county_investment)
+    may_invest = np.eye(N_PLACES, dtype=bool)
+    for i, county in enumerate(COUNTIES):
+        may_invest[i] |= IN_ZONE & invests[county]
+    return may_invest
+
+
+def _solver_reach(p, b) -> np.ndarray:
+    reach = np.full((N_PLACES, N_PLACES), p.brokers.cross_county_reach)
+    reach[:, SHANGHAI] = p.brokers.shanghai_reach
+    reach[SHANGHAI, :] = p.brokers.shanghai_reach
+    np.fill_diagonal(reach, 1.0)
+    return reach * b.solver_local_prob
+
+
+def _equity_share(p, b) -> float:
+    eq = p.equity_incentives
+    return eq.equity_share if eq.enabled else 0.0
+
+
+def _equity_kept(p, b) -> float:
+    return EQUITY_KEPT_WITH_DEFERRAL if p.equity_incentives.tax_deferral else EQUITY_KEPT_WITHOUT_DEFERRAL
+
+
+#: How each ``built`` rule of the catalogue is made from the policy section and the behaviour.
+BUILDERS = {
+    "hnte_kept_on_move": _hnte_kept_on_move,
+    "qualification_recognised": _qualification_recognised,
+    "voucher_spendable": _voucher_spendable,
+    "voucher_acceptance": _voucher_acceptance,
+    "fund_may_invest": _fund_may_invest,
+    "solver_reach": _solver_reach,
+    "equity_share": _equity_share,
+    "equity_kept": _equity_kept,
+}
+
+
+def _setting(scenario: Scenario, key: str):
+    node = scenario
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def rule_value(rule: Rule, scenario: Scenario):
+    """One rule's value for a scenario, as the catalogue says it is made (`Rule.how`)."""
+    if rule.how == "built":
+        return BUILDERS[rule.name](scenario.policy, scenario.behaviour)
+    value = _setting(scenario, levers_of(rule.name)[0].key)
+    if rule.how == "per_firm":
+        return _per_firm(value)
+    if rule.how == "per_place":  # places at scale, fractional: see incubation.county_capacity
+        return _per_firm(value) * scenario.run.scale
+    return value
+
+
+class _Rules:
+    """The methods of `PolicyRules`; its fields are the catalogue's rules."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> PolicyRules:
-        p, b, scale = scenario.policy, scenario.behaviour, scenario.run.scale
-        same_place = np.eye(N_PLACES, dtype=bool)
-
-        kept = _inbound({c: HONOURED[scope] for c, scope in hnte_scope(p).items()})
-        talent = by_county(p.talent_recognition)
-        recognised = _inbound({c: IN_ZONE if talent[c] else HONOURED["own_province"] for c in COUNTIES})
-
-        scope, settles = by_county(p.vouchers.scope), by_county(p.vouchers.cross_county_settlement)
-        spendable = same_place.copy()
-        acceptance = np.ones((N_PLACES, N_PLACES))
-        for i, county in enumerate(COUNTIES):
-            spendable[i] |= VOUCHER_REACH[scope[county]]
-            acceptance[i, ~same_place[i]] = 1.0 if settles[county] else b.provider_acceptance_without_settlement
-        spendable[SHANGHAI, :] = False  # no voucher is issued in Shanghai's core
-
-        invests = by_county(p.finance.cross_county_investment)
-        may_invest = same_place.copy()
-        for i, county in enumerate(COUNTIES):
-            may_invest[i] |= IN_ZONE & invests[county]
-
-        reach = np.full((N_PLACES, N_PLACES), p.brokers.cross_county_reach)
-        reach[:, SHANGHAI] = p.brokers.shanghai_reach
-        reach[SHANGHAI, :] = p.brokers.shanghai_reach
-        np.fill_diagonal(reach, 1.0)
-        reach = reach * b.solver_local_prob
-
-        def per_firm(values) -> np.ndarray:
-            values = by_county(values)
-            return np.array([values[c] for c in COUNTIES] + [0.0])
-
-        def per_place(values: dict) -> np.ndarray:
-            return per_firm(values) * scale
-
-        eq = p.equity_incentives
-        return cls(
-            national=p.national,
-            pool_capacity=per_place(p.cultivation.capacity),
-            pool_subsidy=per_firm(p.cultivation.subsidy),
-            rd_subsidy_share=per_firm(p.rd_subsidy.share),
-            rd_subsidy_threshold=per_firm(p.rd_subsidy.threshold),
-            rd_subsidy_cap=per_firm(p.rd_subsidy.cap_per_firm),
-            hnte_kept_on_move=kept,
-            hnte_reapply_wait=p.hnte_reapply_wait_months,
-            hnte_reward_first=per_firm(p.hnte_rewards.first),
-            hnte_reward_renewal=per_firm(p.hnte_rewards.renewal),
-            talent_programmes=per_place(p.talent_programmes),
-            qualification_recognised=recognised,
-            voucher_spendable=spendable,
-            voucher_acceptance=acceptance,
-            voucher_budget=per_place(p.vouchers.budget),
-            voucher_subsidy_share=per_firm(p.vouchers.subsidy_share),
-            voucher_cap=per_firm(p.vouchers.cap_per_firm),
-            fund_may_invest=may_invest,
-            fund_capital=per_place(p.finance.fund_capital),
-            solver_reach=reach,
-            incubator_capacity=per_place(p.incubation.capacity),  # places at scale, fractional: see incubation.county_capacity
-            post_incubation_space=per_place(p.incubation.post_incubation_space),
-            stay_subsidy=per_firm(p.incubation.stay_subsidy),
-            equity_enabled=eq.enabled,
-            equity_share=eq.equity_share if eq.enabled else 0.0,
-            equity_vesting=eq.vesting_months,
-            equity_kept=EQUITY_KEPT_WITH_DEFERRAL if eq.tax_deferral else EQUITY_KEPT_WITHOUT_DEFERRAL,
-        )
+        return cls(**{rule.name: rule_value(rule, scenario) for rule in RULES})
 
     def tax_rate(self, hnte_valid: np.ndarray) -> np.ndarray:
-        """Corporate income tax rate per firm: 15 % where HNTE status is recognised, else 25 %."""
-        return np.where(hnte_valid, HNTE_RATE, CIT_RATE)
+        """Corporate income tax rate per firm (`tax_rate`, the one statement of the rule)."""
+        return tax_rate(hnte_valid)
 
     def national_at(self, month: str) -> NationalRules:
         """The national measures in force in `month` (YYYY-MM)."""
@@ -175,6 +189,13 @@ class PolicyRules:
             rd_thresholds=RD_THRESHOLDS["2016" if month >= n.hnte_criteria_2016_from else "2008"],
             tech_sme_evaluation=month >= n.tech_sme_evaluation_from,
         )
+
+
+#: What the levers of one scenario allow, as arrays indexed by place (0..3): one field per rule of the
+#: catalogue (`innosim.catalogue.RULES`, which says what each holds), in its order.
+PolicyRules = make_dataclass("PolicyRules", [(rule.name, Any) for rule in RULES], bases=(_Rules,), frozen=True,
+                             namespace={"__doc__": "What the levers of one scenario allow (innosim.catalogue.RULES).",
+                                        "__module__": __name__})
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from innosim.scenario import COUNTIES
 from . import draws, economy, hnte, incubation
 from .agents import Fund, Incubator
 from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
-from .policy import CIT_RATE
+from .policy import tax_rate
 from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB
 
 #: Key talents (S&T staff) wanted per employee: uniform between these. The firms are technology-
@@ -114,7 +114,7 @@ def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
     wages = ordinary * model.staff_wage[region] + talents * talent_wage
     rent = f.employees[rows] * model.rent[region]
     rd = f.rd_intensity[rows] * revenue
-    pre_tax = np.where(margin > 0, margin / (1.0 - CIT_RATE), margin) * revenue
+    pre_tax = np.where(margin > 0, margin / (1.0 - tax_rate(False)), margin) * revenue
     path = (1.0 + economy.path_growth(model, region)) ** model.month
     f.overhead[rows] = np.maximum(value_added - wages - rent - rd - pre_tax, 0.0) / path
 

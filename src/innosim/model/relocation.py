@@ -13,7 +13,7 @@ import numpy as np
 from . import demography, draws, kernels
 from .economy import monthly_rate
 from .places import DISTANCE_KM, N_PLACES, SAME_PROVINCE, SHANGHAI
-from .policy import CIT_RATE, HNTE_RATE
+from .policy import tax_rate
 
 
 def location_utility(model, rows: np.ndarray) -> np.ndarray:
@@ -26,8 +26,8 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     # elsewhere the status is kept if the destination's check passes, so the expected rate is
     # pass x 15 % + (1 - pass) x 25 % (the few months of the check at 25 % are left out)
     at_once = rules.hnte_kept_on_move[here]
-    after_check = b.hnte_move_check_pass * HNTE_RATE + (1.0 - b.hnte_move_check_pass) * CIT_RATE
-    rate = np.where(certified[:, None], np.where(at_once, HNTE_RATE, after_check), CIT_RATE)
+    after_check = b.hnte_move_check_pass * tax_rate(True) + (1.0 - b.hnte_move_check_pass) * tax_rate(False)
+    rate = np.where(certified[:, None], np.where(at_once, tax_rate(True), after_check), tax_rate(False))
     margin = np.clip(f.profit[rows] / np.maximum(f.revenue[rows], 1e-9), 0.0, 0.5)
     utility = -b.firm_tax_weight * 100.0 * rate * margin[:, None]
 

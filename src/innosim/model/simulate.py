@@ -13,6 +13,7 @@ from innosim.scenario import Scenario
 
 from .indicators import end_values, stack, tidy
 from .model import InnoModel
+from .stylised import end_measures, firm_table
 
 
 @dataclass
@@ -24,11 +25,14 @@ class RunResult:
     relocations: np.ndarray           # [kind (0 firm, 1 talent), from place, to place], cumulative
     agent_steps: int = 0              # agents alive summed over steps (for benchmarks)
     extra: dict = field(default_factory=dict)
+    measures: dict = field(default_factory=dict)  # end-of-run measures (stylised.MEASURES), when asked
+    firms: pd.DataFrame | None = None  # the firm table at the end (stylised.firm_table), when asked
 
 
 def simulate(scenario: Scenario, seed: int, months: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run `scenario` with random seed `seed` for `months` (default: the scenario's horizon)."""
+             progress: Callable[[int, int], None] | None = None, measures: bool = False) -> RunResult:
+    """Run `scenario` with random seed `seed` for `months` (default: the scenario's horizon); with
+    `measures`, also the end-of-run measures and the firm table the stylised facts read."""
     model = InnoModel(scenario, rng=np.random.default_rng(seed))
     horizon = months if months is not None else scenario.run.months
     agent_steps = 0
@@ -45,6 +49,8 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None,
                        relocations=model.relocations.copy(),
                        agent_steps=agent_steps,
                        extra={"money_drift": model.ledger.total() - model.money_at_start})
+    if measures:
+        result.measures, result.firms = end_measures(model), firm_table(model)
     release(model)
     return result
 

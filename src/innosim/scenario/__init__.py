@@ -12,7 +12,7 @@ from .loader import (
     validate_data,
 )
 from .errors import ScenarioProblems
-from .schema import COUNTIES, PLACES, Scenario, by_county
+from .schema import COUNTIES, PLACES, Scenario, by_county, month_label
 from .warnings import ScenarioWarning, warnings_for
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "content_hash",
     "deep_merge",
     "load_scenario",
+    "month_label",
     "policy_in_force",
     "read_yaml",
     "resolve_chain",

@@ -11,8 +11,10 @@ set alike is one row (``policy.vouchers.scope``). A dated change is a row per ke
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -24,7 +26,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .diagnostics import _model_of
-from .loader import load_scenario, own_name_and_description, resolve_chain
+from .loader import apply_overrides, load_scenario, own_name_and_description, resolve_chain, validate_data
 from .schema import COUNTIES, Scenario
 
 DEFAULT_SOURCE = "default"
@@ -191,6 +193,47 @@ def numeric_bounds() -> dict[str, dict]:
     return bounds
 
 
+# ---------------------------------------------------------------- what the schema says of a lever
+@dataclass(frozen=True)
+class LeverFacts:
+    """What the schema says of a lever of the catalogue (`innosim.catalogue.LEVERS`): whether each
+    county sets it, a choice's options (in the schema's order), its bounds and its default."""
+
+    per_county: bool
+    choices: tuple
+    bounds: dict
+    default: Any
+
+
+@functools.cache
+def lever_facts(key: str) -> LeverFacts:
+    """The schema's facts of the setting at the dotted `key` (a lever's key; a section such as
+    ``policy.national`` is set as a whole)."""
+    fields = schema_fields()
+    path = tuple(key.split("."))
+    default = _lookup(Scenario().model_dump(mode="json"), path)
+    if path not in fields:
+        if not any(known[:len(path)] == path for known in fields):
+            raise KeyError(f"{key} is not a setting of the scenario schema")
+        return LeverFacts(per_county=False, choices=(), bounds={}, default=default)
+    field, _ = fields[path]
+    annotation = field.annotation
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    variants = typing.get_args(annotation) if union else (annotation,)
+    _, found, _ = _schema_facts(fields, path)
+    return LeverFacts(per_county=any(typing.get_origin(v) is dict for v in variants),
+                      choices=_literal_choices(variants),
+                      bounds={k: v for k, v in found.items() if k in ("ge", "gt", "le", "lt", "whole")},
+                      default=default)
+
+
+def _literal_choices(variants: tuple) -> tuple:
+    for variant in variants:
+        if typing.get_origin(variant) is Literal:
+            return tuple(typing.get_args(variant))
+    return ()
+
+
 # ---------------------------------------------------------------- a scenario's values
 def _lookup(data: Any, path: tuple) -> Any:
     for part in path:
@@ -227,8 +270,6 @@ def scenario_settings(path: str | Path | None = None, overrides: Mapping[str, An
     if path is None:
         if not overrides:
             return [Setting(**{**r.as_dict(), "value": r.default}) for r in rows]
-        from .loader import apply_overrides, validate_data
-
         spec = validate_data(apply_overrides({}, overrides), override_source,
                              {tuple(k.split(".")): override_source for k in overrides})
         origin = {tuple(k.split(".")): override_source for k in overrides}
@@ -321,5 +362,5 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["DEFAULT_SOURCE", "Setting", "catalogue", "changed_settings", "resolved_origin",
+__all__ = ["DEFAULT_SOURCE", "LeverFacts", "Setting", "catalogue", "lever_facts", "changed_settings", "resolved_origin",
            "scenario_settings", "schema_fields", "show_value"]

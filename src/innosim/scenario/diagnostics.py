@@ -22,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 from innosim.i18n import msg
 from innosim.yamlsafe import MAX_BYTES, excerpt, float_hint
 
-from .errors import SHOWN_PROBLEMS, ScenarioError
+from .errors import SHOWN_PROBLEMS, ScenarioError, ScenarioProblems
+from .regions import canonical_key
 
 #: Keys a scenario file may hold that are not settings of the schema.
 FILE_KEYS = ("extends",)
@@ -40,8 +41,6 @@ def _key_lines_cached(path: str, mtime: float) -> dict[tuple, int]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return {}
     lines: dict[tuple, int] = {}
-    from .regions import canonical_key
-
     def walk(node, prefix: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
@@ -369,8 +368,6 @@ def translate(exc: ValidationError | ScenarioError, file: str | Path, *, model: 
         problems = [located(p) for p in exc.problems[:SHOWN_PROBLEMS]] + list(exc.problems[SHOWN_PROBLEMS:])
     if len(problems) == 1:
         return problems[0]
-    from .errors import ScenarioProblems
-
     return ScenarioProblems(problems)
 
 

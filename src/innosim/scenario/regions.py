@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from innosim.i18n import msg
+from innosim.i18n import msg, region_aliases
 from innosim.yamlsafe import excerpt
 
 from .errors import ScenarioError
@@ -24,8 +24,6 @@ PLACE_VALUED = ("county", "counties", "region", "regions")
 
 @functools.lru_cache(maxsize=1)
 def _aliases() -> dict[str, str]:
-    from innosim.i18n import region_aliases
-
     return region_aliases()
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, ConfigDict, Field, ValidationInfo, create_model, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
+from innosim.catalogue import PLACES as CATALOGUE_PLACES
 from innosim.i18n import msg
 
+from .regions import canonical_key, canonical_regions
 from .types import (COUNTIES, PLACES, County, CountyCount, CountyFlag, CountyMoney, CountyPayment,  # noqa: F401
                     CountyPaymentOne, CountyShare, MonthlyPrice, Payment, Share, Strict, Taste, Weight, by_county,
                     by_county_values, county_values, per_county)
@@ -24,6 +27,13 @@ def _check_month(text: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
         raise ValueError(msg("must be a month written YYYY-MM, e.g. 2019-01"))
     return text
+
+
+def month_label(start: str, month: int) -> str:
+    """'2019-01' + 13 months -> '2020-02'."""
+    year, mon = (int(x) for x in start.split("-"))
+    total = year * 12 + (mon - 1) + month
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
 class RunSettings(Strict):
@@ -72,24 +82,13 @@ class PlaceEconomy(Strict):
 
 
 def _default_places() -> dict[str, PlaceEconomy]:
-    return {
-        "qingpu": PlaceEconomy(talent_wage=0.016, staff_wage=0.0075, rent=0.0012, productivity=1.0,
-                               provider_quality=0.55, amenity=0.2),
-        "wujiang": PlaceEconomy(talent_wage=0.015, staff_wage=0.0070, rent=0.0010, productivity=1.0,
-                                provider_quality=0.5, amenity=0.0),
-        "jiashan": PlaceEconomy(talent_wage=0.014, staff_wage=0.0065, rent=0.0009, productivity=0.97,
-                                provider_quality=0.45, amenity=0.0),
-        # Shanghai's core pays more, but housing costs outweigh its amenities for most talents
-        "shanghai": PlaceEconomy(talent_wage=0.022, staff_wage=0.0100, rent=0.0030, productivity=1.1,
-                                 provider_quality=1.0, amenity=-0.6),
-    }
+    """Each place's prices and quality as the catalogue gives them (`innosim.catalogue.PLACES`)."""
+    return {place.key: PlaceEconomy(**place.economy) for place in CATALOGUE_PLACES}
 
 
-class Places(Strict):
-    qingpu: PlaceEconomy
-    wujiang: PlaceEconomy
-    jiashan: PlaceEconomy
-    shanghai: PlaceEconomy
+#: One section per place, keyed as the catalogue keys them.
+Places = create_model("Places", __base__=Strict,
+                      **{place.key: (PlaceEconomy, ...) for place in CATALOGUE_PLACES})
 
 
 class Behaviour(Strict):
@@ -356,7 +355,7 @@ class National(Strict):
 class Cultivation(Strict):
     """HNTE cultivation pools (高新技术企业培育库): candidates a county coaches towards the criteria."""
 
-    capacity: CountyCount = Field(default_factory=lambda: {"qingpu": 0.0, "wujiang": 0.0, "jiashan": 0.0},
+    capacity: CountyCount = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                   description="firms a county keeps in its pool (Jiashan about 2021-22: over 240)")
     subsidy: CountyPayment = Field(default_factory=lambda: {c: 0.0 for c in COUNTIES},
                                  description="M CNY a year the county pays each firm in its pool")
@@ -450,8 +449,6 @@ class PolicyChange(Strict):
     def _policy_only(cls, settings: dict[str, Any]) -> dict[str, Any]:
         """Policy keys only (every other one named at once); places written in Chinese (``scope.嘉善``)
         read as the schema's keys."""
-        from .regions import canonical_key, canonical_regions
-
         bad = [key for key in settings
                if key.split(".")[0] != "policy" or len(key.split(".")) < 2 or not all(key.split("."))]
         if bad:

@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, WrapValidator
 
+from innosim.catalogue import COUNTIES, PLACE_KEYS
 from innosim.i18n import msg
 
-COUNTIES: tuple[str, ...] = ("qingpu", "wujiang", "jiashan")
-PLACES: tuple[str, ...] = (*COUNTIES, "shanghai")
+#: The place keys, in index order (the catalogue's `PLACES` holds their facts).
+PLACES: tuple[str, ...] = PLACE_KEYS
 
-County = Literal["qingpu", "wujiang", "jiashan"]
+County = Literal[COUNTIES]
 
 
 class Strict(BaseModel):

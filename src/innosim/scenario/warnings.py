@@ -27,11 +27,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from innosim.catalogue import PLACES as CATALOGUE_PLACES
 from innosim.i18n import message_lang, msg
 
+from .catalogue import schema_fields
 from .diagnostics import line_of
 from .loader import apply_overrides, canonical_overrides, load_scenario, read_yaml, resolve_chain
 from .errors import ScenarioError, shown_key
+from .regions import canonical_regions
 from .schema import COUNTIES, PLACES, Scenario, by_county
 
 
@@ -60,8 +63,8 @@ VOUCHER_REACH = {"own_county": set(), "own_county_shanghai": {"shanghai"}, "zone
 HNTE_HONOURED = {"own_province": set(), "zone": set(COUNTIES), "zone_shanghai": set(PLACES)}
 HNTE_SCOPES = tuple(HNTE_HONOURED)  # narrowest first
 #: Where each place is, for "besides its own province's" (Qingpu and Shanghai's core: Shanghai).
-PROVINCE = {"qingpu": "shanghai", "wujiang": "jiangsu", "jiashan": "zhejiang", "shanghai": "shanghai"}
-PLACE_NAMES = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai's core"}
+PROVINCE = {place.key: place.province for place in CATALOGUE_PLACES}
+PLACE_NAMES = {place.key: place.name for place in CATALOGUE_PLACES}
 
 
 def hnte_scope(policy) -> dict[str, str]:
@@ -122,8 +125,6 @@ def _county_keyed(annotation) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _per_county_fields() -> frozenset[str]:
-    from .catalogue import schema_fields
-
     return frozenset(".".join(path) for path, (field, _) in schema_fields().items() if _county_keyed(field.annotation))
 
 
@@ -148,8 +149,6 @@ class _Touch:
 
 
 def _field_paths() -> set[tuple]:
-    from .catalogue import schema_fields
-
     return set(schema_fields())
 
 
@@ -315,8 +314,6 @@ def warnings_for(path: str | Path, overrides: Mapping[str, Any] | None = None,
     overrides = canonical_overrides(overrides, override_source)
     scenario = load_scenario(path, overrides, override_source)
     own = read_yaml(path)
-    from .regions import canonical_regions
-
     own = canonical_regions(own, path)
     data, origin = resolve_chain(path)
     parent = own.get("extends")

@@ -1,25 +1,28 @@
-"""The policy levers as page controls: one table, read by the controls and by the model builder.
+"""The policy levers as page controls, read by the controls and by the model builder.
 
-`LEVERS` lists each lever once: its scenario key, its English label and the kind and range of its
-control. Whether a lever is set per county, and a choice's options, are read from the scenario
-schema, never restated here. A per-county lever gets one control per county, showing that county's
-own value in the chosen file (Jiashan's voucher scope in the baseline is ``own_county_shanghai``
-while Qingpu's and Wujiang's are ``own_county``); moving it overrides that county's value only.
-A control left at the file's value overrides nothing. A new lever is one more `Lever` line.
+`LEVERS` are the catalogue's levers that have a control (`innosim.catalogue.LEVERS`: the scenario
+key, the English label and the kind and range of the control). Whether a lever is set per county,
+and a choice's options, are read from the scenario schema (`scenario.catalogue.lever_facts`).
+A per-county lever gets one control per county, showing that county's own value in the chosen file
+(Jiashan's voucher scope in the baseline is ``own_county_shanghai`` while Qingpu's and Wujiang's
+are ``own_county``); moving it overrides that county's value only.
+A control left at the file's value overrides nothing. A new lever is one more line of the catalogue.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from innosim.scenario import COUNTIES, Scenario, ScenarioError, by_county, load_scenario, read_yaml
+import innosim
+from innosim.catalogue import VIZ_LEVERS
+from innosim.i18n import Labels
+from innosim.scenario import (COUNTIES, Scenario, ScenarioError, apply_overrides, by_county, load_scenario, read_yaml,
+                              validate_data)
+from innosim.scenario.catalogue import lever_facts
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
 DEFAULT_SCALE = 0.1
@@ -29,7 +32,8 @@ DEFAULT_SEED = 1
 
 @dataclass(frozen=True)
 class Lever:
-    """One policy lever: `param` names its control(s), `key` is the dotted scenario key."""
+    """One lever's control(s): `param` names them, `key` is the dotted scenario key; both, the label
+    and the slider's range come from the catalogue (`innosim.catalogue.LEVERS`)."""
 
     param: str
     key: str
@@ -46,62 +50,17 @@ class Lever:
     @property
     def per_county(self) -> bool:
         """Whether the schema lets each county set this lever (a value per county)."""
-        return _schema_facts(self.key)[0]
+        return lever_facts(self.key).per_county
 
     @property
     def choices(self) -> tuple[str, ...]:
         """A choice's options, in the schema's order."""
-        return _schema_facts(self.key)[1]
+        return lever_facts(self.key).choices
 
 
-@functools.cache
-def _schema_facts(key: str) -> tuple[bool, tuple[str, ...]]:
-    """(set per county?, the options of a choice) of the schema field at `key`."""
-    from innosim.scenario.catalogue import schema_fields
-
-    field, _ = schema_fields()[tuple(key.split("."))]
-    annotation = field.annotation
-    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
-    variants = typing.get_args(annotation) if union else (annotation,)
-    per_county = any(typing.get_origin(v) is dict for v in variants)
-    choices: tuple[str, ...] = ()
-    for variant in variants:
-        if typing.get_origin(variant) is typing.Literal:
-            choices = tuple(typing.get_args(variant))
-    return per_county, choices
-
-
-LEVERS: tuple[Lever, ...] = (
-    Lever("hnte_mutual_recognition", "policy.hnte_mutual_recognition", "HNTE mutual recognition", "toggle"),
-    Lever("hnte_recognition", "policy.hnte_recognition", "HNTE certificates honoured at once", "choice"),
-    Lever("hnte_reapply_wait_months", "policy.hnte_reapply_wait_months",
-          "HNTE re-apply wait", "slider", 0, 60, 1),
-    Lever("talent_recognition", "policy.talent_recognition", "Talent qualification recognition", "toggle"),
-    Lever("voucher_scope", "policy.vouchers.scope", "Voucher scope (where they can be spent)", "choice"),
-    Lever("voucher_settlement", "policy.vouchers.cross_county_settlement",
-          "Voucher cross-county settlement", "toggle"),
-    Lever("voucher_budget", "policy.vouchers.budget", "Vouchers, M CNY/yr", "slider", 0, 60, 1),
-    Lever("voucher_subsidy_share", "policy.vouchers.subsidy_share", "Voucher subsidy share", "slider", 0, 1, 0.05),
-    Lever("voucher_cap_per_firm", "policy.vouchers.cap_per_firm", "Voucher cap per firm",
-          "slider", 0, 0.5, 0.01),
-    Lever("equity_incentives", "policy.equity_incentives.enabled", "Equity incentives", "toggle"),
-    Lever("equity_share", "policy.equity_incentives.equity_share", "Equity share",
-          "slider", 0, 0.5, 0.01),
-    Lever("equity_vesting_months", "policy.equity_incentives.vesting_months", "Vesting, months",
-          "slider", 1, 120, 1),
-    Lever("equity_tax_deferral", "policy.equity_incentives.tax_deferral", "Equity: income tax deferral", "toggle"),
-    Lever("incubator_capacity", "policy.incubation.capacity", "Incubator places", "slider", 0, 200, 5),
-    Lever("post_incubation_space", "policy.incubation.post_incubation_space",
-          "Post-incubation/yr", "slider", 0, 100, 5),
-    Lever("stay_subsidy", "policy.incubation.stay_subsidy", "Stay subsidy, M CNY",
-          "slider", 0, 2, 0.05),
-    Lever("rd_subsidy_share", "policy.rd_subsidy.share", "R&D subsidy share", "slider", 0, 0.5, 0.01),
-    Lever("fund_capital", "policy.finance.fund_capital", "Fund capital, M CNY", "slider", 0, 1000, 10),
-    Lever("cross_county_investment", "policy.finance.cross_county_investment",
-          "Funds invest across county lines", "toggle"),
-    Lever("broker_reach", "policy.brokers.cross_county_reach", "Broker reach", "slider", 0, 1, 0.05),
-    Lever("shanghai_reach", "policy.brokers.shanghai_reach", "Shanghai reach", "slider", 0, 1, 0.05),
-)
+LEVERS: tuple[Lever, ...] = tuple(
+    Lever(lever.control.param, lever.key, lever.label, lever.control.kind, lever.control.low, lever.control.high,
+          lever.control.step) for lever in VIZ_LEVERS)
 
 
 @dataclass(frozen=True)
@@ -182,8 +141,6 @@ def lever_overrides(spec: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
 
 def describe_overrides(overrides: dict[str, Any]) -> list[str]:
     """Lever overrides in the controls' words, e.g. ``["HNTE mutual recognition (Qingpu): on"]``."""
-    from innosim.i18n import Labels
-
     labels = Labels()
     lines = []
     for control in CONTROLS:
@@ -203,8 +160,6 @@ def describe_overrides(overrides: dict[str, Any]) -> list[str]:
 def lever_label(lever: Lever) -> str:
     """The lever's label in the page's language (`innosim viz --lang`, or $INNOSIM_LANG): in Chinese
     the glossary's names of its section and its setting (科技创新券：使用范围), else the English label."""
-    from innosim.i18n import Labels
-
     labels = Labels()
     if not labels.chinese:
         return lever.label
@@ -224,8 +179,6 @@ def control_label(control: Control) -> str:
     label = lever_label(control.lever)
     if control.county is None:
         return label
-    from innosim.i18n import Labels
-
     labels = Labels()
     place = labels.place(control.county)
     return f"{label}（{place}）" if labels.chinese else f"{label} ({place})"
@@ -248,8 +201,6 @@ def control(item: Control, value: Any) -> dict[str, Any]:
 
 
 def _text(phrase: str) -> str:
-    from innosim.i18n import Labels
-
     return Labels().text(phrase)
 
 
@@ -299,8 +250,6 @@ def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
     if scenario_file is None:
         if not overrides:
             return Scenario()
-        from innosim.scenario import apply_overrides, validate_data
-
         # the overrides come from the command line that started the page (checked there already)
         return validate_data(apply_overrides({}, overrides), "--set",
                              {tuple(k.split(".")): "--set" for k in overrides})
@@ -323,8 +272,6 @@ def public_error(exc: ScenarioError) -> ScenarioError:
 def allowed_folders(picker_folder: str | Path | None = None) -> list[Path]:
     """Where the page's scenarios may live and what they may extend: the picker's folder, the
     calibration folder beside it, and the project's scenarios/ and calibration/."""
-    import innosim
-
     from .server import FOLDER_ENV
 
     folder = picker_folder or os.environ.get(FOLDER_ENV) or find_scenario_dir()
@@ -377,8 +324,6 @@ def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:
     here = Path.cwd() / "scenarios"
     if here.is_dir():
         return here.resolve()
-    import innosim
-
     project = Path(innosim.__file__).resolve().parents[2] / "scenarios"
     return project if project.is_dir() else None
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
+from innosim.catalogue import INDICATOR_NAMES, INDICATORS, REGIONS
 from innosim.yamlsafe import excerpt
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.diagnostics import validated

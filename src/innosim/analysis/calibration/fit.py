@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.optimize import differential_evolution
 
 from innosim.batch import ResultStore, Task, make_tasks, run_batch
+from innosim.catalogue import END_MEASURES, INDICATORS
 from innosim.scenario import ScenarioError
 
 from innosim.analysis.calibration.files import Calibration, Target
@@ -43,14 +44,13 @@ INVALID = 1e6     #: distance of a parameter set the scenario schema refuses
 
 #: Units of indicators that do not grow with `run.scale` (shares, rates, indices).
 UNSCALED_UNITS = {"share", "index"}
-#: Units of the calibration's own measures (analysis/calibration/stylised.py), beside the indicators'.
-EXTRA_UNITS = {"startup_survival": "share", "highend_talents_in": "persons"}
+#: Units of the calibration's own measures (the catalogue's END_MEASURES), beside the indicators'.
+EXTRA_UNITS = {m.name: m.unit for m in END_MEASURES}
 
 
 def full_scale(target: Target, scale: float) -> float:
     """What a target's measure is divided by at `scale`: counts and money are those of a run at that
     scale, so a run at 0.5 counts half the zone's HNTEs; ratios (`per`) and shares are not."""
-    from innosim.model.indicators import INDICATORS  # names and units only
     if target.spec.measure.per is not None or scale == 1.0:
         return 1.0
     names = target.spec.measure.indicator

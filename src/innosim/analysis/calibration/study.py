@@ -25,6 +25,7 @@ import yaml
 
 from innosim import __version__
 from innosim.batch import derive_seeds
+from innosim.catalogue import main_indicators
 from innosim.io import write_text_atomic
 from innosim.scenario import content_hash, load_scenario
 
@@ -33,7 +34,7 @@ from innosim.analysis.calibration.fit import (distance, distance_noise, evaluato
 from innosim.analysis.calibration.files import Calibration
 from innosim.analysis.calibration.owned import write_own
 from innosim.analysis.calibration.report import build_report
-from innosim.analysis.calibration.stylised import STYLISED_STATS, firm_snapshot, run_calibration, run_model, stylised_stats
+from innosim.analysis.calibration.stylised import STYLISED_STATS, firm_snapshot, run_calibration, stylised_stats
 
 #: Runs at the optimum whose firms give the stylised-fact statistics (in this process: they need the model).
 STYLISED_RUNS = 8
@@ -79,7 +80,7 @@ def _git_commit(folder: Path) -> str:
 
 
 #: What the horizon check reads: stocks at the end of the first and last year, flows over those years.
-HORIZON_INDICATORS = ("firms", "hnte_stock", "talents", "revenue", "innovations")
+HORIZON_INDICATORS = main_indicators("horizon")
 
 
 def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float]], replicates: int = 3,
@@ -166,7 +167,7 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     log(f"stylised facts: {min(check_replicates, STYLISED_RUNS)} runs at the optimum")
     scenario = load_scenario(cal.scenario_file, cal.overrides(best))
     seeds = derive_seeds(s.root_seed, check_replicates)
-    snapshots = [firm_snapshot(run_model(scenario, seed)) for seed in seeds[:STYLISED_RUNS]]
+    snapshots = [firm_snapshot(scenario, seed) for seed in seeds[:STYLISED_RUNS]]
     snapshot = snapshots[0]
     stylised = pd.DataFrame([stylised_stats(snap) for snap in snapshots], columns=list(STYLISED_STATS))
     stylised.insert(0, "seed", seeds[:STYLISED_RUNS])

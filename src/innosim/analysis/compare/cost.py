@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from innosim.model.indicators import PUBLIC_COST_ITEMS
+from innosim.catalogue import PUBLIC_COST_ITEMS
 
 from innosim.analysis.compare.tables import paired_differences, summarise, t_interval
 

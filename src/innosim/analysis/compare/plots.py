@@ -19,8 +19,6 @@ from innosim.analysis.compare.tables import PLACES, RELOCATION_KINDS, UNITS  # n
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
-REGION_LABELS = {"qingpu": "Qingpu", "wujiang": "Wujiang", "jiashan": "Jiashan", "shanghai": "Shanghai core",
-                 "zone": "Zone"}
 
 
 def _years(dates: pd.Series) -> np.ndarray:

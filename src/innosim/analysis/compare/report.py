@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from innosim.catalogue import COST_ITEMS as CATALOGUE_COST_ITEMS
+from innosim.catalogue import COUNTY_REGIONS, PLACE_KEYS, REGIONS, main_indicators
 from innosim.i18n import Labels
 from innosim.io import write_atomic, write_json_atomic
 
@@ -19,18 +21,12 @@ from innosim.analysis.compare.plots import (numbered_switches, plot_bands, plot_
 from innosim.analysis import decompose
 from innosim.analysis.report import Report, fmt, fmt_interval
 
-#: Indicators of the headline tables and the difference chart (DESIGN.md section 5).
-MAIN_INDICATORS = ("hnte_stock", "hnte_new", "innovations", "rd_spending", "hightech_revenue", "firms",
-                   "startups", "talents", "net_talent_inflow", "vouchers_used", "voucher_cross_share",
-                   "graduate_stay_rate", "tech_deals", "tech_deals_across", "fund_investments", "balance_index")
-BAND_INDICATORS = ("hnte_stock", "innovations", "hightech_revenue", "firms", "startups", "talents")
-BAND_REGIONS = ("qingpu", "wujiang", "jiashan", "zone")
-REGIONS = ("qingpu", "wujiang", "jiashan", "shanghai", "zone")
+#: Indicators of the headline tables and the difference chart (DESIGN.md section 5), and of the band plots.
+MAIN_INDICATORS = main_indicators("headline")
+BAND_INDICATORS = main_indicators("bands")
+BAND_REGIONS = COUNTY_REGIONS
 #: Column labels of the public-cost tables, by item of `PUBLIC_COST_ITEMS` (and the total).
-COST_ITEMS = {"vouchers": "vouchers", "hnte_tax_forgone": "HNTE tax forgone", "hnte_rewards": "HNTE rewards",
-              "cultivation": "cultivation pools", "rd_subsidies": "R&D subsidies",
-              "incubator_rent": "incubator rent", "stay_subsidies": "stay subsidies",
-              "equity_tax_deferral": "equity tax deferral", "funds_net": "funds, net", "public_cost": "total"}
+COST_ITEMS = {**{item.key: item.label for item in CATALOGUE_COST_ITEMS}, "public_cost": "total"}
 OUTCOME_NAMES = {"hnte": "HNTE", "startups": "start-ups", "talents": "key talents"}
 OUTCOME_LABELS = {"hnte": "per extra HNTE", "startups": "per extra start-up", "talents": "per extra talent"}
 UP, DOWN = "▲", "▼"
@@ -101,8 +97,8 @@ def in_short(comparison: Comparison, scenario: str, labels: Labels | None = None
     if rest:
         items.append(t.say("Also clearly changed in the zone: {indicators}.", indicators=t.text(", ").join(
             f"{named(i, t) if t.chinese else i} {mark(zone.loc[i])}" for i in rest)))
-    for indicator in ("hnte_stock", "firms", "talents", "hightech_revenue", "innovations"):
-        rows = d[(d["indicator"] == indicator) & d["region"].isin(["qingpu", "wujiang", "jiashan", "shanghai"])]
+    for indicator in main_indicators("gains"):
+        rows = d[(d["indicator"] == indicator) & d["region"].isin(PLACE_KEYS)]
         gains = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff > 0]
         losses = [f"{t.place(r.region)} {_change(r._asdict(), t)}" for r in rows.itertuples() if r.diff < 0]
         if gains or losses:

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from innosim.batch import ResultStore, Task
-from innosim.model import INDICATOR_NAMES, INDICATORS, REGIONS
+from innosim.catalogue import INDICATOR_NAMES, INDICATORS, PLACE_KEYS, REGIONS
 
 if TYPE_CHECKING:
     from innosim.analysis.compare.cost import PublicCost
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
 DESCRIPTIONS = {i.name: i.description for i in INDICATORS}
-PLACES = ("qingpu", "wujiang", "jiashan", "shanghai")
+PLACES = PLACE_KEYS
 RELOCATION_KINDS = ("firms", "talents")
 
 

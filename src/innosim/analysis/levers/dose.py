@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from innosim.catalogue import COUNTIES
+
 from innosim.analysis.levers.dials import DialSpec
 
-County = Literal["qingpu", "wujiang", "jiashan"]
+County = Literal[COUNTIES]
 
 
 class DoseSpec(BaseModel):

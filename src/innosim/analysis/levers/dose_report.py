@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from innosim.catalogue import INDICATORS  # noqa: E402
 from innosim.fonts import use_cjk_font  # noqa: E402
 from innosim.i18n import Labels  # noqa: E402
 from innosim.io import write_atomic, write_json_atomic  # noqa: E402
@@ -22,6 +23,8 @@ from innosim.analysis.levers.wording import settings_words, signed, what  # noqa
 from innosim.analysis.report import Report, fmt  # noqa: E402
 
 use_cjk_font()
+
+UNITS = {i.name: i.unit for i in INDICATORS}
 
 
 def write_dose_tables(result: DoseResult, out_dir: Path) -> list[str]:
@@ -84,7 +87,7 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
     files = write_dose_tables(result, out_dir)
     spec = experiment.spec
     output = result.headline[0]
-    unit = "firms" if output in ("hnte_stock", "firms", "startups") else ""
+    unit = "firms" if UNITS.get(output) == "firms" else ""
     report.heading(t.text("The levers at equal public cost"))
     report.paragraph(t.say(
         "Each lever is a dial turned through {its_levels} in one county at a time, the rest of the base "

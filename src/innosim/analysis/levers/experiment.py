@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from innosim.model import REGIONS
+from innosim.catalogue import COUNTY_REGIONS, REGIONS
 from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_chain
 
 from innosim.analysis.specfile import validate_spec
@@ -106,8 +106,7 @@ class LeversSpec(_Strict):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     seeds: SeedBlocks = SeedBlocks()
     levers: Annotated[dict[str, LeverSpec], Field(min_length=2)]
-    regions: Annotated[list[Literal["qingpu", "wujiang", "jiashan", "shanghai", "zone"]], Field(min_length=1)] = \
-        ["qingpu", "wujiang", "jiashan", "zone"]
+    regions: Annotated[list[Literal[REGIONS]], Field(min_length=1)] = list(COUNTY_REGIONS)
     outputs: Annotated[dict[str, str], Field(min_length=1)]
     headline: Headline
     rank_by: Literal["on_from_base", "off_from_full"] = "on_from_base"

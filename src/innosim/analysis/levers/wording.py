@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from innosim.catalogue import INDICATORS
 from innosim.i18n import Labels
-from innosim.model import month_label
+from innosim.scenario import month_label
 
 from innosim.analysis.outputs import Term
 from innosim.analysis.report import fmt
 
 
-#: Short English nouns of the indicators a planner asks about (others: the indicator's name).
-NOUNS = {"hnte_stock": "HNTE stock", "firms": "firms", "talents": "talents", "startups": "start-ups",
-         "public_cost": "public cost", "innovations": "innovations", "hightech_revenue": "high-tech revenue"}
+#: Short English nouns of the indicators a planner asks about (the catalogue's; others: the output's name).
+NOUNS = {i.name: i.noun for i in INDICATORS if i.noun}
 DIRECTION_TEXT = {"on": "on alone from the base", "off": "off alone from full integration"}
 
 
@@ -71,15 +71,20 @@ def setting_words(key: str, t: Labels) -> str:
         return key
     dotted = key if key.startswith("policy.") else f"policy.{key}"
     whole = t.setting(dotted)
-    if whole != dotted and dotted in t._g["settings"]:
-        return whole
-    parts = dotted.split(".")[1:]
-    labels = [t.setting(part) for part in parts]
-    if all(label != part for label, part in zip(labels, parts, strict=True)):
-        if len(labels) > 1 and labels[-2] not in labels[-1]:
+    parts = dotted.split(".")
+    sections = [".".join(parts[:n]) for n in range(2, len(parts) + 1)]  # policy.vouchers, policy.vouchers.budget
+    labels = [t.setting(section) for section in sections]
+    if all(label != section for label, section in zip(labels, sections, strict=True)):
+        if len(labels) > 1 and not _names_its_section(labels[-1], labels[-2]):
             return "".join(labels[-2:])
         return labels[-1]
     return whole if whole != dotted else key
+
+
+def _names_its_section(label: str, section: str) -> bool:
+    """Whether a setting's label already says its section: 研发费用补助比例 (研发费用补助), 孵化容量 (孵化),
+    培育库容量 (高企培育库): it holds the section's name, or starts with the end of it."""
+    return section in label or any(label.startswith(section[i:]) for i in range(len(section) - 1))
 
 
 def settings_words(text: str, t: Labels) -> str:

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from innosim.catalogue import COUNTIES
 from innosim.scenario import ScenarioError, load_scenario, resolve_chain
 
 from innosim.analysis.levers.dials import Dial, DialSpec, load_dials
@@ -68,7 +69,7 @@ class OptimiseSpec(_Strict):
     months: Annotated[int, Field(ge=1, le=600)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     seeds: Annotated[int, Field(ge=1, le=1000)] = 2
-    county: Literal["qingpu", "wujiang", "jiashan"]
+    county: Literal[COUNTIES]
     dials_from: str | None = None
     use: list[str] | None = None
     dials: dict[str, DialSpec] | None = None
