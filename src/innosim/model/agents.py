@@ -69,7 +69,7 @@ class Firm(TableView):
     @property
     def hnte_status(self) -> bool:
         """Certified and recognised where the firm now operates."""
-        return bool(self.model.hnte_valid()[self.row])
+        return bool(self.model.hnte_valid([self.row])[0])
 
     @property
     def employees(self) -> float:

@@ -92,7 +92,7 @@ def planned_base(model, rows: np.ndarray, valid: np.ndarray | None = None) -> np
     """The R&D intensity each of `rows` plans before any thought of the HNTE thresholds: its habit
     (`base_rd_intensity`, at the 2015 after-tax cost) moved by today's super-deduction."""
     if valid is None:
-        valid = model.hnte_valid()[rows]
+        valid = model.hnte_valid(rows)
     return np.clip(model.firms.base_rd_intensity[rows] * rd_cost_factor(model, rows, valid), 0.0, 0.3)
 
 
@@ -116,7 +116,7 @@ def admit_to_pools(model) -> None:
     coaching gets each the IP it can cite (software copyrights and utility models, the quick kinds)."""
     f, rules = model.firms, model.rules
     rows = model.alive_rows()
-    certified = model.hnte_certified()[rows]
+    certified = model.hnte_certified(rows)
     candidates = rows[~certified & (f.hightech_share[rows] >= MIN_HIGHTECH_SHARE - POOL_HIGHTECH_GAP)
                       & (f.incubator[rows] < 0)]
     lots = model.lot("pool_places", len(rules.pool_capacity), model.calendar_year)
@@ -150,8 +150,8 @@ def plan_rnd(model, rows: np.ndarray | None = None) -> None:
     region = f.region[rows].astype(np.int64)
     annual_sales = np.maximum(f.sales_y1[rows], 12.0 * f.revenue[rows])
     reported_target = rd_threshold(annual_sales, model.national.rd_thresholds) + b.hnte_seeking_margin
-    base = planned_base(model, rows, model.hnte_valid()[rows])  # its tax rate now
-    valid = model.hnte_certified()[rows]  # a certificate of its own to renew (not a parent's treatment)
+    base = planned_base(model, rows, model.hnte_valid(rows))  # its tax rate now
+    valid = model.hnte_certified(rows)  # a certificate of its own to renew (not a parent's treatment)
     real_needed = np.maximum(base, reported_target * (1.0 - b.rd_relabelling))
     last_year = f.sales_y1[rows] > 0
     after_tax_margin = np.where(last_year, f.profit_y1[rows] / np.maximum(f.sales_y1[rows], 1e-9),
@@ -197,7 +197,7 @@ def decide_hnte(model) -> None:
     f, b, rules = model.firms, model.behaviour, model.rules
     rows = model.alive_rows()
     due = rows[f.hnte_pending[rows] == model.month]
-    valid = model.hnte_certified()[due]  # renewals: a new entity taxed as its parent applies for a first certificate
+    valid = model.hnte_certified(due)  # renewals: a new entity taxed as its parent applies for a first certificate
     first = ~f.hnte_ever[due]
     chance = np.where(valid, b.hnte_renewal_approval,
                       np.where(in_pool(model, due), b.hnte_pool_approval, b.hnte_first_approval))

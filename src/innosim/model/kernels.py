@@ -150,3 +150,17 @@ def count_where(group, keep, n_groups):
         if keep[r]:
             counts[group[r]] += 1
     return counts
+
+
+@njit(cache=True, nogil=True)
+def talents_by_place(region, present, employer, n_places):
+    """Talents present per place, and of them the unemployed (employer -1): the bincounts of
+    region[present] and of region[present & (employer == -1)] (`indicators.snapshot`)."""
+    talents = np.zeros(n_places, dtype=np.int64)
+    unemployed = np.zeros(n_places, dtype=np.int64)
+    for r in range(region.size):
+        if present[r]:
+            talents[region[r]] += 1
+            if employer[r] == -1:
+                unemployed[region[r]] += 1
+    return talents, unemployed

@@ -56,7 +56,7 @@ def equity_offer(model, firms: np.ndarray) -> np.ndarray:
     f, rules = model.firms, model.rules
     if not rules.equity_enabled or firms.size == 0:
         return np.zeros(firms.size)
-    eligible = ((model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid()[firms]) \
+    eligible = ((model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid(firms)) \
         & (f.region[firms] != SHANGHAI)  # a lever of the zone's counties, not of Shanghai's core
     value = FIRM_VALUE_SALES_MULTIPLE * 12.0 * f.revenue[firms]
     positions = np.maximum(population.seats(f, firms), f.talents[firms]).astype(float)

@@ -290,25 +290,27 @@ class InnoModel(mesa.Model):
     def shanghai_employed(self) -> int:
         return int(np.count_nonzero(self.talents.view("employer") == SHANGHAI_JOB))
 
-    def hnte_valid(self) -> np.ndarray:
-        """Per firm row: certified and recognised where it now operates. A firm that moved across a
+    def hnte_valid(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per firm row (of `rows`, or every row): certified and recognised where it now operates. A firm that moved across a
         provincial line and awaits the destination's check keeps `hnte_region` at the place that
         recognises it (`hnte.carry_status_on_move`), so it is not valid where it operates (it pays
         25 %) until the check passes (`hnte.resolve_move_checks`)."""
         f = self.firms
+        if rows is not None:  # a few rows: read only theirs
+            return f.alive[rows] & (f.hnte_until[rows] >= self.month) & (f.hnte_region[rows] == f.region[rows])
         return f.view("alive") & (f.view("hnte_until") >= self.month) & (f.view("hnte_region") == f.view("region"))
 
-    def hnte_certified(self) -> np.ndarray:
+    def hnte_certified(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Per firm row: holds an HNTE certificate valid where it operates (`hnte_valid`, less the new
         entities that only share their parent's tax treatment: `relocation.set_up_new_entities`).
         The HNTE stock counts these; the 15 % rate applies to all of `hnte_valid`."""
+        if rows is not None:
+            return self.hnte_valid(rows) & ~self.firms.hnte_treated[rows]
         return self.hnte_valid() & ~self.firms.view("hnte_treated")
 
     def holds_hnte(self, rows: np.ndarray) -> np.ndarray:
-        """`hnte_certified` for some rows only: which of `rows` the HNTE stock counts now (cheap for a few)."""
-        f = self.firms
-        return (f.alive[rows] & (f.hnte_until[rows] >= self.month) & (f.hnte_region[rows] == f.region[rows])
-                & ~f.hnte_treated[rows])
+        """Which of `rows` the HNTE stock counts now: `hnte_certified(rows)`."""
+        return self.hnte_certified(rows)
 
     def count_hnte_moves(self, kind: int, origins: np.ndarray, destinations: np.ndarray) -> None:
         """HNTEs that left (`LEFT`, at the origin) or joined (`JOINED`, at the destination) the stock of

@@ -20,7 +20,7 @@ def location_utility(model, rows: np.ndarray) -> np.ndarray:
     """Utility of each place for firms `rows` (matrix rows x places)."""
     f, b, rules = model.firms, model.behaviour, model.rules
     here = f.region[rows].astype(np.int64)
-    certified = model.hnte_valid()[rows]
+    certified = model.hnte_valid(rows)
     # tax rate a certified firm expects after a move to each place (Guokefahuo [2016] 32, art. 18):
     # 15 % where the status counts at once (same province, equal treatment, mutual recognition);
     # elsewhere the status is kept if the destination's check passes, so the expected rate is
