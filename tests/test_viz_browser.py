@@ -239,3 +239,24 @@ def test_page_renders_offline_in_chinese_with_the_switch_dates(browser, server):
     switches = page.locator(".innosim-switches").inner_text()
     assert "虚线" in switches and "1 2016-01: Jiashan: vouchers usable" in switches and "7 2022-01" in switches
     page.screenshot(path=str(SCREENSHOT.with_name("browser-offline-zh.png")), full_page=True)
+
+
+@pytest.mark.parametrize("server", [("baseline.yaml", "--lang", "zh")], indirect=True, ids=["baseline-zh"])
+def test_the_chinese_page_draws_its_text_in_the_embedded_font(browser, server):
+    """Offline, the zh page's @font-face (the glossary's glyphs of the shipped Noto Sans SC, a data: URL)
+    loads, covers the place names, and is the font the controls' Chinese labels ask for first after Roboto."""
+    from innosim.viz.cjkfont import PAGE_FAMILY
+
+    page = offline_page(browser, server, viewport={"width": 1400, "height": 1000})
+    load(page, server)
+    assert not page.blocked, f"the page asked for files beyond the server: {page.blocked}"
+    faces = page.evaluate("""async family => {
+        const loaded = await document.fonts.load(`16px "${family}"`, '嘉善青浦吴江');
+        await document.fonts.ready;
+        return {loaded: loaded.length, check: document.fonts.check(`16px "${family}"`, '嘉善'),
+                status: [...document.fonts].filter(f => f.family.replace(/["']/g, '') === family).map(f => f.status)};
+    }""", PAGE_FAMILY)
+    assert faces["loaded"] >= 1 and faces["check"] and "loaded" in faces["status"], faces
+    label = page.get_by_text(re.compile("嘉善")).first
+    stack = label.evaluate("e => getComputedStyle(e).fontFamily")
+    assert PAGE_FAMILY in stack, stack

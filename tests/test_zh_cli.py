@@ -176,8 +176,12 @@ def _dynamic_frames() -> set[str]:
                "unit", "meaning", "value", "set by"}
     folders = {"is the working folder", "holds the working folder", "is the root of a file system",
                "is a home folder"}
+    from innosim.viz import assets
+
+    study = ({frame for _, frame in diagnostics._YAML_PHRASES} | {frame for frame, _ in diagnostics._PYDANTIC_WORDS.values()}
+             | {assets.INSTALL_HINT})
     return (set(CLICK_FRAMES) | folders | set(diagnostics._KIND.values()) | bounds | yaml_kinds | idle | columns
-            | set(warnings._SWITCHES.values()) | {store._ELSEWHERE})
+            | set(warnings._SWITCHES.values()) | {store._ELSEWHERE} | study)
 
 
 def _fields(frame: str) -> set[str]:
@@ -231,3 +235,178 @@ def test_an_output_folder_innosim_may_not_write_into_is_refused_in_chinese(tmp_p
     result = invoke("run", SCENARIOS / "baseline.yaml", "--months", "1", "--out", folder, "--lang", "zh")
     chinese(result, "--out", folder, "notes.txt")
     assert result.exit_code == 2
+
+
+# ---------------------------------------------------------------- the study files' own checks
+BASE = SCENARIOS / "baseline.yaml"
+SENSITIVITY = f"name: t\nbase: {BASE}\nmonths: 2\noutputs: {{h: hnte_stock.jiashan}}\nfactors:\n"
+LEVERS = (f"name: t\nbase: {BASE}\nfull: {SCENARIOS / 'full_integration.yaml'}\nmonths: 2\n"
+          f"levers:\n  a: {{scenario: {SCENARIOS / 'hnte_mutual_recognition.yaml'}}}\n"
+          f"  b: {{scenario: {SCENARIOS / 'incubation.yaml'}}}\n"
+          "outputs: {hnte: 'hnte_stock.{region}', public_cost: 'sum(public_cost.{region}, per=year)'}\n"
+          "headline: {output: hnte, region: jiashan}\nprecision: {half_width: 2 %}\n")
+OPTIMISE = (f"name: t\nbase: {BASE}\nmonths: 2\ncounty: jiashan\nbudget: 5\ncost: sum(public_cost.jiashan, per=year)\n"
+            "objectives: {h: {output: hnte_stock.jiashan, sense: max}}\n")
+
+STUDY_FILES = {  # kind: (command, the file's text, the key the message names, a word of its English message)
+    "sensitivity range": ("sensitivity", SENSITIVITY + "  policy.vouchers.budget: {range: [3, 1]}\n"
+                          "  policy.talent_recognition: {}\n", "factors.policy.vouchers.budget.range",
+                          "low must be below high (got [3, 1])"),
+    "sensitivity setting": ("sensitivity", SENSITIVITY + "  policy.vouchers.budjet: {range: [1, 3]}\n"
+                            "  policy.talent_recognition: {}\n", "factors.policy.vouchers.budjet",
+                            "not a setting of the scenario schema"),
+    "sensitivity pair": ("sensitivity", SENSITIVITY + "  policy.vouchers.budget: {range: [1]}\n"
+                         "  policy.talent_recognition: {}\n", "factors.policy.vouchers.budget.range",
+                         "List should have at least 2 items"),
+    "sensitivity output": ("sensitivity", SENSITIVITY.replace("hnte_stock.jiashan", "'mean(hnte_stock.jiashan, last=x)'")
+                           + "  policy.vouchers.budget: {range: [1, 3]}\n  policy.talent_recognition: {}\n",
+                           "outputs.h", "last= takes a number of months (1 or more), got 'x'"),
+    "levers precision": ("levers", LEVERS.replace("2 %", "lots"), "precision.half_width",
+                         "cannot read 'lots': write a percentage such as '2 %' or a number"),
+    "levers robustness": ("levers", LEVERS + "robustness:\n  uncertainties:\n    policy.vouchers.budget: {range: [1, 2]}\n",
+                          "robustness.uncertainties.policy.vouchers.budget", "not a behavioural setting"),
+    "levers robustness failure": ("levers", LEVERS + "robustness:\n  failure: {at_most: much}\n",
+                                  "robustness.failure.at_most", "cannot read 'much'"),
+    "levers robustness ensemble": ("levers", LEVERS + "robustness:\n  from_ensemble: nowhere.yaml\n",
+                                   "robustness.from_ensemble", "calibration ensemble not found: nowhere.yaml"),
+    "levers dose levels": ("levers", LEVERS + "dose:\n  dials:\n    v: {set: {policy.vouchers.budget: [12, 16], "
+                           "policy.incubation.capacity: [50]}}\n", "dose.dials.v.set",
+                           "the keys give different numbers of levels"),
+    "levers dose value": ("levers", LEVERS + "dose:\n  dials:\n    v: {set: {policy.vouchers.budget: [-5]}}\n",
+                          "dose.dials.v.set", "level 1 in jiashan: policy.vouchers.budget.jiashan"),
+    "optimise dials": ("optimise", OPTIMISE, "dials", "give the dials here (dials:)"),
+    "optimise use": ("optimise", OPTIMISE + f"dials_from: {ROOT / 'experiments' / 'levers.yaml'}\nuse: [vouchrs]\n",
+                     "use", "no dial 'vouchrs'"),
+}
+
+
+@pytest.mark.parametrize("kind", list(STUDY_FILES))
+def test_a_bad_study_file_is_told_in_chinese_naming_the_file_and_the_key(kind, tmp_path):
+    command, text, key, english = STUDY_FILES[kind]
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    extra = ["--method", "morris"] if command == "sensitivity" else []
+    result = invoke(command, path, *extra, "--lang", "zh")
+    chinese(result, path, f"`{key}`")
+    assert result.exit_code == 2
+    assert english not in result.output
+    in_english = invoke(command, path, *extra, env={"INNOSIM_LANG": "en"})
+    assert in_english.exit_code == 2 and english in in_english.output, in_english.output   # English unchanged
+
+
+def _calibration_files(folder: Path, targets: dict | None = None, parameters: dict | None = None) -> Path:
+    (folder / "base.yaml").write_text("name: synthetic\n", encoding="utf-8")
+    target = {"pattern": "revenue", "source": "synthetic", "observed": 1.0, "tolerance": {"relative": 0.1},
+              "reason": "synthetic", "measure": {"indicator": "revenue", "region": "zone"}}
+    data = {"scenario": "base.yaml", "run": {"start": "2015-01", "months": 6, "scale": 0.03}, "region": "zone",
+            "targets": {"revenue": target, **(targets or {})}}
+    params = {"parameters": {"input_share": {"bounds": [0.6, 0.85], "meaning": "test"}},
+              "search": {"replicates": 1, "popsize": 1, "budget": 2, "root_seed": 7, "check_replicates": 2,
+                         "profile_points": 3},
+              "ensemble": {"points": 4, "waves": 2, "replicates": 1, "min_members": 2, "seed": 3}, **(parameters or {})}
+    (folder / "targets.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (folder / "parameters.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return folder / "targets.yaml"
+
+
+@pytest.mark.parametrize("file, change, key, english", [
+    ("targets.yaml", {"targets": {"growth": {"pattern": "g", "source": "s", "observed": 5.0, "reason": "r",
+                                             "tolerance": {"interval": [1, 2]},
+                                             "measure": {"indicator": "revenue", "window": "2015-2016"}}}},
+     "targets.growth", "observed 5 lies outside its interval [1, 2]"),
+    ("targets.yaml", {"targets": {"growth": {"pattern": "g", "source": "s", "observed": 5.0, "reason": "r",
+                                             "tolerance": {"relative": 0.1},
+                                             "measure": {"indicator": "revenu"}}}},
+     "targets.growth.measure", "unknown indicator 'revenu'"),
+    ("parameters.yaml", {"parameters": {"input_share": {"bounds": [0.9, 0.6], "meaning": "m"}}},
+     "parameters.input_share.bounds", "must be [low, high] with low < high"),
+    ("parameters.yaml", {"parameters": {"input_shar": {"bounds": [0.6, 0.9], "meaning": "m"}}},
+     "parameters.input_shar", "not a behavioural parameter"),
+    ("parameters.yaml", {"search": {"mutation": [1.5, 0.5]}}, "search", "mutation: give [low, high]"),
+])
+def test_bad_calibration_files_are_told_in_chinese(file, change, key, english, tmp_path):
+    targets = _calibration_files(tmp_path, targets=change.get("targets") if file == "targets.yaml" else None,
+                                 parameters=change if file == "parameters.yaml" else None)
+    result = invoke("calibrate", targets, "--lang", "zh", "--out", tmp_path / "out")
+    chinese(result, tmp_path / file, f"`{key}`")
+    assert result.exit_code == 2 and english not in result.output
+    in_english = invoke("calibrate", targets, "--out", tmp_path / "out", env={"INNOSIM_LANG": "en"})
+    assert in_english.exit_code == 2 and english in in_english.output, in_english.output
+
+
+def test_a_bad_dial_of_the_lever_file_an_optimisation_reads_is_told_at_its_line(tmp_path):
+    levers = tmp_path / "levers.yaml"
+    levers.write_text("dose:\n  dials:\n    v: {set: {policy.vouchers.budget: [12, 16]}, lable: x}\n    w: {sett: 3}\n",
+                      encoding="utf-8")
+    path = tmp_path / "optimise.yaml"
+    path.write_text(OPTIMISE + f"dials_from: {levers}\n", encoding="utf-8")
+    out = chinese(invoke("optimise", path, "--lang", "zh"), f"{levers}:3: `dose.dials.v.lable`",
+                  f"{levers}:4: `dose.dials.w.sett`")
+    assert "`label`" in out and "`set`" in out
+    english = invoke("optimise", path).output
+    assert f"{levers}:3: dose.dials.v.lable: unknown key; did you mean 'label'?" in english
+
+
+# ---------------------------------------------------------------- PyYAML's words
+@pytest.mark.parametrize("text, line, chinese_words, english_words", [
+    ("policy:\n  vouchers:\n\tbudget: 3\n", 3, "不能作为值开头", "cannot start any token"),
+    ("policy:\n  vouchers: budget: 3\n", 2, "此处不能出现映射的值", "mapping values are not allowed"),
+    ("policy: {vouchers: {budget: 3}\n", 2, "花括号", "did not find expected ',' or '}'"),
+])
+def test_yaml_syntax_errors_are_told_in_chinese(text, line, chinese_words, english_words, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = chinese(invoke("validate", path, "--lang", "zh"), f"{path}:{line}")
+    assert chinese_words in out and "不是有效的 YAML" in out
+    english = invoke("validate", path, env={"INNOSIM_LANG": "en"}).output
+    assert english_words in english and "not valid YAML" in english
+
+
+def test_an_unknown_yaml_problem_keeps_pyyaml_words_and_english_keeps_them_all():
+    from innosim.i18n import messages_in
+    from innosim.scenario.diagnostics import yaml_words
+
+    with messages_in("zh"):
+        assert yaml_words("found character '@' that cannot start any token") == "发现字符 `'@'`，它不能作为值的开头"
+        assert yaml_words("while scanning a quoted scalar") == "读取带引号的文本时"
+        assert yaml_words("some new PyYAML words") == "some new PyYAML words"
+    with messages_in("en"):
+        assert yaml_words("mapping values are not allowed here") == "mapping values are not allowed here"
+
+
+# ---------------------------------------------------------------- progress lines
+def test_the_ensemble_calibration_tells_its_progress_in_chinese(tmp_path):
+    targets = _calibration_files(tmp_path)
+    result = invoke("calibrate", targets, "--method", "history-matching", "--jobs", "1", "--no-progress",
+                    "--out", tmp_path / "out", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "第 1/2 轮" in result.output and "第 2/2 轮" in result.output and "个成员" in result.output
+    assert_chinese(result.output)
+
+
+def test_the_viz_asset_check_speaks_chinese(monkeypatch, capsys):
+    from innosim.i18n import messages_in
+    from innosim.viz import assets
+
+    monkeypatch.setattr(assets, "versions", lambda: {"solara": "1.0", "solara-assets": None})
+    with messages_in("zh"):
+        text = assets.advice([("requirejs", "2.3.6")])
+    assert "未安装 `solara-assets`" in text and "`requirejs@2.3.6`" in text
+    assert_chinese(text, extra=["pip", "install", "viz", "Solara", "CDN"])   # names, and the command to type
+    assert "solara-assets is not installed" in assets.advice([("requirejs", "2.3.6")])
+
+
+def test_the_fit_search_tells_its_generations_in_chinese(tmp_path):
+    from innosim.analysis.calibration.files import load_calibration
+    from innosim.analysis.calibration.fit import evaluator_for, search
+    from innosim.i18n import messages_in
+
+    cal = load_calibration(_calibration_files(tmp_path))
+    lines: list[str] = []
+    with messages_in("zh"):
+        search(cal, evaluator_for(cal, tmp_path / "runs.sqlite", jobs=1, progress=False), 2, log=lines.append)
+    assert lines and all(line.startswith("第 ") and "最佳距离" in line for line in lines), lines
+    assert_chinese("\n".join(lines))
+    english: list[str] = []
+    search(cal, evaluator_for(cal, tmp_path / "runs.sqlite", jobs=1, progress=False), 2, log=english.append)
+    assert english[0].startswith("generation 0/1: best distance ")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from innosim.catalogue import INDICATOR_NAMES, INDICATORS, REGIONS, ZONE_ONLY
+from innosim.i18n import msg
 from innosim.scenario import ScenarioError
 from innosim.scenario.regions import canonical_place
 from innosim.yamlsafe import excerpt
@@ -127,32 +128,33 @@ def _term(exp_file: Path, where: str, text: str) -> Term:
     for item in filter(None, (a.strip() for a in arguments.split(","))):
         key, _, value = (s.strip() for s in item.partition("="))
         if key in options:
-            raise ScenarioError(exp_file, where, f"{key}= given twice in {excerpt(text)}")
+            raise ScenarioError(exp_file, where, msg("{key}= given twice in {text}", key=key, text=excerpt(text)))
         options[key] = value
     unknown = set(options) - {"last", "per"}
     if unknown:
-        raise ScenarioError(exp_file, where, f"unknown option {excerpt(min(unknown))} in {excerpt(text)}: "
-                                             "give last=MONTHS and, for a sum, per=year")
+        raise ScenarioError(exp_file, where, msg("unknown option {option} in {text}: give last=MONTHS and, for a "
+                                                 "sum, per=year", option=excerpt(min(unknown)), text=excerpt(text)))
     last = None
     if "last" in options:
         if not options["last"].isdigit() or int(options["last"]) < 1:
-            raise ScenarioError(exp_file, where, f"last= takes a number of months (1 or more), got "
-                                                 f"{excerpt(options['last'])}")
+            raise ScenarioError(exp_file, where, msg("last= takes a number of months (1 or more), got {value}",
+                                                     value=excerpt(options['last'])))
         last = int(options["last"])
     if "per" in options and options["per"] != "year":
-        raise ScenarioError(exp_file, where, f"per= takes year, got {excerpt(options['per'])}")
+        raise ScenarioError(exp_file, where, msg("per= takes year, got {value}", value=excerpt(options['per'])))
     if "per" in options and how != "sum":
-        raise ScenarioError(exp_file, where, "per=year is for a sum (a mean is already per month)")
+        raise ScenarioError(exp_file, where, msg("per=year is for a sum (a mean is already per month)"))
     return _checked(exp_file, where, Term(indicator, region, how, last, "per" in options))
 
 
 def _checked(exp_file: Path, where: str, term: Term) -> Term:
     if term.indicator not in INDICATOR_NAMES:
-        raise ScenarioError(exp_file, where, f"unknown indicator {excerpt(term.indicator)}")
+        raise ScenarioError(exp_file, where, msg("unknown indicator {name}", name=excerpt(term.indicator)))
     if term.region not in REGIONS:
-        raise ScenarioError(exp_file, where, f"unknown region {excerpt(term.region)} (one of {', '.join(REGIONS)})")
+        raise ScenarioError(exp_file, where, msg("unknown region {region} (one of {choices})",
+                                                 region=excerpt(term.region), choices=", ".join(REGIONS)))
     if term.indicator in ZONE_ONLY and term.region != "zone":
-        raise ScenarioError(exp_file, where, f"{term.indicator} exists for the zone only")
+        raise ScenarioError(exp_file, where, msg("{name} exists for the zone only", name=term.indicator))
     return term
 
 
@@ -160,15 +162,15 @@ def parse_output(exp_file: Path, name: str, expression: str) -> Output:
     """Read one `outputs:` entry, or raise ScenarioError naming the experiment file and key."""
     where = f"outputs.{name}"
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise ScenarioError(exp_file, where, "an output name is letters, digits and _")
+        raise ScenarioError(exp_file, where, msg("an output name is letters, digits and _"))
     if isinstance(expression, str):  # hnte_stock.嘉善 is hnte_stock.jiashan
         expression = re.sub(r"\.([^\s.,()/*+-]+)", lambda m: "." + canonical_place(m.group(1)), expression)
     match = _EXPRESSION.match(expression)
     if not match:
-        raise ScenarioError(exp_file, where, f"cannot read {excerpt(expression)}: write indicator.region, or two of "
-                                             "them joined by /, -, + or * (e.g. hnte_stock.jiashan / hnte_stock.zone), "
-                                             "or a window such as mean(hnte_stock.jiashan, last=36) or "
-                                             "sum(startups.zone)")
+        raise ScenarioError(exp_file, where, msg("cannot read {text}: write indicator.region, or two of them joined "
+                                                 "by /, -, + or * (e.g. hnte_stock.jiashan / hnte_stock.zone), or a "
+                                                 "window such as mean(hnte_stock.jiashan, last=36) or "
+                                                 "sum(startups.zone)", text=excerpt(expression)))
     first, operator, second = match.groups()
     texts = (first,) if operator is None else (first, second)
     terms = tuple(_term(exp_file, where, text) for text in texts)

@@ -18,6 +18,8 @@ import re
 import sys
 from pathlib import Path
 
+from innosim.i18n import msg
+
 PACKAGE_AT_VERSION = r"((?:@[\w.-]+/)?[\w.-]+)@(\d[\w.-]*)"
 #: What to tell someone whose environment lacks the files.
 INSTALL_HINT = "pip install -e '.[viz]'   (in the project folder: it installs solara-assets beside Solara)"
@@ -71,11 +73,13 @@ def advice(absent: list[tuple[str, str]]) -> str:
     names = ", ".join(f"{name}@{version}" for name, version in absent)
     installed = versions()
     if installed["solara-assets"] is None:
-        why = "solara-assets is not installed"
+        why = msg("solara-assets is not installed")
     else:
-        why = f"solara-assets {installed['solara-assets']} does not match solara {installed['solara']}"
-    return (f"the page's browser files are not in this environment ({names}: {why}); the page stays blank "
-            f"unless this machine reaches Solara's CDN. Install innosim's viz extra again:\n  {INSTALL_HINT}")
+        why = msg("solara-assets {assets} does not match solara {solara}", assets=installed['solara-assets'],
+                  solara=installed['solara'])
+    return msg("the page's browser files are not in this environment ({names}: {why}); the page stays blank "
+               "unless this machine reaches Solara's CDN. Install innosim's viz extra again:\n  {command}",
+               names=names, why=why, command=msg(INSTALL_HINT))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     cache = cache_dir()
     absent = missing(cache)
     for name, version in absent:
-        print(f"missing: {name}@{version} (in {cache})")
+        print(msg("missing: {name}@{version} (in {cache})", name=name, version=version, cache=cache))
     if absent:
         print(advice(absent))
         return 1
-    print(f"all of Solara's browser files are in {cache}")
+    print(msg("all of Solara's browser files are in {cache}", cache=cache))
     return 0
 
 

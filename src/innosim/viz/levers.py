@@ -19,7 +19,7 @@ from typing import Any
 
 import innosim
 from innosim.catalogue import VIZ_LEVERS
-from innosim.i18n import Labels
+from innosim.i18n import Labels, msg
 from innosim.scenario import (COUNTIES, Scenario, ScenarioError, apply_overrides, by_county, load_scenario, read_yaml,
                               validate_data)
 from innosim.scenario.catalogue import lever_facts
@@ -123,7 +123,7 @@ def lever_overrides(spec: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
     a county's control overrides that county's value only (``policy.vouchers.scope.jiashan``)."""
     unknown = set(settings) - set(CONTROLS_BY_PARAM)
     if unknown:
-        raise ValueError(f"unknown lever(s): {', '.join(sorted(unknown))}")
+        raise ValueError(msg("unknown lever(s): {names}", names=", ".join(sorted(unknown))))
     overrides: dict[str, Any] = {}
     for param, value in settings.items():
         control = CONTROLS_BY_PARAM[param]
@@ -266,7 +266,7 @@ def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
 def public_error(exc: ScenarioError) -> ScenarioError:
     """The same error naming only the file and the key (the reason may quote the file's contents)."""
     name = Path(exc.file).name
-    return ScenarioError(name, exc.key, f"cannot be used here (innosim validate {name} says why)")
+    return ScenarioError(name, exc.key, msg("cannot be used here (innosim validate {name} says why)", name=name))
 
 
 def allowed_folders(picker_folder: str | Path | None = None) -> list[Path]:
@@ -292,9 +292,9 @@ def check_extends(scenario_file: str | Path, folders: list[Path]) -> None:
         try:
             real = path.resolve()
         except (OSError, RuntimeError):
-            raise ScenarioError(scenario_file, key, "cannot be read") from None
+            raise ScenarioError(scenario_file, key, msg("cannot be read")) from None
         if not any(real.is_relative_to(folder) for folder in folders):
-            raise ScenarioError(scenario_file, key, "may only name files in the scenario and calibration folders")
+            raise ScenarioError(scenario_file, key, msg("may only name files in the scenario and calibration folders"))
         if real in seen:
             return  # a cycle: the loader reports it
         seen.add(real)
@@ -314,7 +314,7 @@ def parse_seed(seed: int | str | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"the seed must be a whole number, got {text!r}") from None
+        raise ValueError(msg("the seed must be a whole number, got {text!r}", text=text)) from None
 
 
 def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from innosim.i18n import msg
 from innosim.analysis.calibration.files import Calibration
 from innosim.analysis.calibration.fit import NAN_Z, Evaluator, round_values, zscores
 
@@ -132,7 +133,7 @@ def history_match(cal: Calibration, evaluator: Evaluator, *, points: int, waves:
     done: list[Wave] = []
     for number in range(waves):
         sets = design(cal, box, points, seed, number)
-        scores, table = evaluator.run(sets, label=f"wave {number + 1}/{waves}")
+        scores, table = evaluator.run(sets, label=msg("wave {n}/{waves}", n=number + 1, waves=waves))
         frame = pd.DataFrame(sets)
         means = table.groupby("candidate")[names].mean().reindex(range(len(sets)))
         z = means.apply(lambda row: zscores(row, fitted), axis=1)
@@ -144,9 +145,10 @@ def history_match(cal: Calibration, evaluator: Evaluator, *, points: int, waves:
         met = int(passed.sum()) >= min_members
         kept = frame[passed] if met else frame.nsmallest(min_members, "implausibility", keep="first")
         done.append(Wave(number + 1, dict(box), frame, int(passed.sum()), met))
-        log(f"wave {number + 1}/{waves}: {int(passed.sum())} of {len(frame)} sets with implausibility <= "
-            f"{cutoff:g} (lowest {frame['implausibility'].min():.2f}, median {frame['implausibility'].median():.2f})"
-            + ("" if met else f"; fewer than {min_members}: the {min_members} lowest carry on"))
+        log(msg("wave {n}/{waves}: {passed} of {sets} sets with implausibility <= {cutoff:g} (lowest {lowest:.2f}, "
+                "median {median:.2f})", n=number + 1, waves=waves, passed=int(passed.sum()), sets=len(frame),
+                cutoff=cutoff, lowest=frame['implausibility'].min(), median=frame['implausibility'].median())
+            + ("" if met else msg("; fewer than {least}: the {least} lowest carry on", least=min_members)))
         if number + 1 < waves:
             box = next_box(kept, cal, margin)
     last = done[-1]

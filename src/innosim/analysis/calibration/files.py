@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innosim.catalogue import INDICATOR_NAMES, INDICATORS, REGIONS
+from innosim.i18n import msg
 from innosim.yamlsafe import excerpt
 from innosim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_chain, validate_data
 from innosim.scenario.diagnostics import validated
@@ -54,13 +55,16 @@ class Measure(_Strict):
     def _known(self) -> Measure:
         for name in _as_list(self.indicator) + _as_list(self.per):
             if name not in MEASURABLE:
-                raise ValueError(f"unknown indicator {excerpt(name)} (one of {', '.join(MEASURABLE)})")
+                raise ValueError(msg("unknown indicator {name} (one of {choices})", name=excerpt(name),
+                                     choices=", ".join(MEASURABLE)))
             if name in EXTRA_MEASURES and self.window != "total":
-                raise ValueError(f"{name} is measured over the whole run only (window: total)")
+                raise ValueError(msg("{name} is measured over the whole run only (window: total)", name=name))
             if "-" in self.window + (self.per_window or "") and _KIND.get(name) != "flow":
-                raise ValueError(f"{name} is a {_KIND.get(name)}: a span of years sums flows only")
+                raise ValueError(msg("{name} is a {kind}: a span of years sums flows only", name=name,
+                                     kind=_KIND.get(name)))
         if self.region is not None and self.region not in REGIONS:
-            raise ValueError(f"unknown region {excerpt(self.region)} (one of {', '.join(REGIONS)})")
+            raise ValueError(msg("unknown region {region} (one of {choices})", region=excerpt(self.region),
+                                 choices=", ".join(REGIONS)))
         return self
 
 
@@ -71,9 +75,9 @@ class Tolerance(_Strict):
     @model_validator(mode="after")
     def _one(self) -> Tolerance:
         if (self.relative is None) == (self.interval is None):
-            raise ValueError("give exactly one of relative or interval")
+            raise ValueError(msg("give exactly one of relative or interval"))
         if self.interval is not None and not self.interval[0] < self.interval[1]:
-            raise ValueError("interval must be [low, high] with low < high")
+            raise ValueError(msg("interval must be [low, high] with low < high"))
         return self
 
 
@@ -90,11 +94,12 @@ class TargetSpec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> TargetSpec:
         if self.measure is not None and self.tolerance is None:
-            raise ValueError("a measured target needs a tolerance")
+            raise ValueError(msg("a measured target needs a tolerance"))
         if self.tolerance is not None and self.tolerance.interval is not None:
             low, high = self.tolerance.interval
             if not low <= self.observed <= high:
-                raise ValueError(f"observed {self.observed:g} lies outside its interval [{low:g}, {high:g}]")
+                raise ValueError(msg("observed {observed:g} lies outside its interval [{low:g}, {high:g}]",
+                                     observed=self.observed, low=low, high=high))
         return self
 
 
@@ -126,7 +131,7 @@ class SearchSpec(_Strict):
     @model_validator(mode="after")
     def _mutation_in_order(self) -> SearchSpec:
         if self.mutation[0] > self.mutation[1]:
-            raise ValueError(f"mutation: give [low, high] with low <= high, got {self.mutation}")
+            raise ValueError(msg("mutation: give [low, high] with low <= high, got {value}", value=self.mutation))
         return self
 
 
@@ -273,13 +278,14 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
     parameters_file = Path(parameters_file) if parameters_file else targets_file.parent / "parameters.yaml"
     spec = _validated(TargetsFile, read_yaml(targets_file), targets_file)
     if spec.region not in REGIONS:
-        raise ScenarioError(targets_file, "region", f"unknown region {excerpt(spec.region)} (one of {', '.join(REGIONS)})")
+        raise ScenarioError(targets_file, "region", msg("unknown region {region} (one of {choices})",
+                                                        region=excerpt(spec.region), choices=", ".join(REGIONS)))
     unknown_run = set(spec.run) - set(RunSettings.model_fields)
     if unknown_run:
-        raise ScenarioError(targets_file, f"run.{sorted(unknown_run)[0]}", "unknown key")
+        raise ScenarioError(targets_file, f"run.{sorted(unknown_run)[0]}", msg("unknown key"))
     scenario_file = targets_file.parent / spec.scenario
     if not scenario_file.is_file():
-        raise ScenarioError(targets_file, "scenario", f"file not found: {spec.scenario}")
+        raise ScenarioError(targets_file, "scenario", msg("file not found: {file}{chain}", file=spec.scenario, chain=""))
     reset = _own_output(scenario_file, targets_file.parent / "calibrated.yaml")
     try:
         base = load_scenario(scenario_file, {f"run.{k}": v for k, v in spec.run.items()} | reset)
@@ -298,26 +304,29 @@ def load_calibration(targets_file: str | Path, parameters_file: str | Path | Non
             years = [int(y) for y in window.split("-")]
             if not all(first <= year <= last for year in years):
                 raise ScenarioError(targets_file, f"targets.{name}.measure.{key}",
-                                    f"{window} is outside the run ({first}-{last})")
+                                    msg("{window} is outside the run ({first}-{last})", window=window, first=first,
+                                        last=last))
         region = target.measure.region if target.measure and target.measure.region else spec.region
         targets.append(Target(name, target, region))
     if not any(t.fitted for t in targets):
-        raise ScenarioError(targets_file, "targets", "no target is measured with a weight above 0")
+        raise ScenarioError(targets_file, "targets", msg("no target is measured with a weight above 0"))
 
     params = _validated(ParametersFile, read_yaml(parameters_file), parameters_file)
     for name, parameter in params.parameters.items():
         key = f"parameters.{name}"
         if name not in Behaviour.model_fields:
-            raise ScenarioError(parameters_file, key, "not a behavioural parameter (see Behaviour in scenario/schema.py)")
+            raise ScenarioError(parameters_file, key, msg("not a behavioural parameter (see Behaviour in "
+                                                          "scenario/schema.py)"))
         low, high = parameter.bounds
         if not low < high:
-            raise ScenarioError(parameters_file, f"{key}.bounds", "must be [low, high] with low < high")
+            raise ScenarioError(parameters_file, f"{key}.bounds", msg("must be [low, high] with low < high"))
         for bound in (low, high):
             value = int(bound) if _field_type(name) is int else bound
             try:
                 validate_data({"behaviour": {name: value}}, parameters_file)
             except ScenarioError as exc:
-                raise ScenarioError(parameters_file, f"{key}.bounds", f"{bound:g} is not allowed: {exc.reason}") from None
+                raise ScenarioError(parameters_file, f"{key}.bounds", msg("{bound:g} is not allowed: {reason}",
+                                                                          bound=bound, reason=exc.reason)) from None
     reset = {k: v for k, v in reset.items() if k.removeprefix("behaviour.") not in params.parameters}
     return Calibration(targets_file, parameters_file, scenario_file, dict(spec.run), tuple(targets),
                        dict(params.parameters), params.search, base, reset, params.ensemble)

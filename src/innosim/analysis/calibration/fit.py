@@ -33,6 +33,7 @@ from scipy.optimize import differential_evolution
 
 from innosim.batch import ResultStore, Task, make_tasks, run_batch
 from innosim.catalogue import END_MEASURES, INDICATORS
+from innosim.i18n import msg
 from innosim.scenario import ScenarioError
 
 from innosim.analysis.calibration.files import Calibration, Target
@@ -193,15 +194,15 @@ def search(cal: Calibration, evaluator: Evaluator, budget: int,
     def objective(x: np.ndarray) -> np.ndarray:  # x: (parameters, candidates)
         generation = len(rows)
         points = [dict(zip(names, column, strict=True)) for column in x.T]
-        scores, _ = evaluator.run(points, label=f"generation {generation}/{maxiter}")
+        scores, _ = evaluator.run(points, label=msg("generation {n}/{last}", n=generation, last=maxiter))
         i = int(np.argmin(scores))
         best_before = rows[-1]["best_distance"] if rows else math.inf
         best = min(best_before, float(scores[i]))
         rows.append({"generation": generation, "evaluations": (rows[-1]["evaluations"] if rows else 0) + x.shape[1],
                      "generation_best": float(scores[i]), "generation_median": float(np.median(scores)),
                      "best_distance": best, "seconds": time.perf_counter() - started})
-        log(f"generation {generation}/{maxiter}: best distance {best:.3f} "
-            f"(this generation {scores[i]:.3f}, median {np.median(scores):.3f})")
+        log(msg("generation {n}/{last}: best distance {best:.3f} (this generation {this:.3f}, median {median:.3f})",
+                n=generation, last=maxiter, best=best, this=scores[i], median=np.median(scores)))
         return scores
 
     settings = {"optimiser": "scipy.optimize.differential_evolution", "strategy": "best1bin",

@@ -26,6 +26,7 @@ import yaml
 from innosim import __version__
 from innosim.batch import derive_seeds
 from innosim.catalogue import main_indicators
+from innosim.i18n import msg
 from innosim.io import write_text_atomic
 from innosim.scenario import content_hash, load_scenario
 
@@ -94,7 +95,7 @@ def horizon_check(cal: Calibration, evaluator, points: dict[str, dict[str, float
     tasks = make_tasks([cal.scenario_file], points_overrides,
                        replicates=replicates, root_seed=cal.search.root_seed, run_fn=run_calibration)
     run_batch(tasks, evaluator.store, jobs=evaluator.jobs, scheduler=evaluator.scheduler, run_fn=run_calibration,
-              progress=evaluator.progress, label="policy horizon")
+              progress=evaluator.progress, label=msg("policy horizon"))
     values = evaluator.store.end_values(tasks)
     first = int(cal.base_horizon.run.start[:4])
     last = first + (int(cal.base_horizon.run.start[5:]) - 2 + cal.base_horizon.run.months) // 12
@@ -129,42 +130,44 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     search_runs = evaluator.runs
     best = round_values(found.best, cal)
     start = {n: cal.base.behaviour.model_dump()[n] for n in cal.names}
-    log(f"search done: distance {found.distance:.3f}; checking at {check_replicates} fresh replicates")
+    log(msg("search done: distance {distance:.3f}; checking at {n} fresh replicates", distance=found.distance,
+            n=check_replicates))
     names = [t.name for t in cal.targets if t.modelled]
-    _, check = evaluator.run([start, best], replicates=check_replicates, label="check")
+    _, check = evaluator.run([start, best], replicates=check_replicates, label=msg("check"))
     at_start, at_best = check[check["candidate"] == 0], check[check["candidate"] == 1]
     noise = distance_noise(at_best, cal, evaluator.replicates)
     noise = noise if np.isfinite(noise) else 0.0
-    fit_distance = float(evaluator.run([best], label="fit seeds")[0][0])
-    log("profiles around the optimum")
-    profile = profiles(cal, evaluator, best, profile_points)
+    fit_distance = float(evaluator.run([best], label=msg("fit seeds"))[0][0])
+    log(msg("profiles around the optimum"))
+    profile = profiles(cal, evaluator, best, profile_points, label=msg("profiles"))
     steps = []
     for _ in range(s.polish_rounds):
         moved, step = polish(profile, best)
         if step is None or step["distance_before"] - step["distance_after"] <= noise:
             break  # no profile point beats the optimum by more than the distance's noise
-        _, trial = evaluator.run([moved], replicates=check_replicates, label="check the step")
+        _, trial = evaluator.run([moved], replicates=check_replicates, label=msg("check the step"))
         step.update(check_before=distance(at_best[names].mean(), cal.targets),
                     check_after=distance(trial[names].mean(), cal.targets))
         step["accepted"] = step["check_after"] < step["check_before"]
         steps.append(step)
-        log(f"polish: {step['parameter']} {step['from']:.4g} -> {step['to']:.4g}, distance "
-            f"{step['distance_before']:.3f} -> {step['distance_after']:.3f} on the fit's seeds, "
-            f"{step['check_before']:.3f} -> {step['check_after']:.3f} on fresh ones: "
-            + ("taken; profiles again" if step["accepted"] else "not taken"))
+        log(msg("polish: {parameter} {start:.4g} -> {end:.4g}, distance {before:.3f} -> {after:.3f} on the fit's "
+                "seeds, {check_before:.3f} -> {check_after:.3f} on fresh ones: ", parameter=step['parameter'],
+                start=step['from'], end=step['to'], before=step['distance_before'], after=step['distance_after'],
+                check_before=step['check_before'], check_after=step['check_after'])
+            + (msg("taken; profiles again") if step["accepted"] else msg("not taken")))
         if not step["accepted"]:
             break
         best, at_best, fit_distance = moved, trial, step["distance_after"]
-        profile = profiles(cal, evaluator, best, profile_points)
+        profile = profiles(cal, evaluator, best, profile_points, label=msg("profiles"))
 
     fit = fit_table(at_best, cal)
     allowance = max(1.0 / len(cal.fitted), 2.0 * noise)
     ident = identifiability(profile, cal, best, allowance)
 
-    log("the baseline over its own horizon, at the start values and at the fit")
+    log(msg("the baseline over its own horizon, at the start values and at the fit"))
     horizon = horizon_check(cal, evaluator, {"start values": start, "calibrated": best})
 
-    log(f"stylised facts: {min(check_replicates, STYLISED_RUNS)} runs at the optimum")
+    log(msg("stylised facts: {n} runs at the optimum", n=min(check_replicates, STYLISED_RUNS)))
     scenario = load_scenario(cal.scenario_file, cal.overrides(best))
     seeds = derive_seeds(s.root_seed, check_replicates)
     snapshots = [firm_snapshot(scenario, seed) for seed in seeds[:STYLISED_RUNS]]
@@ -220,8 +223,10 @@ def calibrate(cal: Calibration, out_dir: str | Path, write_to: str | Path, *, bu
     report = build_report(result, fit, found.history, profile, ident, stylised.drop(columns="seed"), snapshot,
                           notes, meanings, out_dir, horizon, labels=labels)
     files.extend(report.write(out_dir))
-    log(f"distance {result['distance']['check']:.3f}; {result['targets_met']} targets met; "
-        f"wrote {write_to / 'result.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")
+    met, _, fitted = str(result['targets_met']).partition(" of ")
+    log(msg("distance {distance:.3f}; {met} of {fitted} targets met; wrote {result}, {calibrated} and {report}",
+            distance=result['distance']['check'], met=met, fitted=fitted, result=write_to / 'result.yaml',
+            calibrated=write_to / 'calibrated.yaml', report=out_dir / 'report.html'))
     return Outcome(result, fit, ident, files)
 
 
@@ -330,8 +335,11 @@ def calibrate_ensemble(cal: Calibration, out_dir: str | Path, write_to: str | Pa
     files.extend(write_own(write_to, {  # both or neither, and only over innosim's own
         "ensemble.yaml": ENSEMBLE_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110),
         "calibrated.yaml": ENSEMBLE_CALIBRATED_HEADER + yaml.safe_dump({"behaviour": _plain(best)}, sort_keys=False)}))
-    log(f"{len(members)} members ({'implausibility <= ' + format(data['settings']['cutoff'], 'g') if found.cutoff_met else 'the cutoff was not met: the lowest implausibilities'}); "
-        f"wrote {write_to / 'ensemble.yaml'}, {write_to / 'calibrated.yaml'} and {out_dir / 'report.html'}")
+    how = (msg("implausibility <= {cutoff:g}", cutoff=data['settings']['cutoff']) if found.cutoff_met
+           else msg("the cutoff was not met: the lowest implausibilities"))
+    log(msg("{n} members ({how}); wrote {ensemble}, {calibrated} and {report}", n=len(members), how=how,
+            ensemble=write_to / 'ensemble.yaml', calibrated=write_to / 'calibrated.yaml',
+            report=out_dir / 'report.html'))
     return EnsembleOutcome(data, files)
 
 

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from innosim.i18n import msg
 from innosim.scenario import COUNTIES, ScenarioError, load_scenario
 
 from innosim.analysis.levers.robustness import _lookup
@@ -106,19 +107,20 @@ def load_dials(path: Path, where: str, specs: dict[str, DialSpec], base: dict, b
         at = f"{where}.{name}"
         lengths = {len(v) for v in spec.set.values() if isinstance(v, list)}
         if len(lengths) > 1:
-            raise ScenarioError(path, f"{at}.set", f"the keys give different numbers of levels ({sorted(lengths)}); "
-                                                   "give each key one value per level, or one value for all")
+            raise ScenarioError(path, f"{at}.set", msg("the keys give different numbers of levels ({counts}); give "
+                                                       "each key one value per level, or one value for all",
+                                                       counts=sorted(lengths)))
         n = lengths.pop() if lengths else 1
         keys, base_values, per_county = [], {}, {}
         for key, values in spec.set.items():
             found = _lookup(base, key)
             if not key.startswith("policy.") or found is None or (isinstance(found, dict) and not _per_county(found)):
-                raise ScenarioError(path, f"{at}.set", f"{key} is not a policy setting of the scenario schema "
-                                                       "(a dotted key such as policy.vouchers.budget)")
+                raise ScenarioError(path, f"{at}.set", msg("{key} is not a policy setting of the scenario schema "
+                                                           "(a dotted key such as policy.vouchers.budget)", key=key))
             dated = [k for change in base.get("changes") or [] for k in change.get("set", {})]
             if any(k == key or k.startswith(key + ".") for k in dated):
-                raise ScenarioError(path, f"{at}.set", f"the base scenario changes {key} during the run (changes:), "
-                                                       "so the dial cannot set it alone")
+                raise ScenarioError(path, f"{at}.set", msg("the base scenario changes {key} during the run "
+                                                           "(changes:), so the dial cannot set it alone", key=key))
             keys.append(key)
             per_county[key] = _per_county(found) or _county_setting(base_file, key, overrides)
             base_values[key] = ({c: found[c] for c in COUNTIES} if _per_county(found)
@@ -130,8 +132,10 @@ def load_dials(path: Path, where: str, specs: dict[str, DialSpec], base: dict, b
                 try:
                     load_scenario(base_file, {**overrides, **dial.overrides(county, level)})
                 except ScenarioError as exc:
-                    raise ScenarioError(path, f"{at}.set", f"level {level} in {county}: {exc.key or 'value'}: "
-                                                           f"{exc.reason}") from None
+                    raise ScenarioError(path, f"{at}.set", msg("level {level} in {county}: {key}: {reason}",
+                                                               level=level, county=county,
+                                                               key=exc.key or msg("value"),
+                                                               reason=exc.reason)) from None
         dials.append(dial)
     return tuple(dials)
 

@@ -38,6 +38,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from innosim.catalogue import COUNTY_REGIONS, REGIONS
+from innosim.i18n import msg
 from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_chain
 
 from innosim.analysis.specfile import validate_spec
@@ -67,7 +68,7 @@ class SeedBlocks(_Strict):
     @model_validator(mode="after")
     def _cap_above_first(self):
         if self.cap < self.first:
-            raise ValueError(f"cap ({self.cap}) must be at least first ({self.first})")
+            raise ValueError(msg("cap ({cap}) must be at least first ({first})", cap=self.cap, first=self.first))
         return self
 
 
@@ -78,11 +79,11 @@ class Precision(_Strict):
     @classmethod
     def _number_or_percent(cls, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError("give a percentage of the base level ('2 %') or a number in the output's units")
+            raise ValueError(msg("give a percentage of the base level ('2 %') or a number in the output's units"))
         if isinstance(value, str) and not _PERCENT.match(value):
-            raise ValueError(f"cannot read {value!r}: write a percentage such as '2 %' or a number")
+            raise ValueError(msg("cannot read {value!r}: write a percentage such as '2 %' or a number", value=value))
         if not isinstance(value, str) and not value > 0:
-            raise ValueError("must be above 0")
+            raise ValueError(msg("must be above 0"))
         return str(value)
 
 
@@ -197,7 +198,7 @@ def _file(path: Path, origin: dict, loc: tuple[str, ...], value: str) -> Path:
     """A scenario file named in the experiment, relative to the file that named it."""
     found = (Path(origin.get(loc, path)).parent / value).resolve()
     if not found.is_file():
-        raise ScenarioError(path, ".".join(loc), f"scenario file not found: {value}")
+        raise ScenarioError(path, ".".join(loc), msg("scenario file not found: {file}", file=value))
     return found
 
 
@@ -205,7 +206,7 @@ def _lever(path: Path, name: str, spec: LeverSpec, origin: dict, base: dict, ful
            base_file: Path, overrides: dict) -> Lever:
     where = f"levers.{name}"
     if spec.scenario is None and spec.keys is None:
-        raise ScenarioError(path, where, "give the lever's scenario file or the policy keys it sets (or both)")
+        raise ScenarioError(path, where, msg("give the lever's scenario file or the policy keys it sets (or both)"))
     label = spec.label or name.replace("_", " ")
     on_file, on = base_file, {}
     if spec.scenario is not None:
@@ -213,30 +214,35 @@ def _lever(path: Path, name: str, spec: LeverSpec, origin: dict, base: dict, ful
         own = load_scenario(on_file, overrides).model_dump(mode="python")
         keys = spec.keys or [k for k, v in _settings(own).items() if _settings(base).get(k) != v]
         if not keys:
-            raise ScenarioError(path, f"{where}.scenario", f"{spec.scenario} sets no policy differently from the base")
+            raise ScenarioError(path, f"{where}.scenario", msg("{file} sets no policy differently from the base",
+                                                               file=spec.scenario))
     else:
         keys = spec.keys
     for key in keys:
         if not key.startswith("policy.") or _lookup(base, key) is None:
-            raise ScenarioError(path, f"{where}.keys", f"{key} is not a policy setting of the scenario schema "
-                                                       "(a dotted key such as policy.vouchers.scope)")
+            raise ScenarioError(path, f"{where}.keys", msg("{key} is not a policy setting of the scenario schema "
+                                                           "(a dotted key such as policy.vouchers.scope)", key=key))
     for which, scenario in (("full", full), ("base", base)):
         dated = [k for change in scenario.get("changes") or [] for k in change.get("set", {})]  # dumped by alias
         changed = [k for k in dated if any(k == key or k.startswith(key + ".") or key.startswith(k + ".")
                                            for key in keys)]
         if changed:  # a dated change would set the lever again after the start
-            raise ScenarioError(path, where, f"the {which} scenario changes {changed[0]} during the run (changes:), "
-                                             "so the lever cannot be switched by its settings alone")
+            reason = (msg("the full scenario changes {key} during the run (changes:), so the lever cannot be "
+                          "switched by its settings alone", key=changed[0]) if which == "full" else
+                      msg("the base scenario changes {key} during the run (changes:), so the lever cannot be "
+                          "switched by its settings alone", key=changed[0]))
+            raise ScenarioError(path, where, reason)
     if spec.scenario is None:
         on = {key: _lookup(full, key) for key in keys}
     off = {key: _lookup(base, key) for key in keys}
     if all(_lookup(full, key) == value for key, value in off.items()):
-        raise ScenarioError(path, where, "the full scenario sets this lever as the base does: switching it off "
-                                         "from the full scenario would change nothing")
+        raise ScenarioError(path, where, msg("the full scenario sets this lever as the base does: switching it off "
+                                             "from the full scenario would change nothing"))
     try:
         load_scenario(on_file, {**overrides, **on})
     except ScenarioError as exc:
-        raise ScenarioError(path, where, f"switched on: {exc.key or 'value'}: {exc.reason}") from None
+        raise ScenarioError(path, where, msg("switched on: {key}: {reason}", key=exc.key or msg("value"),
+                                             reason=exc.reason)) from None
     return Lever(name, label, on_file, on, off)
 
 
@@ -268,7 +274,7 @@ def load_levers(path: str | Path, scale: float | None = None, draws: int | None 
         full = load_scenario(full_file, overrides).model_dump(mode="python")
     except ScenarioError as exc:
         raise ScenarioError(path, "scale" if exc.key and exc.key.startswith("run.") else "base",
-                            f"{exc.key or 'value'}: {exc.reason}") from None
+                            msg("{key}: {reason}", key=exc.key or msg("value"), reason=exc.reason)) from None
     base = base_scenario.model_dump(mode="python")
     levers = tuple(_lever(path, name, lever, origin, base, full, base_file, overrides)
                    for name, lever in spec.levers.items())
@@ -276,16 +282,18 @@ def load_levers(path: str | Path, scale: float | None = None, draws: int | None 
         try:
             load_scenario(full_file, {**overrides, **lever.off})
         except ScenarioError as exc:
-            raise ScenarioError(path, f"levers.{lever.name}", f"switched off from the full scenario: "
-                                                              f"{exc.key or 'value'}: {exc.reason}") from None
+            raise ScenarioError(path, f"levers.{lever.name}", msg("switched off from the full scenario: {key}: {reason}",
+                                                                  key=exc.key or msg("value"),
+                                                                  reason=exc.reason)) from None
     outputs = _outputs(path, spec)
     h = spec.headline
     if not any((o.name, o.region) == (h.output, h.region) for o in outputs):
         names = ", ".join(dict.fromkeys(o.name for o in outputs))
-        raise ScenarioError(path, "headline", f"no output {h.output!r} at {h.region!r} (outputs: {names}; "
-                                              f"regions: {', '.join(spec.regions)})")
+        raise ScenarioError(path, "headline", msg("no output {output!r} at {region!r} (outputs: {names}; regions: "
+                                                  "{regions})", output=h.output, region=h.region, names=names,
+                                                  regions=", ".join(spec.regions)))
     if h.region not in REGIONS:
-        raise ScenarioError(path, "headline.region", f"unknown region {h.region!r}")
+        raise ScenarioError(path, "headline.region", msg("unknown region {region!r}", region=h.region))
     share = _PERCENT.match(spec.precision.half_width)
     robustness = None if spec.robustness is None else \
         load_robustness(path, spec.robustness, origin, base, base_file, overrides)
@@ -304,7 +312,8 @@ def _dials(path: Path, spec: LeversSpec, outputs, base: dict, base_file: Path, o
         missing = [r for r in (*dose.counties, "zone") if (name, r) not in have]
         if missing:
             raise ScenarioError(path, "dose.cost" if name == dose.cost else "dose.counties",
-                                f"the dose curves need output {name!r} in {', '.join(missing)}: write it with "
-                                "{region} and list those places under regions:")
+                                msg("the dose curves need output {name!r} in {places}: write it with {region} and "
+                                    "list those places under regions:", name=name, places=", ".join(missing),
+                                    region="{region}"))
     return load_dials(path, "dose.dials", dose.dials, base, base_file, overrides, list(dose.counties))
 

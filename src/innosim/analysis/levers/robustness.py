@@ -43,6 +43,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from innosim.i18n import message_lang, msg
 from innosim.scenario import ScenarioError, load_scenario
 
 from innosim.analysis.levers.discovery import Discovery, find_failure_box
@@ -73,11 +74,11 @@ class FailureSpec(_Strict):
     @classmethod
     def _number_or_percent(cls, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError("give a number in the headline's units or a percentage of the base level ('1 %')")
+            raise ValueError(msg("give a number in the headline's units or a percentage of the base level ('1 %')"))
         if isinstance(value, str) and not _PERCENT.match(value):
-            raise ValueError(f"cannot read {value!r}: write a number or a percentage such as '1 %'")
+            raise ValueError(msg("cannot read {value!r}: write a number or a percentage such as '1 %'", value=value))
         if not isinstance(value, str) and not math.isfinite(value):
-            raise ValueError("must be a finite number")
+            raise ValueError(msg("must be a finite number"))
         return str(value)
 
 
@@ -214,23 +215,30 @@ def _lookup(data: Any, key: str) -> Any:
     return node
 
 
-def _read_beside(path: Path, where: str, key: str, value: str, origin: dict, what: str) -> tuple[Path, Any]:
-    """The YAML file `value` names, relative to the file that set `robustness.<key>`: its path and data."""
+def _read_beside(path: Path, where: str, key: str, value: str, origin: dict, missing: str) -> tuple[Path, Any]:
+    """The YAML file `value` names, relative to the file that set `robustness.<key>`: its path and data
+    (`missing`: the reason when there is no such file)."""
     found = (Path(origin.get(("robustness", key), path)).parent / value).resolve()
     if not found.is_file():
-        raise ScenarioError(path, where, f"{what} not found: {value}")
+        raise ScenarioError(path, where, missing)
     try:
         return found, yaml.safe_load(found.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(path, where, f"cannot read {value}: {' '.join(str(exc).split())[:160]}") from None
+        why = ' '.join(str(exc).split())[:160]
+        if isinstance(exc, yaml.YAMLError) and message_lang() != "en":  # PyYAML's words in the reader's language
+            from innosim.scenario.diagnostics import yaml_problem
+
+            why = yaml_problem(exc)[1]
+        raise ScenarioError(path, where, msg("cannot read {file}: {why}", file=value, why=why)) from None
 
 
 def _read_calibration(path: Path, where: str, value: str, origin: dict) -> tuple[Path, dict]:
-    found, data = _read_beside(path, where, "from_calibration", value, origin, "calibration result")
+    found, data = _read_beside(path, where, "from_calibration", value, origin,
+                               msg("calibration result not found: {file}", file=value))
     parameters = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(parameters, dict) or not parameters:
-        raise ScenarioError(path, where, f"{value} is not a calibration result (no parameters: with value, "
-                                         "bounds, identifiability and width)")
+        raise ScenarioError(path, where, msg("{file} is not a calibration result (no parameters: with value, "
+                                             "bounds, identifiability and width)", file=value))
     return found, parameters
 
 
@@ -239,49 +247,54 @@ def _calibration_entry(path: Path, where: str, name: str, entry: Any) -> tuple[f
         value, (low, high) = float(entry["value"]), (float(entry["bounds"][0]), float(entry["bounds"][1]))
         verdict, width = str(entry["identifiability"]), float(entry.get("width", 1.0))
     except (TypeError, KeyError, IndexError, ValueError):
-        raise ScenarioError(path, where, f"parameter {name}: needs value, bounds [low, high], identifiability "
-                                         "and width") from None
+        raise ScenarioError(path, where, msg("parameter {name}: needs value, bounds [low, high], identifiability "
+                                             "and width", name=name)) from None
     if verdict not in VERDICTS:
-        raise ScenarioError(path, where, f"parameter {name}: unknown identifiability {verdict!r} "
-                                         f"(one of {', '.join(VERDICTS)})")
+        raise ScenarioError(path, where, msg("parameter {name}: unknown identifiability {verdict!r} (one of {choices})",
+                                             name=name, verdict=verdict, choices=", ".join(VERDICTS)))
     if not (low < high and low <= value <= high and all(map(math.isfinite, (value, low, high, width)))):
-        raise ScenarioError(path, where, f"parameter {name}: value {value:g} outside bounds [{low:g}, {high:g}]")
+        raise ScenarioError(path, where, msg("parameter {name}: value {value:g} outside bounds [{low:g}, {high:g}]",
+                                             name=name, value=value, low=low, high=high))
     return value, (low, high), verdict, width
 
 
 def _read_ensemble(path: Path, where: str, value: str, origin: dict, base: dict) -> Ensemble:
-    found, data = _read_beside(path, where, "from_ensemble", value, origin, "calibration ensemble")
+    found, data = _read_beside(path, where, "from_ensemble", value, origin,
+                               msg("calibration ensemble not found: {file}", file=value))
     members = data.get("members") if isinstance(data, dict) else None
     if not isinstance(members, list) or not members:
-        raise ScenarioError(path, where, f"{value} is not a calibration ensemble (no members: with parameters "
-                                         "and weight; innosim calibrate --method history-matching writes one)")
+        raise ScenarioError(path, where, msg("{file} is not a calibration ensemble (no members: with parameters "
+                                             "and weight; innosim calibrate --method history-matching writes one)",
+                                             file=value))
     rows, weights = [], []
     for i, member in enumerate(members):
         parameters = member.get("parameters") if isinstance(member, dict) else None
         weight = member.get("weight", 1.0) if isinstance(member, dict) else None
         if not isinstance(parameters, dict) or not parameters:
-            raise ScenarioError(path, where, f"member {i}: needs parameters (a mapping of behavioural parameter "
-                                             "to value) and a weight")
+            raise ScenarioError(path, where, msg("member {i}: needs parameters (a mapping of behavioural parameter "
+                                                 "to value) and a weight", i=i))
         if rows and set(parameters) != set(rows[0]):
-            raise ScenarioError(path, where, f"member {i}: its parameters differ from member 0's")
+            raise ScenarioError(path, where, msg("member {i}: its parameters differ from member 0's", i=i))
         for name, x in parameters.items():
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise ScenarioError(path, where, f"member {i}: {name} is not a finite number")
+                raise ScenarioError(path, where, msg("member {i}: {name} is not a finite number", i=i, name=name))
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-            raise ScenarioError(path, where, f"member {i}: weight must be a number >= 0")
+            raise ScenarioError(path, where, msg("member {i}: weight must be a number >= 0", i=i))
         rows.append(parameters)
         weights.append(float(weight))
     total = sum(weights)
     if total <= 0:
-        raise ScenarioError(path, where, f"{value}: the members' weights add up to 0")
+        raise ScenarioError(path, where, msg("{file}: the members' weights add up to 0", file=value))
     frame = pd.DataFrame(rows)
     for name in frame.columns:
         current = _lookup(base, f"behaviour.{name}")
         if isinstance(current, bool) or not isinstance(current, (int, float)):
-            raise ScenarioError(path, where, f"parameter {name} is not a behavioural setting of the scenario schema")
+            raise ScenarioError(path, where, msg("parameter {name} is not a behavioural setting of the scenario schema",
+                                                 name=name))
         if isinstance(current, int):
             if not all(float(x).is_integer() for x in frame[name]):
-                raise ScenarioError(path, where, f"parameter {name} is a whole number, but a member's value is not")
+                raise ScenarioError(path, where, msg("parameter {name} is a whole number, but a member's value is not",
+                                                     name=name))
             frame[name] = frame[name].astype(int)
         else:
             frame[name] = frame[name].astype(float)
@@ -296,7 +309,7 @@ def _check_ends(path: Path, where: str, u: Uncertainty, base_file: Path, overrid
         try:
             load_scenario(base_file, {**overrides, u.name: value})
         except ScenarioError as exc:
-            raise ScenarioError(path, where, f"{value:g}: {exc.reason}") from None
+            raise ScenarioError(path, where, msg("{value:g}: {reason}", value=value, reason=exc.reason)) from None
 
 
 def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, base_file: Path,
@@ -308,8 +321,8 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
     calibration_file = None
     ensemble = None
     if spec.from_calibration is not None and spec.from_ensemble is not None:
-        raise ScenarioError(path, "robustness.from_ensemble", "give from_ensemble or from_calibration, not both: "
-                                                              "both say how to draw the calibrated parameters")
+        raise ScenarioError(path, "robustness.from_ensemble", msg("give from_ensemble or from_calibration, not both: "
+                                                                  "both say how to draw the calibrated parameters"))
     if spec.from_ensemble is not None:
         where = "robustness.from_ensemble"
         ensemble = _read_ensemble(path, where, spec.from_ensemble, origin, base)
@@ -329,7 +342,8 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
             value, limits, verdict, width = _calibration_entry(path, where, name, entry)
             current = _lookup(base, key)
             if isinstance(current, bool) or not isinstance(current, (int, float)):
-                raise ScenarioError(path, where, f"parameter {name} is not a behavioural setting of the scenario schema")
+                raise ScenarioError(path, where, msg("parameter {name} is not a behavioural setting of the scenario "
+                                                     "schema", name=name))
             low, high = calibrated_range(value, limits, verdict, width)
             integer = isinstance(current, int)
             if integer:
@@ -344,33 +358,35 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
     for key, given in spec.uncertainties.items():
         where = f"robustness.uncertainties.{key}"
         if not key.startswith("behaviour."):
-            raise ScenarioError(path, where, "not a behavioural setting: uncertainties are behaviour.* keys "
-                                             "(policy settings are the levers)")
+            raise ScenarioError(path, where, msg("not a behavioural setting: uncertainties are behaviour.* keys "
+                                                 "(policy settings are the levers)"))
         current = _lookup(base, key)
         if current is None:
-            raise ScenarioError(path, where, "not a setting of the scenario schema (a dotted key such as "
-                                             "behaviour.founding_rate)")
+            raise ScenarioError(path, where, msg("not a setting of the scenario schema (a dotted key such as "
+                                                 "behaviour.founding_rate)"))
         if isinstance(current, bool) or not isinstance(current, (int, float)):
-            raise ScenarioError(path, where, "not a number: only numeric behavioural settings can be drawn")
+            raise ScenarioError(path, where, msg("not a number: only numeric behavioural settings can be drawn"))
         if (given.range is None) == (given.multiply is None):
-            raise ScenarioError(path, where, "give range: [low, high] or multiply: [low, high] (one of them)")
+            raise ScenarioError(path, where, msg("give range: [low, high] or multiply: [low, high] (one of them)"))
         kind = "range" if given.range is not None else "multiply"
         low, high = given.range or given.multiply
         if not low < high:
-            raise ScenarioError(path, f"{where}.{kind}", f"low must be below high (got [{low:g}, {high:g}])")
+            raise ScenarioError(path, f"{where}.{kind}", msg("low must be below high (got [{low:g}, {high:g}])",
+                                                             low=low, high=high))
         if kind == "multiply":
             if low < 0:
-                raise ScenarioError(path, f"{where}.{kind}", "a multiplier cannot be negative")
+                raise ScenarioError(path, f"{where}.{kind}", msg("a multiplier cannot be negative"))
             if current == 0:
-                raise ScenarioError(path, f"{where}.{kind}", "the base value is 0, so multiplying it changes "
-                                                             "nothing; give a range")
+                raise ScenarioError(path, f"{where}.{kind}", msg("the base value is 0, so multiplying it changes "
+                                                                 "nothing; give a range"))
             low, high = sorted((current * low, current * high))
         if ensemble is not None and key in ensemble.names:
-            raise ScenarioError(path, where, f"{key} is drawn from the calibration ensemble ({spec.from_ensemble}); "
-                                             "remove it from uncertainties")
+            raise ScenarioError(path, where, msg("{key} is drawn from the calibration ensemble ({file}); remove it "
+                                                 "from uncertainties", key=key, file=spec.from_ensemble))
         if key in bounds and not bounds[key][0] <= low <= high <= bounds[key][1]:
-            raise ScenarioError(path, f"{where}.{kind}", f"[{low:g}, {high:g}] is outside the calibration bounds "
-                                                         f"[{bounds[key][0]:g}, {bounds[key][1]:g}] of {key}")
+            raise ScenarioError(path, f"{where}.{kind}", msg("[{low:g}, {high:g}] is outside the calibration bounds "
+                                                             "[{lowest:g}, {highest:g}] of {key}", low=low, high=high,
+                                                             lowest=bounds[key][0], highest=bounds[key][1], key=key))
         integer = isinstance(current, int)
         if integer:
             low, high = math.ceil(low), math.floor(high)
@@ -380,8 +396,8 @@ def load_robustness(path: Path, spec: RobustnessSpec, origin: dict, base: dict, 
                                  float(low), float(high), integer, float(current), source)
         _check_ends(path, f"{where}.{kind}", found[key], base_file, overrides)
     if not found:
-        raise ScenarioError(path, "robustness", "no uncertainties: give from_ensemble (or from_calibration), "
-                                                "uncertainties or both")
+        raise ScenarioError(path, "robustness", msg("no uncertainties: give from_ensemble (or from_calibration), "
+                                                    "uncertainties or both"))
     share = _PERCENT.match(spec.failure.at_most)
     return Robustness(spec, tuple(found.values()), calibration_file,
                       float(share.group(1)) / 100 if share else None,

@@ -26,7 +26,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from innosim.catalogue import COUNTIES
+from innosim.i18n import msg
 from innosim.scenario import ScenarioError, load_scenario, resolve_chain
+from innosim.scenario.diagnostics import validated
+from innosim.scenario.errors import raise_all
 
 from innosim.analysis.levers.dials import Dial, DialSpec, load_dials
 from innosim.analysis.outputs import Output, parse_output
@@ -110,37 +113,42 @@ class Optimisation:
         return self.spec.name
 
 
-def _file(path: Path, origin: dict, loc: tuple[str, ...], value: str, what: str = "scenario file") -> Path:
+def _file(path: Path, origin: dict, loc: tuple[str, ...], value: str, lever_file: bool = False) -> Path:
     found = (Path(origin.get(loc, path)).parent / value).resolve()
     if not found.is_file():
-        raise ScenarioError(path, ".".join(loc), f"{what} not found: {value}")
+        raise ScenarioError(path, ".".join(loc), msg("lever file not found: {file}", file=value) if lever_file
+                            else msg("scenario file not found: {file}", file=value))
     return found
 
 
 def _dial_specs(path: Path, spec: OptimiseSpec, origin: dict) -> dict[str, DialSpec]:
     """The dials: written here, or taken from a lever file's dose: section (those named in `use`)."""
     if (spec.dials is None) == (spec.dials_from is None):
-        raise ScenarioError(path, "dials", "give the dials here (dials:) or the lever file that has them "
-                                           "(dials_from:), one of the two")
+        raise ScenarioError(path, "dials", msg("give the dials here (dials:) or the lever file that has them "
+                                               "(dials_from:), one of the two"))
     if spec.dials is not None:
         specs = dict(spec.dials)
     else:
-        source = _file(path, origin, ("dials_from",), spec.dials_from, "lever file")
-        data, _ = resolve_chain(source)
+        source = _file(path, origin, ("dials_from",), spec.dials_from, lever_file=True)
+        data, chain = resolve_chain(source)
         raw = ((data or {}).get("dose") or {}).get("dials") if isinstance(data, dict) else None
         if not isinstance(raw, dict) or not raw:
-            raise ScenarioError(path, "dials_from", f"{spec.dials_from} has no dose: section with dials")
-        try:
-            specs = {name: DialSpec.model_validate(value) for name, value in raw.items()}
-        except ValueError as exc:
-            raise ScenarioError(path, "dials_from", f"{spec.dials_from}: {exc}") from None
+            raise ScenarioError(path, "dials_from", msg("{file} has no dose: section with dials", file=spec.dials_from))
+        specs, problems = {}, []
+        for name, value in raw.items():  # every problem at its line of the lever file, in plain words
+            try:
+                specs[name] = validated(DialSpec, value, source, chain, prefix=("dose", "dials", name), extra_keys=())
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+        raise_all(problems)
     if spec.use is not None:
         unknown = [name for name in spec.use if name not in specs]
         if unknown:
-            raise ScenarioError(path, "use", f"no dial {unknown[0]!r} (dials: {', '.join(specs)})")
+            raise ScenarioError(path, "use", msg("no dial {name!r} (dials: {names})", name=unknown[0],
+                                                 names=", ".join(specs)))
         specs = {name: specs[name] for name in spec.use}
     if not specs:
-        raise ScenarioError(path, "use", "no dial to optimise")
+        raise ScenarioError(path, "use", msg("no dial to optimise"))
     return specs
 
 
@@ -173,15 +181,16 @@ def load_optimise(path: str | Path, scale: float | None = None) -> Optimisation:
         base_scenario = load_scenario(base_file, overrides)
     except ScenarioError as exc:
         raise ScenarioError(path, "scale" if exc.key and exc.key.startswith("run.") else "base",
-                            f"{exc.key or 'value'}: {exc.reason}") from None
+                            msg("{key}: {reason}", key=exc.key or msg("value"), reason=exc.reason)) from None
     base = base_scenario.model_dump(mode="python")
     dials = load_dials(path, "dials", _dial_specs(path, spec, origin), base, base_file, overrides, [spec.county])
     objectives = tuple(Objective(name, o.label or name.replace("_", " "), parse_output(path, name, o.output), o.sense)
                        for name, o in spec.objectives.items())
     for objective in objectives:
         if objective.output.operator is not None:
-            raise ScenarioError(path, f"objectives.{objective.name}", "an objective is one indicator at one place "
-                                                                      "(its effect is measured against the base)")
+            raise ScenarioError(path, f"objectives.{objective.name}", msg("an objective is one indicator at one "
+                                                                          "place (its effect is measured against "
+                                                                          "the base)"))
     cost = parse_output(path, "cost", spec.cost)
     members, source = _members(path, spec, origin, base)
     return Optimisation(path, spec, base_file, dials, objectives, cost, members, source,

@@ -38,6 +38,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from innosim.i18n import message_lang, msg
 from innosim.scenario import COUNTIES, Scenario, ScenarioError, content_hash, load_scenario, resolve_chain
 
 from innosim.analysis.outputs import Output, parse_output
@@ -272,7 +273,13 @@ def _check_setting(exp_file: Path, key: str, base_file: Path, overrides: dict) -
     try:
         return load_scenario(base_file, overrides)
     except ScenarioError as exc:
-        raise ScenarioError(exp_file, key, f"{exc.key or 'value'}: {exc.reason}") from None
+        raise ScenarioError(exp_file, key, msg("{key}: {reason}", key=exc.key or msg("value"),
+                                               reason=exc.reason)) from None
+
+
+def _joined(keys) -> str:
+    """``range and multiply`` in English; amid Chinese the keys as `code` (the frame quotes the first and last)."""
+    return " and ".join(keys) if message_lang() == "en" else "`、`".join(keys)
 
 
 def _default_role(settings) -> str | None:
@@ -286,48 +293,49 @@ def _factor(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
         return _regime(exp_file, name, spec, base, base_file)
     value = _base_value(base, name)
     if value is None or (isinstance(value, dict) and not set(value) <= set(COUNTIES)):
-        raise ScenarioError(exp_file, where, "not a setting of the scenario schema (a dotted key such as "
-                                             "policy.vouchers.subsidy_share); a regime of several settings "
-                                             "takes `options:`")
+        raise ScenarioError(exp_file, where, msg("not a setting of the scenario schema (a dotted key such as "
+                                                 "policy.vouchers.subsidy_share); a regime of several settings "
+                                                 "takes `options:`"))
     parts = name.split(".")
     label = spec.label or ".".join(parts[-2:] if len(parts) > 2 else parts[-1:])
     role = spec.role or _default_role([name])
     given = [k for k in ("range", "multiply", "levels") if getattr(spec, k) is not None]
     if len(given) > 1:
-        raise ScenarioError(exp_file, where, f"give one of range, multiply or levels, not {' and '.join(given)}")
+        raise ScenarioError(exp_file, where, msg("give one of range, multiply or levels, not {given}",
+                                                 given=_joined(given)))
     numbers = list(value.values()) if isinstance(value, dict) else [value]
     if all(isinstance(v, bool) for v in numbers):  # one switch for every county
         if given:
-            raise ScenarioError(exp_file, f"{where}.{given[0]}", "a true/false setting takes no range or levels")
+            raise ScenarioError(exp_file, f"{where}.{given[0]}", msg("a true/false setting takes no range or levels"))
         return Factor(name, label, "switch", (0.0, 1.0), base=value, role=role, settings=(name,))
     if all(isinstance(v, str) for v in numbers):  # one choice for every county
         allowed = _literal_levels(name)
         if spec.range or spec.multiply:
-            raise ScenarioError(exp_file, f"{where}.{given[0]}", "a choice takes levels, not a range")
+            raise ScenarioError(exp_file, f"{where}.{given[0]}", msg("a choice takes levels, not a range"))
         levels = tuple(spec.levels or allowed)
         if len(levels) < 2 or len(set(levels)) != len(levels):
-            raise ScenarioError(exp_file, f"{where}.levels", "give two or more different levels")
+            raise ScenarioError(exp_file, f"{where}.levels", msg("give two or more different levels"))
         for level in levels:
             _check_setting(exp_file, f"{where}.levels", base_file, {name: level})
         return Factor(name, label, "choice", (0.0, 1.0), levels=levels, base=value, role=role, settings=(name,),
                       bundles=tuple(((name, level),) for level in levels))
     if spec.levels is not None:
-        raise ScenarioError(exp_file, f"{where}.levels", "levels are for choices; give a range for a number")
+        raise ScenarioError(exp_file, f"{where}.levels", msg("levels are for choices; give a range for a number"))
     if not given:
-        raise ScenarioError(exp_file, where, "a numeric setting needs a range [low, high] or multiply [low, high]")
+        raise ScenarioError(exp_file, where, msg("a numeric setting needs a range [low, high] or multiply [low, high]"))
     low, high = spec.range or spec.multiply
     key = f"{where}.{given[0]}"
     if not low < high:
-        raise ScenarioError(exp_file, key, f"low must be below high (got [{low:g}, {high:g}])")
+        raise ScenarioError(exp_file, key, msg("low must be below high (got [{low:g}, {high:g}])", low=low, high=high))
     if spec.multiply:
         if low < 0:
-            raise ScenarioError(exp_file, key, "a multiplier cannot be negative")
+            raise ScenarioError(exp_file, key, msg("a multiplier cannot be negative"))
         if not any(numbers):
-            raise ScenarioError(exp_file, key, "the base value is 0, so multiplying it changes nothing; give a range")
+            raise ScenarioError(exp_file, key, msg("the base value is 0, so multiplying it changes nothing; give a range"))
         factor = Factor(name, label, "multiply", (low, high), base=value, role=role, settings=(name,))
     elif all(isinstance(v, int) for v in numbers) and not isinstance(value, dict):
         if low != int(low) or high != int(high):
-            raise ScenarioError(exp_file, key, "an integer setting needs whole-number ends")
+            raise ScenarioError(exp_file, key, msg("an integer setting needs whole-number ends"))
         factor = Factor(name, label, "integer", (low, high + 1.0), base=value, role=role, settings=(name,))
     else:
         factor = Factor(name, label, "real", (low, high), base=value, role=role, settings=(name,))
@@ -347,18 +355,19 @@ def _regime(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
     where = f"factors.{name}"
     given = [k for k in ("range", "multiply", "levels") if getattr(spec, k) is not None]
     if given:
-        raise ScenarioError(exp_file, f"{where}.{given[0]}", "a regime's options are its levels; give no range")
+        raise ScenarioError(exp_file, f"{where}.{given[0]}", msg("a regime's options are its levels; give no range"))
     keys: list[str] = []
     for option, settings in spec.options.items():
         for key in settings:
             value = _setting_value(base, key)
             if value is None or (isinstance(value, dict) and not set(value) <= set(COUNTIES)):
-                raise ScenarioError(exp_file, f"{where}.options.{option}.{key}", "not a setting of the scenario "
-                                    "schema (a dotted key such as policy.vouchers.scope)")
+                raise ScenarioError(exp_file, f"{where}.options.{option}.{key}", msg(
+                    "not a setting of the scenario schema (a dotted key such as policy.vouchers.scope)"))
             clash = next((k for k in keys if k != key and _overlaps(k, key)), None)
             if clash:
                 raise ScenarioError(exp_file, f"{where}.options.{option}.{key}",
-                                    f"sets part of {clash}, which the regime sets too: write one of them")
+                                    msg("sets part of {clash}, which the regime sets too: write one of them",
+                                        clash=clash))
             if key not in keys:
                 keys.append(key)
     bundles, seen = [], {}
@@ -369,13 +378,14 @@ def _regime(exp_file: Path, name: str, spec: FactorSpec, base: dict, base_file: 
         digest = content_hash(scenario)
         if digest in seen:
             raise ScenarioError(exp_file, f"{where}.options.{option}",
-                                f"the same scenario as option {seen[digest]}: options must differ")
+                                msg("the same scenario as option {option}: options must differ",
+                                    option=seen[digest]))
         seen[digest] = option
         bundles.append(tuple(sorted(overrides.items(), key=lambda item: item[0])))
     role = spec.role or _default_role(keys)
     if role is None:
-        raise ScenarioError(exp_file, f"{where}.role", "the options set policy and other settings: "
-                                                       "say `role: lever` or `role: uncertainty`")
+        raise ScenarioError(exp_file, f"{where}.role", msg("the options set policy and other settings: "
+                                                           "say `role: lever` or `role: uncertainty`"))
     return Factor(name, spec.label or name.replace("_", " "), "choice", (0.0, 1.0), levels=tuple(spec.options),
                   base={k: _setting_value(base, k) for k in keys}, bundles=tuple(bundles), role=role, settings=tuple(keys))
 
@@ -395,17 +405,17 @@ def _keep(path: Path, origin: dict, value: Any, screened: tuple[Factor, ...], ba
         file = Path(kept) if kept is not None else (Path(setter).parent / spec.from_screening)
         unknown = [k for k in spec.also if k not in names]
         if unknown:
-            raise ScenarioError(setter, "keep.also", f"not among the factors: {', '.join(unknown)}")
+            raise ScenarioError(setter, "keep.also", msg("not among the factors: {names}", names=", ".join(unknown)))
         screening = origin.get(("factors",), path)
         reasons = read_kept(file, setter, "keep.from_screening", screened, base_hash, screening)
         reasons |= {k: "carried on by keep.also" for k in spec.also if k not in reasons}
         return [n for n in names if n in reasons], file.resolve(), reasons
     if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
         raise ScenarioError(origin.get(("keep",), path), "keep",
-                            "a list of factor names, or {from_screening: PATH} (a Morris screening's kept.yaml)")
+                            msg("a list of factor names, or {from_screening: PATH} (a Morris screening's kept.yaml)"))
     unknown = [k for k in value if k not in names]
     if unknown:
-        raise ScenarioError(path, "keep", f"not among the factors: {', '.join(unknown)}")
+        raise ScenarioError(path, "keep", msg("not among the factors: {names}", names=", ".join(unknown)))
     return list(value), None, {k: "listed in keep" for k in value}
 
 
@@ -419,12 +429,12 @@ def load_experiment(path: str | Path, kept: str | Path | None = None) -> Experim
     # `base:` is relative to the file that set it
     base_file = (origin.get(("base",), path).parent / spec.base).resolve()
     if not base_file.is_file():
-        raise ScenarioError(path, "base", f"scenario file not found: {spec.base}")
+        raise ScenarioError(path, "base", msg("scenario file not found: {file}", file=spec.base))
     base_scenario = load_scenario(base_file)
     base = base_scenario.model_dump(mode="python")
     for key, value in spec.fixed.items():
         if _base_value(base, key) is None:
-            raise ScenarioError(path, f"fixed.{key}", "not a setting of the scenario schema")
+            raise ScenarioError(path, f"fixed.{key}", msg("not a setting of the scenario schema"))
         _check_setting(path, f"fixed.{key}", base_file, _with_sibling_counties(_flatten({key: value}, base), base))
     fixed = _with_sibling_counties(_flatten(dict(spec.fixed), base), base)
     constants = {"run.scale": spec.scale, "run.months": spec.months, **fixed}
@@ -434,24 +444,25 @@ def load_experiment(path: str | Path, kept: str | Path | None = None) -> Experim
         factor = _factor(path, name, factor_spec or FactorSpec(), base, base_file)
         for setting in factor.settings:
             if any(_overlaps(setting, key) for key in spec.fixed):
-                raise ScenarioError(path, f"factors.{name}", f"sets {setting}, which is also fixed: "
-                                                             "a setting is either fixed or varied")
+                raise ScenarioError(path, f"factors.{name}", msg("sets {setting}, which is also fixed: a setting is "
+                                                                 "either fixed or varied", setting=setting))
             other = next((f for f in factors for s in f.settings if _overlaps(s, setting)), None)
             if other is not None:
-                raise ScenarioError(path, f"factors.{name}", f"sets {setting}, which factor {other.name} sets "
-                                                             "too: a setting belongs to one factor")
+                raise ScenarioError(path, f"factors.{name}", msg("sets {setting}, which factor {other} sets too: a "
+                                                                 "setting belongs to one factor", setting=setting,
+                                                                 other=other.name))
         factors.append(factor)
     screened = tuple(factors)
     keep, kept_from, reasons = _keep(path, origin, spec.keep, screened, base_hash, kept)
     if keep is not None:
         factors = [f for f in factors if f.name in keep]
     if len(factors) < 2:
-        raise ScenarioError(path, "factors" if keep is None else "keep", "vary at least two factors")
+        raise ScenarioError(path, "factors" if keep is None else "keep", msg("vary at least two factors"))
     outputs = tuple(parse_output(path, name, expr) for name, expr in spec.outputs.items())
     if spec.sobol.n & (spec.sobol.n - 1):
-        raise ScenarioError(path, "sobol.n", f"must be a power of 2 (Sobol' sequences), got {spec.sobol.n}")
+        raise ScenarioError(path, "sobol.n", msg("must be a power of 2 (Sobol' sequences), got {n}", n=spec.sobol.n))
     for key, size in (("emulator.n", spec.emulator.n), ("emulator.sample", spec.emulator.sample)):
         if size & (size - 1):
-            raise ScenarioError(path, key, f"must be a power of 2 (Sobol' sequences), got {size}")
+            raise ScenarioError(path, key, msg("must be a power of 2 (Sobol' sequences), got {n}", n=size))
     return Experiment(path, spec, base_file, tuple(factors), outputs, fixed, base, base_hash, screened,
                       kept_from, reasons)

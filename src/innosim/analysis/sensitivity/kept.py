@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from innosim.io import write_text_atomic
+from innosim.i18n import msg
 from innosim.scenario import ScenarioError, read_yaml
 
 KEPT_FILE = "kept.yaml"
@@ -37,22 +38,26 @@ def read_kept(file: Path, setter: Path, key: str, factors, base_hash: str, scree
     experiment file and key that named `file`, for the error; `screening` the file to run if needed."""
     run = f"innosim sensitivity {screening} --method morris"
     if not file.is_file():
-        raise ScenarioError(setter, key, f"{file} not found: run the screening first ({run}; it writes "
-                                         f"{KEPT_FILE} in its output folder), or give the path of its {KEPT_FILE}")
+        raise ScenarioError(setter, key, msg("{file} not found: run the screening first ({run}; it writes {kept} in "
+                                             "its output folder), or give the path of its {kept}", file=file, run=run,
+                                             kept=KEPT_FILE))
     data = read_yaml(file)
     entries = data.get("keep")
     fingerprints = data.get("factors")
     if not (isinstance(entries, list) and isinstance(fingerprints, dict) and all(
             isinstance(e, dict) and isinstance(e.get("factor"), str) for e in entries)):
-        raise ScenarioError(setter, key, f"{file} is not a screening's {KEPT_FILE} (no keep: and factors: lists)")
+        raise ScenarioError(setter, key, msg("{file} is not a screening's {kept} (no keep: and factors: lists)",
+                                             file=file, kept=KEPT_FILE))
     if data.get("base_hash") != base_hash:
-        raise ScenarioError(setter, key, f"{file} comes from a screening of another base scenario (hash "
-                                         f"{data.get('base_hash')}, this experiment's is {base_hash}: base file, "
-                                         f"scale, months or fixed differ); run the screening again ({run})")
+        raise ScenarioError(setter, key, msg("{file} comes from a screening of another base scenario (hash {theirs}, "
+                                             "this experiment's is {ours}: base file, scale, months or fixed differ); "
+                                             "run the screening again ({run})", file=file,
+                                             theirs=data.get('base_hash'), ours=base_hash, run=run))
     ours = {f.name: f.fingerprint() for f in factors}
     changed = sorted(n for n in set(ours) | set(fingerprints) if ours.get(n) != fingerprints.get(n))
     if changed:
-        raise ScenarioError(setter, key, f"{file} comes from a screening of other factor definitions (differ: "
-                                         f"{', '.join(changed[:4])}{', ...' if len(changed) > 4 else ''}); "
-                                         f"run the screening again ({run})")
+        raise ScenarioError(setter, key, msg("{file} comes from a screening of other factor definitions (differ: "
+                                             "{names}); run the screening again ({run})", file=file,
+                                             names=f"{', '.join(changed[:4])}{', ...' if len(changed) > 4 else ''}",
+                                             run=run))
     return {e["factor"]: str(e.get("reason", "")) for e in entries}
