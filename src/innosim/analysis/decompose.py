@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from innosim.analysis.compare.tables import paired_differences
+from innosim.analysis.compare.stats import paired_differences
 from innosim.analysis.report import fmt, fmt_interval
 from innosim.i18n import Labels
 from innosim.catalogue import COUNTIES, COUNTY_REGIONS, STOCK_FLOWS, StockFlows

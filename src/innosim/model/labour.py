@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import draws, kernels, population
+from . import draws, kernels
 from .places import DISTANCE_KM, N_PLACES, SHANGHAI
 from .policy import EQUITY_KEPT_WITHOUT_DEFERRAL
-from .state import NO_STATUS, SHANGHAI_JOB
+from .state import NO_STATUS, SHANGHAI_JOB, seats
 
 #: A firm's value for an equity grant: one year of sales, about 17 times the after-tax profit at
 #: the median margin of 6 % (an assumption; a venture-style valuation is higher, a listed
@@ -59,7 +59,7 @@ def equity_offer(model, firms: np.ndarray) -> np.ndarray:
     eligible = ((model.month - f.birth_month[firms] < EQUITY_YOUNG_MONTHS) | model.hnte_valid(firms)) \
         & (f.region[firms] != SHANGHAI)  # a lever of the zone's counties, not of Shanghai's core
     value = FIRM_VALUE_SALES_MULTIPLE * 12.0 * f.revenue[firms]
-    positions = np.maximum(population.seats(f, firms), f.talents[firms]).astype(float)
+    positions = np.maximum(seats(f, firms), f.talents[firms]).astype(float)
     return np.where(eligible, rules.equity_share * value / np.maximum(positions, 1.0), 0.0)
 
 

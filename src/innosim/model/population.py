@@ -13,11 +13,11 @@ import numpy as np
 
 from innosim.scenario import COUNTIES
 
-from . import draws, economy, hnte, incubation
+from . import draws, economy, hnte, incubation, labour
 from .agents import Fund, Incubator
 from .places import N_COUNTIES, N_PLACES, POPULATION, SHANGHAI
 from .policy import tax_rate
-from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB
+from .state import INCUBATED, NO_STATUS, SHANGHAI_JOB, seats  # noqa: F401  (population.seats, as before)
 
 #: Key talents (S&T staff) wanted per employee: uniform between these. The firms are technology-
 #: based: a technology SME has S&T staff of at least 10 % of its employees (Guokefazheng [2017] 115,
@@ -73,13 +73,6 @@ def draw_firm_traits(model, n: int) -> dict[str, np.ndarray]:
         margin=rng.normal(b.margin_median, b.margin_sigma, n),
         manufacturer=rng.random(n) < MANUFACTURER_SHARE,
     )
-
-
-def seats(firms, rows: np.ndarray) -> np.ndarray:
-    """Key-talent positions a firm wants: its share of its staff, at least one, plus the positions
-    venture money pays for."""
-    planned = np.maximum(1, np.round(firms.rd_staff_target[rows] * firms.employees[rows])).astype(np.int64)
-    return planned + firms.extra_seats[rows]
 
 
 def place_on_growth_path(model, rows: np.ndarray, margin: np.ndarray) -> None:
@@ -300,7 +293,6 @@ def populate_talents(model, firm_rows: np.ndarray, place: np.ndarray) -> None:
     t.wage[rows] = np.where(employer != NO_STATUS, model.talent_wage[place] * (0.8 + 0.2 * t.skill[rows]), 0.0)
     t.hired_month[rows] = -rng.integers(0, 60, place.size)
     model.shanghai_jobs = float(np.count_nonzero(employer == SHANGHAI_JOB))
-    from . import labour
     labour.count_staff(model)
 
 

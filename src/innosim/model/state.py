@@ -127,3 +127,10 @@ class TalentTable(Table):
         "equity_employer": (np.int32, NO_STATUS),  # firm that made the current (or last) grant
         "equity_vested": (np.float64, 0.0),  # value vested and kept, M CNY
     }
+
+
+def seats(firms, rows: np.ndarray) -> np.ndarray:
+    """Key-talent positions a firm wants: its share of its staff, at least one, plus the positions
+    venture money pays for."""
+    planned = np.maximum(1, np.round(firms.rd_staff_target[rows] * firms.employees[rows])).astype(np.int64)
+    return planned + firms.extra_seats[rows]

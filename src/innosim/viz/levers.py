@@ -11,6 +11,7 @@ A control left at the file's value overrides nothing. A new lever is one more li
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from innosim.i18n import Labels, msg
 from innosim.scenario import (COUNTIES, Scenario, ScenarioError, apply_overrides, by_county, load_scenario, read_yaml,
                               validate_data)
 from innosim.scenario.catalogue import lever_facts
+
+from .server import FOLDER_ENV, OVERRIDES_ENV, SCALE_ENV, find_scenario_dir  # noqa: F401  (levers.find_scenario_dir)
 
 #: Share of the real population simulated on the page: small, so that a step renders quickly.
 DEFAULT_SCALE = 0.1
@@ -221,20 +224,11 @@ def model_params(spec: Scenario, scenario_file: str | Path | None, seed: int | s
 
 def page_overrides() -> dict[str, Any]:
     """The `innosim viz --set` overrides, applied to every file the page opens."""
-    import json
-    import os
-
-    from .server import OVERRIDES_ENV
-
     return json.loads(os.environ.get(OVERRIDES_ENV) or "{}")
 
 
 def start_scale() -> float:
     """The scale the page starts at: `innosim viz --scale`, else `DEFAULT_SCALE`."""
-    import os
-
-    from .server import SCALE_ENV
-
     text = os.environ.get(SCALE_ENV) or ""
     return float(text) if text else DEFAULT_SCALE
 
@@ -254,8 +248,6 @@ def load_viz_scenario(scenario_file: str | Path | None) -> Scenario:
         return validate_data(apply_overrides({}, overrides), "--set",
                              {tuple(k.split(".")): "--set" for k in overrides})
     try:
-        from .server import FOLDER_ENV
-
         # the launcher names the picker's folder; a model made without it trusts its own file's folder
         check_extends(scenario_file, allowed_folders(os.environ.get(FOLDER_ENV) or find_scenario_dir(scenario_file)))
         return load_scenario(scenario_file, overrides, override_source="--set")
@@ -272,8 +264,6 @@ def public_error(exc: ScenarioError) -> ScenarioError:
 def allowed_folders(picker_folder: str | Path | None = None) -> list[Path]:
     """Where the page's scenarios may live and what they may extend: the picker's folder, the
     calibration folder beside it, and the project's scenarios/ and calibration/."""
-    from .server import FOLDER_ENV
-
     folder = picker_folder or os.environ.get(FOLDER_ENV) or find_scenario_dir()
     project = Path(innosim.__file__).resolve().parents[2]
     found = [project / "scenarios", project / "calibration"]
@@ -315,17 +305,6 @@ def parse_seed(seed: int | str | None) -> int | None:
         return int(text)
     except ValueError:
         raise ValueError(msg("the seed must be a whole number, got {text!r}", text=text)) from None
-
-
-def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:
-    """Where the picker looks: the given file's folder, else ./scenarios, else the project's scenarios/."""
-    if scenario_file is not None:
-        return Path(scenario_file).resolve().parent
-    here = Path.cwd() / "scenarios"
-    if here.is_dir():
-        return here.resolve()
-    project = Path(innosim.__file__).resolve().parents[2] / "scenarios"
-    return project if project.is_dir() else None
 
 
 def scenario_files(folder: str | Path | None) -> dict[str, Path]:

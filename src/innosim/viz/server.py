@@ -7,6 +7,8 @@ import socket
 import warnings
 from pathlib import Path
 
+import innosim
+
 from .sessions import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, limit_sessions
 
 APP = "innosim.viz.app"
@@ -44,8 +46,6 @@ def page_environment(scenario: Path | None, overrides: dict | None = None, scale
     command line's --set and --scale, and the language."""
     import json
 
-    from .levers import find_scenario_dir
-
     env = {SCENARIO_ENV: "" if scenario is None else str(Path(scenario).resolve()),
            OVERRIDES_ENV: json.dumps(overrides or {}), SCALE_ENV: "" if scale is None else repr(float(scale))}
     if lang:
@@ -80,3 +80,14 @@ def serve(scenario: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",
             "--open" if open_browser else "--no-open", "--log-level", "warning"]
     solara_run.main(args=args, prog_name="innosim viz", standalone_mode=False)
+
+
+def find_scenario_dir(scenario_file: str | Path | None = None) -> Path | None:
+    """Where the picker looks: the given file's folder, else ./scenarios, else the project's scenarios/."""
+    if scenario_file is not None:
+        return Path(scenario_file).resolve().parent
+    here = Path.cwd() / "scenarios"
+    if here.is_dir():
+        return here.resolve()
+    project = Path(innosim.__file__).resolve().parents[2] / "scenarios"
+    return project if project.is_dir() else None

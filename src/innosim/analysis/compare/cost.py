@@ -22,7 +22,7 @@ import pandas as pd
 
 from innosim.catalogue import PUBLIC_COST_ITEMS
 
-from innosim.analysis.compare.tables import paired_differences, summarise, t_interval
+from innosim.analysis.compare.stats import paired_differences, summarise, t_interval
 
 #: Cost items in report order, then their total.
 ITEMS: tuple[str, ...] = (*PUBLIC_COST_ITEMS, "public_cost")

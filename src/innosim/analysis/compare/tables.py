@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from innosim.batch import ResultStore, Task
 from innosim.catalogue import INDICATOR_NAMES, INDICATORS, PLACE_KEYS, REGIONS
 
-if TYPE_CHECKING:
-    from innosim.analysis.compare.cost import PublicCost
-    from innosim.analysis.decompose import Decomposition
+from innosim.analysis.compare.cost import SERIES_INDICATORS, PublicCost, public_cost_tables
+from innosim.analysis.compare.stats import (_interval, excludes_zero, paired_differences,  # noqa: F401  (tables.*, as before)
+                                            summarise, t_interval)
+from innosim.analysis.decompose import NEEDED, Decomposition, effects
 
 KINDS = {i.name: i.kind for i in INDICATORS}
 UNITS = {i.name: i.unit for i in INDICATORS}
@@ -45,60 +44,6 @@ def in_model_order(table: pd.DataFrame, scenarios: Sequence[str] | None = None) 
     if not keys:
         return table
     return table.assign(**ranks).sort_values(keys, kind="stable").drop(columns=keys).reset_index(drop=True)
-
-
-def _interval(grouped: pd.core.groupby.SeriesGroupBy, level: float) -> pd.DataFrame:
-    """n, mean, sd and the t interval of each group's values (NaN values left out)."""
-    table = grouped.agg(n="count", mean="mean", sd="std")
-    n = table["n"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), np.nan)
-        half = t * table["sd"].to_numpy() / np.sqrt(n)
-    table["ci_low"] = table["mean"] - half
-    table["ci_high"] = table["mean"] + half
-    return table
-
-
-def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the t-based confidence interval of one sample: (mean, low, high)."""
-    row = _interval(pd.Series(values, dtype=float).groupby(np.zeros(len(values))), level).iloc[0]
-    return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
-
-
-def excludes_zero(low: pd.Series | np.ndarray, high: pd.Series | np.ndarray) -> np.ndarray:
-    """True where a confidence interval lies wholly above or wholly below zero."""
-    return (np.asarray(low) > 0) | (np.asarray(high) < 0)
-
-
-def summarise(end: pd.DataFrame, by: Sequence[str] = ("scenario", "indicator", "region"),
-              level: float = 0.95) -> pd.DataFrame:
-    """Mean, sd and confidence interval of `value` over replicates, per `by` group."""
-    return _interval(end.groupby(list(by), sort=False, dropna=False)["value"], level).reset_index()
-
-
-def paired_differences(end: pd.DataFrame, baseline: str, level: float = 0.95,
-                       by: Sequence[str] = ("indicator", "region")) -> pd.DataFrame:
-    """Each scenario minus `baseline`, paired by replicate and seed, per `by` group (indicator and region).
-
-    Columns: scenario, baseline, the `by` columns, n, baseline_mean, mean (of the scenario), diff,
-    sd, ci_low, ci_high, excludes_zero, relative (diff / |baseline_mean|, NaN when that is 0).
-    """
-    ids = ["replicate", "seed", *by]
-    base = end[end["scenario"] == baseline][ids + ["value"]].rename(columns={"value": "base"})
-    others = end[end["scenario"] != baseline]
-    paired = others.merge(base, on=ids, how="inner").dropna(subset=["value", "base"])
-    paired["diff"] = paired["value"] - paired["base"]
-    keys = ["scenario", *by]
-    table = _interval(paired.groupby(keys, sort=False)["diff"], level).rename(columns={"mean": "diff"})
-    means = paired.groupby(keys, sort=False)[["base", "value"]].mean()
-    table = table.join(means).rename(columns={"base": "baseline_mean", "value": "mean"}).reset_index()
-    table.insert(1, "baseline", baseline)
-    table["excludes_zero"] = excludes_zero(table["ci_low"], table["ci_high"])
-    scale = table["baseline_mean"].abs().replace(0.0, np.nan)
-    table["relative"] = table["diff"] / scale
-    columns = ["scenario", "baseline", *by, "n", "baseline_mean", "mean", "diff", "sd",
-               "ci_low", "ci_high", "excludes_zero", "relative"]
-    return table[columns]
 
 
 def trailing_year(ts: pd.DataFrame) -> pd.DataFrame:
@@ -165,8 +110,6 @@ class Comparison:
 def gather(store: ResultStore, groups: Mapping[str, Sequence[Task]], level: float = 0.95,
            band_indicators: Sequence[str] | None = None) -> Comparison:
     """Read the runs of each labelled group of tasks (the baseline first) and build every table."""
-    from innosim.analysis.compare.cost import SERIES_INDICATORS, public_cost_tables
-    from innosim.analysis.decompose import NEEDED
 
     labels = list(groups)
     end = in_model_order(pd.concat([store.end_values(tasks).assign(scenario=label)
@@ -189,7 +132,6 @@ def decomposition(ts: pd.DataFrame, baseline: str, level: float = 0.95) -> Decom
     """Where each effect on the three stocks comes from, at the horizon (as the headline table's
     differences); None where the runs lack the monthly series or were made before the model counted
     every part (`analysis/decompose.py`)."""
-    from innosim.analysis.decompose import effects
 
     if ts.empty or ts["scenario"].nunique() < 2:
         return None

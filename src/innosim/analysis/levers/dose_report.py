@@ -19,6 +19,7 @@ from innosim.io import write_atomic, write_json_atomic  # noqa: E402
 
 from innosim.analysis.levers.dose import DoseResult  # noqa: E402
 from innosim.analysis.levers.experiment import LeversExperiment  # noqa: E402
+from innosim.analysis.levers.sections import command_note, gains_section  # noqa: E402
 from innosim.analysis.levers.wording import settings_words, signed, what  # noqa: E402
 from innosim.analysis.report import Report, fmt  # noqa: E402
 
@@ -151,8 +152,6 @@ def dose_section(report: Report, result: DoseResult, experiment: LeversExperimen
         }), caption=t.text("The curves: each level's mean paired effect [95 % bootstrap interval]."))
     d = result.decomposition
     if d is not None:
-        from innosim.analysis.levers.report import gains_section
-
         files.append(gains_section(report, d, spec.dose.counties[0], output, out_dir, t, "dose_decomposition.csv"))
     return files
 
@@ -167,8 +166,6 @@ def write_dose_report(result: DoseResult, experiment: LeversExperiment, out_dir:
     report = Report(f"{t.text('The levers at equal public cost')}: {experiment.name}",
                     lang="zh-CN" if t.chinese else "en")
     files = dose_section(report, result, experiment, out_dir, t)
-    from innosim.analysis.levers.report import command_note
-
     report.heading(t.text("Files"))
     report.bullets([f"`{name}`" for name in files] + [
         "`dose_settings.json`: " + t.text("the settings of these numbers"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from innosim.analysis.compare.tables import paired_differences, t_interval
+from innosim.analysis.compare.stats import paired_differences, t_interval
 
 DIRECTIONS = {"on": ("base", "on:{}"), "off": ("off:{}", "full")}   # (reference, with the lever)
 RANK_BY = {"on_from_base": "on", "off_from_full": "off"}

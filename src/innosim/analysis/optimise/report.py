@@ -21,7 +21,7 @@ from innosim.analysis.optimise.search import SearchResult  # noqa: E402
 from innosim.analysis.optimise.spec import Optimisation  # noqa: E402
 from innosim.analysis.levers.wording import settings_words, signed  # noqa: E402
 from innosim.analysis.report import Report, fmt  # noqa: E402
-from innosim.analysis.levers.report import command_note  # noqa: E402
+from innosim.analysis.levers.sections import command_note, gains_section  # noqa: E402
 
 use_cjk_font()
 
@@ -152,8 +152,6 @@ def write_optimise_report(result: SearchResult, o: Optimisation, out_dir: str | 
         + (t.say(" Counts and money at the zone's full size (runs at scale {scale:g}).", scale=spec.scale)
            if spec.scale != 1 else ""))
     if decomposition is not None:
-        from innosim.analysis.levers.report import gains_section
-
         term = o.objectives[0].output.terms[0]
         gains_section(report, decomposition, term.region, term.indicator, out_dir, t, "decomposition.csv")
     report.heading(t.text("The front"))
