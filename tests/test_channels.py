@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from innosim.model import economy, finance, labour
+from innosim.model import economy, finance, labour, population
 from innosim.model.policy import EQUITY_KEPT_WITH_DEFERRAL, EQUITY_KEPT_WITHOUT_DEFERRAL
 from innosim.model.vouchers import VOUCHER_PROJECT_MONTHS
 
@@ -109,7 +109,7 @@ def test_the_grant_is_a_documented_share_of_the_firm_shared_over_its_key_positio
     rows = model.alive_rows()
     young = rows[(model.month - f.birth_month[rows] < labour.EQUITY_YOUNG_MONTHS) & (f.region[rows] != 3)]
     offer = labour.equity_offer(model, young)
-    positions = np.maximum(labour.population.seats(f, young), f.talents[young])
+    positions = np.maximum(population.seats(f, young), f.talents[young])
     value = labour.FIRM_VALUE_SALES_MULTIPLE * 12 * f.revenue[young]
     np.testing.assert_allclose(offer * positions, model.rules.equity_share * value)
 
@@ -165,12 +165,12 @@ def test_a_venture_investment_finances_rnd_and_positions_until_the_money_is_spen
     model = make_model(small_scenario(finance={"fund_capital": 0}), seed=1)
     f = model.firms
     firm = int(model.alive_rows()[0])
-    seats = labour.population.seats(f, np.array([firm]))[0]
+    seats = population.seats(f, np.array([firm]))[0]
     fund = model.funds[0]
     fund.capital = 10.0
     finance.back(model, fund, firm)
     assert f.extra_seats[firm] > 0
-    assert labour.population.seats(f, np.array([firm]))[0] == seats + f.extra_seats[firm]
+    assert population.seats(f, np.array([firm]))[0] == seats + f.extra_seats[firm]
     spent = sum(finance.spend_venture_money(model, np.array([firm]))[0] for _ in range(finance.VENTURE_MONTHS))
     assert spent == pytest.approx(finance.VENTURE_RD_SHARE * model.behaviour.fund_ticket)
     assert f.venture_budget[firm] == pytest.approx(0.0) and f.extra_seats[firm] == 0
