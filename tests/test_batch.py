@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -191,3 +193,25 @@ def test_a_change_to_the_model_code_changes_every_key(monkeypatch):
     before = task.key
     monkeypatch.setattr(tasks_module, "model_code_hash", lambda: "changed-model")
     assert dataclasses.replace(task).key != before
+
+
+def test_the_model_code_hash_covers_the_catalogue(monkeypatch, tmp_path):
+    """A place's fact or a lever's rule lives in the catalogue: editing it must invalidate stored runs."""
+    import shutil
+
+    import innosim.catalogue
+    from innosim.batch import tasks as tasks_module
+
+    before = tasks_module.model_code_hash()
+    copy = tmp_path / "catalogue"
+    shutil.copytree(Path(innosim.catalogue.__file__).parent, copy)
+    monkeypatch.setattr(innosim.catalogue, "__file__", str(copy / "__init__.py"))
+    tasks_module.model_code_hash.cache_clear()
+    try:
+        assert tasks_module.model_code_hash() == before  # the same files: the same hash
+        places = copy / "places.py"
+        places.write_text(places.read_text() + "\n# an edited fact\n")
+        tasks_module.model_code_hash.cache_clear()
+        assert tasks_module.model_code_hash() != before
+    finally:
+        tasks_module.model_code_hash.cache_clear()

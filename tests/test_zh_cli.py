@@ -384,6 +384,24 @@ def test_the_ensemble_calibration_tells_its_progress_in_chinese(tmp_path):
     assert_chinese(result.output)
 
 
+def test_a_batch_progress_bar_speaks_chinese(capsys):
+    """The bar's words (what is counted, the time left) and the batch's name follow the language."""
+    from innosim.batch import engine
+    from innosim.i18n import messages_in, msg
+
+    with messages_in("zh"):
+        with engine._progress_bar(msg("compare {n} scenarios", n=2), 3, True) as advance:
+            advance(3)
+    text = capsys.readouterr().err
+    assert "比较 2 个情景" in text and "运行次数" in text and "预计剩余" in text, text
+    assert_chinese(text)
+    with messages_in("en"):
+        with engine._progress_bar(msg("compare {n} scenarios", n=2), 3, True) as advance:
+            advance(3)
+    text = capsys.readouterr().err
+    assert "compare 2 scenarios" in text and "runs" in text and "ETA" in text, text
+
+
 def test_the_viz_asset_check_speaks_chinese(monkeypatch, capsys):
     from innosim.i18n import messages_in
     from innosim.viz import assets

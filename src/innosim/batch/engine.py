@@ -202,10 +202,10 @@ def _progress_bar(label: str, total: int, enabled: bool):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(msg("runs")),
+               TimeElapsedColumn(), TextColumn(msg("ETA")), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task_id = bar.add_task(label or "runs", total=total)
+        task_id = bar.add_task(label or msg("runs"), total=total)
         yield lambda n=1: bar.advance(task_id, n)
 
 

@@ -85,12 +85,14 @@ class Task:
 
 @functools.cache
 def model_code_hash() -> str:
-    """Hash of the source of `innosim.model` (and the scenario schema it reads)."""
+    """Hash of the source of `innosim.model`, the scenario schema it reads and the catalogue both
+    derive from (a place's facts, a lever's rule)."""
+    import innosim.catalogue
     import innosim.model
     import innosim.scenario
 
     digest = hashlib.sha256()
-    for package in (innosim.model, innosim.scenario):
+    for package in (innosim.model, innosim.scenario, innosim.catalogue):
         for path in sorted(Path(package.__file__).parent.glob("*.py")):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

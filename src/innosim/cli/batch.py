@@ -83,7 +83,7 @@ def batch(spec_file: Path, jobs: int | None, out_dir: Path | None, scheduler: st
     out_dir = check_out_dir(out_dir or DEFAULT_OUT / "batch" / file_name(spec.name, spec_file))
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
-                        label=f"batch {spec.name}")
+                        label=msg("batch {name}", name=spec.name))
 
     swept = spec.swept_keys()
     ids = _point_table(tasks, swept)

@@ -184,7 +184,7 @@ def compare(scenarios: tuple[Path, ...], replicates: int, jobs: int | None, out_
 
     started = time.perf_counter()
     store = run_or_exit(tasks, store_path, jobs=jobs, scheduler=scheduler, progress=progress,
-                        label=f"compare {len(names)} scenarios")
+                        label=msg("compare {n} scenarios", n=len(names)))
     comparison = gather(store, groups, band_indicators=BAND_INDICATORS)
     first = tasks[0].scenario
     horizon = months or first.run.months

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from innosim.batch import ResultStore, Task, derive_seeds, make_tasks
+from innosim.i18n import msg
 
 from innosim.analysis.outputs import window_values
 from innosim.analysis.levers.table import RANK_BY, LeverTable, assess
@@ -100,7 +101,7 @@ def run_study(experiment: LeversExperiment, run: Callable[[list[Task], str], Res
     while True:
         groups = variant_tasks(experiment, seeds)
         tasks = [t for group in groups.values() for t in group]
-        store = run(tasks, f"{experiment.name}: {len(groups)} variants x {seeds} seeds")
+        store = run(tasks, msg("{name}: {variants} variants x {seeds} seeds", name=experiment.name, variants=len(groups), seeds=seeds))
         batch = store.last_batch
         runs = {"total": batch["tasks"], "ran": runs["ran"] + batch["ran"],
                 "reused": batch["tasks"] - runs["ran"] - batch["ran"]}
@@ -153,8 +154,8 @@ def run_robustness(experiment: LeversExperiment, run: Callable[[list[Task], str]
     groups = robustness_tasks(experiment)
     tasks = [t for variants in groups.values() for group in variants.values() for t in group]
     n_variants = len(next(iter(groups.values())))
-    store = run(tasks, f"{experiment.name} robustness: {len(groups)} draws x {n_variants} variants"
-                       f" x {robustness.spec.seeds_per_draw} seed(s)")
+    store = run(tasks, msg("{name} robustness: {draws} draws x {variants} variants x {seeds} seed(s)", name=experiment.name,
+                           draws=len(groups), variants=n_variants, seeds=robustness.spec.seeds_per_draw))
     batch = store.last_batch
     reader = RunValues(experiment)
     values = pd.concat([reader.table(store, variants).assign(draw=draw) for draw, variants in groups.items()],
@@ -189,7 +190,7 @@ def run_dose(experiment: LeversExperiment, run: Callable[[list[Task], str], Resu
     dose = experiment.spec.dose
     groups = dose_tasks(experiment)
     tasks = [t for group in groups.values() for t in group]
-    store = run(tasks, f"{experiment.name} dose: {len(groups)} variants x {dose.seeds} seeds")
+    store = run(tasks, msg("{name} dose: {variants} variants x {seeds} seeds", name=experiment.name, variants=len(groups), seeds=dose.seeds))
     batch = store.last_batch
     values = RunValues(experiment).table(store, groups)
     result = assess_dose(values, experiment.dials, list(dose.counties), dose, experiment.spec.headline.output,
