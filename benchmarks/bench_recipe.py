@@ -5,9 +5,10 @@ runs it, with the time of each stage (`--stage`), since issue 23's aim was set b
 The aims: the recipe with at least 4 seeds a robustness draw under 15 minutes on a 2-core workstation
 where Mesa's Boltzmann reference (10,000 agents, 100 steps) takes 1.5 s (issue 23). Machines here
 are noisy and differ 2x in speed, so two references are measured in this run: Boltzmann (the aim
-scales by it) and one model run of the experiment's base scenario at its scale and horizon ("run-
-equivalents": how many single runs the recipe costs per core). The load average is printed before
-and after.
+scales by it; timed at the start and again at the end, since a machine's speed drifts over half an
+hour) and one model run of the experiment's base scenario at its scale and horizon ("run-
+equivalents": how many single runs the workers' time would buy, to hold against the runs made). The
+load average is printed before and after.
 
     python benchmarks/bench_recipe.py [--experiment experiments/levers.yaml] [--jobs 2] [--max-seeds N]
                                       [--stages all | table,robustness,dose] [--scheduler ADDRESS]
@@ -65,7 +66,8 @@ def run_stage(args, jobs: int, tmp: str, stage: str) -> tuple[float, dict]:
     started = time.perf_counter()
     subprocess.run(command, check=True)
     elapsed = time.perf_counter() - started
-    return elapsed, json.loads(Path(tmp, "out", "settings.json").read_text())
+    own = Path(tmp, "out", f"{stage}_settings.json")  # a stage run alone writes its own settings file
+    return elapsed, json.loads((own if own.exists() else Path(tmp, "out", "settings.json")).read_text())
 
 
 def main() -> None:
@@ -100,7 +102,8 @@ def main() -> None:
             total += elapsed
             times[stage] = elapsed
             print(f"  {stage}: {elapsed / 60:.1f} min, {runs - reused} runs made, {reused} read from the store; "
-                  f"{elapsed * jobs / reference:.0f} run-equivalents per core")
+                  f"{elapsed * jobs / reference:.0f} run-equivalents (CPU-seconds of {jobs} workers / one run's "
+                  f"seconds: near the runs made when the workers lose nothing to overheads)")
         if args.keep:  # the whole recipe's report, every run read back from the store
             if stages != ["all"]:
                 run_stage(args, jobs, tmp, "all")
