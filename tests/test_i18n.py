@@ -55,6 +55,32 @@ def test_a_plot_with_chinese_labels_has_no_missing_glyph():
         plt.close(fig)
 
 
+def test_a_bold_chinese_title_draws_without_a_font_notice(caplog):
+    """The bundled CJK font has one weight: a bold county title falls back to it without matplotlib's
+    "Failed to find font weight bold" notice on the reader's terminal (compare's panel titles are bold);
+    the notice for another family still passes."""
+    import io
+    import logging
+
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    from innosim.fonts import use_cjk_font
+
+    family = use_cjk_font()
+    assert family is not None
+    font_manager.fontManager._findfont_cached.cache_clear()  # look the font up afresh, as a new process does
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        fig, ax = plt.subplots()
+        ax.set_title("嘉善", fontweight="bold")
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
+        logging.getLogger("matplotlib.font_manager").warning(
+            "findfont: Failed to find font weight %s for %s, now using %s.", "bold", "Other Sans", 400)
+    notices = [r.getMessage() for r in caplog.records if "Failed to find font weight" in r.getMessage()]
+    assert notices == ["findfont: Failed to find font weight bold for Other Sans, now using 400."], notices
+
+
 def test_run_in_chinese_prints_chinese_and_renders_without_missing_glyphs(tmp_path):
     scenario = tmp_path / "zh.yaml"
     scenario.write_text(f"# 嘉善单独扩大创新券\nextends: {SCENARIOS / 'baseline.yaml'}\nname: 嘉善创新券\n"
