@@ -165,9 +165,9 @@ def _dynamic_frames() -> set[str]:
     """Frames made from tables (msg(table[kind])): the tables themselves."""
     from innosim.batch import store
     from innosim.cli.errors import CLICK_FRAMES
-    from innosim.scenario import diagnostics, warnings
+    from innosim.scenario import reasons, warnings
 
-    bounds = {f"must be {words} {{bound}}{{got}}" for _, words in diagnostics._BOUNDS.values()}
+    bounds = {f"must be {words} {{bound}}{{got}}" for _, words in reasons._BOUNDS.values()}
     yaml_kinds = {f"YAML {kind} are not allowed in a value (plain data only): {{value}}"
                   for kind in ("tags", "anchors and aliases")}
     idle = {"it pays no R&D subsidy", "its cultivation pool holds no firm", "its funds have no capital",
@@ -178,9 +178,9 @@ def _dynamic_frames() -> set[str]:
                "is a home folder"}
     from innosim.viz import assets
 
-    study = ({frame for _, frame in diagnostics._YAML_PHRASES} | {frame for frame, _ in diagnostics._PYDANTIC_WORDS.values()}
+    study = ({frame for _, frame in reasons._YAML_PHRASES} | {frame for frame, _ in reasons._PYDANTIC_WORDS.values()}
              | {assets.INSTALL_HINT})
-    return (set(CLICK_FRAMES) | folders | set(diagnostics._KIND.values()) | bounds | yaml_kinds | idle | columns
+    return (set(CLICK_FRAMES) | folders | set(reasons._KIND.values()) | bounds | yaml_kinds | idle | columns
             | set(warnings._SWITCHES.values()) | {store._ELSEWHERE} | study)
 
 
@@ -364,7 +364,7 @@ def test_yaml_syntax_errors_are_told_in_chinese(text, line, chinese_words, engli
 
 def test_an_unknown_yaml_problem_keeps_pyyaml_words_and_english_keeps_them_all():
     from innosim.i18n import messages_in
-    from innosim.scenario.diagnostics import yaml_words
+    from innosim.scenario.reasons import yaml_words
 
     with messages_in("zh"):
         assert yaml_words("found character '@' that cannot start any token") == "发现字符 `'@'`，它不能作为值的开头"

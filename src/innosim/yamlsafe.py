@@ -75,15 +75,6 @@ def got(value: Any) -> str:
     return msg(" (got {value})", value=f"{excerpt(value)}{float_hint(value)}")
 
 
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """What is wrong and where (line, column), without quoting the file's lines."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    problem = " ".join(str(problem).split())
-    return where + (problem if len(problem) <= 200 else problem[:197] + "...")
-
-
 def _expanded_size(root: yaml.Node, distinct: dict[int, int]) -> int:
     """Nodes the document holds once every alias is copied out; `distinct` collects node sizes by id.
 
@@ -175,4 +166,4 @@ def refuse_non_finite(data: Any, prefix: str = "") -> None:
 
 
 __all__ = ["EXCERPT_CHARS", "MAX_BYTES", "UnsafeYaml", "compose_bounded", "excerpt", "float_hint", "got",
-           "load_bounded", "non_finite", "refuse_non_finite", "yaml_problem"]
+           "load_bounded", "non_finite", "refuse_non_finite"]

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from innosim.yamlsafe import MAX_BYTES, UnsafeYaml, excerpt, load_bounded, refuse_non_finite
 
-from .diagnostics import FAST_LOADER, first_comment, line_of, pydantic_problems, yaml_problem
+from .diagnostics import FAST_LOADER, first_comment, line_of, pydantic_problems
+from .reasons import yaml_problem
 from .errors import ScenarioError, raise_all
 from innosim.i18n import msg
 

@@ -226,7 +226,7 @@ def _read_beside(path: Path, where: str, key: str, value: str, origin: dict, mis
     except (OSError, yaml.YAMLError) as exc:
         why = ' '.join(str(exc).split())[:160]
         if isinstance(exc, yaml.YAMLError) and message_lang() != "en":  # PyYAML's words in the reader's language
-            from innosim.scenario.diagnostics import yaml_problem
+            from innosim.scenario.reasons import yaml_problem
 
             why = yaml_problem(exc)[1]
         raise ScenarioError(path, where, msg("cannot read {file}: {why}", file=value, why=why)) from None
