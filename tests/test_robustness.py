@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from innosim.analysis.levers.discovery import find_failure_box
 from innosim.analysis.levers.experiment import load_levers
-from innosim.analysis.levers.robustness import (Uncertainty, assess_robustness, calibrated_range, draw_effects,
-                                                latin_hypercube, summarise)
+from innosim.analysis.levers.calibrated import calibrated_range
+from innosim.analysis.levers.robustness import Uncertainty, assess_robustness, draw_effects, latin_hypercube, summarise
 from innosim.cli import main
 from innosim.scenario import ScenarioError
 

@@ -9,6 +9,7 @@ from .loader import (
     policy_in_force,
     read_yaml,
     resolve_chain,
+    setting_at,
     validate_data,
 )
 from .errors import ScenarioProblems
@@ -31,6 +32,7 @@ __all__ = [
     "policy_in_force",
     "read_yaml",
     "resolve_chain",
+    "setting_at",
     "validate_data",
     "warnings_for",
 ]

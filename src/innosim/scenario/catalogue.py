@@ -26,7 +26,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .diagnostics import _model_of
-from .loader import apply_overrides, load_scenario, own_name_and_description, resolve_chain, validate_data
+from .loader import (apply_overrides, load_scenario, own_name_and_description, resolve_chain, setting_at,
+                     validate_data)
 from .schema import COUNTIES, Scenario
 
 DEFAULT_SOURCE = "default"
@@ -211,7 +212,7 @@ def lever_facts(key: str) -> LeverFacts:
     ``policy.national`` is set as a whole)."""
     fields = schema_fields()
     path = tuple(key.split("."))
-    default = _lookup(Scenario().model_dump(mode="json"), path)
+    default = setting_at(Scenario().model_dump(mode="json"), path)
     if path not in fields:
         if not any(known[:len(path)] == path for known in fields):
             raise KeyError(f"{key} is not a setting of the scenario schema")
@@ -235,14 +236,6 @@ def _literal_choices(variants: tuple) -> tuple:
 
 
 # ---------------------------------------------------------------- a scenario's values
-def _lookup(data: Any, path: tuple) -> Any:
-    for part in path:
-        if not isinstance(data, Mapping) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
 def _source(origin: Mapping[tuple, Any], path: tuple) -> str:
     for n in range(len(path), 0, -1):
         if path[:n] in origin:
@@ -283,7 +276,7 @@ def scenario_settings(path: str | Path | None = None, overrides: Mapping[str, An
         if path == ("changes",):
             out += _change_rows(spec, rows, _source(origin, path)) or [Setting(**{**row.as_dict(), "value": []})]
             continue
-        value = _lookup(values, path)
+        value = setting_at(values, path)
         if _is_county_mapping(value) and not _is_county_mapping(row.default):  # set per county here
             out += [Setting(**{**row.as_dict(), "key": f"{row.key}.{c}", "value": value[c],
                                "set_by": _source(origin, (*path, c))}) for c in COUNTIES]
@@ -293,7 +286,7 @@ def scenario_settings(path: str | Path | None = None, overrides: Mapping[str, An
     known = {r.key for r in out} | {r.key for r in rows}
     for leaf, value in _leaves(values, ()):
         key = ".".join(leaf)
-        if key not in known and leaf[0] != "changes" and not (_is_county_mapping(_lookup(values, leaf[:-1]))
+        if key not in known and leaf[0] != "changes" and not (_is_county_mapping(setting_at(values, leaf[:-1]))
                                                              and ".".join(leaf[:-1]) in known):
             out.append(Setting(key, None, "", "", "", value, _source(origin, leaf)))
     return out

@@ -174,6 +174,16 @@ def _county_mapping(value: Any) -> Any:
     return {c: value for c in COUNTIES}
 
 
+def setting_at(data: Any, key: str | tuple) -> Any:
+    """The value at a dotted key (``policy.vouchers.budget``) or key path of nested mappings, or None
+    where the data has no such key."""
+    for part in key.split(".") if isinstance(key, str) else key:
+        if not isinstance(data, Mapping) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
 def deep_merge(base: Mapping, override: Mapping) -> dict:
     """Merge `override` into a copy of `base`: mappings key by key, anything else replaced.
 

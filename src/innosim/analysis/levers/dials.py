@@ -25,9 +25,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from innosim.i18n import msg
-from innosim.scenario import COUNTIES, ScenarioError, load_scenario
+from innosim.scenario import COUNTIES, ScenarioError, load_scenario, setting_at
 
-from innosim.analysis.levers.robustness import _lookup
 
 MAX_LEVELS = 8
 Scalar = bool | int | float | str
@@ -113,7 +112,7 @@ def load_dials(path: Path, where: str, specs: dict[str, DialSpec], base: dict, b
         n = lengths.pop() if lengths else 1
         keys, base_values, per_county = [], {}, {}
         for key, values in spec.set.items():
-            found = _lookup(base, key)
+            found = setting_at(base, key)
             if not key.startswith("policy.") or found is None or (isinstance(found, dict) and not _per_county(found)):
                 raise ScenarioError(path, f"{at}.set", msg("{key} is not a policy setting of the scenario schema "
                                                            "(a dotted key such as policy.vouchers.budget)", key=key))
@@ -143,7 +142,7 @@ def load_dials(path: Path, where: str, specs: dict[str, DialSpec], base: dict, b
 def _county_setting(base_file: Path, key: str, overrides: dict) -> bool:
     """Whether a setting the base writes as one value may be set per county (`key.<county>`)."""
     try:
-        load_scenario(base_file, {**overrides, f"{key}.{COUNTIES[0]}": _lookup(
+        load_scenario(base_file, {**overrides, f"{key}.{COUNTIES[0]}": setting_at(
             load_scenario(base_file, overrides).model_dump(mode="python"), key)})
     except ScenarioError:
         return False

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from innosim.catalogue import COUNTY_REGIONS, REGIONS
 from innosim.i18n import msg
-from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_chain
+from innosim.scenario import COUNTIES, ScenarioError, load_scenario, resolve_chain, setting_at
 
 from innosim.analysis.specfile import validate_spec
 from innosim.analysis.outputs import Output, parse_output
@@ -173,19 +173,10 @@ class LeversExperiment:
         return out
 
 
-def _lookup(data: Any, key: str) -> Any:
-    node = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _settings(data: dict, prefix: str = "policy") -> dict[str, Any]:
     """Policy settings as dotted key -> value; a per-county mapping is one setting."""
     out: dict[str, Any] = {}
-    node = _lookup(data, prefix)
+    node = setting_at(data, prefix)
     if isinstance(node, dict) and not (node and set(node) <= set(COUNTIES)):
         for key in node:
             out |= _settings(data, f"{prefix}.{key}")
@@ -219,7 +210,7 @@ def _lever(path: Path, name: str, spec: LeverSpec, origin: dict, base: dict, ful
     else:
         keys = spec.keys
     for key in keys:
-        if not key.startswith("policy.") or _lookup(base, key) is None:
+        if not key.startswith("policy.") or setting_at(base, key) is None:
             raise ScenarioError(path, f"{where}.keys", msg("{key} is not a policy setting of the scenario schema "
                                                            "(a dotted key such as policy.vouchers.scope)", key=key))
     for which, scenario in (("full", full), ("base", base)):
@@ -233,9 +224,9 @@ def _lever(path: Path, name: str, spec: LeverSpec, origin: dict, base: dict, ful
                           "switched by its settings alone", key=changed[0]))
             raise ScenarioError(path, where, reason)
     if spec.scenario is None:
-        on = {key: _lookup(full, key) for key in keys}
-    off = {key: _lookup(base, key) for key in keys}
-    if all(_lookup(full, key) == value for key, value in off.items()):
+        on = {key: setting_at(full, key) for key in keys}
+    off = {key: setting_at(base, key) for key in keys}
+    if all(setting_at(full, key) == value for key, value in off.items()):
         raise ScenarioError(path, where, msg("the full scenario sets this lever as the base does: switching it off "
                                              "from the full scenario would change nothing"))
     try:

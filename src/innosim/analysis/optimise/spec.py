@@ -155,9 +155,9 @@ def _dial_specs(path: Path, spec: OptimiseSpec, origin: dict) -> dict[str, DialS
 def _members(path: Path, spec: OptimiseSpec, origin: dict, base: dict) -> tuple[list[dict], str]:
     if spec.robust.from_ensemble is None:
         return [{}], "the base's behavioural parameters"
-    from innosim.analysis.levers.robustness import _read_ensemble
+    from innosim.analysis.levers.calibrated import read_ensemble
 
-    ensemble = _read_ensemble(path, "robust.from_ensemble", spec.robust.from_ensemble,
+    ensemble = read_ensemble(path, "robust.from_ensemble", spec.robust.from_ensemble,
                               {("robustness", "from_ensemble"): origin.get(("robust", "from_ensemble"), path)}, base)
     picks = ensemble.pick(spec.robust.members, spec.robust.seed)
     members = []
