@@ -1,4 +1,5 @@
-"""What the Morris screening keeps for the Sobol' stage, as a file the Sobol' stage reads.
+"""What the Morris screening keeps for the Sobol' stage (`kept_factors`, by `KEEP_RULE`), as a file the
+Sobol' stage reads.
 
 The screening writes `kept.yaml` in its output folder (atomically): the experiment, the content
 hash of the base scenario as every run saw it (base file with scale, months and `fixed:`), the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from innosim.io import write_text_atomic
@@ -18,6 +20,30 @@ from innosim.i18n import msg
 from innosim.scenario import ScenarioError, read_yaml
 
 KEPT_FILE = "kept.yaml"
+KEEP_SHARE = 0.1  #: screening keeps a factor whose mu* reaches this share of an output's largest mu*
+KEEP_RULE = (f"mu* at least {KEEP_SHARE:.0%} of an output's largest mu* and clear of the noise floor "
+             "(mu* minus its interval above the mu* of a factor that does nothing), for some output")
+
+
+def below_noise(flag) -> bool:
+    """True where a factor's index cannot be told from noise (False or unknown otherwise)."""
+    return flag is not pd.NA and not bool(flag)
+
+
+def kept_factors(study) -> dict[str, str]:
+    """Screening's choice for the Sobol' stage (factor -> why): large for some output and above noise."""
+    keep = {}
+    for factor in study.problem["names"]:
+        for name, result in study.results.items():
+            t = result.indices
+            if t is None or not t["mu_star"].max() > 0:
+                continue
+            share = t.at[factor, "mu_star"] / t["mu_star"].max()
+            if share >= KEEP_SHARE and not below_noise(t.at[factor, "above_noise"]):
+                keep[factor] = (f"{name}: mu* {t.at[factor, 'mu_star']:.3g} = {share:.0%} of the largest, "
+                                f"rank {t.at[factor, 'rank']}, clear of noise")
+                break
+    return keep
 
 
 def write_kept(out_dir: str | Path, experiment, reasons: dict[str, str], rule: str) -> Path:

@@ -22,14 +22,11 @@ from innosim.i18n import Labels
 from innosim.io import write_json_atomic
 
 from innosim.analysis.sensitivity.checks import ALPHA, rank_intervals
-from innosim.analysis.sensitivity.kept import KEPT_FILE, write_kept
+from innosim.analysis.sensitivity.kept import KEEP_RULE, KEPT_FILE, kept_factors, write_kept
 from innosim.analysis.sensitivity.plots import heat_table, plot_heatmap, plot_morris, plot_sobol
 from innosim.analysis.sensitivity.resolution import NEGLIGIBLE
 from innosim.analysis.sensitivity.wording import _rules_zh, check_words, kept_words
 
-KEEP_SHARE = 0.1  #: screening keeps a factor whose mu* reaches this share of an output's largest mu*
-KEEP_RULE = (f"mu* at least {KEEP_SHARE:.0%} of an output's largest mu* and clear of the noise floor "
-             "(mu* minus its interval above the mu* of a factor that does nothing), for some output")
 FILES = {"rankings": "every output's indices, one row per factor", "runs": "every run's outputs",
          "design": "the design (one row per point, as sampled)", "noise": "noise, noise floor and checks per output",
          "heatmap": "the heat map", "indices": "the indices per output", "heat_table": "the heat map's numbers",
@@ -65,27 +62,6 @@ def _num(x: float) -> str:
 
 def _ranks(low: float, high: float) -> str:
     return f"rank {low:.0f}" if low == high else f"ranks {low:.0f}-{high:.0f}"
-
-
-def _below_noise(flag) -> bool:
-    """True where a factor's index cannot be told from noise (False or unknown otherwise)."""
-    return flag is not pd.NA and not bool(flag)
-
-
-def kept_factors(study) -> dict[str, str]:
-    """Screening's choice for the Sobol' stage (factor -> why): large for some output and above noise."""
-    keep = {}
-    for factor in study.problem["names"]:
-        for name, result in study.results.items():
-            t = result.indices
-            if t is None or not t["mu_star"].max() > 0:
-                continue
-            share = t.at[factor, "mu_star"] / t["mu_star"].max()
-            if share >= KEEP_SHARE and not _below_noise(t.at[factor, "above_noise"]):
-                keep[factor] = (f"{name}: mu* {_num(t.at[factor, 'mu_star'])} = {share:.0%} of the largest, "
-                                f"rank {t.at[factor, 'rank']}, clear of noise")
-                break
-    return keep
 
 
 def _column(study) -> str:
